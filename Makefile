@@ -1,0 +1,42 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export OPENBLAS_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+
+.PHONY: install dev demo test data bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+## Run a whole evaluation on the bundled synthetic data and write reports/demo/report.html
+demo: install
+	$(BIN)/impact demo --out reports/demo
+
+## Install what the tests need and run the suite
+test: dev
+	$(BIN)/python -m pytest -q
+
+## Regenerate data/synthetic/ byte for byte
+data: install
+	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --out data/synthetic
+
+bench: install
+	$(BIN)/python benchmarks/bench_matching.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

@@ -1,0 +1,91 @@
+"""The flow table: who was dropped where, and why.
+
+Every step that removes people records the counts before and after, by treatment group and by
+subgroup (e.g. gender), so a reader sees the flow from everyone eligible to everyone analysed.
+A :class:`Flow` is immutable: :meth:`Flow.add` returns a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["Flow"]
+
+_COLUMNS = ["step", "reason", "treatment", "subgroup", "n_in", "n_out", "n_dropped"]
+
+
+def _counts(df: pd.DataFrame, treatment: str | None, subgroup: str | None) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {("all", "all"): int(len(df))}
+    if treatment is not None and treatment in df.columns:
+        t = df[treatment].map({1: "treated", 0: "control", True: "treated", False: "control"})
+        for g, n in t.value_counts().items():
+            out[(str(g), "all")] = int(n)
+        if subgroup is not None and subgroup in df.columns:
+            for (g, s), n in df.groupby([t, df[subgroup]], observed=True).size().items():
+                out[(str(g), str(s))] = int(n)
+    if subgroup is not None and subgroup in df.columns:
+        for s, n in df[subgroup].value_counts().items():
+            out[("all", str(s))] = int(n)
+    return out
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Counts of people at each step of an evaluation.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"treat": [1, 0, 0, 1], "gender": ["f", "m", "f", "m"]})
+    >>> flow = Flow().add("eligible", "registered job seekers", df, df, treatment="treat")
+    >>> flow = flow.add("matched", "no control within caliper", df, df.iloc[:2], treatment="treat")
+    >>> flow.table().loc["matched", "control"]
+    1
+    """
+
+    records: tuple[dict, ...] = field(default_factory=tuple)
+
+    def add(self, step: str, reason: str, before: pd.DataFrame, after: pd.DataFrame, *,
+            treatment: str | None = None, subgroup: str | None = None) -> "Flow":
+        """Return a new flow with one more step: ``after`` are the rows of ``before`` kept."""
+        cin = _counts(before, treatment, subgroup)
+        cout = _counts(after, treatment, subgroup)
+        new = []
+        for key in cin.keys() | cout.keys():
+            n_in, n_out = cin.get(key, 0), cout.get(key, 0)
+            new.append(dict(step=step, reason=reason, treatment=key[0], subgroup=key[1],
+                            n_in=n_in, n_out=n_out, n_dropped=n_in - n_out))
+        order = {"all": 0, "treated": 1, "control": 2}
+        new.sort(key=lambda r: (order.get(r["treatment"], 3), r["subgroup"] != "all", r["subgroup"]))
+        return Flow(self.records + tuple(new))
+
+    def extend(self, other: "Flow") -> "Flow":
+        """Append the steps of ``other`` after these."""
+        return Flow(self.records + other.records)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per step, treatment group and subgroup."""
+        return pd.DataFrame(list(self.records), columns=_COLUMNS)
+
+    def table(self) -> pd.DataFrame:
+        """Wide form for reading: one row per step, people kept by treatment group, and the reason."""
+        df = self.to_frame()
+        if df.empty:
+            return pd.DataFrame(columns=["reason", "all", "treated", "control"])
+        df = df[df["subgroup"] == "all"]
+        steps = list(dict.fromkeys(df["step"]))
+        wide = df.pivot_table(index="step", columns="treatment", values="n_out", aggfunc="first")
+        wide = wide.reindex(steps)
+        cols = [c for c in ["all", "treated", "control"] if c in wide.columns]
+        wide = wide[cols].fillna(0).astype(int)
+        dropped = df.pivot_table(index="step", columns="treatment", values="n_dropped", aggfunc="first")
+        wide["dropped"] = dropped.reindex(steps)["all"].fillna(0).astype(int)
+        wide.insert(0, "reason", df.drop_duplicates("step").set_index("step").reindex(steps)["reason"])
+        wide.columns.name = None
+        return wide
+
+    def __repr__(self) -> str:
+        steps = list(dict.fromkeys(r["step"] for r in self.records))
+        return f"Flow({len(steps)} steps: {', '.join(steps)})"
