@@ -1,0 +1,13 @@
+"""Survival analysis for time to work or studies, agreeing with R's ``survival`` package.
+
+Curves (weighted Kaplan-Meier and Aalen-Johansen with clustered infinitesimal-jackknife standard
+errors), Cox proportional hazards with Efron ties, weights, strata and cluster-robust variance.
+"""
+
+from __future__ import annotations
+
+from ._aj import AalenJohansen, aalen_johansen
+from ._cox import CoxPH
+from ._km import KaplanMeier, kaplan_meier
+
+__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "aalen_johansen", "kaplan_meier"]
