@@ -1,0 +1,75 @@
+"""Strata for coarsened exact matching, exact matching and subclassification on the score."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ParameterError
+from ._propensity import is_categorical
+
+__all__ = ["cem_strata", "score_subclasses"]
+
+
+def _sturges(n: int) -> int:
+    return int(np.ceil(np.log2(n) + 1))
+
+
+def cem_strata(data: pd.DataFrame, covariates: Sequence[str], active: np.ndarray,
+               cutpoints: Mapping[str, int | Sequence[float]] | None, *, coarsen: bool
+               ) -> tuple[np.ndarray, list[str]]:
+    """Stratum code per row (-1 for inactive rows) and the notes on how each column was cut.
+
+    Numeric columns with more than two distinct values are cut into equal-width bins over their
+    range among active rows: Sturges' number of bins by default (MatchIt's ``cutpoints =
+    "sturges"``), or ``cutpoints[col]`` bins, or at the given cut points. Categorical, boolean and
+    two-valued columns are matched exactly. ``coarsen=False`` (method "exact") cuts nothing.
+    """
+    cutpoints = dict(cutpoints or {})
+    unknown = [c for c in cutpoints if c not in covariates]
+    if unknown:
+        raise ParameterError(f"The 'cutpoints' parameter of match names {unknown!r}, which are not "
+                             "in covariates.")
+    keys = []
+    described = []
+    n_act = int(active.sum())
+    for c in covariates:
+        s = data[c]
+        if not coarsen or is_categorical(s) or pd.api.types.is_bool_dtype(s) or s.nunique() <= 2:
+            keys.append(pd.factorize(s, sort=True)[0])
+            continue
+        x = s.to_numpy(dtype=float)
+        spec = cutpoints.get(c)
+        if spec is None or isinstance(spec, (int, np.integer)):
+            nb = _sturges(n_act) if spec is None else int(spec)
+            lo, hi = x[active].min(), x[active].max()
+            edges = np.linspace(lo, hi, nb + 1)[1:-1]
+            described.append(f"{c}: {nb} equal-width bins" + (" (Sturges)" if spec is None else ""))
+        else:
+            edges = np.sort(np.asarray(spec, dtype=float))
+            described.append(f"{c}: cut at {', '.join(f'{e:g}' for e in edges)}")
+        keys.append(np.searchsorted(edges, x, side="right"))
+    frame = pd.DataFrame(np.column_stack(keys)) if keys else pd.DataFrame(index=data.index)
+    codes = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy().astype(np.int64)
+    codes[~active] = -1
+    notes = []
+    if coarsen and described:
+        notes.append("Coarsened exact matching: " + "; ".join(described)
+                     + "; other covariates matched exactly.")
+    elif not coarsen:
+        notes.append("Exact matching on every covariate.")
+    return codes, notes
+
+
+def score_subclasses(score: np.ndarray, focal: np.ndarray, active: np.ndarray, k: int,
+                     estimand: str) -> np.ndarray:
+    """Subclass 0..k-1 from quantiles of the score among the focal units (ATT/ATC) or all (ATE),
+    as MatchIt's ``method = "subclass"``: R's ``quantile`` type 7 and ``findInterval(all.inside)``."""
+    base = score[active & focal] if estimand in ("ATT", "ATC") else score[active]
+    q = np.quantile(base, np.linspace(0, 1, k + 1))
+    sub = np.clip(np.searchsorted(q, score, side="right"), 1, k) - 1
+    sub = sub.astype(np.int64)
+    sub[~active] = -1
+    return sub
