@@ -120,6 +120,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "sv": "samma personer vid start och slut: uppnått om alla antal minskat; delvis om något minskat"},
     "rule_manual": {"en": "assessed by the evaluator", "sv": "bedömt av utvärderaren"},
     "women_share": {"en": "women", "sv": "kvinnor"},
+    "social_assistance": {"en": "Social assistance", "sv": "Försörjningsstöd"},
+    "sickness_benefit": {"en": "Sickness benefit", "sv": "Sjukpenning"},
+    "economic_assistance": {"en": "Economic assistance", "sv": "Ekonomiskt bistånd"},
     "at_start": {"en": "at start", "sv": "vid start"},
     "at_end": {"en": "at end", "sv": "vid slut"},
     # participant outcomes
