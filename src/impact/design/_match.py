@@ -48,7 +48,18 @@ def make_rank_fn(data: pd.DataFrame, id: str | None, key_columns: Sequence[str]
             try:
                 o = np.argsort(vals, kind="stable")
             except TypeError:
-                o = np.argsort(vals.astype(str), kind="stable")
+                vals = vals.astype(str)
+                o = np.argsort(vals, kind="stable")
+            sv = vals[o]
+            dup = sv[1:] == sv[:-1]
+            if np.any(dup):
+                # the id decides the order of these rows, so it must tell them apart
+                bad = np.zeros(len(ids), dtype=bool)
+                d = np.flatnonzero(dup)
+                bad[pos[o[d]]] = True
+                bad[pos[o[d + 1]]] = True
+                raise data_error(id, "the id must be unique (it breaks ties between equal scores)",
+                                 bad, f"Check df[df['{id}'].duplicated(keep=False)].")
             r = np.empty(len(pos), dtype=np.int64)
             r[o] = np.arange(len(pos))
             return r
@@ -165,6 +176,16 @@ def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> 
 
 def _check_treatment(data: pd.DataFrame, treatment: str) -> np.ndarray:
     t = data[treatment]
+    v = t.to_numpy()
+    if v.dtype.kind in "biu":    # fast path for integer and boolean columns
+        ok = (v == 0) | (v == 1)
+        if ok.all():
+            tt = v.astype(bool)
+            if tt.all() or not tt.any():
+                raise DataError(f"Column '{treatment}': matching needs treated and control rows; "
+                                f"all {len(tt)} rows are {'treated (1)' if tt.all() else 'controls (0)'}.",
+                                column=treatment, rule="both groups present")
+            return tt
     if t.isna().any():
         raise data_error(treatment, "treatment must not be missing", t.isna().to_numpy(),
                          f"Drop those rows first: df = df.dropna(subset=['{treatment}']).")
@@ -362,10 +383,7 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
             f"to matched_data. Rename them first, e.g. df = df.rename(columns={{'{clash[0]}': "
             f"'{clash[0]}_input'}}).")
     if id is not None:
-        dup = data[id].duplicated(keep=False).to_numpy()
-        if dup.any():
-            raise data_error(id, "the id must be unique (it breaks ties between equal scores)", dup,
-                             f"Check df[df['{id}'].duplicated(keep=False)].")
+        # uniqueness is checked where the id is used: among rows whose order it decides
         if data[id].isna().any():
             raise data_error(id, "the id must not be missing", data[id].isna().to_numpy())
 
@@ -532,8 +550,9 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     if method in ("nearest", "optimal") and exact_cols and width is None:
         reason = "no control in exact stratum or not selected"
     step = "weighted" if method == "ipw" else "matched"
-    flow = flow.add(step, reason, work.loc[active], work.loc[kept], treatment=treatment,
-                    subgroup=subgroup)
+    light = _light_frame(work, t, treatment, subgroup)
+    flow = flow.add(step, reason, light if active.all() else light.loc[active], light.loc[kept],
+                    treatment=treatment, subgroup=subgroup)
     n_unm_f = int((focal & active & ~kept).sum())
     if n_unm_f and method in ("nearest", "optimal"):
         notes.append(f"{n_unm_f} {'treated' if estimand != 'ATC' else 'control'} units found no "
@@ -575,9 +594,25 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
                        notes=tuple(dict.fromkeys(notes)), matched_data=md)
 
 
+def _light_frame(work: pd.DataFrame, t: np.ndarray, treatment: str, subgroup: str | None
+                 ) -> pd.DataFrame:
+    """Only the columns the flow counts, with cheap dtypes (counting 1M rows stays fast)."""
+    cols: dict[str, Any] = {treatment: pd.Categorical.from_codes(t.astype(np.int8), [0, 1])}
+    if subgroup is not None:
+        s = work[subgroup]
+        if not isinstance(s.dtype, pd.CategoricalDtype):
+            codes, uniq = pd.factorize(s, sort=True)
+            s = pd.Categorical.from_codes(codes, uniq)
+        cols[subgroup] = s
+    return pd.DataFrame(cols, index=work.index)
+
+
 def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
     if not exact_cols:
         return None, []
+    if len(exact_cols) == 1:
+        codes, uniques = pd.factorize(work[exact_cols[0]], sort=True)
+        return codes.astype(np.int64), [str(u) for u in uniques]
     g = work.groupby(list(exact_cols), sort=True, observed=True, dropna=False)
     codes = g.ngroup().to_numpy().astype(np.int64)
     labels = [", ".join(map(str, k if isinstance(k, tuple) else (k,))) for k in g.groups.keys()]

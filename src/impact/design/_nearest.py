@@ -59,9 +59,13 @@ def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) ->
 
     The tie key is only computed for the rows whose (stratum, score) is shared with another row.
     """
-    order = np.argsort(score, kind="stable")
+    # Any sort will do for the score: rows with equal scores are re-ordered by the tie key below.
+    order = np.argsort(score)
     if strata is not None:
-        order = order[np.argsort(strata[order], kind="stable")]
+        st = strata[order]
+        if st.max() < 2**15:          # numpy's stable argsort is a radix sort for 16-bit ints
+            st = st.astype(np.int16)
+        order = order[np.argsort(st, kind="stable")]
     s_o = score[order]
     eq = s_o[1:] == s_o[:-1]
     if strata is not None:
