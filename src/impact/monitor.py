@@ -185,10 +185,17 @@ class _Display:
 # goals
 
 
+def _truthy(col: pd.Series) -> pd.Series:
+    """True where a value is true; missing values are False (callers exclude them beforehand)."""
+    present = col.notna().to_numpy()
+    vals = col.to_numpy(dtype=object)
+    return pd.Series([bool(v) if p else False for v, p in zip(vals, present)], index=col.index, dtype=bool)
+
+
 def _subset(data: pd.DataFrame, column: str | None, values: Sequence[Any]) -> pd.Series:
     if column is None:
         return pd.Series(True, index=data.index)
-    return data[column].isin(list(values)).fillna(False).astype(bool)
+    return data[column].isin(list(values)).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -428,8 +435,8 @@ def _evaluate(goal: Goal, data: pd.DataFrame, ids: pd.Series, gender: pd.Series 
         dropped = int(ids[~both].nunique())
         counts, fell, changes = [], [], {}
         for state, (before, after) in goal.pairs.items():
-            b = int(ids[both & data[before].fillna(False).astype(bool)].nunique())
-            a = int(ids[both & data[after].fillna(False).astype(bool)].nunique())
+            b = int(ids[both & _truthy(data[before])].nunique())
+            a = int(ids[both & _truthy(data[after])].nunique())
             counts += [b, a]
             fell.append(a < b)
             changes[state] = (b, a)
@@ -1201,27 +1208,29 @@ def households_on_assistance(data: pd.DataFrame, *, household: str = "household_
     if ids.isna().any():
         raise data_error(household, "household identifiers must not be missing", ids.isna().to_numpy())
     months = _months(data, month)
-    df = pd.DataFrame({"month": months.to_numpy(), "id": ids.to_numpy()})
+    # work on integer month ordinals: boxing 100,000s of Period objects is slow
+    df = pd.DataFrame({"month": months.array.asi8, "id": ids.to_numpy()})
     n_dup = int(df.duplicated().sum())
     notes = []
     if n_dup:
         warnings.warn(f"{func}: {n_dup} duplicate household-month row(s); each household is counted once "
                       "per month.", ImpactWarning, stacklevel=2)
         notes.append(f"{n_dup} duplicate household-month rows counted once")
-    first = pd.Period(start, "M") if start is not None else df["month"].min()
-    last = pd.Period(end, "M") if end is not None else df["month"].max()
+    to_period = lambda o: pd.Period(ordinal=int(o), freq="M")  # noqa: E731
+    first = pd.Period(start, "M") if start is not None else to_period(df["month"].min())
+    last = pd.Period(end, "M") if end is not None else to_period(df["month"].max())
     if last < first:
         raise ParameterError(f"The 'end' parameter of {func} must not be before 'start'. Got {start!r} to {end!r}.")
     rng_months = pd.period_range(first, last, freq="M", name="month")
     counts = df.drop_duplicates().groupby("month")["id"].size()
-    n = counts.reindex(rng_months).astype(float)
-    missing = [m for m in rng_months if m not in counts.index]
+    n = pd.Series(counts.reindex(rng_months.asi8).to_numpy(dtype=float), index=rng_months)
+    missing = [m for m, v in zip(rng_months, n.to_numpy()) if np.isnan(v)]
     if missing:
         _flag_missing(missing, "household rows", func)
         notes.append(f"{len(missing)} month(s) without rows are shown as missing: " + ", ".join(map(str, missing)))
     table = pd.DataFrame({"households": n})
     for k in (1, 2):
-        lag = counts.reindex(rng_months - 12 * k).to_numpy(dtype=float)
+        lag = counts.reindex(rng_months.asi8 - 12 * k).to_numpy(dtype=float)
         table[f"change_{k}y"] = n.to_numpy() / lag - 1
     table.index.name = "month"
     return HouseholdSeries(table=table, n_duplicates=n_dup, missing_months=tuple(missing),
