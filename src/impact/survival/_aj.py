@@ -31,7 +31,6 @@ from ._common import (
 
 __all__ = ["AalenJohansen", "aalen_johansen"]
 
-_CENSOR_LABELS = (0, "0", "censored", "censor", None)
 
 
 @dataclass(frozen=True)
@@ -191,18 +190,28 @@ class AalenJohansen:
 def _cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
     arr = _as_1d(cause, "cause")
     check_length(arr, n, "cause")
-    s = pd.Series(arr)
-    censor = s.isna()
-    for lab in _CENSOR_LABELS:
-        if lab is not None:
-            censor |= s.astype(object).map(lambda v, lab=lab: v == lab or
-                                           (isinstance(v, str) and v.strip().lower() == str(lab)))
-    if causes is None:
-        observed = s[~censor]
+    codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
+
+    def _is_censor(v: Any) -> bool:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return True
+        if isinstance(v, str):
+            return v.strip().lower() in ("0", "censored", "censor")
         try:
-            declared = tuple(sorted(pd.unique(observed)))
+            return bool(v == 0)
+        except (TypeError, ValueError):  # pragma: no cover - exotic objects
+            return False
+
+    cens_u = np.array([_is_censor(v) for v in uniq], dtype=bool)
+    censor_np = codes_u < 0
+    if cens_u.any():
+        censor_np |= np.isin(codes_u, np.flatnonzero(cens_u))
+    if causes is None:
+        observed = [v for v, c in zip(uniq, cens_u) if not c]
+        try:
+            declared = tuple(sorted(observed))
         except TypeError:
-            declared = tuple(sorted(pd.unique(observed), key=str))
+            declared = tuple(sorted(observed, key=str))
         if not declared:
             raise DataError("Column 'cause': every row is censored (0/None/'censored'); there is "
                             "no event of any cause to estimate from.", column="cause",
@@ -211,17 +220,24 @@ def _cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.n
         declared = tuple(causes)
         if not declared:
             raise ParameterError("The 'causes' parameter must list at least one cause.")
-        known = censor.to_numpy() | s.isin(declared).to_numpy()
+        known_u = cens_u | np.array([v in declared or str(v) in map(str, declared) for v in uniq],
+                                    dtype=bool)
+        known = censor_np | known_u[np.maximum(codes_u, 0)]
         if not known.all():
-            bad_vals = sorted(map(str, pd.unique(s[~known])))[:5]
+            bad_vals = sorted(str(v) for v, k in zip(uniq, known_u) if not k)[:5]
             raise data_error("cause", f"cause codes must be censoring (0, None, 'censored') or one "
                              f"of the declared causes {list(declared)}; found {bad_vals}", ~known,
                              "Declare every exit type in 'causes', or recode the others, e.g. "
                              "df['cause'] = df['cause'].where(df['cause'].isin(causes), 'other').")
-    code = np.zeros(n, dtype=np.int64)
-    obs = ~censor.to_numpy()
-    mapping = {c: i + 1 for i, c in enumerate(declared)}
-    code[obs] = s[obs].map(mapping).to_numpy(dtype=np.int64)
+    lookup = np.zeros(len(uniq), dtype=np.int64)
+    for u, v in enumerate(uniq):
+        if cens_u[u]:
+            continue
+        for i, c in enumerate(declared):
+            if v == c or str(v) == str(c):
+                lookup[u] = i + 1
+                break
+    code = np.where(censor_np, 0, lookup[np.maximum(codes_u, 0)])
     return code, declared
 
 

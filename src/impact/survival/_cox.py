@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
+from scipy.linalg import blas
 
 from .._checks import check_columns, check_option
 from .._errors import DataError, EstimationError, ImpactWarning, ParameterError, data_error
@@ -43,7 +44,7 @@ class _Prepared:
     """Rows sorted by (stratum, stop time) and the group structure over distinct times."""
 
     order: np.ndarray        # sorted position -> input row
-    X: np.ndarray            # (n, p) centred covariates, sorted
+    XT: np.ndarray           # (p, n) centred covariates, sorted, C-contiguous (fast rows)
     d: np.ndarray            # (n,) 0/1 deaths, sorted
     w: np.ndarray            # (n,) weights, sorted
     grp: np.ndarray          # (n,) group (stratum, time) of each sorted row
@@ -58,12 +59,20 @@ class _Prepared:
     kg: np.ndarray           # (Dk,) group of each k-row (one per death)
     kfrac: np.ndarray        # (Dk,) k/d (Efron) or 0 (Breslow)
     sum_wdx: np.ndarray      # (p,) sum_i w_i d_i x_i
+    didx: np.ndarray         # sorted positions of the deaths
+    gsize: np.ndarray        # (G,) rows per group
+    bounds: np.ndarray       # (2G,) reduceat bounds: deaths of g, then the others of g
+    empty_slot: np.ndarray   # (2G,) slots with no rows
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.XT.T
 
 
 def _prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: np.ndarray,
              ties: str, entry: np.ndarray | None = None) -> _Prepared:
     n, p = X.shape
-    order = np.lexsort((T, strata))
+    order = np.lexsort((1.0 - d, T, strata))  # deaths first within each (stratum, time)
     Ts, ss = T[order], strata[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
@@ -78,10 +87,10 @@ def _prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata:
     sidx = np.cumsum(snew) - 1
     g_first = sfirst[sidx]
     g_end = send[sidx]
-    Xs = X[order]
     ws = w[order]
-    mean = np.average(Xs, axis=0, weights=ws) if ws.sum() > 0 else Xs.mean(axis=0)
-    Xs = Xs - mean
+    XT = np.take(np.asarray(X).T, order, axis=1)  # (p, n), C-contiguous
+    mean = (XT @ ws) / ws.sum()
+    XT -= mean[:, None]
     ds = d[order]
     nd = np.add.reduceat(ds, gstart)
     wd = np.add.reduceat(ws * ds, gstart)
@@ -101,10 +110,20 @@ def _prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata:
         for s0, s1 in zip(sfirst, send):
             rows = (grp >= s0) & (grp < s1)
             entry_grp[rows] = s0 + np.searchsorted(key_t[s0:s1], es[rows], side="right")
-    sum_wdx = (ws * ds) @ Xs
-    return _Prepared(order=order, X=Xs, d=ds, w=ws, grp=grp, gstart=gstart, g_first=g_first,
+    sum_wdx = XT @ (ws * ds)
+    didx = np.flatnonzero(ds)
+    gsize = np.diff(np.r_[gstart, n])
+    # slots (deaths of g, others of g) for one reduceat; empty slots are zeroed after it
+    bounds = np.empty(2 * G, dtype=np.int64)
+    bounds[0::2] = gstart
+    bounds[1::2] = gstart + ndi
+    empty = np.zeros(2 * G, dtype=bool)
+    empty[0::2] = ndi == 0
+    empty[1::2] = ndi == gsize
+    return _Prepared(order=order, XT=XT, d=ds, w=ws, grp=grp, gstart=gstart, g_first=g_first,
                      g_end=g_end, gtime=Ts[gstart], entry_grp=entry_grp, nd=nd, wd=wd, kg=kg,
-                     kfrac=kfrac, sum_wdx=sum_wdx)
+                     kfrac=kfrac, sum_wdx=sum_wdx, didx=didx, gsize=gsize, bounds=bounds,
+                     empty_slot=empty)
 
 
 def _rev_within(x: np.ndarray, g_end: np.ndarray) -> np.ndarray:
@@ -126,62 +145,96 @@ class _Eval:
     loglik: float
     score: np.ndarray
     info: np.ndarray | None
-    # pieces for residuals
-    r: np.ndarray
-    xbar: np.ndarray   # (Dk, p)
-    mw: np.ndarray     # (Dk,)
-    denom: np.ndarray  # (Dk,)
+    r: np.ndarray       # (n,) exp(eta - shift), sorted
+    # per-group terms (G,), (G, p): everything the residuals need
+    c_g: np.ndarray     # sum_k mw / den_k
+    e_g: np.ndarray     # sum_k mw f_k / den_k
+    H1: np.ndarray      # sum_k mw xbar_k / den_k
+    E1: np.ndarray      # sum_k mw f_k xbar_k / den_k
+    xbar_avg: np.ndarray  # mean_k xbar_k (0 for groups without deaths)
 
 
 def _evaluate(pp: _Prepared, beta: np.ndarray, need_info: bool = True) -> _Eval:
-    X, w, d = pp.X, pp.w, pp.d
-    eta = X @ beta
+    """Log-likelihood, score and information at ``beta``.
+
+    Efron's k-th term at a time with d tied deaths has ``den_k = R0 - f_k D0`` and
+    ``xbar_k = (R1 - f_k D1) / den_k`` (``f_k = k/d``). Every sum over k needed here is a
+    combination of R1, D1 (per group) with scalar sums over k such as ``sum_k 1/den_k^2``, so
+    no (deaths x p) array is formed.
+    """
+    XT, w, d = pp.XT, pp.w, pp.d
+    p = XT.shape[0]
+    G = pp.gstart.size
+    eta = beta @ XT
     shift = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - shift)
     wr = w * r
-    A0 = np.add.reduceat(wr, pp.gstart)
-    A1 = np.add.reduceat(wr[:, None] * X, pp.gstart, axis=0)
-    wrd = wr * d
-    D0 = np.add.reduceat(wrd, pp.gstart)
-    D1 = np.add.reduceat(wrd[:, None] * X, pp.gstart, axis=0)
-    R0 = _rev_within(A0, pp.g_end)
-    R1 = _rev_within(A1, pp.g_end)
+    WX = XT * wr  # (p, n)
+    # rows are sorted deaths-first within each group: one reduceat gives deaths and the rest
+    bounds = pp.bounds
+    if bounds[-1] >= wr.size:  # last group is all deaths: its "others" slot is empty
+        S0 = np.r_[np.add.reduceat(wr, bounds[:-1]), 0.0]
+        S1 = np.vstack([np.add.reduceat(WX, bounds[:-1], axis=1).T, np.zeros((1, p))])
+    else:
+        S0 = np.add.reduceat(wr, bounds)
+        S1 = np.add.reduceat(WX, bounds, axis=1).T  # (2G, p)
+    del WX
+    S0[pp.empty_slot] = 0.0
+    S1[pp.empty_slot] = 0.0
+    D0, N0 = S0[0::2], S0[1::2]
+    D1, N1 = S1[0::2], S1[1::2]
+    R0 = _rev_within(D0 + N0, pp.g_end)
+    R1 = _rev_within(D1 + N1, pp.g_end)
     if pp.entry_grp is not None:
-        # rows enter at entry_grp: remove them from the risk sets of earlier groups
-        G = pp.gstart.size
+        # a row entering at group e is not at risk at groups before e: subtract it there
         E0 = np.bincount(pp.entry_grp, weights=wr, minlength=G + 1)[:G + 1]
-        E1 = np.zeros((G + 1, X.shape[1]))
-        for c in range(X.shape[1]):
-            E1[:, c] = np.bincount(pp.entry_grp, weights=wr * X[:, c], minlength=G + 1)[:G + 1]
-        # rows with entry_grp == e are not at risk at groups < e: subtract from groups g < e
-        # i.e. subtract sum_{e > g, same stratum} E[e]  ->  reverse sum from g+1 to g_end
-        E0c = _rev_within_shift(E0, pp.g_end)
-        E1c = _rev_within_shift(E1, pp.g_end)
-        R0 = R0 - E0c
-        R1 = R1 - E1c
-    kg, frac = pp.kg, pp.kfrac
-    ndk = pp.nd[kg]
-    mw = pp.wd[kg] / ndk
-    denom = R0[kg] - frac * D0[kg]
-    xbar = (R1[kg] - frac[:, None] * D1[kg]) / denom[:, None]
-    loglik = float(np.sum(w * d * eta) - np.sum(mw * (np.log(denom) + shift)))
-    score = pp.sum_wdx - mw @ xbar
+        E1e = np.zeros((G + 1, p))
+        for c in range(p):
+            E1e[:, c] = np.bincount(pp.entry_grp, weights=wr * XT[c], minlength=G + 1)[:G + 1]
+        R0 = R0 - _rev_within_shift(E0, pp.g_end)
+        R1 = R1 - _rev_within_shift(E1e, pp.g_end)
+    kg, f = pp.kg, pp.kfrac
+    den = R0[kg] - f * D0[kg]
+    inv = 1.0 / den
+    mwg = np.where(pp.nd > 0, pp.wd / np.maximum(pp.nd, 1), 0.0)  # R's mean weight of tied deaths
+
+    def ksum(x: np.ndarray) -> np.ndarray:
+        return np.bincount(kg, weights=x, minlength=G)
+
+    s1 = ksum(inv)
+    sf1 = ksum(f * inv)
+    s2 = ksum(inv * inv)
+    sf2 = ksum(f * inv * inv)
+    sff2 = ksum(f * f * inv * inv)
+    c_g = mwg * s1
+    e_g = mwg * sf1
+    # sum_k mw xbar_k = R1 c_g - D1 e_g
+    loglik = float(np.dot(w * d, eta) - np.sum(mwg[kg] * (np.log(den) + shift)))
+    score = pp.sum_wdx - (R1.T @ c_g - D1.T @ e_g)
+    H1 = R1 * (mwg * s2)[:, None] - D1 * (mwg * sf2)[:, None]
+    E1 = R1 * (mwg * sf2)[:, None] - D1 * (mwg * sff2)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndg = np.maximum(pp.nd, 1)[:, None]
+        xbar_avg = np.where(pp.nd[:, None] > 0, (R1 * s1[:, None] - D1 * sf1[:, None]) / ndg, 0.0)
     info = None
     if need_info:
-        G = pp.gstart.size
-        c_g = np.bincount(kg, weights=mw / denom, minlength=G)
-        e_g = np.bincount(kg, weights=mw * frac / denom, minlength=G)
         Ccum = _fwd_within(c_g, pp.g_first)
-        cum_i = Ccum[pp.grp]
+        cum_i = np.repeat(Ccum, pp.gsize)
         if pp.entry_grp is not None:
-            Cfull = np.concatenate([Ccum, [0.0]])
-            # subtract the part before entry (groups < entry_grp in the same stratum)
             prev = pp.entry_grp - 1
             same = prev >= pp.g_first[pp.grp]
-            cum_i = cum_i - np.where(same, Cfull[np.maximum(prev, 0)], 0.0)
-        v = wr * (cum_i - d * e_g[pp.grp])
-        info = (X * v[:, None]).T @ X - (xbar * mw[:, None]).T @ xbar
-    return _Eval(loglik=loglik, score=score, info=info, r=r, xbar=xbar, mw=mw, denom=denom)
+            cum_i = cum_i - np.where(same, Ccum[np.maximum(prev, 0)], 0.0)
+        v = wr * (cum_i - d * np.repeat(e_g, pp.gsize))
+        Y = XT * np.sqrt(np.maximum(v, 0.0))
+        first = blas.dsyrk(1.0, Y.T, trans=1)  # upper triangle of Y Y'
+        first = np.triu(first) + np.triu(first, 1).T
+        # sum_k mw xbar_k xbar_k' = R1'(a R1) - R1'(b D1) - D1'(b R1) + D1'(c D1)
+        aa, bb, cc = mwg * s2, mwg * sf2, mwg * sff2
+        RbD = R1.T @ (D1 * bb[:, None])
+        second = R1.T @ (R1 * aa[:, None]) - RbD - RbD.T + D1.T @ (D1 * cc[:, None])
+        info = first - second
+    return _Eval(loglik=loglik, score=score, info=info, r=r, c_g=c_g, e_g=e_g, H1=H1, E1=E1,
+                 xbar_avg=xbar_avg)
 
 
 def _rev_within_shift(x: np.ndarray, g_end: np.ndarray) -> np.ndarray:
@@ -193,42 +246,75 @@ def _rev_within_shift(x: np.ndarray, g_end: np.ndarray) -> np.ndarray:
 
 
 def _score_residuals(pp: _Prepared, ev: _Eval) -> np.ndarray:
-    """R's score residuals (unweighted, per sorted row): ``sum_i w_i L_i == score``."""
-    X, d, r = pp.X, pp.d, ev.r
+    """R's score residuals (unweighted, per sorted row), transposed ``(p, n)``:
+    ``sum_i w_i L_i == score``.
+
+    ``L_i = d_i (x_i - mean_k xbar_k) - r_i sum_{g at risk} sum_k (x_i - xbar_k) mw / den_k
+    * (1 - f_k if i dies at g else 1)``, as R's ``coxscore``.
+    """
+    XT, d, r = pp.XT, pp.d, ev.r
+    Ccum = _fwd_within(ev.c_g, pp.g_first)
+    Hcum = _fwd_within(ev.H1, pp.g_first)
+    cum_c = np.repeat(Ccum - 0.0, pp.gsize) - d * np.repeat(ev.e_g, pp.gsize)
+    HT = np.repeat(Hcum.T, pp.gsize, axis=1)
+    if pp.entry_grp is not None:
+        g = pp.grp
+        prev = pp.entry_grp - 1
+        same = prev >= pp.g_first[g]
+        pc = np.maximum(prev, 0)
+        cum_c = cum_c - np.where(same, Ccum[pc], 0.0)
+        HT -= np.take(Hcum.T, pc, axis=1) * same
+    LT = XT * (d - r * cum_c)
+    LT += HT * r
+    del HT
+    LT -= np.repeat(ev.xbar_avg.T, pp.gsize, axis=1) * d
+    LT -= np.repeat(ev.E1.T, pp.gsize, axis=1) * (r * d)
+    return LT
+
+
+def _cluster_score_sums(pp: _Prepared, ev: _Eval, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """``sum_{i in cluster} w_i L_i`` for every cluster, (n_clusters, p), in O(n p).
+
+    ``L_i = x_i (d_i - r_i cum_c_i) + r_i Hcum_{g_i} - d_i xbar_avg_{g_i} - r_i d_i E1_{g_i}``;
+    the group-level terms are summed within clusters through sparse (cluster x group)
+    matrices, so no (n, p) array of residuals is formed.
+    """
+    from scipy import sparse
+
+    XT, d, r, w = pp.XT, pp.d, ev.r, pp.w
     G = pp.gstart.size
-    p = X.shape[1]
-    kg, frac, mw, denom, xbar = pp.kg, pp.kfrac, ev.mw, ev.denom, ev.xbar
-    c_g = np.bincount(kg, weights=mw / denom, minlength=G)
-    e_g = np.bincount(kg, weights=mw * frac / denom, minlength=G)
-    H1 = np.zeros((G, p))
-    E1 = np.zeros((G, p))
-    xsum = np.zeros((G, p))
-    for c in range(p):
-        H1[:, c] = np.bincount(kg, weights=mw * xbar[:, c] / denom, minlength=G)
-        E1[:, c] = np.bincount(kg, weights=mw * frac * xbar[:, c] / denom, minlength=G)
-        xsum[:, c] = np.bincount(kg, weights=xbar[:, c], minlength=G)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xbar_avg = np.where(pp.nd[:, None] > 0, xsum / np.maximum(pp.nd, 1)[:, None], 0.0)
-    Ccum = _fwd_within(c_g, pp.g_first)
-    Hcum = _fwd_within(H1, pp.g_first)
     g = pp.grp
-    cum_c = Ccum[g] - d * e_g[g]
-    cum_h = Hcum[g] - d[:, None] * E1[g]
+    n = g.size
+    Ccum = _fwd_within(ev.c_g, pp.g_first)
+    Hcum = _fwd_within(ev.H1, pp.g_first)
+    cum_c = np.repeat(Ccum, pp.gsize) - d * np.repeat(ev.e_g, pp.gsize)
+    wr = w * r
     if pp.entry_grp is not None:
         prev = pp.entry_grp - 1
         same = prev >= pp.g_first[g]
         pc = np.maximum(prev, 0)
         cum_c = cum_c - np.where(same, Ccum[pc], 0.0)
-        cum_h = cum_h - np.where(same[:, None], Hcum[pc], 0.0)
-    L = d[:, None] * (X - xbar_avg[g]) - r[:, None] * (X * cum_c[:, None] - cum_h)
-    return L
-
-
-def _rowsum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    out = np.empty((n_groups, values.shape[1]))
-    for c in range(values.shape[1]):
-        out[:, c] = np.bincount(codes, weights=values[:, c], minlength=n_groups)
+    shape = (n_clusters, G)
+    Mx = sparse.csr_matrix((w * (d - r * cum_c), (codes, np.arange(n))), shape=(n_clusters, n))
+    out = np.asarray(Mx @ XT.T)
+    out += sparse.csr_matrix((wr, (codes, g)), shape=shape) @ Hcum
+    if pp.entry_grp is not None:
+        out -= sparse.csr_matrix((wr * same, (codes, pc)), shape=shape) @ Hcum
+    di = pp.didx
+    if di.size:
+        gd = g[di]
+        out -= sparse.csr_matrix((w[di], (codes[di], gd)), shape=shape) @ ev.xbar_avg
+        out -= sparse.csr_matrix((wr[di], (codes[di], gd)), shape=shape) @ ev.E1
     return out
+
+
+def _rowsum_T(valuesT: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sums of the columns of ``valuesT`` (p, n) within groups: (n_groups, p), O(n p)."""
+    from scipy import sparse
+
+    n = codes.size
+    M = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_groups, n))
+    return np.asarray(M @ valuesT.T)
 
 
 @dataclass
@@ -245,7 +331,7 @@ class _CoxFit:
 
 
 def _cox_fit(pp: _Prepared, max_iter: int, tol: float, names: Sequence[str]) -> _CoxFit:
-    p = pp.X.shape[1]
+    p = pp.XT.shape[0]
     beta = np.zeros(p)
     ev = _evaluate(pp, beta)
     loglik0 = ev.loglik
@@ -404,7 +490,7 @@ class CoxPH:
         d = check_event(df[event_col].to_numpy(), n, event_col)
         w = check_weights(None if weights_col is None else df[weights_col].to_numpy(), n,
                           weights_col or "weights")
-        X = np.empty((n, len(covariates)))
+        XT = np.empty((len(covariates), n))  # covariates as rows: the layout the core works in
         for c, name in enumerate(covariates):
             col = df[name]
             if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
@@ -412,12 +498,12 @@ class CoxPH:
                     f"Column '{name}': covariates must be numeric; got dtype {col.dtype}. Encode "
                     f"it first, e.g. pd.get_dummies(df, columns=['{name}'], drop_first=True).",
                     column=name, rule="numeric")
-            vals = col.to_numpy(dtype=np.float64, na_value=np.nan)
-            bad = ~np.isfinite(vals)
-            if bad.any():
-                raise data_error(name, "covariates must not be missing (NaN) or infinite", bad,
+            XT[c] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.isfinite(XT[c]).all():
+                raise data_error(name, "covariates must not be missing (NaN) or infinite",
+                                 ~np.isfinite(XT[c]),
                                  f"Drop or impute those rows first, e.g. df.dropna(subset=['{name}']).")
-            X[:, c] = vals
+        X = XT.T
         entry = None
         if entry_col is not None:
             entry = df[entry_col].to_numpy(dtype=np.float64)
@@ -447,7 +533,8 @@ class CoxPH:
                 f"Too few events for the Cox model: {n_events} event(s) for {p} covariate(s); "
                 "at least one more event than covariates is needed (10 per covariate is a common "
                 "rule). Use fewer covariates.")
-        const = [covariates[c] for c in range(p) if np.ptp(X[keep, c]) == 0]
+        Xk = X if keep.all() else X[keep]
+        const = [covariates[c] for c in np.flatnonzero(Xk.max(axis=0) == Xk.min(axis=0))]
         if const:
             raise DataError(f"Covariate(s) {', '.join(repr(c) for c in const)} are constant; "
                             "a constant has no hazard ratio. Drop them from 'covariates'.",
@@ -459,7 +546,7 @@ class CoxPH:
             warnings.warn(f"CoxPH did not converge in {self.max_iter} iterations; estimates may "
                           "be unreliable (a covariate may perfectly predict the events).",
                           ImpactWarning, stacklevel=2)
-        big = np.abs(fit.beta) * np.sqrt(np.maximum(np.diag(pp.X.T @ pp.X) / n, 0)) > 25
+        big = np.abs(fit.beta) * np.sqrt(np.einsum("ij,ij->i", pp.XT, pp.XT) / n) > 25
         if big.any():
             warnings.warn("CoxPH: very large coefficient(s) for "
                           f"{', '.join(covariates[i] for i in np.flatnonzero(big))}: the likelihood "
@@ -473,10 +560,10 @@ class CoxPH:
         if robust is None:
             robust = auto_robust
         if clusters is not None or robust:
-            L = _score_residuals(pp, fit.ev)
-            wL = L * pp.w[:, None]
-            codes = (clusters if clusters is not None else np.arange(n))[pp.order]
-            S = _rowsum(wL, codes, n_clusters)
+            if clusters is not None:
+                S = _cluster_score_sums(pp, fit.ev, clusters[pp.order], n_clusters)
+            else:
+                S = (_score_residuals(pp, fit.ev) * pp.w).T
             D = S @ fit.naive_cov
             cov = D.T @ D
             cov_type = "cluster" if clusters is not None else "robust"
@@ -541,7 +628,7 @@ class CoxPH:
         """
         self._check_fitted()
         fit = self._fit
-        L = _score_residuals(fit.pp, fit.ev) * fit.pp.w[:, None]
+        L = (_score_residuals(fit.pp, fit.ev) * fit.pp.w).T
         out = np.empty_like(L)
         out[fit.pp.order] = L @ fit.naive_cov
         return out
