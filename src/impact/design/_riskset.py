@@ -1,0 +1,170 @@
+"""Risk-set (dynamic) matching for rolling programme entry."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_columns, check_option
+from .._errors import DataError, data_error
+from ._match import match
+from ._result import MatchResult
+
+__all__ = ["match_riskset"]
+
+RiskSetEstimand = Literal["join_vs_wait", "join_vs_never"]
+
+
+def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
+                  covariates: Sequence[str], eligible: str | None = None,
+                  exact: Sequence[str] | str | None = None, estimand: RiskSetEstimand = "join_vs_wait",
+                  distance: Any = "glm", link: Literal["logit", "linear_logit"] = "logit",
+                  caliper: float | None = 0.2, ratio: int = 1,
+                  missing: Literal["error", "drop"] = "error",
+                  subgroup: str | None = None) -> MatchResult:
+    """Match each participant, at its own start, to people still at risk of entering then.
+
+    For a participant who starts in period ``t``, the candidates are the people who are eligible in
+    ``t`` (registered and still unemployed: the ``eligible`` column) and have not entered the
+    programme by ``t`` (no entry, or a later one: a later participant may serve as a control until
+    its own start). Covariates are read from each person's record *for period t*, so everything is
+    as known at that date. Matching is exact on the period (and on ``exact``), greedy nearest
+    neighbour on a score, within a caliper; the score is by default a logistic regression of
+    "enters in this period" on the covariates, pooled over all risk sets (a discrete-time hazard
+    model of entry).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        One row per person and period (e.g. month) in which the person could be a candidate, with
+        the covariates as of that period. Index labels must be unique; they are kept.
+    id : str
+        Person identifier (also the tie-break key, so row order does not matter).
+    period : str
+        Calendar period of the row (int, date or pandas Period: anything that sorts).
+    entry : str
+        Period in which the person entered the programme, missing for people who never did
+        (the same value on all of a person's rows).
+    covariates : sequence of str
+        Time-varying or fixed covariates, as of ``period``.
+    eligible : str, optional
+        Boolean column: the person is registered and unemployed in that period. Default: every row.
+    exact : str or sequence of str, optional
+        Further exact-matching columns (e.g. ``"gender"``), besides the period.
+    estimand : {"join_vs_wait", "join_vs_never"}
+        ``"join_vs_wait"`` (Sianesi 2004, dynamic matching): joining now versus waiting; a control
+        who enters later keeps its outcome, ``censor_at`` is missing. ``"join_vs_never"`` (Li,
+        Propert and Rosenbaum 2001, risk-set matching): joining versus never joining; a control's
+        follow-up must be censored on the day it enters, given in ``censor_at``.
+    distance, link, caliper, ratio, missing, subgroup
+        As in :func:`impact.match` (the caliper is in SDs of the score over all risk-set rows).
+
+    Returns
+    -------
+    MatchResult
+        ``method="riskset"``. ``matched_data`` has one row per person *per matched set* (its record
+        in the set's period), with ``distance``, ``weights``, ``subclass``, and:
+        ``index_date`` (the set's period: the participant's start, and the start of the control's
+        outcome clock), ``censor_at`` (see ``estimand``). A person can be a candidate in several
+        periods and a control in several sets (never twice in one set, never in a set of its own
+        period after entering); ``matched_data[id]`` shows it and ``times_used`` counts the sets
+        the person is a control in.
+
+    Notes
+    -----
+    R has no direct equivalent; in MatchIt one would stack the risk sets and call
+    ``matchit(enter ~ x, data = risksets, exact = ~period)``, which is what this does, with the
+    bookkeeping of who is at risk. Controls may be reused across periods (as in Sianesi's dynamic
+    matching); within a period each person is used at most once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impact.design import match_riskset
+    >>> panel = pd.DataFrame({
+    ...     "pid":   [1, 1, 2, 2, 3, 3, 4, 4],
+    ...     "month": [1, 2, 1, 2, 1, 2, 1, 2],
+    ...     "entry": [1, 1, 2, 2, None, None, None, None],
+    ...     "age":   [30, 30, 41, 41, 29, 29, 43, 43],
+    ... })
+    >>> m = match_riskset(panel, id="pid", period="month", entry="entry", covariates=["age"],
+    ...                   distance="age", caliper=None)
+    >>> m.matched_data[["pid", "index_date", "subclass"]].sort_values(["subclass", "pid"]).to_numpy().tolist()
+    [[1, 1, 1], [3, 1, 1], [2, 2, 2], [4, 2, 2]]
+    """
+    func = "match_riskset"
+    check_option("estimand", estimand, ["join_vs_wait", "join_vs_never"], func)
+    exact_cols = [exact] if isinstance(exact, str) else list(exact or [])
+    check_columns(panel, [id, period, entry, *covariates, *exact_cols]
+                  + ([eligible] if eligible else []))
+    if not panel.index.is_unique:
+        raise DataError("match_riskset needs unique index labels on the panel (one per person and "
+                        "period); use panel = panel.reset_index(drop=True).", rule="unique index")
+    for col in (id, period):
+        na = panel[col].isna().to_numpy()
+        if na.any():
+            raise data_error(col, f"'{col}' must not be missing", na)
+    dup = panel.duplicated([id, period], keep=False).to_numpy()
+    if dup.any():
+        raise data_error(period, "one row per person and period", dup,
+                         f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
+    per = panel[period]
+    ent = panel[entry]
+    n_entries = panel.groupby(id, sort=False)[entry].nunique(dropna=True)
+    if (n_entries > 1).any():
+        bad = panel[id].isin(n_entries.index[n_entries > 1]).to_numpy()
+        raise data_error(entry, "a person's entry period must be the same on all its rows", bad)
+    at_risk = ent.isna().to_numpy() | (ent >= per).to_numpy(dtype=bool)
+    if eligible is not None:
+        at_risk &= panel[eligible].fillna(False).to_numpy(dtype=bool)
+    enters = (ent == per).to_numpy(dtype=bool)
+    entered_ids = panel.loc[~ent.isna(), id].unique()
+    starting_ids = panel.loc[enters & at_risk, id].unique()
+    lost = np.setdiff1d(entered_ids, starting_ids) if len(entered_ids) else entered_ids
+    rs = panel.loc[at_risk].copy()
+    rs["_enters"] = enters[at_risk].astype(np.int8)
+    # tie-break key: person id then period, as one sortable int
+    pcode = pd.factorize(rs[id], sort=True)[0].astype(np.int64)
+    tcode = pd.factorize(rs[period], sort=True)[0].astype(np.int64)
+    rs["_key"] = pcode * (int(tcode.max()) + 1) + tcode
+    res = match(rs, "_enters", list(covariates), method="nearest", distance=distance, link=link,
+                caliper=caliper, exact=[period, *exact_cols], ratio=ratio, replace=False,
+                id="_key", missing=missing, subgroup=subgroup or (exact_cols[0] if len(exact_cols) == 1 else None))
+    md = res.matched_data.drop(columns=["_key"])
+    md["index_date"] = md[period]
+    if estimand == "join_vs_never":
+        md["censor_at"] = np.where(md["_enters"] == 1, None, md[entry])
+        md["censor_at"] = md["censor_at"].where(md["_enters"] == 0)
+    else:
+        md["censor_at"] = pd.Series([pd.NA] * len(md), index=md.index, dtype="object")
+    as_control = md.loc[md["_enters"] == 0].groupby(id).size()
+    md["times_used"] = md[id].map(as_control).fillna(0).astype(np.int64)
+    md = md.rename(columns={"_enters": "entering"})
+    notes = [n for n in res.notes if "No id=" not in n]
+    notes += [
+        f"Risk sets: for each period, people eligible then{' (' + eligible + ')' if eligible else ''} "
+        "who have not entered yet; a later participant can be a control before its own start.",
+        f"Exact on the period '{period}'" + (f" and {', '.join(exact_cols)}" if exact_cols else "")
+        + "; ties broken on (id, period), not on row order.",
+        {"join_vs_wait": "estimand 'join_vs_wait' (Sianesi): controls who enter later keep their "
+                         "outcome (censor_at is empty).",
+         "join_vs_never": "estimand 'join_vs_never' (Li, Propert and Rosenbaum): censor a control's "
+                          "follow-up at its own entry (censor_at)."}[estimand],
+        "Controls may be reused in different periods (times_used counts it); within a period each "
+        "person is used at most once.",
+    ]
+    if len(lost):
+        notes.append(f"{len(lost)} participants are not in any risk set at their own entry period "
+                     "(no eligible row for that period) and cannot be matched.")
+    flow = res.flow
+    data = res.data.drop(columns=["_key"]).rename(columns={"_enters": "entering"})
+    return dataclasses.replace(
+        res, method="riskset", treatment="entering", data=data, matched_data=md,
+        notes=tuple(dict.fromkeys(notes)), flow=flow,
+        positions=np.flatnonzero(at_risk)[res.positions],
+        settings={**res.settings, "method": "riskset", "estimand_riskset": estimand,
+                  "period": period, "entry": entry, "id": id})
