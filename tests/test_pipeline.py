@@ -26,17 +26,18 @@ def evaluation(bundled):
 
 
 def test_intervals_cover_the_truth(evaluation, bundled):
-    """Oracle: generator truth. Share differences at 90/180/365 days and hazard ratios, all/women/men."""
+    """Oracle: generator truth. Share and restricted-mean differences at 90/180/365 days and hazard
+    ratios, for all, women and men."""
     eff = evaluation.effects.summary()
     checked = 0
-    for _, row in eff[eff["estimand"].isin(["share_diff", "hazard_ratio"])].iterrows():
+    for _, row in eff[eff["estimand"].isin(["share_diff", "rmst_diff", "hazard_ratio"])].iterrows():
         if row["subgroup"] not in ("all", "female", "male"):
             continue
         h = None if row["estimand"] == "hazard_ratio" else row["horizon"]
         truth = bundled.true_value(row["estimand"], row["subgroup"], h)
         assert row["ci_low"] <= truth <= row["ci_high"], (row.to_dict(), truth)
         checked += 1
-    assert checked == 12
+    assert checked == 21
 
 
 def test_effects_have_the_expected_direction(evaluation):

@@ -5,6 +5,9 @@ For each subgroup (everyone, then each level of ``by``, e.g. women and men):
 * ``share_treated``, ``share_control``, ``share_diff``: the weighted Aalen-Johansen cumulative
   incidence of work or studies at each horizon (other exits compete; censoring at the cut-off),
   and the difference participants minus controls;
+* ``rmst_treated``, ``rmst_control``, ``rmst_diff``: restricted mean days *not yet* in work or
+  studies up to each horizon (the horizon minus the area under the cumulative incidence); a
+  negative difference means participants get there sooner;
 * ``hazard_ratio``: a Cox model of the cause-specific hazard of work or studies on treatment
   (Efron ties, case weights);
 * a test of whether the effect differs between the subgroups (``subgroup="female - male"``).
@@ -250,7 +253,8 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
             vals[arm] = aj.influence(1, [h])[:, 0] if not beyond else None
         if beyond:
             notes.append(f"{name}: horizon {h:g} days is beyond the follow-up of one arm; not estimated.")
-            for est_name in ("share_treated", "share_control", "share_diff"):
+            for est_name in ("share_treated", "share_control", "share_diff",
+                             "rmst_treated", "rmst_control", "rmst_diff"):
                 rows.append(dict(subgroup=name, estimand=est_name, horizon=h, estimate=np.nan, se=np.nan,
                                  ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
             continue
@@ -267,6 +271,28 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         rows.append(dict(subgroup=name, estimand="share_diff", horizon=h, estimate=d, se=se,
                          ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se), **counts))
         infl[(name, "share_diff", h)] = (diff_infl, diff_cl)
+
+        # restricted mean days not yet in work or studies, up to h: h - integral of the CIF
+        rm, rm_infl = {}, {}
+        for arm, (aj, m) in arms.items():
+            jumps = np.unique(dur[m][(cause[m] == 1) & (dur[m] <= h)])
+            widths = np.diff(np.r_[jumps, h])
+            if jumps.size:
+                F = aj.cif(1, jumps)["estimate"].to_numpy()
+                rm[arm] = h - float(F @ widths)
+                rm_infl[arm] = -(aj.influence(1, jumps) @ widths)
+            else:
+                rm[arm], rm_infl[arm] = h, np.zeros(int(m.sum()))
+        for arm in ("treated", "control"):
+            se = _cluster_se(rm_infl[arm], cl[arms[arm][1]])
+            rows.append(dict(subgroup=name, estimand=f"rmst_{arm}", horizon=h, estimate=rm[arm], se=se,
+                             ci_low=rm[arm] - z * se, ci_high=rm[arm] + z * se, p_value=np.nan, **counts))
+        d = rm["treated"] - rm["control"]
+        rmd_infl = np.r_[rm_infl["treated"], -rm_infl["control"]]
+        se = _cluster_se(rmd_infl, diff_cl)
+        rows.append(dict(subgroup=name, estimand="rmst_diff", horizon=h, estimate=d, se=se,
+                         ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se), **counts))
+        infl[(name, "rmst_diff", h)] = (rmd_infl, diff_cl)
 
     if counts["events_treated"] == 0 or counts["events_control"] == 0:
         notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")
@@ -309,7 +335,7 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
     out = []
     label = f"{a} - {b}"
     for (name, estimand, h), (vals, cl) in list(infl.items()):
-        if name != a or estimand != "share_diff" or (b, estimand, h) not in infl:
+        if name != a or estimand not in ("share_diff", "rmst_diff") or (b, estimand, h) not in infl:
             continue
         vb, cb = infl[(b, estimand, h)]
         ea = next(r["estimate"] for r in rows if r["subgroup"] == a and r["estimand"] == estimand and r["horizon"] == h)

@@ -208,8 +208,13 @@ def simulate(n_pool: int = 20_000, random_state: int | np.random.Generator | Non
     for h in horizons:
         cif1 = lam_ws1 / lam1_tot * (1 - np.exp(-lam1_tot * h))
         cif0 = lam_ws0 / lam0_tot * (1 - np.exp(-lam0_tot * h))
-        rm1 = h - lam_ws1 / lam1_tot * (h - (1 - np.exp(-lam1_tot * h)) / lam1_tot)
-        rm0 = h - lam_ws0 / lam0_tot * (h - (1 - np.exp(-lam0_tot * h)) / lam0_tot)
+        # durations are whole days (ceil of the continuous time), so the restricted mean of the
+        # observable step function is h - sum over days k < h of F(k), taken exactly
+        rm1, rm0 = np.full(n, float(h)), np.full(n, float(h))
+        days = np.arange(1, int(np.ceil(h)))[None, :]
+        sel = treated
+        rm1[sel] -= (lam_ws1[sel, None] / lam1_tot[sel, None] * (1 - np.exp(-lam1_tot[sel, None] * days))).sum(axis=1)
+        rm0[sel] -= (lam_ws0[sel, None] / lam0_tot[sel, None] * (1 - np.exp(-lam0_tot[sel, None] * days))).sum(axis=1)
         for g, m in groups.items():
             rows.append((g, "share_treated", h, cif1[m].mean()))
             rows.append((g, "share_control", h, cif0[m].mean()))
