@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import tomllib
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union
@@ -38,7 +38,7 @@ import pandas as pd
 
 from ._checks import check_columns, check_number, check_option, suggest
 from ._errors import DataError, ImpactWarning, ParameterError, data_error
-from .labels import (Lang, LANGS, format_change, format_month, format_number, format_percent,
+from .labels import (Lang, LANGS, format_change, format_number, format_percent,
                      has_label, label, month_name, relabel)
 from .privacy import Suppression, suppress
 
