@@ -29,6 +29,11 @@ _LAZY = {
     "simulate": "impact.synthetic",
     "evaluate": "impact.evaluation",
     "write_report": "impact.report",
+    "goal_fulfilment": "impact.monitor",
+    "suppress": "impact.privacy",
+    "label": "impact.labels",
+    "relabel": "impact.labels",
+    "simulate_monitoring": "impact.synthetic_monitoring",
 }
 
 __all__ = [

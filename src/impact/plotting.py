@@ -12,13 +12,14 @@ __all__ = ["plot_effect_curves", "plot_forest", "new_axes"]
 ARM_COLOURS = {"treated": "#1b6ca8", "control": "#d1495b"}
 
 
-def new_axes(ax: Any = None, ncols: int = 1, figsize: tuple[float, float] | None = None) -> Any:
+def new_axes(ax: Any = None, ncols: int = 1, figsize: tuple[float, float] | None = None,
+             sharey: bool = True) -> Any:
     """Return ``ax`` if given, else new Axes (an array of them when ``ncols > 1``)."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, ncols, figsize=figsize or (4.2 * ncols, 3.4), squeeze=False,
-                             sharey=True, constrained_layout=True)
+                             sharey=sharey, constrained_layout=True)
     return axes[0] if ncols > 1 else axes[0, 0]
 
 
@@ -56,7 +57,8 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
     """Forest plot of estimates with intervals, one row per subgroup and estimand."""
     rows = table[table["estimand"].isin(estimands)].reset_index(drop=True)
     n_panels = rows["estimand"].nunique()
-    axes = new_axes(ax, ncols=max(n_panels, 1), figsize=(4.5 * max(n_panels, 1), 0.35 * len(rows) + 1.5))
+    axes = new_axes(ax, ncols=max(n_panels, 1), figsize=(4.8 * max(n_panels, 1), 0.3 * len(rows) + 1.5),
+                    sharey=False)
     axes_list = list(np.atleast_1d(axes))
     for a, (est, grp) in zip(axes_list, rows.groupby("estimand", sort=False)):
         labels = [f"{s}" + (f" {h:g}d" if np.isfinite(h) else "") for s, h in zip(grp["subgroup"], grp["horizon"])]

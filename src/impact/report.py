@@ -138,7 +138,11 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
     if hasattr(bal, "plot"):
         ax = bal.plot()
         parts.append(_fig_to_img(np.atleast_1d(ax)[0].figure))
-    parts.append(_table(tables["balance"]))
+    shown = [c for c in ["covariate", "type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after",
+                         "ecdf_max_before", "ecdf_max_after"] if c in tables["balance"].columns]
+    parts.append(_table(tables["balance"][shown] if shown else tables["balance"]))
+    parts.append("<p class='note'>Standardised mean differences (|SMD| under 0.1 is the usual threshold), "
+                 "variance ratios and the largest eCDF distance; all statistics are in balance.csv.</p>")
 
     parts.append("<h2>Effects</h2>")
     axes = eff.plot(kind="curves")

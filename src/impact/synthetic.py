@@ -308,3 +308,12 @@ def read_synthetic(folder: str | Path, cutoff: str = "2022-10-31") -> SyntheticE
     truth = pd.read_csv(folder / "truth.csv")
     return SyntheticEvaluation(registers=reg, truth=truth, roles=_roles(cutoff),
                                params={"source": str(folder)})
+
+
+def __getattr__(name: str):
+    # monitoring records live in their own module; re-exported here so that every synthetic
+    # generator is found under impact.synthetic
+    if name in ("simulate_monitoring", "MonitoringRecords"):
+        from . import synthetic_monitoring
+        return getattr(synthetic_monitoring, name)
+    raise AttributeError(f"module 'impact.synthetic' has no attribute {name!r}")
