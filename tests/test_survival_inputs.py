@@ -202,3 +202,42 @@ def test_cox_summary_shape(rossi: pd.DataFrame) -> None:
     np.testing.assert_allclose(s["hazard_ratio"], np.exp(s["estimate"]))
     assert (s["ci_low"] < s["hazard_ratio"]).all() and (s["hazard_ratio"] < s["ci_high"]).all()
     assert re.match(r"CoxPH\(ties='efron', n=432", repr(cox))
+
+
+def test_rmst_beyond_follow_up_and_aj_rmtl(rossi: pd.DataFrame) -> None:
+    km = _km(rossi)
+    out = km.rmst([30, 80])
+    assert out["beyond_follow_up"].tolist() == [False, True]
+    assert np.isnan(out.loc[1, "estimate"]) and np.isnan(km.rmst_influence([80])).all()
+    # time lost to any cause + RMST of the all-cause curve = horizon
+    aj = aalen_johansen(rossi["week"], _cause(rossi))
+    lost = aj.rmtl(["work", "studies"], [30])
+    assert lost["estimate"].item() + km.rmst([30])["estimate"].item() == pytest.approx(30)
+    assert lost["se"].item() == pytest.approx(km.rmst([30])["se"].item(), rel=1e-10)
+
+
+def test_logrank_needs_two_groups(rossi: pd.DataFrame) -> None:
+    from impact.survival import logrank_test
+
+    with pytest.raises(DataError, match="at least two groups"):
+        logrank_test(rossi["week"], rossi["arrest"], np.zeros(len(rossi)))
+
+
+def test_plots_return_axes(rossi: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from impact.survival import plot_cif, plot_survival
+
+    fig, ax = plt.subplots()
+    km = {g: _km(d) for g, d in rossi.groupby("fin")}
+    assert plot_survival(km, ax=ax) is ax
+    texts = [t.get_text() for t in ax.texts]
+    assert "At risk" in texts and "216" in texts  # n at risk at time 0 per group
+    aj = aalen_johansen(rossi["week"], _cause(rossi))
+    ax2 = plot_cif(aj, {"work or studies": ["work", "studies"]})
+    assert len(ax2.get_lines()) == 1
+    assert km[0].plot() is not None and aj.plot() is not None
+    plt.close("all")

@@ -214,3 +214,56 @@ def test_cause_specific_cox_matches_r(mgus: pd.DataFrame) -> None:
         r = ref.query("model == @model").set_index("term").loc[["age", "male"]]
         np.testing.assert_allclose(cox.params_.to_numpy(), r["coef"], rtol=TOL_COX_REL)
         np.testing.assert_allclose(np.sqrt(np.diag(cox.cov_)), r["robust_se"], rtol=TOL_COX_REL)
+
+
+# ---------------------------------------------------------------------------------------------
+# restricted mean and log-rank
+# ---------------------------------------------------------------------------------------------
+def test_rmst_matches_r(rossi: pd.DataFrame) -> None:
+    ref = _read("survival_rmst.csv")
+    h = ref["horizon"].to_numpy()
+    km0 = kaplan_meier(rossi["week"], rossi["arrest"])
+    got = km0.rmst(h, variance="greenwood")
+    np.testing.assert_allclose(got["estimate"], ref["rmean"], atol=1e-9)
+    np.testing.assert_allclose(got["se"], ref["se_rmean"], atol=1e-9)
+    km = kaplan_meier(rossi["week"], rossi["arrest"], weights=rossi["w"], cluster=rossi["clus"])
+    got = km.rmst(h)
+    np.testing.assert_allclose(got["estimate"], ref["rmean_weighted"], atol=1e-9)
+    np.testing.assert_allclose(got["se"], ref["se_ij_weighted_cluster"], atol=1e-9)
+    U = km.rmst_influence(h)
+    agg = pd.DataFrame(U).groupby(rossi["clus"].to_numpy()).sum().to_numpy()
+    np.testing.assert_allclose(np.sqrt((agg ** 2).sum(axis=0)), got["se"], rtol=1e-10)
+
+
+def _agegrp(rossi: pd.DataFrame) -> pd.Series:
+    return pd.cut(rossi["age"], [0, 20, 25, 100], labels=[0, 1, 2]).astype(int)
+
+
+@pytest.mark.parametrize("test", ["fin", "fin_strata_race", "agegrp"])
+def test_logrank_matches_survdiff(rossi: pd.DataFrame, test: str) -> None:
+    from impact.survival import logrank_test
+
+    ref = _read("survival_logrank.csv").query("test == @test")
+    group = _agegrp(rossi) if test == "agegrp" else rossi["fin"]
+    strata = rossi["race"] if "strata" in test else None
+    res = logrank_test(rossi["week"], rossi["arrest"], group, strata=strata)
+    assert res.method == "survdiff"
+    assert res.statistic == pytest.approx(ref["chisq"].iloc[0], rel=1e-10)
+    assert res.df == ref["df"].iloc[0]
+    np.testing.assert_allclose(res.table["observed"], ref["observed"], atol=1e-9)
+    np.testing.assert_allclose(res.table["expected"], ref["expected"], atol=1e-9)
+
+
+@pytest.mark.parametrize("test", ["fin_weighted_cluster", "agegrp_weighted_cluster",
+                                  "fin_strata_race_weighted_cluster"])
+def test_weighted_clustered_logrank_matches_robust_score(rossi: pd.DataFrame, test: str) -> None:
+    from impact.survival import logrank_test
+
+    ref = _read("survival_logrank_robust.csv").query("test == @test")
+    group = _agegrp(rossi) if test.startswith("agegrp") else rossi["fin"]
+    strata = rossi["race"] if "strata" in test else None
+    res = logrank_test(rossi["week"], rossi["arrest"], group, weights=rossi["w"],
+                       cluster=rossi["clus"], strata=strata)
+    assert res.method == "robust score"
+    assert res.statistic == pytest.approx(ref["rscore"].iloc[0], rel=1e-9)
+    assert res.df == ref["df"].iloc[0]

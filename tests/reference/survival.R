@@ -191,3 +191,50 @@ cs_models <- list(
 )
 res <- lapply(names(cs_models), function(nm) cox_rows(cs_models[[nm]], nm))
 write_fixture(do.call(rbind, lapply(res, `[[`, "coefs")), "survival_cause_specific.csv")
+
+# ---- restricted mean (Rossi) -----------------------------------------------------------------
+# R's printed se(rmean) is its Greenwood-type formula (survmean); the IJ standard error is made
+# here from R's own influence matrix: the RMST influence is the area under each influence row.
+rm_rows <- list()
+for (tau in c(20, 40, 52)) {
+  f0 <- survfit(Surv(week, arrest) ~ 1, data = rossi)
+  tab <- summary(f0, rmean = tau)$table
+  fi <- survfit(Surv(week, arrest) ~ 1, data = rossi, weights = w, cluster = clus,
+                influence = TRUE)
+  keep <- fi$time < tau
+  delta <- diff(c(fi$time[keep], tau))
+  inf <- fi$influence.surv[, keep, drop = FALSE]
+  rinf <- inf %*% delta
+  area <- min(fi$time[1], tau) + sum(fi$surv[keep] * delta)
+  rm_rows[[length(rm_rows) + 1]] <- data.frame(
+    horizon = tau, rmean = unname(tab["rmean"]), se_rmean = unname(tab["se(rmean)"]),
+    rmean_weighted = area, se_ij_weighted_cluster = sqrt(sum(rinf^2)))
+}
+write_fixture(do.call(rbind, rm_rows), "survival_rmst.csv")
+
+# ---- log-rank tests ----------------------------------------------------------------------------
+rossi$agegrp <- cut(rossi$age, c(0, 20, 25, 100), labels = c("young", "mid", "old"))
+lr <- list()
+add_lr <- function(name, sd) {
+  df <- length(sd$n) - 1
+  obs <- if (is.matrix(sd$obs)) rowSums(sd$obs) else sd$obs
+  ex <- if (is.matrix(sd$exp)) rowSums(sd$exp) else sd$exp
+  lr[[length(lr) + 1]] <<- data.frame(test = name, group = names(sd$n), observed = obs,
+                                      expected = ex, chisq = sd$chisq, df = df)
+}
+add_lr("fin", survdiff(Surv(week, arrest) ~ fin, data = rossi))
+add_lr("fin_strata_race", survdiff(Surv(week, arrest) ~ fin + strata(race), data = rossi))
+add_lr("agegrp", survdiff(Surv(week, arrest) ~ agegrp, data = rossi))
+lr <- do.call(rbind, lr)
+# weighted / clustered log-rank: robust score test of a Breslow Cox model at beta = 0
+sc <- list()
+for (spec in list(list("fin_weighted_cluster", Surv(week, arrest) ~ factor(fin)),
+                  list("agegrp_weighted_cluster", Surv(week, arrest) ~ agegrp),
+                  list("fin_strata_race_weighted_cluster",
+                       Surv(week, arrest) ~ factor(fin) + strata(race)))) {
+  fit <- coxph(spec[[2]], data = rossi, weights = w, cluster = clus, ties = "breslow")
+  sc[[length(sc) + 1]] <- data.frame(test = spec[[1]], rscore = unname(fit$rscore),
+                                     score = unname(fit$score), df = length(coef(fit)))
+}
+write_fixture(lr, "survival_logrank.csv")
+write_fixture(do.call(rbind, sc), "survival_logrank_robust.csv")

@@ -9,5 +9,8 @@ from __future__ import annotations
 from ._aj import AalenJohansen, aalen_johansen
 from ._cox import CoxPH
 from ._km import KaplanMeier, kaplan_meier
+from ._logrank import LogRankResult, logrank_test
+from ._plot import plot_cif, plot_survival
 
-__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "aalen_johansen", "kaplan_meier"]
+__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen",
+           "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]

@@ -161,6 +161,43 @@ class AalenJohansen:
         out[:, t > self.last_time] = np.nan
         return out
 
+    def rmtl(self, cause: Any, horizon: Any) -> pd.DataFrame:
+        """Restricted mean time lost to ``cause`` (or to a list of causes) up to ``horizon``.
+
+        The area under the cumulative incidence on ``[0, horizon]``: ``horizon`` minus it is
+        the expected time *not yet* exited to that cause. Returns ``horizon, estimate, se,
+        ci_low, ci_high, beyond_follow_up``, with the IJ standard error clustered like the
+        curve. Horizons after the last observed time are flagged and get NaN.
+        """
+        from ._rmst import area_and_influence, check_horizons, clustered_se, rmst_table
+
+        parts = self._parts(cause)
+        hs = check_horizons(horizon)
+        est, ses = [], []
+        for h in hs:
+            if h > self.last_time:
+                est.append(np.nan)
+                ses.append(np.nan)
+                continue
+            area, infl = area_and_influence(self._ti, self._w, parts.P, parts.f, parts.R,
+                                            parts.F, 0.0, float(h))
+            est.append(area)
+            ses.append(clustered_se(infl, self._codes_cluster, self.n_clusters))
+        return rmst_table(hs, est, ses, self.last_time, self.conf_level)
+
+    def rmtl_influence(self, cause: Any, horizon: Any) -> np.ndarray:
+        """Per-row IJ influence on :meth:`rmtl`, ``(n_rows, len(horizon))``."""
+        from ._rmst import area_and_influence, check_horizons
+
+        parts = self._parts(cause)
+        hs = check_horizons(horizon)
+        out = np.full((self.n, hs.size), np.nan)
+        for c, h in enumerate(hs):
+            if h <= self.last_time:
+                out[:, c] = area_and_influence(self._ti, self._w, parts.P, parts.f, parts.R,
+                                               parts.F, 0.0, float(h))[1]
+        return out
+
     def summary(self, times: Any = None) -> pd.DataFrame:
         """Long table ``cause, time, estimate, se, ci_low, ci_high`` for every cause."""
         frames = []

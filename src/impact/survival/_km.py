@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._errors import ParameterError
 from ._common import (
     TimeIndex,
     check_cluster,
@@ -64,6 +65,7 @@ class KaplanMeier:
     _S: np.ndarray = field(repr=False)
     _C: np.ndarray = field(repr=False)
     _n_risk: np.ndarray = field(repr=False)
+    _cluster: np.ndarray | None = field(repr=False)
 
     # -- evaluation ------------------------------------------------------------------------
     def at(self, times: Any) -> pd.DataFrame:
@@ -105,6 +107,59 @@ class KaplanMeier:
         R = self._S * self._C
         out = row_influence(self._ti, self._w, self._P, f, R, k)
         out[:, t > self.last_time] = np.nan
+        return out
+
+    def rmst(self, horizon: Any, variance: Literal["ij", "greenwood"] = "ij") -> pd.DataFrame:
+        """Restricted mean survival time: the area under the curve on ``[0, horizon]``.
+
+        With survival to "work or studies", this is the expected time *without* work or
+        studies during the first ``horizon`` days. Returns ``horizon, estimate, se, ci_low,
+        ci_high, beyond_follow_up`` (Wald intervals). ``variance="ij"`` (default) is the
+        infinitesimal-jackknife variance of the estimator, clustered like the curve and right
+        for non-integer weights; ``"greenwood"`` reproduces the standard error R prints with
+        ``print(survfit, rmean=horizon)``. A horizon after the last observed time is flagged and
+        gets NaN (never extrapolated).
+        """
+        from ._rmst import area_and_influence, check_horizons, clustered_se, greenwood_rmst_se, rmst_table
+
+        if variance not in ("ij", "greenwood"):
+            raise ParameterError("The 'variance' parameter of rmst must be one of 'ij', "
+                                 f"'greenwood'. Got {variance!r}.")
+        hs = check_horizons(horizon)
+        est, ses = [], []
+        for h in hs:
+            if h > self.last_time:
+                est.append(np.nan)
+                ses.append(np.nan)
+                continue
+            area, infl = area_and_influence(self._ti, self._w, self._P, -self._S[:, None],
+                                            self._S * self._C, self._S, 1.0, float(h))
+            est.append(area)
+            if variance == "ij":
+                ses.append(clustered_se(infl, self._cluster, self.n_clusters))
+            else:
+                t = self.table
+                ses.append(greenwood_rmst_se(t["time"].to_numpy(), self._S, self._n_risk,
+                                             t["n_event"].to_numpy(), float(h)))
+        out = rmst_table(hs, est, ses, self.last_time, self.conf_level)
+        out.attrs["variance"] = variance
+        return out
+
+    def rmst_influence(self, horizon: Any) -> np.ndarray:
+        """Per-row IJ influence on the RMST at each horizon, ``(n_rows, len(horizon))``.
+
+        Same convention as :meth:`influence`: sum within clusters, square, add. To cluster a
+        difference between two curves on matched sets, put both groups' influences in one
+        vector (the second with a minus sign) and sum it within matched sets.
+        """
+        from ._rmst import area_and_influence, check_horizons
+
+        hs = check_horizons(horizon)
+        out = np.full((self.n, hs.size), np.nan)
+        for c, h in enumerate(hs):
+            if h <= self.last_time:
+                out[:, c] = area_and_influence(self._ti, self._w, self._P, -self._S[:, None],
+                                               self._S * self._C, self._S, 1.0, float(h))[1]
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -218,5 +273,5 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
         table=table, conf_level=conf_level,
         cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
         last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _P=P, _S=S, _C=C,
-        _n_risk=n_risk,
+        _n_risk=n_risk, _cluster=None if cluster is None else codes,
     )
