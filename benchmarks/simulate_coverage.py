@@ -61,7 +61,7 @@ def main() -> None:
     table = pd.DataFrame({
         "reps": g.size(),
         "truth": g["truth"].mean(),
-        "bias": g.apply(lambda x: (x["estimate"] - x["truth"]).mean()),
+        "bias": g["estimate"].mean() - g["truth"].mean(),
         "mean_se": g["se"].mean(),
         "sd_est": g["estimate"].std(),
         "coverage": g["covered"].mean(),

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_columns, check_number
+from ._checks import check_columns, check_number, check_option
 from ._errors import DataError, ImpactWarning, ParameterError
 from .outcomes import CENSORED, EVENT
 
@@ -103,7 +103,9 @@ def _unwrap(matched: Any, treatment: str | None) -> tuple[pd.DataFrame, str]:
 def estimate_effects(matched: Any, duration: str = "duration", event: str = "event", *,
                      treatment: str | None = None, by: str | None = "gender",
                      horizons: Sequence[float] = (90, 180, 365), weights: str | None = "weights",
-                     cluster: str | None = "subclass", conf_level: float = 0.95) -> EffectsResult:
+                     cluster: str | None = "subclass", conf_level: float = 0.95,
+                     se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
+                     random_state: int | None = 0, n_jobs: int = 1, progress: bool = False) -> EffectsResult:
     """Estimate effects on time to work or studies, for all and by subgroup.
 
     Parameters
@@ -126,6 +128,15 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
         per row.
     conf_level : float
         Confidence level of the intervals.
+    se_method : {"influence", "bootstrap"}
+        ``"influence"`` (default): infinitesimal-jackknife standard errors summed within matched
+        sets, normal intervals. ``"bootstrap"``: matched sets resampled with replacement
+        ``n_boot`` times (all rows of a set move together); standard errors are the SD of the
+        replicates and intervals are percentile intervals (hazard ratios on the log scale).
+    n_boot, random_state, n_jobs, progress
+        Bootstrap replicates, seed (replicate ``b`` uses child ``b`` of
+        ``numpy.random.SeedSequence(random_state)``, so the answer does not depend on
+        ``n_jobs``), worker processes (joblib) and a progress bar (tqdm).
 
     Returns
     -------
@@ -144,6 +155,9 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     ['subgroup', 'estimand', 'horizon', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value']
     """
     data, treatment = _unwrap(matched, treatment)
+    check_option("se_method", se_method, ["influence", "bootstrap"], "estimate_effects")
+    check_number("n_boot", n_boot, "estimate_effects", low=20, integer=True)
+    check_number("n_jobs", n_jobs, "estimate_effects", integer=True)
     check_number("conf_level", conf_level, "estimate_effects", low=0, high=1,
                  low_inclusive=False, high_inclusive=False)
     horizons = tuple(float(h) for h in horizons)
@@ -159,6 +173,12 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     if cluster and c_col is None:
         notes.append(f"No '{cluster}' column: each row is its own cluster (independent units).")
     _check_inputs(data, duration, event, treatment, w_col)
+    if c_col is not None and data[c_col].isna().any():
+        from ._errors import data_error
+        raise data_error(c_col, "missing matched-set ids (a control used in several sets under "
+                         "replacement has no single set)", data[c_col].isna().to_numpy(),
+                         "Estimate on result.get_matches(), one row per set membership, or pass "
+                         "cluster=None to treat rows as independent.")
 
     z = stats.norm.ppf(0.5 + conf_level / 2)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
@@ -187,10 +207,18 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
         notes.append(f"'{by}' has {len(groups) - 1} levels: no pairwise test of differences reported.")
 
     table = pd.DataFrame(rows)
+    se_text = ("infinitesimal jackknife clustered on " + c_col) if c_col else "infinitesimal jackknife"
+    if se_method == "bootstrap":
+        arrays = _arrays(data, duration, event, treatment, w_col, c_col)
+        boot = _bootstrap(arrays, groups, horizons, n_boot, random_state, n_jobs, progress)
+        table = _apply_bootstrap(table, boot, conf_level)
+        se_text = (f"bootstrap of {n_boot} replicates resampling "
+                   + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
     cols_out = SUMMARY_COLUMNS + [c for c in table.columns if c not in SUMMARY_COLUMNS]
     settings = dict(duration=duration, event=event, treatment=treatment, by=by, horizons=horizons,
-                    weights=w_col, cluster=c_col, conf_level=conf_level,
-                    se_method=("infinitesimal jackknife clustered on " + c_col) if c_col else "infinitesimal jackknife")
+                    weights=w_col, cluster=c_col, conf_level=conf_level, se_method=se_text,
+                    n_boot=n_boot if se_method == "bootstrap" else None,
+                    random_state=random_state if se_method == "bootstrap" else None)
     notes.insert(0, "Share in work or studies: weighted Aalen-Johansen cumulative incidence, other exits "
                     "as competing events; hazard ratio: Cox model of the cause-specific hazard (Efron ties).")
     return EffectsResult(table=table[cols_out], curves=pd.concat(curves, ignore_index=True),
@@ -353,3 +381,116 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
                         se=se, ci_low=float(np.exp(diff - z * se)), ci_high=float(np.exp(diff + z * se)),
                         p_value=_p(diff, se)))
     return out
+
+
+# ---- bootstrap over matched sets ------------------------------------------------------------
+
+def _arrays(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None,
+            c_col: str | None) -> dict[str, np.ndarray]:
+    ev = data[event].to_numpy()
+    cl = data[c_col].to_numpy() if c_col else np.arange(len(data))
+    return dict(dur=data[duration].to_numpy(float),
+                cause=np.where(ev == CENSORED, 0, np.where(ev == EVENT, 1, 2)),
+                t=data[treatment].to_numpy() == 1,
+                w=data[w_col].to_numpy(float) if w_col else np.ones(len(data)),
+                cl=pd.factorize(pd.Series(cl), sort=True)[0])
+
+
+_NO_HORIZON = -1.0  # horizon key of estimands without a horizon (NaN keys do not survive pickling)
+
+
+def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: list[tuple[str, np.ndarray]],
+                     horizons: tuple[float, ...]) -> dict[tuple[str, str, float], float]:
+    """Point estimates only (no standard errors), on the working scale (log for hazard ratios)."""
+    from .survival import CoxPH, aalen_johansen
+    out: dict[tuple[str, str, float], float] = {}
+    for name, mask in groups:
+        per_arm = {}
+        for arm, m in (("treated", a["t"]), ("control", ~a["t"])):
+            keep = mask & m & (w > 0)
+            if not keep.any() or not (a["cause"][keep] > 0).any():
+                per_arm[arm] = None
+                continue
+            aj = aalen_johansen(a["dur"][keep], a["cause"][keep], weights=w[keep], causes=[1, 2])
+            per_arm[arm] = (aj.table["time"].to_numpy(), aj.table["cif_1"].to_numpy(), aj.last_time)
+        for h in horizons:
+            vals = {}
+            for arm, tab in per_arm.items():
+                if tab is None or h > tab[2]:
+                    vals[arm] = (np.nan, np.nan)
+                    continue
+                times, F, _ = tab
+                upto = times <= h
+                share = F[upto][-1] if upto.any() else 0.0
+                widths = np.diff(np.r_[times[upto], h])
+                vals[arm] = (share, h - float(F[upto] @ widths))
+            for i, est in enumerate(("share", "rmst")):
+                out[(name, f"{est}_treated", h)] = vals["treated"][i]
+                out[(name, f"{est}_control", h)] = vals["control"][i]
+                out[(name, f"{est}_diff", h)] = vals["treated"][i] - vals["control"][i]
+        keep = mask & (w > 0)
+        ev1 = a["cause"][keep] == 1
+        tk = a["t"][keep]
+        b = np.nan
+        if (ev1 & tk).any() and (ev1 & ~tk).any():
+            cox_df = pd.DataFrame({"duration": a["dur"][keep], "event": ev1.astype(int),
+                                   "treated": tk.astype(float), "w": w[keep]})
+            fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event",
+                                          covariates=["treated"], weights_col="w")
+            b = float(fit.params_.iloc[0])
+        out[(name, "hazard_ratio", _NO_HORIZON)] = b
+    if len(groups) == 3:
+        ga, gb = groups[1][0], groups[2][0]
+        for (name, est, h), v in list(out.items()):
+            if name == ga and est in ("share_diff", "rmst_diff", "hazard_ratio"):
+                out[(f"{ga} - {gb}", est, h)] = v - out[(gb, est, h)]
+    return out
+
+
+def _replicates(a: dict[str, np.ndarray], groups, horizons, seeds, keys) -> np.ndarray:
+    n_cl = int(a["cl"].max()) + 1
+    res = np.empty((len(seeds), len(keys)))
+    for i, ss in enumerate(seeds):
+        rng = np.random.default_rng(ss)
+        counts = np.bincount(rng.integers(0, n_cl, n_cl), minlength=n_cl)
+        est = _point_estimates(a, a["w"] * counts[a["cl"]], groups, horizons)
+        res[i] = [est.get(k, np.nan) for k in keys]
+    return res
+
+
+def _bootstrap(a: dict[str, np.ndarray], groups, horizons, n_boot: int, random_state: int | None,
+               n_jobs: int, progress: bool) -> tuple[list, np.ndarray]:
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+    keys = list(_point_estimates(a, a["w"], groups, horizons))
+    seeds = np.random.SeedSequence(random_state).spawn(n_boot)
+    chunk = 10
+    chunks = [seeds[i:i + chunk] for i in range(0, n_boot, chunk)]
+    jobs = (delayed(_replicates)(a, groups, horizons, c, keys) for c in chunks)
+    parts = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    bar = tqdm(parts, total=len(chunks), disable=not progress, desc="bootstrap", unit=f"x{chunk}")
+    return keys, np.vstack(list(bar))
+
+
+def _apply_bootstrap(table: pd.DataFrame, boot: tuple[list, np.ndarray], conf_level: float) -> pd.DataFrame:
+    keys, reps = boot
+    alpha = 1 - conf_level
+    table = table.copy()
+    index = {key: i for i, key in enumerate(keys)}
+    for r in table.itertuples():
+        k = (r.subgroup, r.estimand, float(r.horizon) if np.isfinite(r.horizon) else _NO_HORIZON)
+        if k not in index:
+            continue
+        x = reps[:, index[k]]
+        x = x[np.isfinite(x)]
+        if x.size < 10 or not np.isfinite(r.estimate):
+            continue
+        lo, hi = np.quantile(x, [alpha / 2, 1 - alpha / 2])
+        se = float(np.std(x, ddof=1))
+        log_scale = r.estimand == "hazard_ratio"
+        est_w = np.log(r.estimate) if log_scale else r.estimate
+        table.loc[r.Index, ["se", "ci_low", "ci_high"]] = [se, np.exp(lo) if log_scale else lo,
+                                                           np.exp(hi) if log_scale else hi]
+        if not np.isnan(r.p_value) or r.estimand.endswith("diff") or log_scale:
+            table.loc[r.Index, "p_value"] = _p(est_w, se)
+    return table
