@@ -105,7 +105,8 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
                      horizons: Sequence[float] = (90, 180, 365), weights: str | None = "weights",
                      cluster: str | None = "subclass", conf_level: float = 0.95,
                      se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
-                     random_state: int | None = 0, n_jobs: int = 1, progress: bool = False) -> EffectsResult:
+                     random_state: int | None = 0, n_jobs: int = 1, progress: bool = False,
+                     adjust: Sequence[str] | None = None) -> EffectsResult:
     """Estimate effects on time to work or studies, for all and by subgroup.
 
     Parameters
@@ -137,6 +138,13 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
         Bootstrap replicates, seed (replicate ``b`` uses child ``b`` of
         ``numpy.random.SeedSequence(random_state)``, so the answer does not depend on
         ``n_jobs``), worker processes (joblib) and a progress bar (tqdm).
+
+    adjust : sequence of str, optional
+        Covariates added to the outcome (Cox) model beside treatment: regression adjustment
+        on the matched sample, which guards against residual imbalance (doubly robust in the
+        sense of Ho, Imai, King and Stuart 2007). The hazard ratio is then conditional on
+        them; shares and restricted means stay the matched comparison. Categorical columns are
+        expanded as a formula would.
 
     Returns
     -------
@@ -173,6 +181,18 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     if cluster and c_col is None:
         notes.append(f"No '{cluster}' column: each row is its own cluster (independent units).")
     _check_inputs(data, duration, event, treatment, w_col)
+    if adjust:
+        check_columns(data, list(adjust), role="adjustment covariate")
+        if data[list(adjust)].isna().any().any():
+            from ._errors import data_error
+            miss = data[list(adjust)].isna().any(axis=1).to_numpy()
+            raise data_error(", ".join(c for c in adjust if data[c].isna().any()),
+                             "missing values in adjustment covariates", miss)
+        notes.append("Hazard ratios adjusted for " + ", ".join(adjust) + " in the Cox model (conditional on "
+                     "them); shares and restricted means are the unadjusted matched comparison.")
+        if se_method == "bootstrap":
+            notes.append("The bootstrap re-fits the unadjusted Cox model; with 'adjust' the hazard-ratio "
+                         "SEs are the clustered sandwich ones.")
     if c_col is not None and data[c_col].isna().any():
         from ._errors import data_error
         raise data_error(c_col, "missing matched-set ids (a control used in several sets under "
@@ -192,7 +212,8 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     infl: dict[tuple[str, str, float], tuple[np.ndarray, np.ndarray]] = {}
     for name, mask in groups:
         sub = data.loc[mask]
-        r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes)
+        r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
+                                      adjust=list(adjust or []))
         rows += r
         curves.append(c)
         infl.update(inf)
@@ -211,6 +232,10 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     if se_method == "bootstrap":
         arrays = _arrays(data, duration, event, treatment, w_col, c_col)
         boot = _bootstrap(arrays, groups, horizons, n_boot, random_state, n_jobs, progress)
+        if adjust:  # replicates re-fit the unadjusted model: keep the sandwich SEs for hazard ratios
+            keys, reps = boot
+            keep = [i for i, k in enumerate(keys) if k[1] != "hazard_ratio"]
+            boot = ([keys[i] for i in keep], reps[:, keep])
         table = _apply_bootstrap(table, boot, conf_level)
         se_text = (f"bootstrap of {n_boot} replicates resampling "
                    + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
@@ -252,7 +277,7 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
 
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
-                      notes: list[str]):
+                      notes: list[str], adjust: list[str] | None = None):
     from .survival import CoxPH, aalen_johansen
 
     dur = sub[duration].to_numpy(float)
@@ -329,7 +354,15 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         return rows, pd.concat(curves_out, ignore_index=True), infl
     cox_df = pd.DataFrame({"duration": dur, "event": (cause == 1).astype(int), "treated": t.astype(float),
                            "w": w, "cluster": cl})
-    fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event", covariates=["treated"],
+    terms = ["treated"]
+    if adjust:
+        from .design import expand_covariates
+        X, names = expand_covariates(sub, adjust)
+        keep = X.std(axis=0) > 0          # a level absent from this subgroup has no column
+        extra = pd.DataFrame(X[:, keep], columns=[f"adj:{n}" for n, k in zip(names, keep) if k])
+        cox_df = pd.concat([cox_df, extra], axis=1)
+        terms += list(extra.columns)
+    fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event", covariates=terms,
                                   weights_col="w", cluster_col="cluster")
     s = fit.summary().set_index("term").loc["treated"]
     b, se = float(s["estimate"]), float(s["se"])
