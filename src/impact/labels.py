@@ -38,6 +38,7 @@ __all__ = [
     "format_percent",
     "format_change",
     "label_of",
+    "subgroup_label",
 ]
 
 Lang = Literal["en", "sv"]
@@ -175,6 +176,184 @@ _LABELS: dict[str, dict[str, str]] = {
     "compared_with_same_month": {"en": "compared with the same month",
                                  "sv": "jämfört med samma månad"},
 }
+#: the evaluation report: headings, table columns, estimands, flow steps and methods text
+_LABELS.update({
+    # headings
+    "report_contents": {"en": "Contents", "sv": "Innehåll"},
+    "report_headline": {"en": "Headline", "sv": "Huvudresultat"},
+    "report_flow": {"en": "Who was analysed", "sv": "Vilka som analyserades"},
+    "report_design": {"en": "Design and balance of the matched groups",
+                      "sv": "Design och balans mellan de matchade grupperna"},
+    "report_effects": {"en": "Effects", "sv": "Effekter"},
+    "report_effects_by": {"en": "Effects by {subgroup}", "sv": "Effekter efter {subgroup}"},
+    "report_naive": {"en": "For comparison: the naive difference without matching",
+                     "sv": "Som jämförelse: den naiva skillnaden utan matchning"},
+    "report_truth": {"en": "Check against the known truth (synthetic data)",
+                     "sv": "Kontroll mot det kända sanna värdet (syntetiska data)"},
+    "report_monitoring": {"en": "Monitoring", "sv": "Månadsuppföljning"},
+    "report_household_exits": {"en": "Households leaving economic assistance for work or studies",
+                               "sv": "Hushåll som lämnat ekonomiskt bistånd för arbete eller studier"},
+    "report_methods": {"en": "Methods", "sv": "Metod"},
+    "report_reproducibility": {"en": "Reproducibility", "sv": "Reproducerbarhet"},
+    "report_files": {"en": "Tables as files", "sv": "Tabeller som filer"},
+    "report_configuration": {"en": "Full configuration", "sv": "Fullständig konfiguration"},
+    "report_technical_notes": {"en": "Technical notes", "sv": "Tekniska anmärkningar (på engelska)"},
+    # notes under tables
+    "report_note_headline": {
+        "en": "Share difference: participants minus matched controls in the share who have gone to "
+              "work or studies by that day, with a {level} confidence interval. Hazard ratio above 1: "
+              "participants reach work or studies sooner.",
+        "sv": "Skillnad i andel: deltagare minus matchade kontrollpersoner i andelen som gått till "
+              "arbete eller studier efter så många dagar, med {level} konfidensintervall. Hazardkvot "
+              "över 1: deltagarna når arbete eller studier snabbare."},
+    "report_note_flow": {
+        "en": "Each step counts the people left after it. Counts under {threshold} are shown as "
+              "'{mark}', with further cells hidden where a total would reveal them.",
+        "sv": "Varje steg räknar de personer som återstår efter steget. Antal under {threshold} visas "
+              "som '{mark}', och fler celler döljs där en summa annars skulle avslöja dem."},
+    "report_note_balance": {
+        "en": "Standardised mean differences (|SMD| under 0.1 is the usual threshold), variance ratios "
+              "and the largest eCDF distance, before and after matching. Every statistic is in "
+              "balance.csv.",
+        "sv": "Standardiserade medelvärdesskillnader (|SMD| under 0,1 är den vanliga gränsen), "
+              "variankvoter och största avstånd mellan de empiriska fördelningsfunktionerna, före "
+              "och efter matchning. Alla mått finns i balance.csv."},
+    "report_note_effects": {
+        "en": "Estimates for a group with fewer than {threshold} participants or controls are not shown.",
+        "sv": "Skattningar för en grupp med färre än {threshold} deltagare eller kontrollpersoner visas inte."},
+    "report_note_naive": {
+        "en": "All participants against all potential controls, without matching: the difference a "
+              "simple comparison would show. It is biased when participants differ from the others.",
+        "sv": "Alla deltagare mot alla potentiella kontrollpersoner, utan matchning: den skillnad en enkel "
+              "jämförelse skulle visa. Den är snedvriden när deltagarna skiljer sig från övriga."},
+    # methods, written from the settings
+    "methods_design": {
+        "en": "Each participant was compared with {ratio} person(s) who had not (yet) taken part, "
+              "chosen by {method} matching {replace} on a propensity score: a logistic regression of "
+              "participation on {covariates}. A match had to lie within {caliper} standard deviations "
+              "of the score and have the same {exact}.",
+        "sv": "Varje deltagare jämfördes med {ratio} person(er) som inte (ännu) deltagit, valda genom "
+              "{method}-matchning {replace} på ett propensity score: en logistisk regression av "
+              "deltagande på {covariates}. En matchning måste ligga inom {caliper} standardavvikelser "
+              "av skattningen och ha samma {exact}."},
+    "methods_no_caliper": {"en": "any distance", "sv": "valfritt avstånd"},
+    "methods_with_replacement": {"en": "with replacement", "sv": "med återläggning"},
+    "methods_without_replacement": {"en": "without replacement", "sv": "utan återläggning"},
+    "methods_sample": {
+        "en": "{n_treated} of {n_treated_all} participants found a match and were analysed with "
+              "{n_control} controls; the rest are counted in the flow table.",
+        "sv": "{n_treated} av {n_treated_all} deltagare fick en matchning och analyserades tillsammans "
+              "med {n_control} kontrollpersoner; övriga redovisas i flödestabellen."},
+    "methods_outcome": {
+        "en": "The outcome is the number of days from programme start (for a control: {clock}) to the "
+              "first exit to work or studies. Exits to other destinations are competing events, and "
+              "people still registered are censored at the data cut-off.",
+        "sv": "Utfallet är antalet dagar från programstart (för en kontrollperson: {clock}) till den "
+              "första övergången till arbete eller studier. Övergångar till annat är konkurrerande "
+              "händelser, och personer som fortfarande är inskrivna censureras vid datauttaget."},
+    "methods_clock_own": {"en": "the date their characteristics were measured",
+                          "sv": "det datum då personens egenskaper mättes"},
+    "methods_clock_matched": {"en": "the start date of the participant it stands for",
+                              "sv": "startdatumet för den deltagare den jämförs med"},
+    "methods_effects": {
+        "en": "Estimands (average effect on the participants, ATT): the share in work or studies by "
+              "{horizons} days (Aalen-Johansen), the restricted mean time not yet in work or studies, "
+              "and the hazard ratio of work or studies (Cox model, Efron ties), for everyone and "
+              "separately by {subgroup}, with a test of the difference between the groups.",
+        "sv": "Skattade effekter (genomsnittlig effekt för deltagarna, ATT): andelen i arbete eller "
+              "studier efter {horizons} dagar (Aalen-Johansen), den begränsade medeltiden ännu inte i "
+              "arbete eller studier och hazardkvoten för arbete eller studier (Cox-modell, Efrons "
+              "metod för lika tider), för alla och separat efter {subgroup}, med ett test av "
+              "skillnaden mellan grupperna."},
+    "methods_uncertainty": {
+        "en": "Uncertainty: {level} confidence intervals; standard errors by {se_method}.",
+        "sv": "Osäkerhet: {level} konfidensintervall; standardfel med {se_method}."},
+    "methods_suppression": {
+        "en": "Small cells: every count of people under {threshold} is hidden, with secondary "
+              "suppression so that hidden cells cannot be recalculated from totals. No identifier is "
+              "published.",
+        "sv": "Små celler: varje antal personer under {threshold} döljs, med sekundär röjandekontroll "
+              "så att dolda celler inte kan räknas fram ur summor. Inga identiteter publiceras."},
+    "methods_goals": {
+        "en": "Goal fulfilment is judged from the monitoring records by the rule shown beside each goal.",
+        "sv": "Måluppfyllelsen bedöms utifrån uppföljningsdata enligt den regel som anges vid varje mål."},
+    "footer": {
+        "en": "Generated {when} UTC with {versions}. Seed {seed}. Input data fingerprint {hash} "
+              "(SHA-256 of every column except the identifier).",
+        "sv": "Skapad {when} UTC med {versions}. Slumpfrö {seed}. Fingeravtryck av indata {hash} "
+              "(SHA-256 av alla kolumner utom identiteten)."},
+    # table columns
+    "subgroup": {"en": "Group", "sv": "Grupp"},
+    "estimand": {"en": "Estimand", "sv": "Mått"},
+    "horizon": {"en": "Days", "sv": "Dagar"},
+    "estimate": {"en": "Estimate", "sv": "Skattning"},
+    "se": {"en": "Std. error", "sv": "Medelfel"},
+    "ci_low": {"en": "CI low", "sv": "KI nedre"},
+    "ci_high": {"en": "CI high", "sv": "KI övre"},
+    "p_value": {"en": "p-value", "sv": "p-värde"},
+    "step": {"en": "Step", "sv": "Steg"},
+    "reason": {"en": "Reason for dropping", "sv": "Orsak till bortfall"},
+    "treated": {"en": "Participants", "sv": "Deltagare"},
+    "control": {"en": "Controls", "sv": "Kontrollpersoner"},
+    "covariate": {"en": "Characteristic", "sv": "Egenskap"},
+    "type": {"en": "Type", "sv": "Typ"},
+    "smd_before": {"en": "SMD before", "sv": "SMD före"},
+    "smd_after": {"en": "SMD after", "sv": "SMD efter"},
+    "var_ratio_before": {"en": "Variance ratio before", "sv": "Variankvot före"},
+    "var_ratio_after": {"en": "Variance ratio after", "sv": "Variankvot efter"},
+    "ecdf_max_before": {"en": "eCDF max before", "sv": "eCDF max före"},
+    "ecdf_max_after": {"en": "eCDF max after", "sv": "eCDF max efter"},
+    "true_value": {"en": "True value", "sv": "Sant värde"},
+    "covered": {"en": "Interval covers truth", "sv": "Intervallet täcker"},
+    "value": {"en": "Value", "sv": "Värde"},
+    "setting": {"en": "Setting", "sv": "Inställning"},
+    # estimands
+    "share_treated": {"en": "share in work or studies, participants",
+                      "sv": "andel i arbete eller studier, deltagare"},
+    "share_control": {"en": "share in work or studies, controls",
+                      "sv": "andel i arbete eller studier, kontrollpersoner"},
+    "share_diff": {"en": "difference in share", "sv": "skillnad i andel"},
+    "rmst_treated": {"en": "mean days not yet in work or studies, participants",
+                     "sv": "medeldagar ännu ej i arbete eller studier, deltagare"},
+    "rmst_control": {"en": "mean days not yet in work or studies, controls",
+                     "sv": "medeldagar ännu ej i arbete eller studier, kontrollpersoner"},
+    "rmst_diff": {"en": "difference in mean days", "sv": "skillnad i medeldagar"},
+    "hazard_ratio": {"en": "hazard ratio", "sv": "hazardkvot"},
+    # flow steps and reasons
+    "eligible": {"en": "eligible", "sv": "möjliga att ingå"},
+    "matched": {"en": "matched", "sv": "matchade"},
+    "analysed": {"en": "analysed", "sv": "analyserade"},
+    "complete_covariates": {"en": "complete covariates", "sv": "fullständiga bakgrundsvariabler"},
+    "common_support": {"en": "common support", "sv": "gemensamt stöd"},
+    "reason_rows_in_the_input": {"en": "rows in the input", "sv": "rader i indata"},
+    "reason_no_control_within_caliper": {"en": "no control within caliper",
+                                         "sv": "ingen kontrollperson inom caliper"},
+    "reason_matched_and_followed_up": {"en": "matched and followed up", "sv": "matchade och följda"},
+    "reason_missing_covariate_values": {"en": "missing covariate values",
+                                        "sv": "saknade värden i bakgrundsvariabler"},
+    # headline column labels
+    "share_diff_at": {"en": "difference in share, {horizon} days",
+                      "sv": "skillnad i andel, {horizon} dagar"},
+    "not_estimable": {"en": "not estimable", "sv": "kan inte skattas"},
+    "methods_design_other": {
+        "en": "The comparison group was formed by {method} ({distance}), on {covariates}, within the same {exact}.",
+        "sv": "Jämförelsegruppen bildades med {method} ({distance}), på {covariates}, inom samma {exact}."},
+    "methods_se_influence": {
+        "en": "influence functions (infinitesimal jackknife) summed within matched sets, so that a "
+              "participant and its controls are not treated as independent",
+        "sv": "influensfunktioner (infinitesimal jackknife) summerade inom matchade grupper, så att en "
+              "deltagare och dess kontrollpersoner inte behandlas som oberoende"},
+    "methods_se_bootstrap": {"en": "a bootstrap over matched sets ({n_boot} replicates)",
+                             "sv": "bootstrap över matchade grupper ({n_boot} replikat)"},
+    "start_period_month": {"en": "calendar month of the start date", "sv": "kalendermånad för startdatum"},
+    "start_period_quarter": {"en": "calendar quarter of the start date", "sv": "kalenderkvartal för startdatum"},
+    "start_period_year": {"en": "calendar year of the start date", "sv": "kalenderår för startdatum"},
+    "and": {"en": "and", "sv": "och"},
+    "report_data_note": {"en": "Synthetic data: no real person is described in this report.",
+                         "sv": "Syntetiska data: ingen verklig person beskrivs i denna rapport."},
+    "report_fingerprints": {"en": "Input fingerprints", "sv": "Fingeravtryck av indata"},
+    "suppressed": {"en": "not shown (small group)", "sv": "visas ej (liten grupp)"},
+})
 _LABELS.update({f"month_{i + 1}": {"en": en, "sv": sv}
                 for i, (en, sv) in enumerate(zip(_MONTHS_EN, _MONTHS_SV))})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -362,3 +541,27 @@ def label_of(value: Hashable, lang: Lang = "en") -> Any:
     """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes)."""
     _check_lang(lang, "label_of")
     return _display(value, lang)
+
+
+def subgroup_label(value: Any, lang: Lang = "en") -> str:
+    """The display name of a subgroup of an effect table, differences included.
+
+    Keys get their label; a difference ``"female - male"`` becomes ``"Women − men"``; other
+    values are shown as they are, with spaces for underscores.
+
+    Examples
+    --------
+    >>> subgroup_label("female", "sv"), subgroup_label("female - male", "sv")
+    ('Kvinnor', 'Kvinnor − män')
+    >>> subgroup_label("Outside Europe", "en")
+    'Outside Europe'
+    """
+    _check_lang(lang, "subgroup_label")
+    text = str(value)
+    if has_label(text):
+        return LABELS[text][lang]
+    if " - " in text:
+        a, b = text.split(" - ", 1)
+        first, second = subgroup_label(a, lang), subgroup_label(b, lang)
+        return f"{first} − {second.lower() if has_label(b) else second}"
+    return text.replace("_", " ")

@@ -14,7 +14,14 @@ ARM_COLOURS = {"treated": "#1b6ca8", "control": "#d1495b"}
 
 def new_axes(ax: Any = None, ncols: int = 1, figsize: tuple[float, float] | None = None,
              sharey: bool = True) -> Any:
-    """Return ``ax`` if given, else new Axes (an array of them when ``ncols > 1``)."""
+    """Return ``ax`` if given, else new Axes (an array of them when ``ncols > 1``).
+
+    Examples
+    --------
+    >>> axes = new_axes(ncols=3)
+    >>> len(axes), new_axes(axes[0]) is axes[0]
+    (3, True)
+    """
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -23,13 +30,51 @@ def new_axes(ax: Any = None, ncols: int = 1, figsize: tuple[float, float] | None
     return axes[0] if ncols > 1 else axes[0, 0]
 
 
-def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str = "Share in work or studies") -> Any:
+_TEXT = {
+    "en": {"share": "Share in work or studies", "days": "days since start", "treated": "participants",
+           "control": "matched controls"},
+    "sv": {"share": "Andel i arbete eller studier", "days": "dagar sedan start", "treated": "deltagare",
+           "control": "matchade kontrollpersoner"},
+}
+
+
+def _name(key: Any, lang: str) -> str:
+    from .labels import subgroup_label
+    return subgroup_label(key, lang)  # type: ignore[arg-type]
+
+
+def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None = None,
+                       lang: str = "en") -> Any:
     """Cumulative incidence of work or studies by arm, one panel per subgroup.
 
-    ``curves`` has columns ``subgroup, arm, time, estimate, ci_low, ci_high``. With ``ax=None``
-    a figure with one panel per subgroup is made and the array of Axes returned; with one Axes
-    given, every subgroup is drawn on it (line style by subgroup).
+    Parameters
+    ----------
+    curves : DataFrame
+        Columns ``subgroup, arm, time, estimate`` and optionally ``ci_low, ci_high`` (as
+        :attr:`impact.effects.EffectsResult.curves`); ``arm`` is ``"treated"`` or ``"control"``.
+    ax : Axes, optional
+        With ``ax=None`` a figure with one panel per subgroup is made and the array of Axes
+        returned; with one Axes given, every subgroup is drawn on it (line style by subgroup).
+    title : str, optional
+        The y-axis label (default: "Share in work or studies" in ``lang``).
+    lang : {"en", "sv"}
+        Language of labels, legends and panel titles.
+
+    Returns
+    -------
+    Axes or array of Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curves = pd.DataFrame({"subgroup": "all", "arm": ["treated", "treated", "control", "control"],
+    ...                        "time": [0, 100, 0, 100], "estimate": [0, 0.3, 0, 0.2]})
+    >>> ax = plot_effect_curves(curves, lang="sv")
+    >>> ax.get_xlabel()
+    'dagar sedan start'
     """
+    text = _TEXT["sv" if lang == "sv" else "en"]
+    title = title or text["share"]
     subgroups = list(dict.fromkeys(curves["subgroup"]))
     axes = new_axes(ax, ncols=len(subgroups))
     axes_list = list(np.atleast_1d(axes))
@@ -39,29 +84,58 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str = "Share
         for arm, grp in curves[curves["subgroup"] == sg].groupby("arm", sort=False):
             grp = grp.sort_values("time")
             ls = "-" if len(axes_list) > 1 else styles[i % len(styles)]
-            label = arm if len(axes_list) > 1 else f"{sg}: {arm}"
+            arm_name = text.get(arm, str(arm))
+            label = arm_name if len(axes_list) > 1 else f"{_name(sg, lang)}: {arm_name}"
             a.step(grp["time"], grp["estimate"], where="post", color=ARM_COLOURS.get(arm), ls=ls, label=label)
             if {"ci_low", "ci_high"} <= set(grp.columns):
                 a.fill_between(grp["time"], grp["ci_low"], grp["ci_high"], step="post",
                                color=ARM_COLOURS.get(arm), alpha=0.15, lw=0)
         if len(axes_list) > 1:
-            a.set_title(str(sg))
-        a.set_xlabel("days since start")
+            a.set_title(_name(sg, lang))
+        a.set_xlabel(text["days"])
         a.grid(alpha=0.3)
     axes_list[0].set_ylabel(title)
     axes_list[0].legend(loc="upper left", frameon=False)
     return axes
 
 
-def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] = ("share_diff", "hazard_ratio")) -> Any:
-    """Forest plot of estimates with intervals, one row per subgroup and estimand."""
+def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] = ("share_diff", "hazard_ratio"),
+                lang: str = "en") -> Any:
+    """Forest plot of estimates with intervals, one panel per estimand, one row per subgroup and horizon.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An effect table (``subgroup, estimand, horizon, estimate, ci_low, ci_high``).
+    ax : Axes or array of Axes, optional
+        One Axes per estimand; new ones when ``None``.
+    estimands : tuple of str
+        Which estimands to draw (a panel each).
+    lang : {"en", "sv"}
+        Language of subgroup names and panel titles.
+
+    Returns
+    -------
+    Axes or array of Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"subgroup": ["all", "female"], "estimand": "hazard_ratio", "horizon": float("nan"),
+    ...                   "estimate": [1.2, 1.3], "ci_low": [1.1, 1.1], "ci_high": [1.3, 1.5]})
+    >>> ax = plot_forest(t, lang="sv")
+    >>> ax.get_title(), [t.get_text() for t in ax.get_yticklabels()]
+    ('hazardkvot', ['Samtliga', 'Kvinnor'])
+    """
     rows = table[table["estimand"].isin(estimands)].reset_index(drop=True)
     n_panels = rows["estimand"].nunique()
     axes = new_axes(ax, ncols=max(n_panels, 1), figsize=(4.8 * max(n_panels, 1), 0.3 * len(rows) + 1.5),
                     sharey=False)
     axes_list = list(np.atleast_1d(axes))
     for a, (est, grp) in zip(axes_list, rows.groupby("estimand", sort=False)):
-        labels = [f"{s}" + (f" {h:g}d" if np.isfinite(h) else "") for s, h in zip(grp["subgroup"], grp["horizon"])]
+        days = "d" if lang != "sv" else " dgr"
+        labels = [_name(s, lang) + (f" {h:g}{days}" if np.isfinite(h) else "")
+                  for s, h in zip(grp["subgroup"], grp["horizon"])]
         y = np.arange(len(grp))[::-1]
         ok = np.isfinite(grp["estimate"].to_numpy())
         a.errorbar(grp["estimate"][ok], y[ok],
@@ -69,6 +143,6 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
                    fmt="o", color="#333333", capsize=3)
         a.axvline(1.0 if est == "hazard_ratio" else 0.0, color="grey", lw=1, ls="--")
         a.set_yticks(y, labels)
-        a.set_title(est.replace("_", " "))
+        a.set_title(_name(est, lang))
         a.grid(axis="x", alpha=0.3)
     return axes
