@@ -267,3 +267,17 @@ def test_weighted_clustered_logrank_matches_robust_score(rossi: pd.DataFrame, te
     assert res.method == "robust score"
     assert res.statistic == pytest.approx(ref["rscore"].iloc[0], rel=1e-9)
     assert res.df == ref["df"].iloc[0]
+
+
+@pytest.mark.parametrize("model,cause,wcol", [("fg_pcm", "pcm", None), ("fg_death", "death", None),
+                                              ("fg_pcm_weighted", "pcm", "w")])
+def test_fine_gray_matches_r_finegray_coxph(mgus: pd.DataFrame, model: str, cause: str,
+                                            wcol: str | None) -> None:
+    from impact.survival import fine_gray
+
+    ref = _read("survival_finegray.csv").query("model == @model").set_index("term").loc[["age", "male"]]
+    fg = fine_gray(mgus, "etime", "cause", cause, covariates=["age", "male"], weights_col=wcol)
+    np.testing.assert_allclose(fg.params_.to_numpy(), ref["coef"], rtol=TOL_COX_REL)
+    np.testing.assert_allclose(np.sqrt(np.diag(fg.naive_cov_)), ref["se"], rtol=TOL_COX_REL)
+    # robust variance clustered on the person, as coxph(..., cluster=id) on the expanded data
+    np.testing.assert_allclose(np.sqrt(np.diag(fg.cov_)), ref["robust_se"], rtol=TOL_COX_REL)

@@ -238,3 +238,23 @@ for (spec in list(list("fin_weighted_cluster", Surv(week, arrest) ~ factor(fin))
 }
 write_fixture(lr, "survival_logrank.csv")
 write_fixture(do.call(rbind, sc), "survival_logrank_robust.csv")
+
+# ---- Fine-Gray (mgus2, progression with death as competing) ---------------------------------
+fg_rows <- list()
+for (spec in list(list("fg_pcm", "pcm", FALSE), list("fg_death", "death", FALSE),
+                  list("fg_pcm_weighted", "pcm", TRUE))) {
+  if (spec[[3]]) {
+    fgd <- finegray(Surv(etime, event) ~ ., data = mgus[, c("etime", "event", "age", "male", "id",
+                                                          "w")],
+                    etype = spec[[2]], weights = w)
+  } else {
+    fgd <- finegray(Surv(etime, event) ~ ., data = mgus[, c("etime", "event", "age", "male", "id")],
+                    etype = spec[[2]])
+  }
+  fit <- coxph(Surv(fgstart, fgstop, fgstatus) ~ age + male, weights = fgwt, data = fgd,
+               cluster = id)
+  fg_rows[[length(fg_rows) + 1]] <- data.frame(
+    model = spec[[1]], term = names(coef(fit)), coef = unname(coef(fit)),
+    se = sqrt(diag(fit$naive.var)), robust_se = sqrt(diag(fit$var)), nrow = nrow(fgd))
+}
+write_fixture(do.call(rbind, fg_rows), "survival_finegray.csv")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from ._aj import AalenJohansen, aalen_johansen
 from ._cox import CoxPH
+from ._finegray import fine_gray
 from ._km import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from ._plot import plot_cif, plot_survival
 
-__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen",
+__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen", "fine_gray",
            "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]
