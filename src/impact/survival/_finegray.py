@@ -88,8 +88,8 @@ def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
     >>> fg = fine_gray(rossi, "week", "exit", "a", covariates=["fin", "age"])
     >>> fg.summary()[["term", "hazard_ratio"]].round(3)
       term  hazard_ratio
-    0  fin         0.719
-    1  age         0.962
+    0  fin         0.711
+    1  age         0.858
     """
     cols = [duration_col, cause_col] + [c for c in (weights_col, cluster_col) if c]
     check_columns(df, cols)
