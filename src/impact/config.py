@@ -258,11 +258,20 @@ _READERS = {".csv": "CSV", ".txt": "CSV", ".parquet": "Parquet", ".pq": "Parquet
             ".sav": "SPSS", ".zsav": "SPSS"}
 
 
+def _empty_strings_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """Stata and SPSS have no missing value for strings: an empty string is a missing value."""
+    obj = [c for c in df.columns if df[c].dtype == object]
+    if obj:
+        df[obj] = df[obj].mask(df[obj].apply(lambda col: col.map(lambda v: isinstance(v, str) and v == "")))
+    return df
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, Parquet, Stata (.dta) or SPSS (.sav) file into a DataFrame, with clear errors.
 
     Dates stay as they are in the file (strings in CSV, dates in Parquet, Stata and SPSS);
-    :func:`impact.validate` parses them and names any it cannot.
+    :func:`impact.validate` parses them and names any it cannot. Stata and SPSS files have no
+    missing value for strings, so an empty string in a text column is read as missing.
 
     Parameters
     ----------
@@ -306,13 +315,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if kind == "Parquet":
             return pd.read_parquet(path)
         if kind == "Stata":
-            return pd.read_stata(path)
+            return _empty_strings_missing(pd.read_stata(path))
         try:
             import pyreadstat  # noqa: F401
         except ImportError:
             raise ConfigError(f"Reading SPSS files ({path.name}) needs the optional package pyreadstat: "
                               "pip install pyreadstat (or: pip install \"impact[spss]\").") from None
-        return pd.read_spss(path)
+        return _empty_strings_missing(pd.read_spss(path))
     except ConfigError:
         raise
     except ImportError as exc:

@@ -376,14 +376,21 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         matching = match(df, treatment=roles.treatment, covariates=list(roles.covariates), method=method,
                          caliper=caliper, exact=exact_cols or None, ratio=ratio, replace=replace,
                          random_state=random_state, id=roles.id)
-        matched = matching.matched_data
+        pairs = getattr(matching, "matched_pairs", None)
+        if replace and pairs is not None and not pairs.empty:
+            # with replacement a control may stand in several matched sets: one row per set
+            # membership (MatchIt's get_matches()), so that every set stays whole for the SEs
+            matched = matching.get_matches()
+        else:
+            matched = matching.matched_data
         if roles.subgroup:
             require_subgroup_levels(matched, roles.subgroup, roles.treatment)
         bar.done()
         bar.start("outcomes")
         analysed = time_to_event(matched, roles, clock=clock)
         flow = validated.flow.extend(matching.flow)
-        flow = flow.add("analysed", "matched and followed up", analysed, analysed,
+        people = analysed.drop_duplicates(roles.id)   # people, not set memberships
+        flow = flow.add("analysed", "matched and followed up", people, people,
                         treatment=roles.treatment, subgroup=roles.subgroup)
         bar.done()
         eff_kw = dict(treatment=roles.treatment, horizons=horizons, conf_level=conf_level, se_method=se_method,

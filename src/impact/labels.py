@@ -365,7 +365,13 @@ def _check_lang(lang: str, func: str) -> str:
 
 
 def has_label(key: Any) -> bool:
-    """True when ``key`` is a key of the label map."""
+    """True when ``key`` is a key of the label map.
+
+    Examples
+    --------
+    >>> has_label("women"), has_label("Women"), has_label(3)
+    (True, False, False)
+    """
     return isinstance(key, str) and key in LABELS
 
 
@@ -538,7 +544,13 @@ def format_change(change: float, year: int, lang: Lang = "en", decimals: int = 1
 
 
 def label_of(value: Hashable, lang: Lang = "en") -> Any:
-    """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes)."""
+    """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes).
+
+    Examples
+    --------
+    >>> label_of("to_work", "sv"), label_of("Outside Europe", "sv"), label_of(2022)
+    ('Avslutad till arbete', 'Outside Europe', 2022)
+    """
     _check_lang(lang, "label_of")
     return _display(value, lang)
 

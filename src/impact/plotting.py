@@ -137,10 +137,11 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
         labels = [_name(s, lang) + (f" {h:g}{days}" if np.isfinite(h) else "")
                   for s, h in zip(grp["subgroup"], grp["horizon"])]
         y = np.arange(len(grp))[::-1]
-        ok = np.isfinite(grp["estimate"].to_numpy())
-        a.errorbar(grp["estimate"][ok], y[ok],
-                   xerr=[(grp["estimate"] - grp["ci_low"])[ok], (grp["ci_high"] - grp["estimate"])[ok]],
-                   fmt="o", color="#333333", capsize=3)
+        est_v, lo, hi = (grp[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
+        ok = np.isfinite(est_v)   # hidden (small groups) or not estimable: no point drawn
+        if ok.any():
+            a.errorbar(est_v[ok], y[ok], xerr=[(est_v - lo)[ok], (hi - est_v)[ok]], fmt="o", color="#333333",
+                       capsize=3)
         a.axvline(1.0 if est == "hazard_ratio" else 0.0, color="grey", lw=1, ls="--")
         a.set_yticks(y, labels)
         a.set_title(_name(est, lang))
