@@ -19,3 +19,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert len(NOTEBOOKS) >= 1
+
+
+def test_the_three_notebooks_exist():
+    names = {p.name for p in NOTEBOOKS}
+    assert {"quickstart.ipynb", "matching_diagnostics.ipynb", "malmokraften_evaluation.ipynb"} <= names
