@@ -8,6 +8,8 @@ For each subgroup (everyone, then each level of ``by``, e.g. women and men):
 * ``rmst_treated``, ``rmst_control``, ``rmst_diff``: restricted mean days *not yet* in work or
   studies up to each horizon (the horizon minus the area under the cumulative incidence); a
   negative difference means participants get there sooner;
+* ``subdistribution_hazard_ratio``: Fine-Gray model of the subdistribution hazard (other exits
+  stay in the risk set), the hazard-scale counterpart of the share difference;
 * ``hazard_ratio``: a Cox model of the cause-specific hazard of work or studies on treatment
   (Efron ties, case weights);
 * a test of whether the effect differs between the subgroups (``subgroup="female - male"``).
@@ -236,6 +238,8 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
             keys, reps = boot
             keep = [i for i, k in enumerate(keys) if k[1] != "hazard_ratio"]
             boot = ([keys[i] for i in keep], reps[:, keep])
+        notes.append("The bootstrap does not re-fit the Fine-Gray model: subdistribution hazard ratios "
+                     "keep their sandwich SEs clustered on matched sets.")
         table = _apply_bootstrap(table, boot, conf_level)
         se_text = (f"bootstrap of {n_boot} replicates resampling "
                    + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
@@ -278,7 +282,7 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
                       notes: list[str], adjust: list[str] | None = None):
-    from .survival import CoxPH, aalen_johansen
+    from .survival import CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
     ev = sub[event].to_numpy()
@@ -349,8 +353,9 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
 
     if counts["events_treated"] == 0 or counts["events_control"] == 0:
         notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")
-        rows.append(dict(subgroup=name, estimand="hazard_ratio", horizon=np.nan, estimate=np.nan, se=np.nan,
-                         ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
+        for estimand in ("hazard_ratio", "subdistribution_hazard_ratio"):
+            rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=np.nan, se=np.nan,
+                             ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
         return rows, pd.concat(curves_out, ignore_index=True), infl
     cox_df = pd.DataFrame({"duration": dur, "event": (cause == 1).astype(int), "treated": t.astype(float),
                            "w": w, "cluster": cl})
@@ -364,12 +369,18 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         terms += list(extra.columns)
     fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event", covariates=terms,
                                   weights_col="w", cluster_col="cluster")
-    s = fit.summary().set_index("term").loc["treated"]
-    b, se = float(s["estimate"]), float(s["se"])
-    rows.append(dict(subgroup=name, estimand="hazard_ratio", horizon=np.nan, estimate=float(np.exp(b)), se=se,
-                     ci_low=float(np.exp(b - z * se)), ci_high=float(np.exp(b + z * se)), p_value=_p(b, se),
-                     **counts))
-    infl[(name, "log_hazard_ratio", np.nan)] = (np.array([b]), np.array([se]))
+    fits = {"hazard_ratio": fit}
+    # subdistribution hazard of work or studies (Fine-Gray): other exits stay in the risk set
+    fits["subdistribution_hazard_ratio"] = fine_gray(
+        cox_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
+        cluster_col="cluster", causes=[1, 2])
+    for estimand, f in fits.items():
+        s = f.summary().set_index("term").loc["treated"]
+        b, se = float(s["estimate"]), float(s["se"])
+        rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=float(np.exp(b)), se=se,
+                         ci_low=float(np.exp(b - z * se)), ci_high=float(np.exp(b + z * se)),
+                         p_value=_p(b, se), **counts))
+        infl[(name, f"log_{estimand}", np.nan)] = (np.array([b]), np.array([se]))
     return rows, pd.concat(curves_out, ignore_index=True), infl
 
 
@@ -405,12 +416,14 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
         se = _cluster_se(np.r_[vals, -vb], np.r_[cl, cb])
         out.append(dict(subgroup=label, estimand=estimand, horizon=h, estimate=d, se=se,
                         ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se)))
-    la = next((v for k, v in infl.items() if k[0] == a and k[1] == "log_hazard_ratio"), None)
-    lb = next((v for k, v in infl.items() if k[0] == b and k[1] == "log_hazard_ratio"), None)
-    if la is not None and lb is not None:
+    for estimand in ("hazard_ratio", "subdistribution_hazard_ratio"):
+        la = next((v for k, v in infl.items() if k[0] == a and k[1] == f"log_{estimand}"), None)
+        lb = next((v for k, v in infl.items() if k[0] == b and k[1] == f"log_{estimand}"), None)
+        if la is None or lb is None:
+            continue
         diff = float(la[0][0] - lb[0][0])
         se = float(np.hypot(la[1][0], lb[1][0]))
-        out.append(dict(subgroup=label, estimand="hazard_ratio", horizon=np.nan, estimate=float(np.exp(diff)),
+        out.append(dict(subgroup=label, estimand=estimand, horizon=np.nan, estimate=float(np.exp(diff)),
                         se=se, ci_low=float(np.exp(diff - z * se)), ci_high=float(np.exp(diff + z * se)),
                         p_value=_p(diff, se)))
     return out
@@ -520,7 +533,7 @@ def _apply_bootstrap(table: pd.DataFrame, boot: tuple[list, np.ndarray], conf_le
             continue
         lo, hi = np.quantile(x, [alpha / 2, 1 - alpha / 2])
         se = float(np.std(x, ddof=1))
-        log_scale = r.estimand == "hazard_ratio"
+        log_scale = r.estimand.endswith("hazard_ratio")
         est_w = np.log(r.estimate) if log_scale else r.estimate
         table.loc[r.Index, ["se", "ci_low", "ci_high"]] = [se, np.exp(lo) if log_scale else lo,
                                                            np.exp(hi) if log_scale else hi]
