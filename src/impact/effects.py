@@ -108,7 +108,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
                      cluster: str | None = "subclass", conf_level: float = 0.95,
                      se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
                      random_state: int | None = 0, n_jobs: int = 1, progress: bool = False,
-                     adjust: Sequence[str] | None = None) -> EffectsResult:
+                     adjust: Sequence[str] | None = None, subdistribution: bool = True) -> EffectsResult:
     """Estimate effects on time to work or studies, for all and by subgroup.
 
     Parameters
@@ -147,6 +147,9 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
         sense of Ho, Imai, King and Stuart 2007). The hazard ratio is then conditional on
         them; shares and restricted means stay the matched comparison. Categorical columns are
         expanded as a formula would.
+    subdistribution : bool
+        Also fit the Fine-Gray model (``subdistribution_hazard_ratio``). It expands the data
+        around every competing exit, so it is the slowest estimand; turn it off for quick looks.
 
     Returns
     -------
@@ -215,7 +218,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     for name, mask in groups:
         sub = data.loc[mask]
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
-                                      adjust=list(adjust or []))
+                                      adjust=list(adjust or []), subdistribution=subdistribution)
         rows += r
         curves.append(c)
         infl.update(inf)
@@ -238,8 +241,9 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
             keys, reps = boot
             keep = [i for i, k in enumerate(keys) if k[1] != "hazard_ratio"]
             boot = ([keys[i] for i in keep], reps[:, keep])
-        notes.append("The bootstrap does not re-fit the Fine-Gray model: subdistribution hazard ratios "
-                     "keep their sandwich SEs clustered on matched sets.")
+        if subdistribution:
+            notes.append("The bootstrap does not re-fit the Fine-Gray model: subdistribution hazard ratios "
+                         "keep their sandwich SEs clustered on matched sets.")
         table = _apply_bootstrap(table, boot, conf_level)
         se_text = (f"bootstrap of {n_boot} replicates resampling "
                    + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
@@ -281,7 +285,7 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
 
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
-                      notes: list[str], adjust: list[str] | None = None):
+                      notes: list[str], adjust: list[str] | None = None, subdistribution: bool = True):
     from .survival import CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
@@ -353,7 +357,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
 
     if counts["events_treated"] == 0 or counts["events_control"] == 0:
         notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")
-        for estimand in ("hazard_ratio", "subdistribution_hazard_ratio"):
+        for estimand in ("hazard_ratio",) + (("subdistribution_hazard_ratio",) if subdistribution else ()):
             rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=np.nan, se=np.nan,
                              ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
         return rows, pd.concat(curves_out, ignore_index=True), infl
@@ -371,9 +375,10 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
                                   weights_col="w", cluster_col="cluster")
     fits = {"hazard_ratio": fit}
     # subdistribution hazard of work or studies (Fine-Gray): other exits stay in the risk set
-    fits["subdistribution_hazard_ratio"] = fine_gray(
-        cox_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
-        cluster_col="cluster", causes=[1, 2])
+    if subdistribution:
+        fits["subdistribution_hazard_ratio"] = fine_gray(
+            cox_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
+            cluster_col="cluster", causes=[1, 2])
     for estimand, f in fits.items():
         s = f.summary().set_index("term").loc["treated"]
         b, se = float(s["estimate"]), float(s["se"])
