@@ -1,11 +1,13 @@
 """Survival analysis for time to work or studies, agreeing with R's ``survival`` package.
 
 Curves (weighted Kaplan-Meier and Aalen-Johansen with clustered infinitesimal-jackknife standard
-errors), Cox proportional hazards with Efron ties, weights, strata and cluster-robust variance.
+errors), Cox proportional hazards with Efron ties, weights, strata and cluster-robust variance,
+Weibull and log-normal accelerated failure time models (time ratios).
 """
 
 from __future__ import annotations
 
+from ._aft import AFT
 from ._aj import AalenJohansen, aalen_johansen
 from ._cox import CoxPH
 from ._finegray import fine_gray
@@ -13,5 +15,5 @@ from ._km import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from ._plot import plot_cif, plot_survival
 
-__all__ = ["AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen", "fine_gray",
+__all__ = ["AFT", "AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen", "fine_gray",
            "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]

@@ -268,3 +268,37 @@ def row_influence(ti: TimeIndex, w: np.ndarray, P: np.ndarray, f: np.ndarray, R:
         left = ti.index <= kk
         out[:, c] = np.where(left, P @ f[kk], R[kk]) * w
     return out
+
+
+def covariate_matrix(df: pd.DataFrame, covariates: Any, skip: Any, func: str) -> tuple[list[str], np.ndarray, bool]:
+    """Numeric covariates as an ``(n, p)`` float array; the names, and whether they were defaulted.
+
+    ``covariates=None`` takes every other numeric or boolean column (those in ``skip`` excluded).
+    Non-numeric columns and missing or infinite values raise a :class:`DataError` naming the column
+    and the rows.
+    """
+    from .._checks import check_columns
+
+    if covariates is None:
+        skip = set(skip)
+        names = [c for c in df.columns if c not in skip and
+                 (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        default = True
+    else:
+        names = [covariates] if isinstance(covariates, str) else list(covariates)
+        check_columns(df, names, role="covariate")
+        default = False
+    X = np.empty((len(df), len(names)))
+    for c, name in enumerate(names):
+        col = df[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise DataError(
+                f"Column '{name}': covariates of {func} must be numeric; got dtype {col.dtype}. "
+                f"Encode it first, e.g. pd.get_dummies(df, columns=['{name}'], drop_first=True).",
+                column=name, rule="numeric")
+        X[:, c] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(X[:, c])
+        if bad.any():
+            raise data_error(name, "covariates must not be missing (NaN) or infinite", bad,
+                             f"Drop or impute those rows first, e.g. df.dropna(subset=['{name}']).")
+    return names, X, default
