@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install dev demo test data bench docs clean
+.PHONY: install dev demo test data bench docs example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,19 @@ test: dev
 data: install
 	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --out data/synthetic
 
+## API reference from the docstrings (pdoc) into docs/_build/
+docs: install
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/pdoc --docformat numpy --output-directory docs/_build impact
+	@echo "API reference written to docs/_build/index.html"
+
+## Synthetic registers and monitoring records, then the evaluation examples/evaluation.toml describes
+example: install
+	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --monitoring --out examples/data
+	$(BIN)/impact run examples/evaluation.toml
+
 bench: install
 	$(BIN)/python benchmarks/bench_matching.py
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports .pytest_cache docs/_build examples/data

@@ -196,3 +196,13 @@ def test_bad_report_arguments(evaluation, tmp_path):
         write_report(evaluation, tmp_path, lang="de")
     with pytest.raises(impact.ParameterError, match="threshold"):
         write_report(evaluation, tmp_path, threshold=0)
+
+
+def test_weighting_design_is_evaluated_and_described(tmp_path):
+    """Weighting has no matched sets: rows are their own clusters and the methods say how the
+    comparison group was formed."""
+    sim = impact.simulate(3000, random_state=4)
+    ev = impact.evaluate(sim.registers, sim.roles, method="ipw", caliper=None)
+    assert ev.effects.settings["cluster"] is None
+    text = write_report(ev, tmp_path).read_text(encoding="utf-8")
+    assert "The comparison group was formed by" in text

@@ -51,8 +51,8 @@ An evaluation is described once and run again each month::
     title = "Malmökraften 2.0"
     threshold = 5
 
-Unknown keys are errors, with the nearest valid key suggested; relative paths are read from the
-folder of the evaluation file.
+Unknown keys are errors, with the nearest valid key suggested; relative paths (data, monitoring
+inputs and the report folder) are taken from the folder of the evaluation file.
 """
 
 from __future__ import annotations
@@ -249,6 +249,7 @@ def read_config(path: str | Path) -> EvaluationConfig:
                               "[monitoring] participants = \"participants.csv\".")
     report = {"out": "reports/evaluation", "title": "Programme evaluation", "threshold": 5,
               **raw.get("report", {})}
+    report["out"] = _resolve(report["out"], base)
     return EvaluationConfig(source=path, data_path=data_path, roles=roles, evaluate_kwargs=kwargs,
                             report=report, date_format=raw["data"].get("date_format"), raw=raw,
                             monitoring_paths=monitoring_paths)

@@ -393,8 +393,10 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         flow = flow.add("analysed", "matched and followed up", people, people,
                         treatment=roles.treatment, subgroup=roles.subgroup)
         bar.done()
+        # weighting has no matched sets: each row is its own cluster (robust SEs)
+        cluster = "subclass" if "subclass" in analysed and analysed["subclass"].notna().all() else None
         eff_kw = dict(treatment=roles.treatment, horizons=horizons, conf_level=conf_level, se_method=se_method,
-                      n_boot=n_boot, random_state=random_state)
+                      n_boot=n_boot, random_state=random_state, cluster=cluster)
         bar.start("effects")
         effects = estimate_effects(analysed, by=roles.subgroup, **eff_kw)
         bar.done()
