@@ -81,3 +81,35 @@ for (dist in c("weibull", "lognormal")) {
 }
 write_fixture(do.call(rbind, aft_coef), "survival_aft_coef.csv")
 write_fixture(do.call(rbind, aft_vcov), "survival_aft_vcov.csv")
+
+# ---- proportional-hazards check (cox.zph) -------------------------------------------------------
+# survival 3.x's cox.zph: score test of beta(t) = beta + gamma g(t) per term and GLOBAL, and the
+# scaled Schoenfeld residuals (fit$y) against transformed time (fit$x).
+f_str <- Surv(week, arrest) ~ fin + age + race + mar + paro + prio + strata(wexp)
+zph_models <- list(
+  efron_plain = coxph(f_all, data = rossi),
+  efron_weighted = coxph(f_all, data = rossi, weights = w),
+  efron_strata_weighted = coxph(f_str, data = rossi, weights = w),
+  breslow_plain = coxph(f_all, data = rossi, ties = "breslow")
+)
+zph_tab <- list()
+zph_res <- list()
+for (nm in names(zph_models)) {
+  for (tr in c("km", "identity", "rank")) {
+    z <- cox.zph(zph_models[[nm]], transform = tr)
+    zph_tab[[length(zph_tab) + 1]] <- data.frame(
+      model = nm, transform = tr, term = rownames(z$table), chisq = z$table[, "chisq"],
+      df = z$table[, "df"], p = z$table[, "p"])
+    y <- z$y
+    zph_res[[length(zph_res) + 1]] <- data.frame(
+      model = nm, transform = tr, event = seq_len(nrow(y)), time = z$time, x = z$x,
+      stratum = if (is.null(z$strata)) "all" else as.character(z$strata), y, check.names = FALSE)
+  }
+}
+write_fixture(do.call(rbind, zph_tab), "survival_zph.csv")
+res <- do.call(rbind, lapply(zph_res, function(d) {
+  d$wexp <- if ("wexp" %in% names(d)) d$wexp else NA
+  d[, c("model", "transform", "event", "time", "x", "stratum", "fin", "age", "race", "wexp", "mar",
+        "paro", "prio")]
+}))
+write_fixture(res, "survival_zph_resid.csv")

@@ -14,6 +14,7 @@ from ._finegray import fine_gray
 from ._km import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from ._plot import plot_cif, plot_survival
+from ._zph import CoxZPH, cox_zph
 
-__all__ = ["AFT", "AalenJohansen", "CoxPH", "KaplanMeier", "LogRankResult", "aalen_johansen", "fine_gray",
-           "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]
+__all__ = ["AFT", "AalenJohansen", "CoxPH", "CoxZPH", "KaplanMeier", "LogRankResult", "aalen_johansen",
+           "cox_zph", "fine_gray", "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]

@@ -633,6 +633,16 @@ class CoxPH:
         out[fit.pp.order] = L @ fit.naive_cov
         return out
 
+    def zph(self, transform: Literal["km", "identity", "rank"] = "km") -> Any:
+        """Proportional-hazards check of this fit: :func:`impact.survival.cox_zph` (R's ``cox.zph``).
+
+        Returns a :class:`impact.survival.CoxZPH` with the test table, the scaled Schoenfeld
+        residuals and ``.plot(term, ax=None)``.
+        """
+        from ._zph import cox_zph
+
+        return cox_zph(self, transform)
+
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
             return f"CoxPH(ties='{self.ties}', robust={self.robust})"
