@@ -19,7 +19,6 @@ import impact
 
 #: modules whose examples are known to fail, with the reason (owned by other work in progress)
 EXCLUDED = {
-    "impact.survival._finegray": "fine_gray example fails (DTypePromotionError): survival/ is being extended",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(impact.__path__, "impact."))

@@ -464,7 +464,7 @@ BAD = [
      DataError, r"Column 'household_id': household identifiers must not be missing; 1 row \(position 1\)"),
     ("a missing column in a monitoring table",
      lambda: hires_by_subsidy(_hires().rename(columns={"subsidy": "subsidy_type"})),
-     DataError, r"The column 'subsidy' Did you mean 'subsidy_type'\?"),
+     DataError, r"The column 'subsidy' is not in the data .*Did you mean 'subsidy_type'\?"),
     ("unknown language", lambda: hires_by_subsidy(_hires(), lang="se"),
      ParameterError, r"'lang' parameter of hires_by_subsidy must be one of 'en', 'sv'"),
     ("end before start", lambda: hires_by_subsidy(_hires(), start="2022-12-31", end="2022-01-01"),

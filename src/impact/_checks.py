@@ -71,13 +71,12 @@ def check_columns(data: pd.DataFrame, columns: Sequence[str], role: str = "colum
         )
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        lines = []
-        for c in missing:
-            lines.append(f"'{c}'{suggest(c, list(map(str, data.columns)))}")
+        names = ", ".join(f"'{c}'" for c in missing)
+        hints = "".join(suggest(c, list(map(str, data.columns))) for c in missing)
         raise DataError(
-            f"The {role} {', '.join(lines)} {'is' if len(missing) == 1 else 'are'} not in the data "
+            f"The {role} {names} {'is' if len(missing) == 1 else 'are'} not in the data "
             f"(it has {len(data.columns)} columns: {', '.join(map(str, list(data.columns)[:12]))}"
-            f"{', ...' if len(data.columns) > 12 else ''}).",
+            f"{', ...' if len(data.columns) > 12 else ''}).{hints}",
             column=missing[0], rule="column must exist",
         )
 

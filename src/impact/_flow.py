@@ -41,7 +41,7 @@ class Flow:
     >>> df = pd.DataFrame({"treat": [1, 0, 0, 1], "gender": ["f", "m", "f", "m"]})
     >>> flow = Flow().add("eligible", "registered job seekers", df, df, treatment="treat")
     >>> flow = flow.add("matched", "no control within caliper", df, df.iloc[:2], treatment="treat")
-    >>> flow.table().loc["matched", "control"]
+    >>> int(flow.table().loc["matched", "control"])
     1
     """
 

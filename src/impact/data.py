@@ -192,7 +192,7 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
     >>> import impact
     >>> sim = impact.simulate(n_pool=2000, random_state=1)
     >>> v = validate(sim.registers, sim.roles)
-    >>> v.flow.table().loc["eligible", "all"] == len(sim.registers)
+    >>> bool(v.flow.table().loc["eligible", "all"] == len(sim.registers))
     True
     """
     check_option("missing", missing, ["error", "drop"], "validate")

@@ -403,7 +403,7 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         bar.start("naive comparison")
         naive_data = time_to_event(df, roles, clock="own")
         naive = estimate_effects(naive_data, treatment=roles.treatment, by=roles.subgroup, horizons=horizons,
-                                 weights=None, cluster=None, conf_level=conf_level)
+                                 weights=None, cluster=None, conf_level=conf_level, subdistribution=False)
         bar.done()
         by_sub: dict[str, EffectsResult] = {}
         for col in subgroups:

@@ -319,6 +319,8 @@ _LABELS.update({
                      "sv": "medeldagar ännu ej i arbete eller studier, kontrollpersoner"},
     "rmst_diff": {"en": "difference in mean days", "sv": "skillnad i medeldagar"},
     "hazard_ratio": {"en": "hazard ratio", "sv": "hazardkvot"},
+    "subdistribution_hazard_ratio": {"en": "subdistribution hazard ratio (Fine-Gray)",
+                                     "sv": "subfördelningshazardkvot (Fine-Gray)"},
     # flow steps and reasons
     "eligible": {"en": "eligible", "sv": "möjliga att ingå"},
     "matched": {"en": "matched", "sv": "matchade"},
