@@ -146,9 +146,16 @@ def test_lead_call_contract(lalonde):
     assert (m.matched_pairs["distance_diff"] <= m.settings["caliper_width"]).all()
     assert m.n_unmatched == int(m.sample_sizes.loc["unmatched", "treated"])
     fl = m.flow.to_frame()
-    row = fl[(fl.step == "matched") & (fl.treatment == "treated") & (fl.subgroup == "all")].iloc[0]
-    assert row.n_dropped == m.n_unmatched
-    assert row.reason == "no control within caliper"
+    tr = fl[(fl.treatment == "treated") & (fl.subgroup == "all")].set_index("step")
+    co = fl[(fl.treatment == "control") & (fl.subgroup == "all")].set_index("step")
+    # treated units are dropped only for want of a control; unused controls only as "not selected"
+    assert tr["n_dropped"].sum() == m.n_unmatched
+    assert tr.loc["controls not selected", "n_dropped"] == 0
+    assert co.loc["controls not selected", "n_dropped"] == int(m.sample_sizes.loc["unmatched", "control"])
+    assert co.drop(index="controls not selected")["n_dropped"].eq(0).all()
+    assert tr.loc["matched", "reason"] == "every control within the caliper already used by other treated units"
+    assert m.flow.table().index[-1] == "matched"
+    assert sorted(m.unmatched["position"]) == sorted(m.unmatched_positions)
     assert isinstance(m.notes, tuple) and len(m.notes) == len(set(m.notes))
     assert repr(m).count("\n") == 0 and "MatchResult(" in repr(m)
     assert "<table" in m._repr_html_()
@@ -261,3 +268,154 @@ def test_perfect_separation_warns_naming_covariate(lalonde):
     df = lalonde.assign(sep=lalonde["treat"] * 5 + np.arange(len(lalonde)) % 3)
     with pytest.warns(ImpactWarning, match=r"'sep'"):
         impact.match(df, "treat", ["age", "educ", "sep"])
+
+
+# -- the flow says why each treated unit is unmatched, apart from controls simply not needed -------
+def _toy() -> pd.DataFrame:
+    """Known answer, caliper 0.05 on the score, exact on g, treated choose by decreasing score:
+    t_hi (0.52) takes c_mid (0.50); t_mid (0.50) then finds c_mid used and c_far (0.90) outside
+    the caliper; t_low (0.10) has no control within the caliper at all; t_b is alone in g=b;
+    c_far and c_other are never chosen."""
+    return pd.DataFrame({
+        "pid":   ["t_hi", "t_mid", "t_low", "t_b", "c_mid", "c_far", "c_other"],
+        "treat": [1, 1, 1, 1, 0, 0, 0],
+        "g":     ["a", "a", "a", "b", "a", "a", "c"],
+        "score": [0.52, 0.50, 0.10, 0.30, 0.50, 0.90, 0.40],
+    })
+
+
+@pytest.mark.filterwarnings("ignore:1 exact strata of g have fewer candidates")
+def test_flow_separates_unmatched_reasons_from_controls_not_needed():
+    df = _toy()
+    with pytest.warns(ImpactWarning, match="no candidate controls: b"):
+        m = impact.match(df, "treat", [], distance="score", caliper=0.05, std_caliper=False,
+                         exact="g", id="pid")
+    assert m.matched_pairs[["treated", "control"]].to_numpy().tolist() == [[0, 4]]
+    un = m.unmatched.set_index("position")["reason"]
+    assert un.to_dict() == {
+        1: "every control within the caliper already used by other treated units",
+        2: "no control within the caliper",
+        3: "no control in the same exact stratum"}
+    assert sorted(un.index) == sorted(m.unmatched_positions)
+    table = m.flow.table()
+    assert table.index.tolist() == ["exact stratum", "caliper", "controls not selected", "matched"]
+    assert table["treated"].tolist() == [3, 2, 2, 1]
+    assert table["control"].tolist() == [3, 3, 1, 1]
+    assert table["dropped"].tolist() == [1, 1, 2, 1]
+    assert table.loc["controls not selected", "reason"].startswith("not chosen as a match")
+    # by subgroup (the exact column): the step that drops t_b drops it from g=b
+    fl = m.flow.to_frame().set_index(["step", "treatment", "subgroup"])
+    assert fl.loc[("exact stratum", "treated", "b"), "n_dropped"] == 1
+    assert fl.loc[("controls not selected", "control", "c"), "n_dropped"] == 1
+    assert any("result.unmatched" in n for n in m.notes)
+
+
+def test_flow_counter_equals_flow_add():
+    """Oracle: the bincount-based flow records equal Flow.add on the corresponding DataFrames."""
+    from impact._flow import Flow
+
+    df = _toy()
+    with pytest.warns(ImpactWarning):
+        m = impact.match(df, "treat", [], distance="score", caliper=0.05, std_caliper=False,
+                         exact="g", id="pid")
+    steps = [("exact stratum", [3]), ("caliper", [2]), ("controls not selected", [5, 6]),
+             ("matched", [1])]
+    flow, cur = Flow(), df
+    for step, drop in steps:
+        nxt = cur.drop(index=drop)
+        reason = m.flow.to_frame().query("step == @step")["reason"].iloc[0]
+        flow = flow.add(step, reason, cur, nxt, treatment="treat", subgroup="g")
+        cur = nxt
+    pd.testing.assert_frame_equal(m.flow.to_frame(), flow.to_frame())
+
+
+def test_flow_without_caliper_or_exact_counts_used_up_treated(lalonde):
+    df = lalonde[(lalonde.treat == 1) | (lalonde.index < 250)]
+    with pytest.warns(ImpactWarning, match=r"Fewer candidates"):
+        m = impact.match(df, "treat", ["age", "educ", "re74"], id="id")
+    table = m.flow.table()
+    assert table.index.tolist() == ["matched"]       # every control used: none "not selected"
+    assert table.loc["matched", "reason"] == "every control already used by other treated units"
+    assert table.loc["matched", "dropped"] == m.n_unmatched == len(m.unmatched)
+
+
+# -- calipers on covariates (MatchIt's named caliper = c(.2, age = 5)) --------------------------------
+def _brute_greedy(score, treat, ids, X, widths, width, replace):
+    """Oracle: the greedy rule written out by brute force over every control, O(treated x controls).
+    Units are ranked by (score, id); treated choose by decreasing score (ties: smaller id); each
+    takes, among the free controls within every caliper, the smallest score distance; on equal
+    distances the one on its left in that ranking, and of those the nearest in rank."""
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[np.lexsort((ids, score))] = np.arange(len(score))
+    t_idx = [i for i in np.lexsort((ids, -score)) if treat[i]]
+    free = {j for j in range(len(score)) if not treat[j]}
+    out = {}
+    for i in t_idx:
+        best = None
+        for j in free:
+            d = abs(score[i] - score[j])
+            if d > width or np.any(np.abs(X[i] - X[j]) > widths):
+                continue
+            left = rank[j] < rank[i]
+            key = (d, 0 if left else 1, -rank[j] if left else rank[j])
+            if best is None or key < best[0]:
+                best = (key, j)
+        if best is not None:
+            out[i] = best[1]
+            if not replace:
+                free.discard(best[1])
+    return out
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_covariate_caliper_equals_brute_force_greedy(lalonde, replace):
+    df = lalonde
+    m = impact.match(df, "treat", COV, caliper={"distance": 0.5, "age": 5, "re74": 0.5},
+                     std_caliper={"age": False}, replace=replace, id="row")
+    w = m.settings["covariate_caliper_width"]
+    assert w["age"] == 5 and w["re74"] == pytest.approx(0.5 * df["re74"].std())
+    X = df[["age", "re74"]].to_numpy(float)
+    want = _brute_greedy(m.distance, df["treat"].to_numpy() == 1, df["row"].to_numpy(), X,
+                         np.array([w["age"], w["re74"]]), m.settings["caliper_width"], replace)
+    got = dict(zip(m.matched_pairs["treated_pos"], m.matched_pairs["control_pos"]))
+    assert got == want
+    p = m.matched_pairs
+    assert (np.abs(df["age"].to_numpy()[p["treated_pos"]] - df["age"].to_numpy()[p["control_pos"]]) <= 5).all()
+    assert len(m.unmatched) == m.n_unmatched > 0
+    if not replace:
+        # nobody matchable is left: an unmatched treated unit has no free control within every caliper
+        used = set(p["control_pos"])
+        sc, t = m.distance, df["treat"].to_numpy() == 1
+        for i in m.unmatched["position"]:
+            ok = [j for j in np.flatnonzero(~t) if j not in used and abs(sc[i] - sc[j]) <= m.settings["caliper_width"]
+                  and np.all(np.abs(X[i] - X[j]) <= [w["age"], w["re74"]])]
+            assert not ok
+    assert any("caliper on 're74'" in n for n in m.notes)
+    assert "caliper on age" in m._repr_html_()
+
+
+def test_covariate_caliper_without_score_caliper_and_bad_uses(lalonde):
+    m = impact.match(lalonde, "treat", COV, caliper={"age": 2}, std_caliper=False, id="row")
+    p = m.matched_pairs
+    age = lalonde["age"].to_numpy()
+    assert (np.abs(age[p["treated_pos"]] - age[p["control_pos"]]) <= 2).all()
+    assert m.settings["caliper_width"] is None
+    with pytest.raises(ParameterError, match="method='nearest' only"):
+        impact.match(lalonde, "treat", COV, method="optimal", caliper={"age": 2})
+    with pytest.raises(ParameterError, match=r"The 'caliper\['age'\]' parameter of match must be > 0"):
+        impact.match(lalonde, "treat", COV, caliper={"age": -1})
+    with pytest.raises(DataError, match="Column 'race': a caliper needs a numeric column"):
+        impact.match(lalonde, "treat", COV, caliper={"race": 1})
+    with pytest.raises(DataError, match="nope"):
+        impact.match(lalonde, "treat", COV, caliper={"nope": 1})
+
+
+def test_caliper_mapping_on_distance_only_equals_float_and_brute_force(lalonde):
+    """The brute-force oracle above is itself checked on the MatchIt-validated path."""
+    a = impact.match(lalonde, "treat", COV, caliper=0.2, id="row")
+    b = impact.match(lalonde, "treat", COV, caliper={"distance": 0.2}, id="row")
+    pd.testing.assert_frame_equal(a.matched_pairs, b.matched_pairs)
+    X = np.zeros((len(lalonde), 1))
+    want = _brute_greedy(a.distance, lalonde["treat"].to_numpy() == 1, lalonde["row"].to_numpy(), X,
+                         np.array([1.0]), a.settings["caliper_width"], False)
+    assert dict(zip(a.matched_pairs["treated_pos"], a.matched_pairs["control_pos"])) == want

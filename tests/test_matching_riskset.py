@@ -3,6 +3,9 @@ a candidate when), checked row by row on a simulated panel, and row-order invari
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,3 +86,107 @@ def test_riskset_rejects_two_entry_periods(panel):
     bad.loc[(bad["pid"] == 0) & (bad["month"] == 4), "entry"] = 6
     with pytest.raises(DataError, match="Column 'entry': a person's entry period must be the same"):
         match_riskset(bad, id="pid", period="month", entry="entry", covariates=["age"])
+
+
+# -- reuse="never": a person is a control in at most one matched set (Li, Propert and Rosenbaum) ----
+@pytest.fixture(scope="module")
+def scarce_panel() -> pd.DataFrame:
+    """Many participants for few candidates, so that using a control once changes later periods."""
+    rng = np.random.default_rng(11)
+    n, periods = 300, 8
+    entry = np.where(rng.random(n) < 0.45, rng.integers(1, periods + 1, n), np.nan)
+    rows = [pd.DataFrame({"pid": np.arange(n), "month": p, "entry": entry,
+                          "gender": np.where(np.arange(n) % 2, "f", "m"),
+                          "age": 20 + np.arange(n) % 40, "months_unemployed": p + np.arange(n) % 7,
+                          "eligible": rng.random(n) < 0.9}) for p in range(1, periods + 1)]
+    return pd.concat(rows, ignore_index=True)
+
+
+def _sequential_by_hand(m, caliper_width: float) -> set[tuple]:
+    """Oracle: match period by period with impact.match on the period's risk set, minus everyone
+    already used as a control, on the same score and caliper width."""
+    import impact
+
+    d = m.data.assign(score=m.distance)
+    used: set = set()
+    out = set()
+    for month in sorted(d["month"].unique()):
+        rs = d[(d["month"] == month) & ~((d["entering"] == 0) & d["pid"].isin(used))]
+        if rs["entering"].sum() == 0 or (rs["entering"] == 0).sum() == 0:
+            continue
+        with _quiet():
+            r = impact.match(rs, "entering", [], distance="score", caliper=caliper_width,
+                             std_caliper=False, exact=["gender"], id="pid")
+        p = r.matched_pairs
+        tp = rs["pid"].to_numpy()
+        for t, c in zip(p["treated_pos"], p["control_pos"]):
+            out.add((month, tp[t], tp[c]))
+            used.add(tp[c])
+    return out
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Short-supply warnings are expected on these scarce data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _pairs_of(m) -> set[tuple]:
+    md = m.data
+    pid = md["pid"].to_numpy()
+    month = md["month"].to_numpy()
+    pos = pd.Series(np.arange(len(m.positions)), index=m.positions)
+    p = m.matched_pairs
+    t = pos.loc[p["treated_pos"]].to_numpy()
+    c = pos.loc[p["control_pos"]].to_numpy()
+    return set(zip(month[t], pid[t], pid[c]))
+
+
+def test_riskset_reuse_never_is_sequential_matching_without_reuse(scarce_panel):
+    kw = dict(id="pid", period="month", entry="entry", covariates=["age", "months_unemployed"],
+              eligible="eligible", exact="gender", caliper=0.5, estimand="join_vs_never")
+    with _quiet():
+        never = match_riskset(scarce_panel, reuse="never", **kw)
+        across = match_riskset(scarce_panel, **kw)
+    co = never.matched_data[never.matched_data["entering"] == 0]
+    # the defining property: nobody is a control twice, and the matched data say so
+    assert not co["pid"].duplicated().any()
+    assert (co["times_used"] == 1).all()
+    assert (co["index_date"] == co["month"]).all()
+    assert (co["censor_at"].dropna() == co.loc[co["censor_at"].notna(), "entry"]).all()
+    # the default does reuse controls on these data, so the option changes something
+    co_a = across.matched_data[across.matched_data["entering"] == 0]
+    assert co_a["pid"].duplicated().any() and co_a["times_used"].max() > 1
+    # oracle: the same pairs as matching period by period, removing each used control
+    assert _pairs_of(never) == _sequential_by_hand(never, never.settings["caliper_width"])
+    # participants left unmatched: counted per period in the flow, listed with their reason
+    un = never.unmatched
+    assert len(un) == never.n_unmatched > across.n_unmatched
+    fl = never.flow.to_frame()
+    tr = fl[(fl["treatment"] == "treated") & (fl["subgroup"] != "all")]
+    by_month = tr.groupby("subgroup")["n_dropped"].sum()
+    expect = un.groupby(un["month"].astype(str)).size()
+    pd.testing.assert_series_equal(by_month[by_month > 0], expect, check_names=False)
+    assert set(un["reason"]) <= {"no control in the same exact stratum",
+                                 "no control within the caliper",
+                                 "every control within the caliper already used by other treated units"}
+    assert (scarce_panel["entry"].to_numpy()[un["position"]] == un["month"].to_numpy()).all()
+    assert never.settings["reuse"] == "never"
+
+
+def test_riskset_reuse_never_row_order_invariance(scarce_panel):
+    kw = dict(id="pid", period="month", entry="entry", covariates=["age", "months_unemployed"],
+              eligible="eligible", exact="gender", caliper=0.5, reuse="never")
+    with _quiet():
+        a = match_riskset(scarce_panel, **kw).matched_data
+        b = match_riskset(scarce_panel.sample(frac=1, random_state=2), **kw).matched_data
+    pd.testing.assert_frame_equal(a.sort_index(), b.sort_index())
+
+
+def test_riskset_rejects_unknown_reuse(panel):
+    from impact import ParameterError
+    with pytest.raises(ParameterError, match="'reuse' parameter of match_riskset"):
+        match_riskset(panel, id="pid", period="month", entry="entry", covariates=["age"],
+                      reuse="once")

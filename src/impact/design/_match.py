@@ -12,6 +12,7 @@ import pandas as pd
 from .._checks import check_columns, check_number, check_option, check_random_state
 from .._errors import DataError, EstimationError, ImpactWarning, ParameterError, data_error, format_positions
 from .._flow import Flow
+from ._flowcount import FlowCounter
 from ._nearest import Pairs, greedy_nearest
 from ._propensity import Propensity, expand_covariates, fit_propensity
 from ._result import MatchResult
@@ -143,13 +144,9 @@ def _subclass_from_pairs(n: int, pairs: Pairs, rank_fn: Callable[[np.ndarray], n
     set_of[ut[np.argsort(r, kind="stable")]] = np.arange(1, len(ut) + 1)
     pair_set = set_of[pairs.treated]
     sub[ut] = set_of[ut]
-    cu, cc = np.unique(pairs.control, return_counts=True)
-    once = cu[cc == 1]
-    first = {}
-    for c, s in zip(pairs.control.tolist(), pair_set.tolist()):
-        first.setdefault(c, s)
-    if len(once):
-        sub[once] = np.asarray([first[c] for c in once.tolist()], dtype=np.int64)
+    cu, first, cc = np.unique(pairs.control, return_index=True, return_counts=True)
+    once = cc == 1                # a control in one set only gets that set's number
+    sub[cu[once]] = pair_set[first[once]]
     return pair_set, sub
 
 
@@ -213,7 +210,8 @@ def _check_constant(data: pd.DataFrame, covariates: Sequence[str]) -> None:
 # -- the verb -----------------------------------------------------------------------------------------
 def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
           method: Method = "nearest", distance: Any = "glm", link: Link = "logit",
-          estimand: Estimand = "ATT", caliper: float | None = None, std_caliper: bool = True,
+          estimand: Estimand = "ATT", caliper: float | Mapping[str, float] | None = None,
+          std_caliper: bool | Mapping[str, bool] = True,
           exact: Sequence[str] | str | None = None, ratio: int = 1, replace: bool = False,
           m_order: MOrder | None = None, discard: Discard = "none", id: str | None = None,
           missing: Missing = "error", subgroup: str | None = None,
@@ -252,11 +250,18 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     estimand : {"ATT", "ATC", "ATE", "ATO"}
         ATT (default) matches controls to treated units; ATC the reverse. ATE: ``cem``, ``exact``,
         ``subclass``, ``ipw``; ATO (overlap weights): ``ipw`` only.
-    caliper : float, optional
+    caliper : float or mapping, optional
         Maximum distance between matched units, in standard deviations of the distance (SD over
         all units not discarded, n - 1 denominator, as MatchIt) unless ``std_caliper=False``.
-    std_caliper : bool
-        ``False`` reads ``caliper`` in the units of the distance.
+        A mapping also puts calipers on numeric covariates (or any numeric column), as MatchIt's
+        named ``caliper = c(.2, age = 5)``: ``{"distance": 0.2, "age": 5}`` (``"distance"`` is the
+        score; leave it out for calipers on covariates only). A control is a candidate only
+        within every caliper. Only for ``method="nearest"`` on a score.
+    std_caliper : bool or mapping
+        ``False`` reads ``caliper`` in the units of the distance (and of each covariate). As in
+        MatchIt, the default ``True`` reads every caliper, covariate calipers included, in SDs of
+        its own variable; a mapping sets it per entry (``{"age": False}``: age in years; entries
+        not named stay ``True``).
     exact : str or sequence of str, optional
         Match only within strata of these columns (e.g. ``["gender"]``).
     ratio : int
@@ -337,6 +342,28 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     >>> sorted(m.matched_data.columns[-3:])
     ['distance', 'subclass', 'weights']
     """
+    return _match_impl(
+        data, treatment, covariates, method=method, distance=distance, link=link,
+        estimand=estimand, caliper=caliper, std_caliper=std_caliper, exact=exact, ratio=ratio,
+        replace=replace, m_order=m_order, discard=discard, id=id, missing=missing,
+        subgroup=subgroup, random_state=random_state, subclasses=subclasses, cutpoints=cutpoints,
+        trim=trim, stabilize=stabilize, max_edges=max_edges)
+
+
+def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
+                method: Method = "nearest", distance: Any = "glm", link: Link = "logit",
+                estimand: Estimand = "ATT", caliper: float | Mapping[str, float] | None = None,
+                std_caliper: bool | Mapping[str, bool] = True,
+                exact: Sequence[str] | str | None = None, ratio: int = 1, replace: bool = False,
+                m_order: MOrder | None = None, discard: Discard = "none", id: str | None = None,
+                missing: Missing = "error", subgroup: str | None = None,
+                random_state: int | np.random.Generator | None = 0,
+                subclasses: int = 6, cutpoints: Mapping[str, int | Sequence[float]] | None = None,
+                trim: float | None = None, stabilize: bool = False,
+                max_edges: int = 20_000_000, block: np.ndarray | None = None,
+                group: np.ndarray | None = None) -> MatchResult:
+    """:func:`match`, plus ``block`` and ``group`` for risk-set matching (see
+    :func:`impact.design._nearest.greedy_nearest`): row arrays aligned with ``data``."""
     func = "match"
     check_option("method", method, list(_ESTIMANDS), func)
     check_option("estimand", estimand, ["ATT", "ATC", "ATE", "ATO"], func)
@@ -350,7 +377,28 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     if m_order is not None:
         check_option("m_order", m_order, ["largest", "smallest", "random", "data"], func)
     check_number("ratio", ratio, func, low=1, integer=True)
-    check_number("caliper", caliper, func, low=0, low_inclusive=False, allow_none=True)
+    cov_cal: dict[str, float] = {}
+    cal_std: dict[str, bool] = {}
+    if isinstance(caliper, Mapping):
+        for k, v in caliper.items():
+            check_number(f"caliper[{k!r}]", v, func, low=0, low_inclusive=False)
+        cov_cal = {str(k): float(v) for k, v in caliper.items() if k != "distance"}
+        if isinstance(std_caliper, Mapping):
+            cal_std = {k: bool(std_caliper.get(k, True)) for k in caliper}
+        else:
+            cal_std = {k: bool(std_caliper) for k in caliper}
+        if cov_cal and method != "nearest":
+            raise ParameterError("Calipers on covariates (caliper={...}) are available for "
+                                 f"method='nearest' only. Got method={method!r}.")
+        dist_cal = caliper.get("distance")
+        caliper_given = dict(caliper)
+        caliper = None if dist_cal is None else float(dist_cal)
+        std_caliper = cal_std.get("distance", True)
+    else:
+        check_number("caliper", caliper, func, low=0, low_inclusive=False, allow_none=True)
+        if isinstance(std_caliper, Mapping):
+            std_caliper = bool(std_caliper.get("distance", True))
+        caliper_given = caliper
     check_number("subclasses", subclasses, func, low=1, integer=True)
     check_number("trim", trim, func, low=0, high=0.5, low_inclusive=False, high_inclusive=False,
                  allow_none=True)
@@ -362,17 +410,17 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     is_maha = isinstance(distance, str) and distance == "mahalanobis"
     if is_maha and method != "nearest":
         raise ParameterError("distance='mahalanobis' is only available with method='nearest'.")
-    if is_maha and caliper is not None:
+    if is_maha and (caliper is not None or cov_cal):
         raise ParameterError("A caliper on the Mahalanobis distance is not supported (as in "
                              "MatchIt); match on a propensity score to use caliper=.")
-    if method in ("cem", "exact") and caliper is not None:
+    if method in ("cem", "exact") and caliper_given is not None:
         raise ParameterError(f"The 'caliper' parameter does not apply to method={method!r}.")
     if replace and method == "optimal":
         raise ParameterError("replace=True is not available for method='optimal' (each control "
                              "is used once by definition); use method='nearest'.")
     dist_col = distance if isinstance(distance, str) and distance not in ("glm", "logit", "mahalanobis") else None
     needed = [treatment, *covariates, *exact_cols] + ([id] if id else []) \
-        + ([subgroup] if subgroup else [])
+        + ([subgroup] if subgroup else []) + list(cov_cal)
     check_columns(data, needed)
     if dist_col is not None and dist_col not in data.columns:
         fit_propensity(data.iloc[:0], np.empty(0), covariates, distance, link)  # raises, naming it
@@ -391,7 +439,7 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     flow = Flow()
     if subgroup is None and len(exact_cols) == 1:
         subgroup = exact_cols[0]
-    match_cols = [treatment, *covariates, *exact_cols] + ([dist_col] if dist_col else [])
+    match_cols = [treatment, *covariates, *exact_cols, *cov_cal] + ([dist_col] if dist_col else [])
     complete = _check_missing(data, list(dict.fromkeys(match_cols)), missing)
     positions = np.arange(len(data))
     notes: list[str] = []
@@ -403,6 +451,8 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
                      "were dropped (missing='drop'); see result.flow.")
         positions = positions[complete]
         work = kept
+        block = None if block is None else block[complete]
+        group = None if group is None else group[complete]
     else:
         work = data
     if isinstance(distance, (np.ndarray, pd.Series, list)) and not complete.all():
@@ -423,6 +473,8 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
             notes.extend(prop.notes)
     dist_text = "none (strata of the covariates)" if prop is None else prop.description
 
+    counter = FlowCounter(t, None if subgroup is None else work[subgroup])
+
     # -- common support -------------------------------------------------------------------------------
     discarded = np.zeros(len(work), dtype=bool)
     if discard != "none":
@@ -438,8 +490,9 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
             outside &= t
         discarded = outside
         if discarded.any():
-            flow = flow.add("common support", f"outside the common support of the distance (discard={discard!r})",
-                            work, work.loc[~discarded], treatment=treatment, subgroup=subgroup)
+            flow = counter.add(flow, "common support",
+                               f"outside the common support of the distance (discard={discard!r})",
+                               counter.of_mask(), counter.of_mask(~discarded))
 
     # -- caliper --------------------------------------------------------------------------------------
     width: float | None = None
@@ -452,6 +505,22 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
                          f"{width:.6g} on the score scale.")
         else:
             width = float(caliper)
+    cov_width: dict[str, float] = {}
+    for c, v in cov_cal.items():
+        x = work[c]
+        if not pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x):
+            raise DataError(f"Column '{c}': a caliper needs a numeric column; it has dtype "
+                            f"{x.dtype}. Match exactly on it with exact=['{c}'] instead.",
+                            column=c, rule="caliper column must be numeric")
+        xv = x.to_numpy(dtype=float)
+        if cal_std.get(c, True):
+            cov_width[c] = v * float(np.std(xv[~discarded], ddof=1))
+            notes.append(f"caliper on '{c}' = {v} standard deviations of '{c}' (SD over all "
+                         f"{int((~discarded).sum())} units, n-1 denominator, as MatchIt's "
+                         f"std.caliper = TRUE): width {cov_width[c]:.6g} in its units; pass "
+                         f"std_caliper={{'{c}': False}} for raw units.")
+        else:
+            cov_width[c] = float(v)
 
     key_cols = list(dict.fromkeys([treatment, *covariates, *exact_cols]))
     rank_fn = make_rank_fn(work, id, key_cols)
@@ -470,7 +539,8 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     strata, strata_labels = _strata(work, exact_cols)
     active = ~discarded
     settings: dict[str, Any] = dict(method=method, estimand=estimand, ratio=ratio, replace=replace,
-                                    caliper=caliper, std_caliper=std_caliper, caliper_width=width,
+                                    caliper=caliper_given, std_caliper=std_caliper, caliper_width=width,
+                                    covariate_caliper_width=dict(cov_width),
                                     exact=tuple(exact_cols), m_order=m_order, id=id, link=link,
                                     distance_text=dist_text, discard=discard)
 
@@ -479,24 +549,33 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
     if method in ("nearest", "optimal"):
         _warn_short_supply(focal & active, ~focal & active, strata, strata_labels, exact_cols,
                            ratio, replace)
-        idx = np.flatnonzero(active)
+        all_active = bool(active.all())
+        idx = np.arange(len(work)) if all_active else np.flatnonzero(active)
 
         def sub_rank(p: np.ndarray) -> np.ndarray:
             return rank_fn(idx[p])
-        st = None if strata is None else strata[idx]
+        st = None if strata is None else (strata if all_active else strata[idx])
         if method == "nearest" and prop is not None and prop.kind == "mahalanobis":
             from ._mahalanobis import mahalanobis_nearest
             X, _ = expand_covariates(work.iloc[idx], covariates)
             pl = mahalanobis_nearest(X, focal[idx], st, sub_rank, ratio=ratio, replace=replace,
                                      m_order=m_order or "data", rng=rng)
         elif method == "nearest":
-            pl = greedy_nearest(score[idx], focal[idx], st, sub_rank, ratio=ratio, replace=replace,
-                                caliper=width, m_order=m_order or "largest", rng=rng)
+            pl = greedy_nearest(score if all_active else score[idx],
+                                focal if all_active else focal[idx], st,
+                                rank_fn if all_active else sub_rank, ratio=ratio, replace=replace,
+                                caliper=width, m_order=m_order or "largest", rng=rng,
+                                block=None if block is None else block[idx],
+                                group=None if group is None else group[idx],
+                                covariate_caliper=None if not cov_width else (
+                                    work[list(cov_width)].to_numpy(dtype=float)[idx],
+                                    np.array(list(cov_width.values()))))
         else:
             from ._optimal import optimal_pairs
             pl = optimal_pairs(score[idx], focal[idx], st, sub_rank, ratio=ratio, caliper=width,
                                max_edges=max_edges)
-        pairs = Pairs(idx[pl.treated], idx[pl.control], pl.round, pl.distance)
+        nc = None if pl.no_candidate is None else idx[pl.no_candidate]
+        pairs = Pairs(idx[pl.treated], idx[pl.control], pl.round, pl.distance, nc)
         w = weights_from_pairs(len(work), pairs.treated, pairs.control)
         pair_set, sub = _subclass_from_pairs(len(work), pairs, rank_fn)
         if replace:
@@ -526,37 +605,30 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
                                          else score, t, estimand, trim, stabilize)
         notes.extend(wnotes)
         if trimmed.any():
-            flow = flow.add("trimmed", f"propensity score outside [{trim}, {1 - trim}]",
-                            work.loc[active], work.loc[active & ~trimmed], treatment=treatment,
-                            subgroup=subgroup)
+            flow = counter.add(flow, "trimmed", f"propensity score outside [{trim}, {1 - trim}]",
+                               counter.of_mask(active), counter.of_mask(active & ~trimmed))
             discarded = discarded | trimmed
         w[discarded] = 0.0
 
     if (w[focal] > 0).sum() == 0 or (w[~focal] > 0).sum() == 0:
-        why = (f" within the caliper (width {width:.4g} on the score scale)" if width is not None else "")
+        why = (f" within the caliper (width {width:.4g} on the score scale)" if width is not None else
+               " within the calipers" if cov_width else "")
         raise EstimationError(
             f"No unit could be matched{why}: {int((focal & active).sum())} "
             f"{'treated' if estimand != 'ATC' else 'control'} units, {int((~focal & active).sum())} "
             "candidates" + (f", exact on {', '.join(exact_cols)}" if exact_cols else "")
             + ". Widen the caliper, drop exact= columns or check the score.")
 
-    kept = w > 0
-    reason = {"nearest": "no control within caliper" if width is not None else "not matched",
-              "optimal": "no control within caliper" if width is not None else "not matched",
-              "cem": "stratum without both treated and controls",
-              "exact": "stratum without both treated and controls",
-              "subclass": "subclass without both treated and controls",
-              "ipw": "zero weight"}[method]
-    if method in ("nearest", "optimal") and exact_cols and width is None:
-        reason = "no control in exact stratum or not selected"
-    step = "weighted" if method == "ipw" else "matched"
-    light = _light_frame(work, t, treatment, subgroup)
-    flow = flow.add(step, reason, light if active.all() else light.loc[active], light.loc[kept],
-                    treatment=treatment, subgroup=subgroup)
-    n_unm_f = int((focal & active & ~kept).sum())
-    if n_unm_f and method in ("nearest", "optimal"):
-        notes.append(f"{n_unm_f} {'treated' if estimand != 'ATC' else 'control'} units found no "
-                     f"match ({reason}); their positions are in result.unmatched_positions.")
+    kept_pos = np.flatnonzero(w > 0)
+    flow, unmatched, reasons = _match_flow(
+        flow, counter, method=method, focal=focal, active=active, kept_pos=kept_pos,
+        strata=strata, exact_cols=exact_cols, width=width if not cov_width else 1.0,
+        replace=replace, pairs=pairs,
+        estimand=estimand)
+    if len(unmatched):
+        notes.append(f"{len(unmatched)} {'treated' if estimand != 'ATC' else 'control'} units found no "
+                     f"match ({'; '.join(f'{r}: {n}' for r, n in reasons.items())}); their positions "
+                     "and reasons are in result.unmatched.")
 
     # -- assemble -------------------------------------------------------------------------------------
     pos_of = positions
@@ -575,36 +647,107 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
                                 "treated_pos": pd.Series(dtype=np.int64),
                                 "control_pos": pd.Series(dtype=np.int64),
                                 "round": pd.Series(dtype=np.int64), "distance_diff": []})
-    md = work.loc[kept].copy()
-    md["distance"] = score[kept]
-    md["weights"] = w[kept]
-    sk = sub[kept]
+    kept = np.zeros(len(work), dtype=bool)
+    kept[kept_pos] = True
+    md = work.take(kept_pos)                      # a copy of the kept rows only
+    md["distance"] = score[kept_pos]
+    md["weights"] = w[kept_pos]
+    sk = sub[kept_pos]
     if method == "ipw":
-        md["subclass"] = pd.array([pd.NA] * int(kept.sum()), dtype="Int64")
+        md["subclass"] = pd.array([pd.NA] * len(kept_pos), dtype="Int64")
     elif (sk < 0).any():
         md["subclass"] = pd.array(np.where(sk < 0, 0, sk), dtype="Int64")
         md.loc[sk < 0, "subclass"] = pd.NA
     else:
         md["subclass"] = sk.astype(np.int64)
-    sizes = _sample_sizes(t, w, discarded)
+    sizes = _sample_sizes(t, w, discarded, kept_pos)
+    unmatched = unmatched.assign(position=pos_of[unmatched["position"].to_numpy()])
     return MatchResult(method=method, estimand=estimand, treatment=treatment,
                        covariates=tuple(covariates), data=work, positions=pos_of, weights=w,
                        subclass=sub, distance=score, discarded=discarded, matched_pairs=pair_df,
                        flow=flow, sample_sizes=sizes, propensity=prop, settings=settings,
-                       notes=tuple(dict.fromkeys(notes)), matched_data=md)
+                       notes=tuple(dict.fromkeys(notes)), matched_data=md, unmatched=unmatched)
 
 
-def _light_frame(work: pd.DataFrame, t: np.ndarray, treatment: str, subgroup: str | None
-                 ) -> pd.DataFrame:
-    """Only the columns the flow counts, with cheap dtypes (counting 1M rows stays fast)."""
-    cols: dict[str, Any] = {treatment: pd.Categorical.from_codes(t.astype(np.int8), [0, 1])}
-    if subgroup is not None:
-        s = work[subgroup]
-        if not isinstance(s.dtype, pd.CategoricalDtype):
-            codes, uniq = pd.factorize(s, sort=True)
-            s = pd.Categorical.from_codes(codes, uniq)
-        cols[subgroup] = s
-    return pd.DataFrame(cols, index=work.index)
+# reasons a focal unit is left unmatched, in the order the flow counts them
+REASON_EXACT = "no {other} in the same exact stratum"
+REASON_CALIPER = "no {other} within the caliper"
+REASON_USED = "every {other} {where}already used by other {focal} units"
+
+
+def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndarray,
+                active: np.ndarray, kept_pos: np.ndarray, strata: np.ndarray | None,
+                exact_cols: list[str], width: float | None, replace: bool, pairs: Pairs,
+                estimand: str) -> tuple[Flow, pd.DataFrame, dict[str, int]]:
+    """The matching steps of the flow, and each unmatched focal unit with its reason.
+
+    Pair methods (nearest, optimal) get up to four steps, each dropping one kind of person:
+    ``exact stratum`` (focal units whose stratum has no candidate), ``caliper`` (focal units with
+    no candidate within the caliper, used or not), ``controls not selected`` (candidates nobody
+    chose: not a loss, simply not needed) and ``matched`` (focal units whose candidates were all
+    taken by units that chose before them). Strata and weighting designs keep one step.
+    """
+    n = len(focal)
+    before = counter.of_mask(active)
+    after = counter.of_positions(kept_pos)
+    empty = pd.DataFrame({"position": np.empty(0, dtype=np.int64), "reason": pd.Series(dtype=object)})
+    if method not in ("nearest", "optimal"):
+        reason = {"cem": "stratum without both treated and controls",
+                  "exact": "stratum without both treated and controls",
+                  "subclass": "subclass without both treated and controls",
+                  "ipw": "zero weight"}[method]
+        return counter.add(flow, "weighted" if method == "ipw" else "matched", reason, before,
+                           after), empty, {}
+    f_name, o_name = ("treated", "control") if estimand != "ATC" else ("control", "treated")
+    fi = 1 if estimand != "ATC" else 0            # row of the focal group in a state
+    kept = np.zeros(n, dtype=bool)
+    kept[kept_pos] = True
+    unm = focal & active & ~kept
+    no_stratum = np.zeros(n, dtype=bool)
+    if strata is not None and unm.any():
+        k = int(strata.max()) + 1
+        n_other = np.bincount(strata[~focal & active], minlength=k)
+        no_stratum = unm & (n_other == 0)[strata]
+    no_cal = np.zeros(n, dtype=bool)
+    if pairs.no_candidate is not None and len(pairs.no_candidate):
+        no_cal[pairs.no_candidate] = True
+        no_cal &= unm & ~no_stratum
+    used = unm & ~no_stratum & ~no_cal
+    texts = {
+        "exact": REASON_EXACT.format(other=o_name),
+        "caliper": REASON_CALIPER.format(other=o_name),
+        "used": REASON_USED.format(other=o_name, focal=f_name,
+                                   where="within the caliper " if width is not None else
+                                   ("of the stratum " if exact_cols else "")),
+    }
+    rows, reasons = [], {}
+    state = before
+    for step, mask, key in (("exact stratum", no_stratum, "exact"), ("caliper", no_cal, "caliper")):
+        if mask.any():
+            pos = np.flatnonzero(mask)
+            nxt = state.copy()
+            nxt[fi] -= counter.of_positions(pos)[fi]
+            flow = counter.add(flow, step, texts[key], state, nxt)
+            state = nxt
+            rows.append(pd.DataFrame({"position": pos, "reason": texts[key]}))
+            reasons[texts[key]] = len(pos)
+    if (state[1 - fi] != after[1 - fi]).any():
+        nxt = state.copy()
+        nxt[1 - fi] = after[1 - fi]
+        flow = counter.add(flow, f"{o_name}s not selected",
+                           f"not chosen as a match by any {f_name} unit (not needed)", state, nxt)
+        state = nxt
+    if used.any():
+        pos = np.flatnonzero(used)
+        rows.append(pd.DataFrame({"position": pos, "reason": texts["used"]}))
+        reasons[texts["used"]] = len(pos)
+        reason = texts["used"]
+    else:
+        reason = f"every remaining {f_name} unit matched"
+    flow = counter.add(flow, "matched", reason, state, after)
+    unmatched = (pd.concat(rows, ignore_index=True).sort_values("position", kind="stable")
+                 .reset_index(drop=True) if rows else empty)
+    return flow, unmatched, reasons
 
 
 def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
@@ -641,7 +784,7 @@ def _warn_short_supply(focal: np.ndarray, other: np.ndarray, strata: np.ndarray 
         if not replace and no < nf * ratio:
             warnings.warn(f"Fewer candidates ({no}) than treated units x ratio ({nf} x {ratio}); not "
                           "every treated unit can get all its matches without replacement.",
-                          ImpactWarning, stacklevel=3)
+                          ImpactWarning, stacklevel=4)
         return
     k = strata.max() + 1
     nf = np.bincount(strata[focal], minlength=k)
@@ -651,24 +794,26 @@ def _warn_short_supply(focal: np.ndarray, other: np.ndarray, strata: np.ndarray 
         lv = [labels[i] for i in np.flatnonzero(empty)]
         warnings.warn(f"Exact stratum/strata of {', '.join(exact_cols)} with no candidate controls: "
                       f"{'; '.join(lv[:5])}{' ...' if len(lv) > 5 else ''} ({int(nf[empty].sum())} "
-                      "treated units cannot be matched).", ImpactWarning, stacklevel=3)
+                      "treated units cannot be matched).", ImpactWarning, stacklevel=4)
     short = (nf > 0) & (no > 0) & (no < nf * ratio) & (not replace)
     if short.any():
         warnings.warn(f"{int(short.sum())} exact strata of {', '.join(exact_cols)} have fewer "
                       "candidates than treated units x ratio; some treated units will get fewer "
-                      "matches.", ImpactWarning, stacklevel=3)
+                      "matches.", ImpactWarning, stacklevel=4)
 
 
-def _sample_sizes(t: np.ndarray, w: np.ndarray, discarded: np.ndarray) -> pd.DataFrame:
-    def ess(v: np.ndarray) -> float:
-        s2 = float(np.dot(v, v))
-        return float(v.sum() ** 2 / s2) if s2 > 0 else 0.0
-
+def _sample_sizes(t: np.ndarray, w: np.ndarray, discarded: np.ndarray, kept_pos: np.ndarray
+                  ) -> pd.DataFrame:
+    n_t = int(np.count_nonzero(t))
+    n_d_t = int(np.count_nonzero(discarded & t)) if discarded.any() else 0
+    n_d_c = int(np.count_nonzero(discarded)) - n_d_t
+    tk = t[kept_pos]
+    wk = w[kept_pos]
     rows = {}
-    for name, g in (("control", ~t), ("treated", t)):
-        wg = w[g]
-        rows[name] = {"all": float(g.sum()), "matched_ess": ess(wg),
-                      "matched": float((wg > 0).sum()),
-                      "unmatched": float(((wg == 0) & ~discarded[g]).sum()),
-                      "discarded": float(discarded[g].sum())}
+    for name, g, n_all, n_disc in (("control", ~tk, len(t) - n_t, n_d_c), ("treated", tk, n_t, n_d_t)):
+        wg = wk[g]
+        s2 = float(np.dot(wg, wg))
+        rows[name] = {"all": float(n_all), "matched_ess": float(wg.sum() ** 2 / s2) if s2 > 0 else 0.0,
+                      "matched": float(len(wg)), "unmatched": float(n_all - len(wg) - n_disc),
+                      "discarded": float(n_disc)}
     return pd.DataFrame(rows)[["control", "treated"]]

@@ -12,7 +12,7 @@ The rule is MatchIt's (4.5.1 ``nn_matchC_vec`` with the upstream ``std::abs`` fi
   tie goes to the left (lower score) one;
 * without replacement a used control is no longer available.
 
-Cost: one ``argsort`` (O(n log n)) plus, without replacement, an amortised near-constant-time
+Cost: one sort (O(n log n); see :func:`sort_units`) plus, without replacement, an amortised near-constant-time
 "next available" lookup per match (union-find with path compression over the sorted controls,
 stored in dicts so memory grows with the number of matches, not the number of controls). With
 replacement every treated unit is independent and the sweep is vectorised.
@@ -39,11 +39,12 @@ class Pairs:
     control: np.ndarray
     round: np.ndarray
     distance: np.ndarray
+    no_candidate: np.ndarray | None = None   # treated with no control within the caliper at all
 
     @staticmethod
-    def empty() -> "Pairs":
+    def empty(no_candidate: np.ndarray | None = None) -> "Pairs":
         e = np.empty(0, dtype=np.int64)
-        return Pairs(e, e, e, np.empty(0))
+        return Pairs(e, e, e, np.empty(0), no_candidate)
 
     @staticmethod
     def concat(parts: list["Pairs"]) -> "Pairs":
@@ -54,7 +55,63 @@ class Pairs:
                        for f in ("treated", "control", "round", "distance")))
 
 
+def _sortable_u64(x: np.ndarray) -> np.ndarray:
+    """Unsigned 64-bit keys in the order of the float64 values ``x`` (no NaN; -0.0 == 0.0)."""
+    b = (np.asarray(x, dtype=np.float64) + 0.0).view(np.uint64)   # + 0.0 turns -0.0 into 0.0
+    neg = b >= np.uint64(1 << 63)
+    return np.where(neg, ~b, b | np.uint64(1 << 63))
+
+
 def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) -> np.ndarray:
+    """Positions in ascending (stratum, score, tie key) order.
+
+    One ``np.sort`` of packed 64-bit integers (stratum code | leading bits of the score | row
+    position), which numpy sorts with SIMD far faster than ``argsort`` of the floats; the few runs
+    whose leading score bits coincide are then re-sorted on the full score. The tie key is only
+    computed for rows whose (stratum, score) is shared with another row.
+    """
+    n = len(score)
+    ib = max(1, (n - 1).bit_length())
+    sb = 0 if strata is None or n == 0 else max(1, int(strata.max()).bit_length())
+    kb = 64 - ib - sb                               # leading score bits that fit in the key
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if kb < 16 or (sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
+        return _sort_units_lexsort(score, strata, rank_fn)
+    key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
+    key |= np.arange(n, dtype=np.uint64)
+    if sb:
+        key |= strata.astype(np.uint64) << np.uint64(ib + kb)
+    key.sort()
+    order = (key & np.uint64((1 << ib) - 1)).astype(np.int64)
+    head = key >> np.uint64(ib)                      # stratum and leading score bits
+    eq = head[1:] == head[:-1]
+    if not eq.any():
+        return order
+    # runs of equal leading bits: order them on the full score, then on the tie key where equal
+    in_run = np.zeros(n, dtype=bool)
+    in_run[1:] |= eq
+    in_run[:-1] |= eq
+    at = np.flatnonzero(in_run)
+    units = order[at]
+    h = head[at]
+    s = score[units]
+    o = np.lexsort((s, h))
+    units, h, s = units[o], h[o], s[o]
+    tie = (s[1:] == s[:-1]) & (h[1:] == h[:-1])
+    if tie.any():
+        in_tie = np.zeros(len(units), dtype=bool)
+        in_tie[1:] |= tie
+        in_tie[:-1] |= tie
+        rank = np.zeros(len(units), dtype=np.int64)
+        rank[in_tie] = rank_fn(units[in_tie])
+        o = np.lexsort((rank, s, h))
+        units = units[o]
+    order[at] = units
+    return order
+
+
+def _sort_units_lexsort(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) -> np.ndarray:
     """Positions in ascending (stratum, score, tie key) order.
 
     The tie key is only computed for the rows whose (stratum, score) is shared with another row.
@@ -105,7 +162,9 @@ def processing_order(t_units: np.ndarray, score: np.ndarray, t_rank: np.ndarray,
 def greedy_nearest(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | None,
                    rank_fn: RankFn, *, ratio: int = 1, replace: bool = False,
                    caliper: float | None = None, m_order: str = "largest",
-                   rng: np.random.Generator | None = None) -> Pairs:
+                   rng: np.random.Generator | None = None, block: np.ndarray | None = None,
+                   group: np.ndarray | None = None,
+                   covariate_caliper: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
     """Greedy k:1 nearest-neighbour matching on ``score`` (see the module docstring for the rule).
 
     Parameters
@@ -118,40 +177,90 @@ def greedy_nearest(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | 
         ``rank_fn(positions) -> ranks``: ranks of the tie-break key of those rows (a total order).
     ratio, replace, caliper, m_order
         As in :func:`impact.match`; ``caliper`` is the width on the score scale.
+    block : ndarray of int, optional
+        Sequential blocks (e.g. entry periods, coded in time order): all treated units of block 0
+        choose (every round) before any of block 1, and so on.
+    group : ndarray of int, optional
+        Rows of one person: once a control row is used, every control row of its group is used
+        too (risk-set matching where a person is a control at most once overall). Only without
+        replacement.
+    covariate_caliper : (X, widths), optional
+        Calipers on covariates: ``X`` has one column per caliper (shape (n, p)), ``widths`` the
+        widths (p,) in the units of ``X``. A control is a candidate only within every caliper.
 
     Returns
     -------
     Pairs
-        Row positions of the pairs, in the order they were made.
+        Row positions of the pairs, in the order they were made, and ``no_candidate``: the treated
+        units with no control of their stratum within the caliper, used or not.
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     order = sort_units(score, strata, rank_fn)
     is_c = ~treated[order]
-    n_c = int(is_c.sum())
     t_at = np.flatnonzero(~is_c)
+    n_c = len(order) - len(t_at)
     t_units = order[t_at]
     if n_c == 0 or len(t_units) == 0:
-        return Pairs.empty()
-    ins = np.cumsum(is_c)[t_at]            # controls before each treated unit in the merged order
+        return Pairs.empty(no_candidate=t_units)
+    ins = t_at - np.arange(len(t_at))       # controls before each treated unit in the merged order
     c_units = order[is_c]
     c_score = score[c_units]
     if strata is not None:
-        c_str = strata[c_units]
+        # controls are in stratum order: stratum s holds controls [start[s], start[s + 1])
+        k = int(strata.max()) + 1
+        cnt = np.bincount(strata[~treated], minlength=k)
+        start = np.r_[0, np.cumsum(cnt)]
         t_str = strata[t_units]
-        lo = np.searchsorted(c_str, t_str, side="left")
-        hi = np.searchsorted(c_str, t_str, side="right")
+        lo, hi = start[t_str], start[t_str + 1]
     else:
         lo = np.zeros(len(t_units), dtype=np.int64)
         hi = np.full(len(t_units), n_c, dtype=np.int64)
     t_score = score[t_units]
     width = np.inf if caliper is None else float(caliper)
+    if covariate_caliper is not None:
+        X, cw = covariate_caliper
+        t_rank = rank_fn(t_units)
+        proc = processing_order(t_units, score, t_rank, m_order, rng)
+        bounds, rows_of, proc = _blocks_and_groups(proc, t_units, c_units, block, group)
+        p, has = _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, proc,
+                                           ratio, width, bounds, rows_of, replace, X[t_units],
+                                           X[c_units], np.asarray(cw, dtype=float))
+        return Pairs(p.treated, p.control, p.round, p.distance, t_units[~has])
+    # nearest control of the stratum on either side, used or not
+    dl = np.where(ins > lo, t_score - c_score[np.maximum(ins - 1, 0)], np.inf)
+    dr = np.where(ins < hi, c_score[np.minimum(ins, n_c - 1)] - t_score, np.inf)
+    no_cand = t_units[~(np.minimum(dl, dr) <= width)]
 
     if replace:
-        return _sweep_replace(t_units, c_units, t_score, c_score, ins, lo, hi, ratio, width)
+        p = _sweep_replace(t_units, c_units, t_score, c_score, ins, lo, hi, ratio, width)
+        return Pairs(p.treated, p.control, p.round, p.distance, no_cand)
 
     t_rank = rank_fn(t_units)
     proc = processing_order(t_units, score, t_rank, m_order, rng)
-    return _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width)
+    bounds, rows_of, proc = _blocks_and_groups(proc, t_units, c_units, block, group)
+    p = _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width,
+                          bounds, rows_of)
+    return Pairs(p.treated, p.control, p.round, p.distance, no_cand)
+
+
+def _blocks_and_groups(proc, t_units, c_units, block, group):
+    """Processing order by block (stable), block bounds, and each control row's group slice."""
+    bounds = [0, len(proc)]
+    if block is not None:
+        tb = block[t_units][proc]
+        o = np.argsort(tb, kind="stable")
+        proc, tb = proc[o], tb[o]
+        bounds = np.r_[0, np.flatnonzero(tb[1:] != tb[:-1]) + 1, len(proc)].tolist()
+    rows_of = None
+    if group is not None:
+        gc = group[c_units]
+        go = np.argsort(gc, kind="stable")
+        gs = gc[go]
+        cut = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1, len(gs)]
+        first = np.empty(len(gc), dtype=np.int64)   # each control row -> its group's slice
+        first[go] = np.repeat(np.arange(len(cut) - 1), np.diff(cut))
+        rows_of = (go, cut, first)
+    return bounds, rows_of, proc
 
 
 def _sweep_replace(t_units, c_units, t_score, c_score, ins, lo, hi, ratio, width) -> Pairs:
@@ -180,7 +289,8 @@ def _sweep_replace(t_units, c_units, t_score, c_score, ins, lo, hi, ratio, width
                  np.concatenate(out_d))
 
 
-def _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width) -> Pairs:
+def _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width,
+                      bounds, rows_of) -> Pairs:
     left: dict[int, int] = {}    # used control j -> a smaller index to look at next
     right: dict[int, int] = {}   # used control j -> a larger index to look at next
     ins_l = ins.tolist()
@@ -192,48 +302,145 @@ def _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, rat
     out_j: list[int] = []
     out_r: list[int] = []
     out_d: list[float] = []
-    active = proc.tolist()
+    proc_l = proc.tolist()
+    if rows_of is not None:
+        go, cut, first = rows_of
+        go_l, cut_l, first_l = go.tolist(), cut.tolist(), first.tolist()
     inf = float("inf")
-    for r in range(ratio):
-        still: list[int] = []
-        for i in active:
-            t = ts_l[i]
-            # nearest available on the left
-            j = ins_l[i] - 1
-            path = []
-            while j in left:
-                path.append(j)
-                j = left[j]
-            for p in path:
-                left[p] = j
-            dl = t - float(cs[j]) if j >= lo_l[i] else inf
-            jl = j
-            # nearest available on the right
-            j = ins_l[i]
-            path = []
-            while j in right:
-                path.append(j)
-                j = right[j]
-            for p in path:
-                right[p] = j
-            dr = float(cs[j]) - t if j < hi_l[i] else inf
-            if dl <= dr:
-                d, k = dl, jl
-            else:
-                d, k = dr, j
-            if d > width or d == inf:
-                continue
-            out_i.append(i)
-            out_j.append(k)
-            out_r.append(r)
-            out_d.append(d)
-            left[k] = k - 1
-            right[k] = k + 1
-            still.append(i)
-        active = still
-        if not active:
-            break
+    for b in range(len(bounds) - 1):
+        active = proc_l[bounds[b]:bounds[b + 1]]
+        for r in range(ratio):
+            still: list[int] = []
+            for i in active:
+                t = ts_l[i]
+                # nearest available on the left
+                j = ins_l[i] - 1
+                path = []
+                while j in left:
+                    path.append(j)
+                    j = left[j]
+                for p in path:
+                    left[p] = j
+                dl = t - float(cs[j]) if j >= lo_l[i] else inf
+                jl = j
+                # nearest available on the right
+                j = ins_l[i]
+                path = []
+                while j in right:
+                    path.append(j)
+                    j = right[j]
+                for p in path:
+                    right[p] = j
+                dr = float(cs[j]) - t if j < hi_l[i] else inf
+                if dl <= dr:
+                    d, k = dl, jl
+                else:
+                    d, k = dr, j
+                if d > width or d == inf:
+                    continue
+                out_i.append(i)
+                out_j.append(k)
+                out_r.append(r)
+                out_d.append(d)
+                if rows_of is None:
+                    left[k] = k - 1
+                    right[k] = k + 1
+                else:                      # the person is used: all its control rows go
+                    g = first_l[k]
+                    for kk in go_l[cut_l[g]:cut_l[g + 1]]:
+                        left[kk] = kk - 1
+                        right[kk] = kk + 1
+                still.append(i)
+            active = still
+            if not active:
+                break
     ii = np.asarray(out_i, dtype=np.int64)
     jj = np.asarray(out_j, dtype=np.int64)
     return Pairs(t_units[ii], c_units[jj], np.asarray(out_r, dtype=np.int64),
                  np.asarray(out_d, dtype=float))
+
+
+def _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width,
+                              bounds, rows_of, replace, Xt, Xc, cov_width) -> tuple[Pairs, np.ndarray]:
+    """The greedy rule with calipers on covariates too (MatchIt's named ``caliper``).
+
+    A control is a candidate only if it is within every caliper; each treated unit takes the
+    nearest candidate on the score on its left and on its right (skipping used ones, and
+    non-candidates, which stay free for others), the nearer one, left on a tie. The scan outward
+    stops at the score caliper, or at the stratum's end without one (then it can cost up to the
+    stratum size per treated unit, as in MatchIt). Returns the pairs and, per treated unit,
+    whether it has any candidate at all (used or not).
+    """
+    inf = float("inf")
+    ts_l, ins_l, lo_l, hi_l = t_score.tolist(), ins.tolist(), lo.tolist(), hi.tolist()
+    cs = c_score
+
+    def ok(i: int, j: int) -> bool:
+        return bool(np.all(np.abs(Xt[i] - Xc[j]) <= cov_width))
+
+    def nearest(i: int, left: dict, right: dict) -> tuple[float, int]:
+        t = ts_l[i]
+        best_l, jl = inf, -1
+        j = ins_l[i] - 1
+        while True:
+            while j in left:
+                j = left[j]
+            if j < lo_l[i] or t - float(cs[j]) > width:
+                break
+            if ok(i, j):
+                best_l, jl = t - float(cs[j]), j
+                break
+            j -= 1
+        best_r, jr = inf, -1
+        j = ins_l[i]
+        while True:
+            while j in right:
+                j = right[j]
+            if j >= hi_l[i] or float(cs[j]) - t > width:
+                break
+            if ok(i, j):
+                best_r, jr = float(cs[j]) - t, j
+                break
+            j += 1
+        return (best_l, jl) if best_l <= best_r else (best_r, jr)
+
+    has_cand = np.array([nearest(i, {}, {})[0] < inf for i in range(len(t_units))], dtype=bool)
+    out_i: list[int] = []
+    out_j: list[int] = []
+    out_r: list[int] = []
+    out_d: list[float] = []
+    proc_l = proc.tolist()
+    if replace:                      # each treated unit alone: its k nearest candidates
+        for i in proc_l:
+            left: dict[int, int] = {}
+            right: dict[int, int] = {}
+            for r in range(ratio):
+                d, k = nearest(i, left, right)
+                if d == inf:
+                    break
+                out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                left[k], right[k] = k - 1, k + 1
+    else:
+        left, right = {}, {}
+        if rows_of is not None:
+            go, cut, first = rows_of
+        for b in range(len(bounds) - 1):
+            active = proc_l[bounds[b]:bounds[b + 1]]
+            for r in range(ratio):
+                still = []
+                for i in active:
+                    d, k = nearest(i, left, right)
+                    if d == inf:
+                        continue
+                    out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                    used = [k] if rows_of is None else go[cut[first[k]]:cut[first[k] + 1]].tolist()
+                    for kk in used:
+                        left[kk], right[kk] = kk - 1, kk + 1
+                    still.append(i)
+                active = still
+                if not active:
+                    break
+    ii = np.asarray(out_i, dtype=np.int64)
+    jj = np.asarray(out_j, dtype=np.int64)
+    return (Pairs(t_units[ii], c_units[jj], np.asarray(out_r, dtype=np.int64),
+                  np.asarray(out_d, dtype=float)), has_cand)

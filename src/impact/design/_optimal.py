@@ -60,13 +60,21 @@ def optimal_pairs(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
     order = sort_units(score, strata, rank_fn)   # deterministic, row-order free node order
     codes = np.zeros(len(score), dtype=np.int64) if strata is None else strata
     parts = []
+    no_cand = []     # treated units with no control of their stratum within the caliper
     for s in np.unique(codes[order]):
         idx = order[codes[order] == s]
         t_units = idx[treated[idx]]
         c_units = idx[~treated[idx]]
+        if not len(c_units):
+            no_cand.append(t_units)
         if not len(t_units) or not len(c_units):
             continue
         t_s, c_s = score[t_units], score[c_units]
+        if caliper is not None:
+            ins = np.searchsorted(c_s, t_s)
+            dl = np.where(ins > 0, t_s - c_s[np.maximum(ins - 1, 0)], np.inf)
+            dr = np.where(ins < len(c_s), c_s[np.minimum(ins, len(c_s) - 1)] - t_s, np.inf)
+            no_cand.append(t_units[~(np.minimum(dl, dr) <= caliper)])
         ti, ci = _candidate_edges(t_s, c_s, caliper, ratio, max_edges)
         if not len(ti):
             continue
@@ -96,4 +104,6 @@ def optimal_pairs(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
         grp_start = np.maximum.accumulate(np.where(first, np.arange(len(tt)), 0))
         rnd = np.arange(len(tt)) - grp_start
         parts.append(Pairs(t_units[tt], c_units[c], rnd.astype(np.int64), dist))
-    return Pairs.concat(parts)
+    p = Pairs.concat(parts)
+    nc = np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64)
+    return Pairs(p.treated, p.control, p.round, p.distance, nc.astype(np.int64))

@@ -148,7 +148,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
         msg = (f"Perfect separation in the propensity model: {which}; {int(extreme.sum())} rows have "
                "a fitted probability of 0 or 1 and the coefficients are not identified. Drop or "
                "coarsen those covariates, or match exactly on them with exact=[...].")
-        warnings.warn(msg, ImpactWarning, stacklevel=4)
+        warnings.warn(msg, ImpactWarning, stacklevel=5)
         notes.append(msg)
     # rank deficiency: a constant or collinear covariate
     rank = np.linalg.matrix_rank(Xc)

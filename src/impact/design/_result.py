@@ -51,7 +51,10 @@ class MatchResult:
         ``distance_diff`` (absolute difference in the score). Empty for weighting and
         subclassification.
     flow : Flow
-        Counts at each step that drops people (complete cases, common support, matched).
+        Counts at each step that drops people: complete cases, common support, then for pair
+        matching ``exact stratum`` and ``caliper`` (treated units without any candidate there),
+        ``controls not selected`` (candidates nobody chose: not needed, not a loss) and
+        ``matched`` (treated units whose candidates were all taken by others).
     sample_sizes : DataFrame
         MatchIt's table: rows ``all``, ``matched_ess``, ``matched``, ``unmatched``, ``discarded``;
         columns ``control``, ``treated``.
@@ -62,6 +65,11 @@ class MatchResult:
         id, link, distance.
     notes : tuple of str
         Each default that was assumed, said once.
+    unmatched : DataFrame
+        One row per focal unit (treated for the ATT) left without a match: ``position`` (0-based
+        row position in the input data) and ``reason``: no control in its exact stratum, no
+        control within the caliper (used or not), or every control within the caliper already
+        used by units that chose before it. The same counts are steps of :attr:`flow`.
     """
 
     method: str
@@ -81,6 +89,8 @@ class MatchResult:
     settings: Mapping[str, Any]
     notes: tuple[str, ...] = field(default_factory=tuple)
     matched_data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmatched: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"position": pd.Series(dtype=np.int64), "reason": pd.Series(dtype=object)}))
 
     # -- counts ---------------------------------------------------------------------------------
     @property
@@ -168,9 +178,12 @@ class MatchResult:
             m = f"{s['ratio']}:1 {m} " + ("with" if s.get("replace") else "without") + " replacement"
         rows = [("method", m), ("distance", str(s.get("distance_text", ""))),
                 ("estimand", self.estimand)]
-        if s.get("caliper") is not None:
-            rows.append(("caliper", f"{s['caliper']} ({'SD of the distance' if s.get('std_caliper') else 'raw units'}; "
+        if s.get("caliper_width") is not None:
+            cal = s["caliper"]["distance"] if isinstance(s.get("caliper"), Mapping) else s["caliper"]
+            rows.append(("caliper", f"{cal} ({'SD of the distance' if s.get('std_caliper') else 'raw units'}; "
                                     f"width {s['caliper_width']:.4g})"))
+        for c, w in (s.get("covariate_caliper_width") or {}).items():
+            rows.append((f"caliper on {c}", f"width {w:.4g} (units of {c})"))
         if s.get("exact"):
             rows.append(("exact", ", ".join(s["exact"])))
         n = self.sample_sizes

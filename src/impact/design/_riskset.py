@@ -11,19 +11,20 @@ import pandas as pd
 
 from .._checks import check_columns, check_option
 from .._errors import DataError, data_error
-from ._match import match
+from ._match import _match_impl
 from ._result import MatchResult
 
 __all__ = ["match_riskset"]
 
 RiskSetEstimand = Literal["join_vs_wait", "join_vs_never"]
+Reuse = Literal["across_periods", "never"]
 
 
 def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
                   covariates: Sequence[str], eligible: str | None = None,
                   exact: Sequence[str] | str | None = None, estimand: RiskSetEstimand = "join_vs_wait",
                   distance: Any = "glm", link: Literal["logit", "linear_logit"] = "logit",
-                  caliper: float | None = 0.2, ratio: int = 1,
+                  caliper: float | None = 0.2, ratio: int = 1, reuse: Reuse = "across_periods",
                   missing: Literal["error", "drop"] = "error",
                   subgroup: str | None = None) -> MatchResult:
     """Match each participant, at its own start, to people still at risk of entering then.
@@ -60,8 +61,18 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
         who enters later keeps its outcome, ``censor_at`` is missing. ``"join_vs_never"`` (Li,
         Propert and Rosenbaum 2001, risk-set matching): joining versus never joining; a control's
         follow-up must be censored on the day it enters, given in ``censor_at``.
-    distance, link, caliper, ratio, missing, subgroup
+    reuse : {"across_periods", "never"}
+        ``"across_periods"`` (default): a person may be a control in several periods (once per
+        period), as in Sianesi's dynamic matching. ``"never"``: a person is a control in at most
+        one matched set overall, as in Li, Propert and Rosenbaum's risk-set matching: periods are
+        matched in time order and whoever is used as a control leaves every later risk set (a
+        later participant used as a control may still be matched at its own start). With
+        ``estimand="join_vs_never"`` this is their design.
+    distance, link, caliper, ratio, missing
         As in :func:`impact.match` (the caliper is in SDs of the score over all risk-set rows).
+    subgroup : str, optional
+        Column to break the flow counts down by. Default: the period, so the flow counts the
+        participants left unmatched in each period (and why).
 
     Returns
     -------
@@ -72,14 +83,16 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
         outcome clock), ``censor_at`` (see ``estimand``). A person can be a candidate in several
         periods and a control in several sets (never twice in one set, never in a set of its own
         period after entering); ``matched_data[id]`` shows it and ``times_used`` counts the sets
-        the person is a control in.
+        the person is a control in (at most 1 with ``reuse="never"``). ``unmatched`` lists the
+        participants left without a control, with their ``period`` and the reason.
 
     Notes
     -----
     R has no direct equivalent; in MatchIt one would stack the risk sets and call
     ``matchit(enter ~ x, data = risksets, exact = ~period)``, which is what this does, with the
-    bookkeeping of who is at risk. Controls may be reused across periods (as in Sianesi's dynamic
-    matching); within a period each person is used at most once.
+    bookkeeping of who is at risk. By default controls may be reused across periods (as in
+    Sianesi's dynamic matching); within a period each person is used at most once.
+    ``reuse="never"`` has no MatchIt equivalent (it needs the sequential bookkeeping).
 
     Examples
     --------
@@ -98,6 +111,7 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     """
     func = "match_riskset"
     check_option("estimand", estimand, ["join_vs_wait", "join_vs_never"], func)
+    check_option("reuse", reuse, ["across_periods", "never"], func)
     exact_cols = [exact] if isinstance(exact, str) else list(exact or [])
     check_columns(panel, [id, period, entry, *covariates, *exact_cols]
                   + ([eligible] if eligible else []))
@@ -131,9 +145,10 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     pcode = pd.factorize(rs[id], sort=True)[0].astype(np.int64)
     tcode = pd.factorize(rs[period], sort=True)[0].astype(np.int64)
     rs["_key"] = pcode * (int(tcode.max()) + 1) + tcode
-    res = match(rs, "_enters", list(covariates), method="nearest", distance=distance, link=link,
-                caliper=caliper, exact=[period, *exact_cols], ratio=ratio, replace=False,
-                id="_key", missing=missing, subgroup=subgroup or (exact_cols[0] if len(exact_cols) == 1 else None))
+    seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
+    res = _match_impl(rs, "_enters", list(covariates), method="nearest", distance=distance,
+                      link=link, caliper=caliper, exact=[period, *exact_cols], ratio=ratio,
+                      replace=False, id="_key", missing=missing, subgroup=subgroup or period, **seq)
     md = res.matched_data.drop(columns=["_key"])
     md["index_date"] = md[period]
     if estimand == "join_vs_never":
@@ -155,16 +170,27 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
          "join_vs_never": "estimand 'join_vs_never' (Li, Propert and Rosenbaum): censor a control's "
                           "follow-up at its own entry (censor_at)."}[estimand],
         "Controls may be reused in different periods (times_used counts it); within a period each "
-        "person is used at most once.",
+        "person is used at most once." if reuse == "across_periods" else
+        "reuse='never': periods are matched in time order and each person is a control in at most "
+        "one matched set overall (times_used <= 1).",
+        f"The flow counts by '{subgroup or period}': participants left unmatched, and why, per "
+        f"{'period' if subgroup is None else 'level'}; result.unmatched lists them.",
     ]
     if len(lost):
         notes.append(f"{len(lost)} participants are not in any risk set at their own entry period "
                      "(no eligible row for that period) and cannot be matched.")
     flow = res.flow
     data = res.data.drop(columns=["_key"]).rename(columns={"_enters": "entering"})
+    rows = np.flatnonzero(at_risk)
+    un = res.unmatched
+    un_pos = rows[un["position"].to_numpy()]
+    unmatched = pd.DataFrame({"position": un_pos, period: panel[period].to_numpy()[un_pos],
+                              "reason": un["reason"].to_numpy()})
+    pairs = res.matched_pairs.assign(treated_pos=rows[res.matched_pairs["treated_pos"].to_numpy()],
+                                     control_pos=rows[res.matched_pairs["control_pos"].to_numpy()])
     return dataclasses.replace(
-        res, method="riskset", treatment="entering", data=data, matched_data=md,
-        notes=tuple(dict.fromkeys(notes)), flow=flow,
-        positions=np.flatnonzero(at_risk)[res.positions],
+        res, method="riskset", matched_pairs=pairs, treatment="entering", data=data, matched_data=md,
+        notes=tuple(dict.fromkeys(notes)), flow=flow, unmatched=unmatched,
+        positions=rows[res.positions],
         settings={**res.settings, "method": "riskset", "estimand_riskset": estimand,
-                  "period": period, "entry": entry, "id": id})
+                  "reuse": reuse, "period": period, "entry": entry, "id": id})
