@@ -109,7 +109,8 @@ def test_all_zero_weights_and_bad_options(analysed):
 def test_effects_equal_r_survival_on_matched_data():
     """Oracle: R's survival (tests/reference/effects.R). Aalen-Johansen shares and their influence
     from survfit(influence=TRUE), the difference clustered on matched sets, the restricted mean,
-    coxph(..., cluster = subclass, ties = "efron") and finegray + weighted coxph."""
+    coxph(..., cluster = subclass, ties = "efron"), survreg(dist = "weibull", cluster = subclass)
+    and finegray + weighted coxph."""
     from pathlib import Path
     fx = Path(__file__).parent / "reference" / "fixtures"
     data = pd.read_csv(fx / "effects_matched.csv", comment="#")
@@ -118,7 +119,7 @@ def test_effects_equal_r_survival_on_matched_data():
     ours = res.summary().assign(horizon=lambda d: d["horizon"].fillna(-1))
     ref = ref.assign(horizon=ref["horizon"].fillna(-1))
     both = ref.merge(ours, on=["subgroup", "estimand", "horizon"], suffixes=("_r", ""))
-    assert len(both) == len(ref) == 42
+    assert len(both) == len(ref) == 45
     np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-6)
 

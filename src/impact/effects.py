@@ -10,6 +10,8 @@ For each subgroup (everyone, then each level of ``by``, e.g. women and men):
   negative difference means participants get there sooner;
 * ``subdistribution_hazard_ratio``: Fine-Gray model of the subdistribution hazard (other exits
   stay in the risk set), the hazard-scale counterpart of the share difference;
+* ``time_ratio``: Weibull accelerated failure time model; below 1 means participants reach work
+  or studies in that fraction of the controls' time ("X% shorter expected time");
 * ``hazard_ratio``: a Cox model of the cause-specific hazard of work or studies on treatment
   (Efron ties, case weights);
 * a test of whether the effect differs between the subgroups (``subgroup="female - male"``).
@@ -286,7 +288,7 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
                       notes: list[str], adjust: list[str] | None = None, subdistribution: bool = True):
-    from .survival import CoxPH, aalen_johansen, fine_gray
+    from .survival import AFT, CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
     ev = sub[event].to_numpy()
@@ -357,7 +359,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
 
     if counts["events_treated"] == 0 or counts["events_control"] == 0:
         notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")
-        for estimand in ("hazard_ratio",) + (("subdistribution_hazard_ratio",) if subdistribution else ()):
+        for estimand in ("hazard_ratio", "time_ratio") + (("subdistribution_hazard_ratio",) if subdistribution else ()):
             rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=np.nan, se=np.nan,
                              ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
         return rows, pd.concat(curves_out, ignore_index=True), infl
@@ -379,6 +381,9 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         fits["subdistribution_hazard_ratio"] = fine_gray(
             cox_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
             cluster_col="cluster", causes=[1, 2])
+    # accelerated failure time (Weibull): time to work or studies, other exits censoring it
+    fits["time_ratio"] = AFT(dist="weibull").fit(cox_df, duration_col="duration", event_col="event",
+                                                 covariates=terms, weights_col="w", cluster_col="cluster")
     for estimand, f in fits.items():
         s = f.summary().set_index("term").loc["treated"]
         b, se = float(s["estimate"]), float(s["se"])
@@ -421,7 +426,7 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
         se = _cluster_se(np.r_[vals, -vb], np.r_[cl, cb])
         out.append(dict(subgroup=label, estimand=estimand, horizon=h, estimate=d, se=se,
                         ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se)))
-    for estimand in ("hazard_ratio", "subdistribution_hazard_ratio"):
+    for estimand in ("hazard_ratio", "time_ratio", "subdistribution_hazard_ratio"):
         la = next((v for k, v in infl.items() if k[0] == a and k[1] == f"log_{estimand}"), None)
         lb = next((v for k, v in infl.items() if k[0] == b and k[1] == f"log_{estimand}"), None)
         if la is None or lb is None:
@@ -538,7 +543,7 @@ def _apply_bootstrap(table: pd.DataFrame, boot: tuple[list, np.ndarray], conf_le
             continue
         lo, hi = np.quantile(x, [alpha / 2, 1 - alpha / 2])
         se = float(np.std(x, ddof=1))
-        log_scale = r.estimand.endswith("hazard_ratio")
+        log_scale = r.estimand.endswith("_ratio")
         est_w = np.log(r.estimate) if log_scale else r.estimate
         table.loc[r.Index, ["se", "ci_low", "ci_high"]] = [se, np.exp(lo) if log_scale else lo,
                                                            np.exp(hi) if log_scale else hi]

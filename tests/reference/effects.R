@@ -10,7 +10,7 @@
 # matched set: sum over sets of (sum of treated influences - sum of control influences)^2.
 # Restricted mean time not in work or studies up to h: h minus the area under the CIF, with its
 # influence integrated the same way. Hazard ratio: coxph(..., ties = "efron", cluster = subclass).
-# Subdistribution hazard ratio: finegray(etype = "ws", weights) then weighted coxph clustered on
+# Time ratio: survreg(dist = "weibull", cluster = subclass). Subdistribution hazard ratio: finegray(etype = "ws", weights) then weighted coxph clustered on
 # the matched set.
 
 suppressPackageStartupMessages(library(survival))
@@ -58,6 +58,9 @@ for (g in c("all", "female", "male")) {
   cx <- coxph(Surv(duration, event == 1) ~ participant, data = sub, weights = weights,
               cluster = subclass, ties = "efron")
   add(g, "hazard_ratio", NA, exp(coef(cx)[[1]]), sqrt(vcov(cx)[1, 1]))
+  sr <- survreg(Surv(duration, event == 1) ~ participant, data = sub, weights = weights,
+                cluster = subclass, dist = "weibull")
+  add(g, "time_ratio", NA, exp(coef(sr)[["participant"]]), sqrt(vcov(sr)["participant", "participant"]))
   fg <- finegray(Surv(duration, state) ~ ., data = sub, etype = "ws", weights = weights)
   fx <- coxph(Surv(fgstart, fgstop, fgstatus) ~ participant, data = fg, weights = fgwt,
               cluster = subclass, ties = "efron")
