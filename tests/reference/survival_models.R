@@ -113,3 +113,27 @@ res <- do.call(rbind, lapply(zph_res, function(d) {
         "paro", "prio")]
 }))
 write_fixture(res, "survival_zph_resid.csv")
+
+# ---- Gray's test (cmprsk::cuminc) ----------------------------------------------------------------
+# cuminc(ftime, fstatus, group, strata, rho)$Tests: one row per cause (stat, pv, df).
+suppressPackageStartupMessages(library(cmprsk))
+gray_extra <- sprintf(", cmprsk %s", as.character(packageVersion("cmprsk")))
+mgus <- read.csv(file.path(fixdir, "mgus2.csv"), comment.char = "#")
+mgus$agegrp <- cut(mgus$age, c(0, 60, 75, Inf), labels = c("young", "mid", "old"))
+mgus$old <- as.integer(mgus$age >= 70)
+gray_specs <- list(
+  list("sex", mgus$sex, NULL, 0),
+  list("sex_strata_old", mgus$sex, mgus$old, 0),
+  list("agegrp", as.character(mgus$agegrp), NULL, 0),
+  list("agegrp_strata_sex", as.character(mgus$agegrp), mgus$sex, 0),
+  list("sex_rho1", mgus$sex, NULL, 1)
+)
+gray <- list()
+for (sp in gray_specs) {
+  ci <- if (is.null(sp[[3]])) cuminc(mgus$etime, mgus$event, sp[[2]], rho = sp[[4]], cencode = "censor")
+        else cuminc(mgus$etime, mgus$event, sp[[2]], strata = sp[[3]], rho = sp[[4]], cencode = "censor")
+  tst <- ci$Tests
+  gray[[length(gray) + 1]] <- data.frame(test = sp[[1]], cause = rownames(tst), stat = tst[, "stat"],
+                                         p = tst[, "pv"], df = tst[, "df"], rho = sp[[4]])
+}
+write_fixture(do.call(rbind, gray), "survival_gray.csv", gray_extra)

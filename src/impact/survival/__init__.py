@@ -11,10 +11,11 @@ from ._aft import AFT
 from ._aj import AalenJohansen, aalen_johansen
 from ._cox import CoxPH
 from ._finegray import fine_gray
+from ._gray import GrayTestResult, gray_test
 from ._km import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from ._plot import plot_cif, plot_survival
 from ._zph import CoxZPH, cox_zph
 
-__all__ = ["AFT", "AalenJohansen", "CoxPH", "CoxZPH", "KaplanMeier", "LogRankResult", "aalen_johansen",
-           "cox_zph", "fine_gray", "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]
+__all__ = ["AFT", "AalenJohansen", "CoxPH", "CoxZPH", "GrayTestResult", "KaplanMeier", "LogRankResult", "aalen_johansen",
+           "cox_zph", "fine_gray", "gray_test", "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]
