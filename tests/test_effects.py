@@ -79,6 +79,7 @@ BAD = [
     ("duration", 0, r"durations must be > 0"),
     ("duration", -3, r"durations must be > 0"),
     ("event", np.nan, r"missing event codes"),
+    ("event", 7, r"undeclared event codes 7"),
     ("weights", -1.0, r"weights must be >= 0"),
     ("participant", 2, r"treatment must be 0/1"),
 ]

@@ -33,7 +33,7 @@ from scipy import stats
 
 from ._checks import check_columns, check_number, check_option
 from ._errors import DataError, ImpactWarning, ParameterError
-from .outcomes import CENSORED, EVENT
+from .outcomes import CENSORED, COMPETING, EVENT
 
 __all__ = ["EffectsResult", "estimate_effects"]
 
@@ -146,8 +146,9 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     adjust : sequence of str, optional
         Covariates added to the outcome (Cox) model beside treatment: regression adjustment
         on the matched sample, which guards against residual imbalance (doubly robust in the
-        sense of Ho, Imai, King and Stuart 2007). The hazard ratio is then conditional on
-        them; shares and restricted means stay the matched comparison. Categorical columns are
+        sense of Ho, Imai, King and Stuart 2007). The hazard, time and subdistribution hazard
+        ratios are then conditional on them; shares and restricted means stay the matched
+        comparison. Categorical columns are
         expanded as a formula would.
     subdistribution : bool
         Also fit the Fine-Gray model (``subdistribution_hazard_ratio``). It expands the data
@@ -195,8 +196,9 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
             miss = data[list(adjust)].isna().any(axis=1).to_numpy()
             raise data_error(", ".join(c for c in adjust if data[c].isna().any()),
                              "missing values in adjustment covariates", miss)
-        notes.append("Hazard ratios adjusted for " + ", ".join(adjust) + " in the Cox model (conditional on "
-                     "them); shares and restricted means are the unadjusted matched comparison.")
+        notes.append("Hazard, time and subdistribution hazard ratios adjusted for " + ", ".join(adjust)
+                     + " in the outcome models (conditional on them); shares and restricted means are the "
+                     "unadjusted matched comparison.")
         if se_method == "bootstrap":
             notes.append("The bootstrap re-fits the unadjusted Cox model; with 'adjust' the hazard-ratio "
                          "SEs are the clustered sandwich ones.")
@@ -273,6 +275,11 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
     if not pd.api.types.is_numeric_dtype(e):
         raise data_error(event, "event codes must be integers (0 censored, 1 event, 2 competing)",
                          np.ones(len(e), bool))
+    undeclared = ~e.isin([CENSORED, EVENT, COMPETING]).to_numpy()
+    if undeclared.any():
+        codes = ", ".join(map(str, sorted(pd.unique(e[undeclared]))[:5]))
+        raise data_error(event, f"undeclared event codes {codes} (expected 0 censored, 1 work or studies, "
+                         "2 other exit)", undeclared, "Recode with impact.time_to_event, or map them first.")
     t = data[treatment]
     bad = ~t.isin([0, 1]).to_numpy()
     if bad.any():
