@@ -9,11 +9,23 @@ Compares, in the same run and on the same data:
 * MatchIt via Rscript when R and MatchIt are installed (time inside R; peak memory = max RSS of
   the R process). Debian's MatchIt 4.5.1 has the abs() bug: it ignores the caliper, so it does
   the *same* sweep without ever rejecting a candidate; its time is still the relevant cost.
-psmpy and causallib are not run: they are not dependencies of impact and both build a dense
-treated x controls distance matrix (10k x 1M doubles = 80 GB), which cannot fit here.
+* psmpy and causallib when a Python that has them is given (``--other-python``, default
+  ``/tmp/benchvenv/bin/python`` if it exists; they are never dependencies of impact): each runs in
+  a subprocess under an address-space limit (``--mem-limit-gb``, default 4) so that the dense
+  treated x controls matrices they build fail with MemoryError instead of swapping the machine.
+  Both are given the same known score and caliper width and run once per gender stratum (neither
+  has exact matching). psmpy: ``PsmPy.kdtree_matched(matcher="propensity_score",
+  caliper=width)``, a KD-tree query of *every* control for each treated unit. causallib:
+  ``Matching(metric="euclidean", caliper=width, with_replacement=False)``, a dense distance
+  matrix and an optimal assignment (not greedy; the caliper is applied after the assignment), so
+  its pair count differs. Their time is the matching call (psmpy) or fit + match (causallib);
+  peak memory is the child's max RSS, imports included.
 
-Peak memory for Python rows is tracemalloc's peak of allocations made during the call (numpy
-arrays included), on top of the input DataFrame.
+Peak memory for impact and the floor is tracemalloc's peak of allocations made during the call
+(numpy arrays included), on top of the input DataFrame.
+
+A second table gives the growth curve: impact.match and the floor at 1% treated over pools of
+10k to 2M controls, with time / (n log2 n).
 """
 
 from __future__ import annotations
@@ -35,6 +47,68 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 SIZES = [(1_000, 10_000), (5_600, 100_000), (10_000, 1_000_000)]
+CURVE = [10_000, 30_000, 100_000, 300_000, 1_000_000, 2_000_000]
+DEFAULT_OTHER = "/tmp/benchvenv/bin/python"
+
+CHILD_CODE = r"""
+import resource, sys, time, warnings
+import numpy as np, pandas as pd
+impl, path, width, limit = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_AS, (int(limit * 2**30), int(limit * 2**30)))
+warnings.simplefilter("ignore")
+d = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_pickle(path)
+try:
+    total, pairs = 0.0, 0
+    for g in (0, 1):
+        s = d[d["gender"] == g].reset_index(drop=True)
+        if impl == "psmpy":
+            from psmpy import PsmPy
+            psm = PsmPy(s[["pid", "treat", "score"]], treatment="treat", indx="pid")
+            psm.predicted_data = s[["pid", "score", "treat"]].assign(
+                propensity_score=s["score"], propensity_logit=np.log(s["score"] / (1 - s["score"])))
+            t0 = time.perf_counter()
+            psm.kdtree_matched(matcher="propensity_score", replacement=False, caliper=width)
+            total += time.perf_counter() - t0
+            pairs += int(psm.matched_ids["matched_ID"].notna().sum())
+        else:
+            from causallib.estimation import Matching
+            X = s[["score"]]
+            a = s["treat"]
+            m = Matching(metric="euclidean", caliper=width, with_replacement=False,
+                         matching_mode="control_to_treatment")
+            t0 = time.perf_counter()
+            m.fit(X, a, a.astype(float))
+            md = m.match(X, a)
+            total += time.perf_counter() - t0
+            mm = md.loc[0]["matches"]
+            pairs += int(mm[a[mm.index] == 1].map(len).gt(0).sum())
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"OK {total:.4f} {rss:.1f} {pairs}")
+except MemoryError:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"OOM nan {rss:.1f} nan")
+"""
+
+
+def run_other(impl: str, df: pd.DataFrame, width: float, python: str, limit_gb: float,
+              timeout: float) -> tuple[str, float, float, float]:
+    """Run psmpy or causallib in a child process with an address-space limit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "d.pkl")
+        df.to_pickle(path)
+        try:
+            res = subprocess.run([python, "-c", CHILD_CODE, impl, path, repr(width), str(limit_gb)],
+                                 capture_output=True, text=True, timeout=timeout,
+                                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        except subprocess.TimeoutExpired:
+            return f"timeout (> {timeout:g} s)", np.nan, np.nan, np.nan
+    line = next((x for x in res.stdout.splitlines() if x.startswith(("OK", "OOM"))), None)
+    if line is None:
+        err = (res.stderr.strip().splitlines() or ["failed"])[-1]
+        return ("out of memory" if "MemoryError" in res.stderr or "Unable to allocate" in err
+                else f"error: {err[:60]}"), np.nan, np.nan, np.nan
+    status, sec, rss, pairs = line.split()
+    return ("ok" if status == "OK" else "out of memory"), float(sec), float(rss), float(pairs)
 
 
 def make_data(n_t: int, n_c: int, seed: int = 1) -> pd.DataFrame:
@@ -189,8 +263,16 @@ def main() -> None:
     ap.add_argument("--no-r", action="store_true", help="skip MatchIt")
     ap.add_argument("--sizes", choices=["all", "small"], default="all")
     ap.add_argument("--no-riskset", action="store_true", help="skip the risk-set benchmark")
+    ap.add_argument("--no-curve", action="store_true", help="skip the n log n curve")
+    ap.add_argument("--other-python", default=DEFAULT_OTHER,
+                    help="a Python with psmpy and causallib installed (not impact's venv)")
+    ap.add_argument("--mem-limit-gb", type=float, default=4.0)
+    ap.add_argument("--other-timeout", type=float, default=300.0,
+                    help="seconds before a psmpy/causallib run is stopped")
     a = ap.parse_args()
     import impact
+
+    other = a.other_python if a.other_python and os.path.exists(a.other_python) else None
 
     sizes = SIZES[:2] if a.sizes == "small" else SIZES
     rows = []
@@ -219,21 +301,63 @@ def main() -> None:
                 rows.append(dict(treated=n_t, controls=n_c, impl="MatchIt 4.5.1 (Rscript)",
                                  seconds=r[0], peak_mb=r[1], pairs=r[2],
                                  us_per_nlogn=1e6 * r[0] / (n * np.log2(n))))
+        width = 0.2 * float(np.std(sc, ddof=1))
         for impl in ("psmpy", "causallib"):
-            rows.append(dict(treated=n_t, controls=n_c, impl=impl, seconds=np.nan, peak_mb=np.nan,
-                             pairs=np.nan, us_per_nlogn=np.nan))
+            if other is None:
+                status, sec, rss, npairs = "not installed", np.nan, np.nan, np.nan
+            else:
+                status, sec, rss, npairs = run_other(impl, df, width, other, a.mem_limit_gb,
+                                                     a.other_timeout)
+            rows.append(dict(treated=n_t, controls=n_c, impl=impl, seconds=sec, peak_mb=rss,
+                             pairs=npairs, us_per_nlogn=1e6 * sec / (n * np.log2(n)), status=status))
         print(f"done {n_t} x {n_c}", file=sys.stderr, flush=True)
     out = pd.DataFrame(rows)
+    out["status"] = out["status"].fillna("ok") if "status" in out else "ok"
     floor = out[out.impl == "numpy floor"].set_index(["treated", "controls"])["seconds"]
     out["x_floor"] = [r.seconds / floor[(r.treated, r.controls)] for r in out.itertuples()]
-    pd.set_option("display.width", 140)
-    print(out.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="not run"))
-    print("\npsmpy, causallib: not run (not installed; they build dense treated x controls "
-          "matrices: 10k x 1M doubles = 80 GB).")
+    pd.set_option("display.width", 160)
+    cols = ["treated", "controls", "impl", "seconds", "x_floor", "peak_mb", "pairs", "us_per_nlogn",
+            "status"]
+    print(out[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-"))
+    print(f"\npsmpy, causallib: run in a child process limited to {a.mem_limit_gb:g} GB of address "
+          "space; 'out of memory' = MemoryError there (both build dense treated x controls "
+          "matrices: 10k x 1M doubles = 80 GB). Their peak_mb is the child's max RSS (imports "
+          "included); causallib's pairs come from an optimal assignment with the caliper applied "
+          "afterwards, so they differ from the greedy count.")
     print("MatchIt: Debian's 4.5.1 binary ignores the caliper (abs() bug), so its 'pairs' count "
           "is every treated unit; the patched greedy rule gives the same pairs as impact.")
+    if not a.no_curve:
+        bench_curve()
     if not a.no_riskset:
         bench_riskset()
+
+
+def bench_curve() -> None:
+    """Time against n log n: 1% treated, pools of 10k to 2M controls."""
+    import impact
+
+    rows = []
+    for n_c in CURVE:
+        n_t = n_c // 100
+        df = make_data(n_t, n_c, seed=2)
+        sc, tr, ge = (df[c].to_numpy() for c in ("score", "treat", "gender"))
+        repeat = 3 if n_c <= 300_000 else 2
+        _, t_floor, _ = timed_best(lambda: floor_match(sc, tr, ge, 0.2), repeat)
+
+        def ours():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return impact.match(df, "treat", [], distance="score", caliper=0.2,
+                                    exact=["gender"], id="pid")
+        _, t_ours, m_ours = timed_best(ours, repeat)
+        n = n_t + n_c
+        nlogn = n * np.log2(n)
+        rows.append(dict(treated=n_t, controls=n_c, impact_s=t_ours, floor_s=t_floor,
+                         x_floor=t_ours / t_floor, impact_ns_per_nlogn=1e9 * t_ours / nlogn,
+                         floor_ns_per_nlogn=1e9 * t_floor / nlogn, impact_peak_mb=m_ours))
+        print(f"curve {n_c}", file=sys.stderr, flush=True)
+    print("\nGrowth (1% treated): time / (n log2 n) stays flat if the cost is n log n")
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 if __name__ == "__main__":

@@ -419,3 +419,17 @@ def test_caliper_mapping_on_distance_only_equals_float_and_brute_force(lalonde):
     want = _brute_greedy(a.distance, lalonde["treat"].to_numpy() == 1, lalonde["row"].to_numpy(), X,
                          np.array([1.0]), a.settings["caliper_width"], False)
     assert dict(zip(a.matched_pairs["treated_pos"], a.matched_pairs["control_pos"])) == want
+
+
+def test_flow_for_the_atc_names_the_other_group():
+    df = _toy().assign(treat=lambda d: 1 - d["treat"])      # the controls are now the focal group
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImpactWarning)
+        m = impact.match(df, "treat", [], distance="score", caliper=0.05, std_caliper=False,
+                         exact="g", id="pid", estimand="ATC")
+    table = m.flow.table()
+    assert "treated not selected" in table.index and "controls not selected" not in table.index
+    assert set(m.unmatched["reason"]) <= {"no treated unit in the same exact stratum",
+                                          "no treated unit within the caliper",
+                                          "every treated unit within the caliper already used by other control units"}
+    assert len(m.unmatched) == m.n_unmatched

@@ -622,8 +622,8 @@ def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = 
     kept_pos = np.flatnonzero(w > 0)
     flow, unmatched, reasons = _match_flow(
         flow, counter, method=method, focal=focal, active=active, kept_pos=kept_pos,
-        strata=strata, exact_cols=exact_cols, width=width if not cov_width else 1.0,
-        replace=replace, pairs=pairs,
+        strata=strata, exact_cols=exact_cols, has_caliper=width is not None or bool(cov_width),
+        pairs=pairs,
         estimand=estimand)
     if len(unmatched):
         notes.append(f"{len(unmatched)} {'treated' if estimand != 'ATC' else 'control'} units found no "
@@ -677,7 +677,7 @@ REASON_USED = "every {other} {where}already used by other {focal} units"
 
 def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndarray,
                 active: np.ndarray, kept_pos: np.ndarray, strata: np.ndarray | None,
-                exact_cols: list[str], width: float | None, replace: bool, pairs: Pairs,
+                exact_cols: list[str], has_caliper: bool, pairs: Pairs,
                 estimand: str) -> tuple[Flow, pd.DataFrame, dict[str, int]]:
     """The matching steps of the flow, and each unmatched focal unit with its reason.
 
@@ -698,7 +698,7 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndar
                   "ipw": "zero weight"}[method]
         return counter.add(flow, "weighted" if method == "ipw" else "matched", reason, before,
                            after), empty, {}
-    f_name, o_name = ("treated", "control") if estimand != "ATC" else ("control", "treated")
+    f_name, o_name = ("treated", "control") if estimand != "ATC" else ("control", "treated unit")
     fi = 1 if estimand != "ATC" else 0            # row of the focal group in a state
     kept = np.zeros(n, dtype=bool)
     kept[kept_pos] = True
@@ -717,7 +717,7 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndar
         "exact": REASON_EXACT.format(other=o_name),
         "caliper": REASON_CALIPER.format(other=o_name),
         "used": REASON_USED.format(other=o_name, focal=f_name,
-                                   where="within the caliper " if width is not None else
+                                   where="within the caliper " if has_caliper else
                                    ("of the stratum " if exact_cols else "")),
     }
     rows, reasons = [], {}
@@ -734,7 +734,8 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndar
     if (state[1 - fi] != after[1 - fi]).any():
         nxt = state.copy()
         nxt[1 - fi] = after[1 - fi]
-        flow = counter.add(flow, f"{o_name}s not selected",
+        step = "controls not selected" if estimand != "ATC" else "treated not selected"
+        flow = counter.add(flow, step,
                            f"not chosen as a match by any {f_name} unit (not needed)", state, nxt)
         state = nxt
     if used.any():
