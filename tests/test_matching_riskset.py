@@ -165,7 +165,7 @@ def test_riskset_reuse_never_is_sequential_matching_without_reuse(scarce_panel):
     un = never.unmatched
     assert len(un) == never.n_unmatched > across.n_unmatched
     fl = never.flow.to_frame()
-    tr = fl[(fl["treatment"] == "treated") & (fl["subgroup"] != "all")]
+    tr = fl[(fl["treatment"] == "treated") & (fl["subgroup"] != "all") & (fl["step"] != "at risk at entry")]
     by_month = tr.groupby("subgroup")["n_dropped"].sum()
     expect = un.groupby(un["month"].astype(str)).size()
     pd.testing.assert_series_equal(by_month[by_month > 0], expect, check_names=False)
@@ -173,6 +173,16 @@ def test_riskset_reuse_never_is_sequential_matching_without_reuse(scarce_panel):
                                  "no control within the caliper",
                                  "every control within the caliper already used by other treated units"}
     assert (scarce_panel["entry"].to_numpy()[un["position"]] == un["month"].to_numpy()).all()
+    # participants not at risk in their own entry month leave the flow at its first step, per month
+    first = fl[fl["step"] == "at risk at entry"]
+    entered = scarce_panel.drop_duplicates("pid").dropna(subset=["entry"])
+    starters = scarce_panel[(scarce_panel["entry"] == scarce_panel["month"]) & scarce_panel["eligible"]]
+    n_lost = len(entered) - len(starters)
+    assert n_lost > 0
+    row = first[(first["treatment"] == "treated") & (first["subgroup"] == "all")].iloc[0]
+    assert row.n_in == len(entered) and row.n_dropped == n_lost
+    assert set(first["subgroup"]) <= {"all", *map(str, range(1, 9))}
+    assert (first[first["treatment"] == "control"]["n_dropped"] == 0).all()
     assert never.settings["reuse"] == "never"
 
 

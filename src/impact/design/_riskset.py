@@ -11,6 +11,8 @@ import pandas as pd
 
 from .._checks import check_columns, check_option
 from .._errors import DataError, data_error
+from .._flow import Flow
+from ._flowcount import FlowCounter, add_counts
 from ._match import _match_impl
 from ._result import MatchResult
 
@@ -179,7 +181,8 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     if len(lost):
         notes.append(f"{len(lost)} participants are not in any risk set at their own entry period "
                      "(no eligible row for that period) and cannot be matched.")
-    flow = res.flow
+    flow = _at_risk_step(panel, rs, lost, id=id, entry=entry, column=subgroup or period,
+                         is_period=subgroup is None).extend(res.flow)
     data = res.data.drop(columns=["_key"]).rename(columns={"_enters": "entering"})
     rows = np.flatnonzero(at_risk)
     un = res.unmatched
@@ -194,3 +197,24 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
         positions=rows[res.positions],
         settings={**res.settings, "method": "riskset", "estimand_riskset": estimand,
                   "reuse": reuse, "period": period, "entry": entry, "id": id})
+
+
+def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,
+                  column: str, is_period: bool) -> Flow:
+    """First flow step: participants with no risk-set row at their own entry period leave here.
+
+    Its rows are those of the risk sets (person-periods), plus, before the step, one row per
+    participant who is not in the risk set of its own entry period."""
+    counter = FlowCounter(rs["_enters"].to_numpy(dtype=bool), rs[column])
+    cout = counter.counts(counter.of_mask())
+    cin = dict(cout)
+    if len(lost):
+        labels = {v: str(v) for v in pd.unique(rs[column])}
+        rows = panel[panel[id].isin(lost)].drop_duplicates(id)
+        vals = rows[entry] if is_period else rows[column]
+        for v in vals.tolist():
+            lab = labels.get(v, str(v))
+            for key in (("all", "all"), ("treated", "all"), ("treated", lab), ("all", lab)):
+                cin[key] = cin.get(key, 0) + 1
+    return add_counts(Flow(), "at risk at entry",
+                      "participant not eligible (or no row) in its own entry period", cin, cout)
