@@ -302,7 +302,7 @@ def test_flow_separates_unmatched_reasons_from_controls_not_needed():
     assert table["treated"].tolist() == [3, 2, 2, 1]
     assert table["control"].tolist() == [3, 3, 1, 1]
     assert table["dropped"].tolist() == [1, 1, 2, 1]
-    assert table.loc["controls not selected", "reason"].startswith("not chosen as a match")
+    assert table.loc["controls not selected", "reason"] == "not chosen by any treated unit"
     # by subgroup (the exact column): the step that drops t_b drops it from g=b
     fl = m.flow.to_frame().set_index(["step", "treatment", "subgroup"])
     assert fl.loc[("exact stratum", "treated", "b"), "n_dropped"] == 1

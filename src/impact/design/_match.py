@@ -736,7 +736,7 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, method: str, focal: np.ndar
         nxt[1 - fi] = after[1 - fi]
         step = "controls not selected" if estimand != "ATC" else "treated not selected"
         flow = counter.add(flow, step,
-                           f"not chosen as a match by any {f_name} unit (not needed)", state, nxt)
+                           f"not chosen by any {f_name} unit", state, nxt)
         state = nxt
     if used.any():
         pos = np.flatnonzero(used)
