@@ -346,10 +346,8 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         rm, rm_infl = {}, {}
         for arm, (aj, m) in arms.items():
             jumps = np.unique(dur[m][(cause[m] == 1) & (dur[m] <= h)])
-            widths = np.diff(np.r_[jumps, h])
             if jumps.size:
-                F = aj.cif(1, jumps)["estimate"].to_numpy()
-                rm[arm] = h - float(F @ widths)
+                rm[arm], widths = _days_not_in(jumps, aj.cif(1, jumps)["estimate"].to_numpy(), h)
                 rm_infl[arm] = -(aj.influence(1, jumps) @ widths)
             else:
                 rm[arm], rm_infl[arm] = h, np.zeros(int(m.sum()))
@@ -399,6 +397,13 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
                          p_value=_p(b, se), **counts))
         infl[(name, f"log_{estimand}", np.nan)] = (np.array([b]), np.array([se]))
     return rows, pd.concat(curves_out, ignore_index=True), infl
+
+
+def _days_not_in(times: np.ndarray, cif: np.ndarray, h: float) -> tuple[float, np.ndarray]:
+    """Restricted mean days not yet in work or studies up to ``h`` (``h`` minus the area under the
+    step function ``cif`` that jumps at ``times <= h``), and the widths the area was taken over."""
+    widths = np.diff(np.r_[times, h])
+    return h - float(cif @ widths), widths
 
 
 def _cluster_se(influence: np.ndarray, clusters: np.ndarray) -> float:
@@ -485,8 +490,7 @@ def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: list[tuple
                 times, F, _ = tab
                 upto = times <= h
                 share = F[upto][-1] if upto.any() else 0.0
-                widths = np.diff(np.r_[times[upto], h])
-                vals[arm] = (share, h - float(F[upto] @ widths))
+                vals[arm] = (share, _days_not_in(times[upto], F[upto], h)[0])
             for i, est in enumerate(("share", "rmst")):
                 out[(name, f"{est}_treated", h)] = vals["treated"][i]
                 out[(name, f"{est}_control", h)] = vals["control"][i]

@@ -293,7 +293,7 @@ def covariate_matrix(df: pd.DataFrame, covariates: Any, skip: Any, func: str) ->
         col = df[name]
         if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
             raise DataError(
-                f"Column '{name}': covariates of {func} must be numeric; got dtype {col.dtype}. "
+                f"Column '{name}': covariates must be numeric ({func}); got dtype {col.dtype}. "
                 f"Encode it first, e.g. pd.get_dummies(df, columns=['{name}'], drop_first=True).",
                 column=name, rule="numeric")
         X[:, c] = col.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -29,7 +29,8 @@ from scipy.linalg import blas
 
 from .._checks import check_columns, check_option
 from .._errors import DataError, EstimationError, ImpactWarning, ParameterError, data_error
-from ._common import check_cluster, check_conf_level, check_duration, check_event, check_weights, z_value
+from ._common import (check_cluster, check_conf_level, check_duration, check_event, check_weights,
+                      covariate_matrix, z_value)
 
 __all__ = ["CoxPH"]
 
@@ -473,15 +474,7 @@ class CoxPH:
         strata_cols = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
         named = [duration_col, event_col] + [c for c in (weights_col, cluster_col, entry_col) if c]
         check_columns(df, named + strata_cols)
-        if covariates is None:
-            skip = set(named) | set(strata_cols)
-            covariates = [c for c in df.columns if c not in skip and
-                          (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
-            default_cov = True
-        else:
-            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-            check_columns(df, covariates, role="covariate")
-            default_cov = False
+        covariates, X, default_cov = covariate_matrix(df, covariates, set(named) | set(strata_cols), func)
         if not covariates:
             raise ParameterError("CoxPH needs at least one covariate; none given and no other "
                                  "numeric column in the data.")
@@ -490,20 +483,7 @@ class CoxPH:
         d = check_event(df[event_col].to_numpy(), n, event_col)
         w = check_weights(None if weights_col is None else df[weights_col].to_numpy(), n,
                           weights_col or "weights")
-        XT = np.empty((len(covariates), n))  # covariates as rows: the layout the core works in
-        for c, name in enumerate(covariates):
-            col = df[name]
-            if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
-                raise DataError(
-                    f"Column '{name}': covariates must be numeric; got dtype {col.dtype}. Encode "
-                    f"it first, e.g. pd.get_dummies(df, columns=['{name}'], drop_first=True).",
-                    column=name, rule="numeric")
-            XT[c] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-            if not np.isfinite(XT[c]).all():
-                raise data_error(name, "covariates must not be missing (NaN) or infinite",
-                                 ~np.isfinite(XT[c]),
-                                 f"Drop or impute those rows first, e.g. df.dropna(subset=['{name}']).")
-        X = XT.T
+        X = np.asfortranarray(X)  # covariates as rows in memory: the layout the core works in
         entry = None
         if entry_col is not None:
             entry = df[entry_col].to_numpy(dtype=np.float64)
