@@ -91,7 +91,7 @@ MALMOKRAFTEN = [
            "Everything here is synthetic: registers with a known true effect, and monitoring records shaped "
            "like the 2022 reports."),
     ("code", "import tempfile\nimport impact\nfrom impact.cli import BUNDLED_DIR, DEMO_GOALS\n"
-             "from impact.synthetic import read_synthetic\nfrom impact.synthetic_monitoring import simulate_monitoring\n\n"
+             "from impact.synthetic import read_synthetic\nfrom impact.synthetic import simulate_monitoring\n\n"
              "sim = read_synthetic(BUNDLED_DIR)\nrecords = simulate_monitoring(random_state=0)\nrecords"),
     ("md", "## The goals, as in the evaluation file\n\n"
            "The same list can be written as `[[goals]]` tables in `evaluation.toml`."),

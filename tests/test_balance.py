@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from impact import DataError
-from impact.balance import balance
+from impact.diagnostics import balance
 from impact.datasets import load_lalonde
 
 

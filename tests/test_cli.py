@@ -10,7 +10,7 @@ import pytest
 
 import impact
 from impact.cli import main
-from impact.config import ConfigError, read_config
+from impact.pipeline import ConfigError, read_config
 from impact.synthetic import write_synthetic
 
 GOOD = """
@@ -99,7 +99,7 @@ def registers_dir(tmp_path_factory):
 def test_run_reads_parquet_stata_and_spss(registers_dir, tmp_path, suffix, capsys):
     """The same registers in another format give the same effect table as the CSV."""
     import pandas as pd
-    from impact.config import read_table
+    from impact.pipeline import read_table
     data = read_table(registers_dir / "registers.csv")
     data = data.assign(**{c: pd.to_datetime(data[c]) for c in ("start_date", "registered_date", "exit_date")})
     path = tmp_path / f"registers{suffix}"
@@ -121,7 +121,7 @@ def test_run_reads_parquet_stata_and_spss(registers_dir, tmp_path, suffix, capsy
 
 def test_spss_without_pyreadstat_says_what_to_install(tmp_path, monkeypatch, capsys):
     import sys
-    from impact.config import read_table
+    from impact.pipeline import read_table
     path = tmp_path / "x.sav"
     path.write_bytes(b"not really spss")
     monkeypatch.setitem(sys.modules, "pyreadstat", None)   # import pyreadstat -> ImportError
@@ -252,10 +252,10 @@ def test_progress_bar_on_a_terminal(registers_dir, monkeypatch):
 
 
 def test_unexpected_error_exits_1_with_traceback(monkeypatch, capsys, tmp_path):
-    import impact.evaluation
+    import impact.pipeline
     def boom(*a, **k):
         raise RuntimeError("boom")
-    monkeypatch.setattr(impact.evaluation, "run", boom)
+    monkeypatch.setattr(impact.pipeline, "run", boom)
     assert main(["run", str(tmp_path / "x.toml")]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "please report it" in err

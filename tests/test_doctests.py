@@ -21,12 +21,14 @@ import impact
 EXCLUDED = {
 }
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(impact.__path__, "impact."))
+#: old module paths kept for this version (they only re-export, with a FutureWarning)
+MOVED = {"impact.balance", "impact.config", "impact.evaluation", "impact.privacy", "impact.synthetic_monitoring"}
+MODULES = sorted(m.name for m in pkgutil.walk_packages(impact.__path__, "impact.") if m.name not in MOVED)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 #: modules in which every public function and class must show an example
-DOCUMENTED = ["impact.report", "impact.cli", "impact.config", "impact.evaluation", "impact.plotting",
-              "impact.labels", "impact.monitor", "impact.privacy"]
+DOCUMENTED = ["impact.report", "impact.cli", "impact.pipeline", "impact.pipeline", "impact.plotting",
+              "impact.labels", "impact.monitor", "impact.publish"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +52,7 @@ def test_module_examples_run(name):
 
 
 def test_every_module_was_collected():
-    assert {"impact.report", "impact.evaluation", "impact.config", "impact.cli", "impact.data"} <= set(MODULES)
+    assert {"impact.report", "impact.pipeline", "impact.pipeline", "impact.cli", "impact.data"} <= set(MODULES)
     assert len(MODULES) >= 20
 
 
@@ -60,7 +62,7 @@ def test_public_functions_have_examples(name):
     missing = []
     for attr in getattr(module, "__all__", []):
         obj = getattr(module, attr)
-        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or getattr(obj, "__module__", "") != name:
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or not getattr(obj, "__module__", "").startswith(name):
             continue
         doc = inspect.getdoc(obj) or ""
         if inspect.isclass(obj) and "Examples" not in doc:

@@ -312,7 +312,7 @@ def test_flow_separates_unmatched_reasons_from_controls_not_needed():
 
 def test_flow_counter_equals_flow_add():
     """Oracle: the bincount-based flow records equal Flow.add on the corresponding DataFrames."""
-    from impact._flow import Flow
+    from impact.data import Flow
 
     df = _toy()
     with pytest.warns(ImpactWarning):

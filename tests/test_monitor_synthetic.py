@@ -17,7 +17,7 @@ import pytest
 from impact.monitor import (OUTCOMES_90, SUBSIDIES, CountGoal, GenderBalanceGoal, ShareGoal, goal_fulfilment,
                             hires_by_subsidy, households_on_assistance, outcomes_after_employment,
                             to_work_or_studies_by_month)
-from impact.synthetic_monitoring import OUTCOME_90_MIX, SUBSIDY_MIX, simulate_monitoring
+from impact.synthetic import OUTCOME_90_MIX, SUBSIDY_MIX, simulate_monitoring
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Oracles
 -------
 * hand-computed patterns and intervals for small tables (derived in comments below);
-* an attacker written here, independently of :mod:`impact.privacy`, who reads only the published
+* an attacker written here, independently of :mod:`impact.publish`, who reads only the published
   strings and the totals a reader knows, and (a) solves every row/column with one unknown, again
   and again, and (b) bounds each hidden cell by linear programming (``scipy.optimize.linprog``).
   Every primary cell must survive both attacks on every table, including random ones.
@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import linprog
 
 from impact import DataError, ParameterError
-from impact.privacy import feasible_intervals, suppress
+from impact.publish import feasible_intervals, suppress
 
 # ----------------------------------------------------------------------------------------------
 # the attacker

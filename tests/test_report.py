@@ -18,9 +18,10 @@ import pytest
 
 import impact
 from impact.cli import BUNDLED_DIR, DEMO_GOALS
-from impact.report import REPORT_FILES, _effects_published, _scrub_counts, write_report
+from impact.publish import effects_published, scrub_counts
+from impact.report import REPORT_FILES, write_report
 from impact.synthetic import read_synthetic
-from impact.synthetic_monitoring import simulate_monitoring
+from impact.synthetic import simulate_monitoring
 
 _TOKEN = re.compile(r"[A-Z]\d{4,}")
 
@@ -145,15 +146,15 @@ def test_estimates_of_small_groups_are_hidden():
     table = pd.DataFrame({"subgroup": ["all", "tiny"], "estimand": "share_diff", "horizon": 90.0,
                           "estimate": [0.1, 0.2], "se": 0.01, "ci_low": 0.0, "ci_high": 0.3, "p_value": 0.04,
                           "n_treated": [100, 3], "n_control": [100, 40], "events_treated": [30, 1]})
-    out = _effects_published(table, threshold=5)
+    out = effects_published(table, threshold=5)
     assert out.loc[0, "estimate"] == 0.1 and np.isnan(out.loc[1, "estimate"]) and np.isnan(out.loc[1, "ci_low"])
     assert list(out.columns) == ["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high", "p_value"]
 
 
 def test_small_counts_in_notes_are_hidden():
-    assert _scrub_counts("3 treated units found no match", 5) == ".. treated units found no match"
-    assert _scrub_counts("73 treated units found no match", 5) == "73 treated units found no match"
-    assert _scrub_counts("caliper=0.2 in SD; ratio 1:1; within [1/2.0, 2.0]", 5) == \
+    assert scrub_counts("3 treated units found no match", 5) == ".. treated units found no match"
+    assert scrub_counts("73 treated units found no match", 5) == "73 treated units found no match"
+    assert scrub_counts("caliper=0.2 in SD; ratio 1:1; within [1/2.0, 2.0]", 5) == \
         "caliper=0.2 in SD; ratio 1:1; within [1/2.0, 2.0]"
 
 

@@ -1,8 +1,9 @@
 """impact: evaluate labour-market programmes with register microdata.
 
-One flow, left to right::
+One flow, left to right; each package imports only the packages to its left::
 
-    data ──► design ──► balance ──► outcomes ──► effects ──► report
+    _errors, _validation ─► labels ─► data ─► datasets, synthetic ─► diagnostics (balance) ─► design
+      ─► outcomes ─► survival ─► plotting ─► effects ─► publish ─► monitor ─► report ─► pipeline ─► cli
 
 ``import impact`` stays light: the modules behind each name load the first time it is used.
 """
@@ -12,37 +13,42 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._errors import DataError, EstimationError, ImpactError, ImpactWarning, ParameterError
-from ._flow import Flow
+from impact._errors import DataError, EstimationError, ImpactError, ImpactWarning, ParameterError
 
-__version__ = "0.1.0"
+from impact._version import __version__ as __version__
 
 # public name -> module that defines it (imported on first use)
 _LAZY = {
+    "Flow": "impact.data",
     "Roles": "impact.data",
     "validate": "impact.data",
     "match": "impact.design",
     "match_riskset": "impact.design",
     "MatchResult": "impact.design",
-    "balance": "impact.balance",
+    "balance": "impact.diagnostics",
     "time_to_event": "impact.outcomes",
     "estimate_effects": "impact.effects",
     "simulate": "impact.synthetic",
-    "evaluate": "impact.evaluation",
-    "run": "impact.evaluation",
-    "monitoring_tables": "impact.evaluation",
+    "simulate_monitoring": "impact.synthetic",
+    "evaluate": "impact.pipeline",
+    "run": "impact.pipeline",
+    "monitoring_tables": "impact.pipeline",
     "write_report": "impact.report",
     "goal_fulfilment": "impact.monitor",
-    "suppress": "impact.privacy",
+    "suppress": "impact.publish",
     "label": "impact.labels",
     "relabel": "impact.labels",
-    "simulate_monitoring": "impact.synthetic_monitoring",
 }
 
 __all__ = [
-    "DataError", "EstimationError", "Flow", "ImpactError", "ImpactWarning", "ParameterError",
+    "DataError", "EstimationError", "ImpactError", "ImpactWarning", "ParameterError",
     *_LAZY,
 ]
+
+
+#: the layer packages, in flow order; ``impact.survival.CoxPH`` works after a bare ``import impact``
+PACKAGES = ("labels", "data", "datasets", "synthetic", "diagnostics", "design", "outcomes", "survival",
+            "plotting", "effects", "publish", "monitor", "report", "pipeline", "cli")
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +56,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in PACKAGES:
+        return importlib.import_module(f"impact.{name}")
     raise AttributeError(f"module 'impact' has no attribute {name!r}")
 
 

@@ -8,9 +8,10 @@ column: in register data those are personal identity numbers, and error messages
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads on first use, so that `import impact` stays light
+    import numpy as np
 
 __all__ = [
     "ImpactError",
@@ -54,6 +55,8 @@ class ImpactWarning(UserWarning):
 
 def format_positions(positions: Iterable[int] | np.ndarray, limit: int = _MAX_POSITIONS) -> str:
     """``"3 rows (positions 0, 4, 9)"`` or ``"12 rows (first positions 0, 1, 2, 5, 8)"``."""
+    import numpy as np
+
     pos = np.asarray(list(positions) if not isinstance(positions, np.ndarray) else positions)
     pos = pos.astype(np.int64, copy=False)
     n = pos.size
@@ -69,6 +72,8 @@ def data_error(column: str, rule: str, mask_or_positions: Any, fix: str | None =
 
     ``mask_or_positions`` is a boolean mask over the rows or an array of row positions.
     """
+    import numpy as np
+
     arr = np.asarray(mask_or_positions)
     positions = np.flatnonzero(arr) if arr.dtype == bool else arr.astype(np.int64)
     msg = f"Column '{column}': {rule}; {format_positions(positions)}."

@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._errors import ImpactError
+from impact._errors import ImpactError
 
 BUNDLED_SEED = 2022
 BUNDLED_N_POOL = 20_000
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Evaluate labour-market programmes with register data: a matched comparison "
                     "group, time to work or studies, effects for all, women and men, goal "
                     "fulfilment and monitoring tables, in one report (HTML, CSV, Excel).")
-    from . import __version__
+    from impact._version import __version__
     p.add_argument("--version", action="version", version=f"impact {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="{run,demo,simulate}")
     r = sub.add_parser("run", help="run the evaluation described in a TOML file and write its report",
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_demo_data(folder: str | None) -> Any:
-    from .synthetic import read_synthetic, simulate
+    from impact.synthetic import read_synthetic, simulate
     path = Path(folder) if folder else BUNDLED_DIR
     if (path / "registers.csv").exists():
         print(f"Reading synthetic registers from {path}")
@@ -127,9 +127,9 @@ def _print_results(ev: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
-    from .report import write_report
-    from .synthetic_monitoring import simulate_monitoring
+    from impact.pipeline import evaluate
+    from impact.report import write_report
+    from impact.synthetic import simulate_monitoring
     sim = _load_demo_data(args.data)
     print("Generating synthetic monitoring records (seed 0)")
     records = simulate_monitoring(random_state=0)
@@ -146,7 +146,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .evaluation import run
+    from impact.pipeline import run
     ev = run(args.config, out=args.out, progress=not args.quiet)
     if not args.quiet:
         _print_results(ev)
@@ -155,12 +155,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .synthetic import simulate, write_synthetic
+    from impact.synthetic import simulate, write_synthetic
     sim = simulate(args.n_pool, random_state=args.seed)
     for p in write_synthetic(sim, args.out):
         print(f"wrote {p}")
     if args.monitoring:
-        from .synthetic_monitoring import simulate_monitoring
+        from impact.synthetic import simulate_monitoring
         rec = simulate_monitoring(random_state=args.seed)
         out = Path(args.out)
         for name in ("participants", "employments", "households", "household_exits"):

@@ -39,7 +39,7 @@ _TEXT = {
 
 
 def _name(key: Any, lang: str) -> str:
-    from .labels import subgroup_label
+    from impact.labels import subgroup_label
     return subgroup_label(key, lang)  # type: ignore[arg-type]
 
 

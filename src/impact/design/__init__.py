@@ -7,9 +7,10 @@ entry), :class:`MatchResult`,
 
 from __future__ import annotations
 
-from ._match import match
-from ._propensity import Propensity, expand_covariates
-from ._result import MatchResult
-from ._riskset import match_riskset
+from impact.design._match import match
+from impact.design._propensity import Propensity
+from impact.data import expand_covariates
+from impact.design._result import MatchResult
+from impact.design._riskset import match_riskset
 
 __all__ = ["match", "match_riskset", "MatchResult", "Propensity", "expand_covariates"]

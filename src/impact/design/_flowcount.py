@@ -1,6 +1,6 @@
 """Flow steps counted with ``np.bincount`` on integer codes.
 
-:meth:`impact._flow.Flow.add` counts two DataFrames with pandas ``groupby``; on a pool of a
+:meth:`impact.data.Flow.add` counts two DataFrames with pandas ``groupby``; on a pool of a
 million controls that is most of the cost of a matching call. :class:`FlowCounter` makes the same
 records (same keys, labels and order, so ``Flow.table()`` and ``Flow.to_frame()`` read them
 unchanged) from one integer code per row: ``treated * k + subgroup code``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._flow import Flow
+from impact.data import Flow
 
 __all__ = ["FlowCounter", "add_counts"]
 

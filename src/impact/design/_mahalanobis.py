@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._errors import EstimationError
-from ._nearest import Pairs, processing_order
+from impact._errors import EstimationError
+from impact.design._nearest import Pairs, processing_order
 
 __all__ = ["whiten", "mahalanobis_nearest"]
 

@@ -9,13 +9,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, check_number, check_option, check_random_state
-from .._errors import DataError, EstimationError, ImpactWarning, ParameterError, data_error, format_positions
-from .._flow import Flow
-from ._flowcount import FlowCounter
-from ._nearest import Pairs, greedy_nearest
-from ._propensity import Propensity, expand_covariates, fit_propensity
-from ._result import MatchResult
+from impact._validation import check_columns, check_number, check_option, check_random_state
+from impact._errors import (DataError, EstimationError, ImpactWarning, ParameterError, data_error, format_positions)
+from impact.data import Flow
+from impact.design._flowcount import FlowCounter
+from impact.design._nearest import Pairs, greedy_nearest
+from impact.design._propensity import Propensity, fit_propensity
+from impact.data import expand_covariates
+from impact.design._result import MatchResult
 
 __all__ = ["match", "make_rank_fn", "weights_from_pairs"]
 
@@ -556,7 +557,7 @@ def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = 
             return rank_fn(idx[p])
         st = None if strata is None else (strata if all_active else strata[idx])
         if method == "nearest" and prop is not None and prop.kind == "mahalanobis":
-            from ._mahalanobis import mahalanobis_nearest
+            from impact.design._mahalanobis import mahalanobis_nearest
             X, _ = expand_covariates(work.iloc[idx], covariates)
             pl = mahalanobis_nearest(X, focal[idx], st, sub_rank, ratio=ratio, replace=replace,
                                      m_order=m_order or "data", rng=rng)
@@ -571,7 +572,7 @@ def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = 
                                     work[list(cov_width)].to_numpy(dtype=float)[idx],
                                     np.array(list(cov_width.values()))))
         else:
-            from ._optimal import optimal_pairs
+            from impact.design._optimal import optimal_pairs
             pl = optimal_pairs(score[idx], focal[idx], st, sub_rank, ratio=ratio, caliper=width,
                                max_edges=max_edges)
         nc = None if pl.no_candidate is None else idx[pl.no_candidate]
@@ -583,7 +584,7 @@ def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = 
                          "matched_data with its summed weight and subclass <NA>; use "
                          "result.get_matches() or result.matched_pairs for one row per set.")
     elif method in ("cem", "exact", "subclass"):
-        from ._strata import cem_strata, score_subclasses
+        from impact.design._strata import cem_strata, score_subclasses
         if method == "subclass":
             codes = score_subclasses(score, focal, active, subclasses, estimand)
             notes.append(f"{subclasses} subclasses on quantiles of the score among "
@@ -600,7 +601,7 @@ def _match_impl(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = 
         w = weights_from_subclass(codes, focal, "ATE" if estimand == "ATE" else "ATT")
         sub = _renumber_subclasses(codes, w > 0, rank_fn)
     else:  # ipw
-        from ._weighting import ipw_weights
+        from impact.design._weighting import ipw_weights
         w, trimmed, wnotes = ipw_weights(prop.probability if prop is not None and prop.probability is not None
                                          else score, t, estimand, trim, stabilize)
         notes.extend(wnotes)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._errors import ParameterError
-from ._nearest import Pairs, sort_units
+from impact._errors import ParameterError
+from impact.design._nearest import Pairs, sort_units
 
 __all__ = ["optimal_pairs"]
 

@@ -10,64 +10,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._errors import EstimationError, ImpactWarning, ParameterError
+from impact.data import expand_covariates
+from impact._errors import EstimationError, ImpactWarning, ParameterError
 
-__all__ = ["expand_covariates", "Propensity", "fit_propensity", "is_categorical"]
+__all__ = ["Propensity", "fit_propensity"]
 
 Link = Literal["logit", "linear_logit"]
-
-
-def is_categorical(s: pd.Series) -> bool:
-    """Object, string and category columns are expanded into dummies; numbers and bools are not."""
-    return bool(isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s)
-                or pd.api.types.is_string_dtype(s))
-
-
-def _levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique())
-        return [c for c in s.cat.categories if c in present]
-    vals = s.dropna().unique().tolist()
-    try:
-        return sorted(vals)
-    except TypeError:
-        return sorted(vals, key=str)
-
-
-def expand_covariates(data: pd.DataFrame, covariates: Sequence[str], *,
-                      reference: bool = True) -> tuple[np.ndarray, list[str]]:
-    """Numeric matrix of the covariates, categorical ones expanded as a model formula would.
-
-    Parameters
-    ----------
-    data : DataFrame
-    covariates : sequence of str
-    reference : bool
-        ``True`` (for models): treatment coding, the first level (sorted, or the category order
-        of a pandas Categorical) is the reference and gets no column. ``False`` (for balance
-        tables, as MatchIt and cobalt show them): one column for every level.
-
-    Returns
-    -------
-    X : ndarray of float, shape (n, p)
-    names : list of str
-        ``age`` for a numeric column, ``race[hispan]`` for the level ``hispan`` of ``race``.
-    """
-    cols: list[np.ndarray] = []
-    names: list[str] = []
-    for c in covariates:
-        s = data[c]
-        if is_categorical(s):
-            levels = _levels(s)
-            vals = s.to_numpy()
-            for lev in (levels[1:] if reference else levels):
-                cols.append((vals == lev).astype(float))
-                names.append(f"{c}[{lev}]")
-        else:
-            cols.append(s.to_numpy(dtype=float))
-            names.append(str(c))
-    X = np.column_stack(cols) if cols else np.empty((len(data), 0))
-    return X, names
 
 
 @dataclass(frozen=True)
@@ -193,7 +141,7 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
                           "Mahalanobis distance on the covariates (pooled within-group covariance)")
     if isinstance(distance, str):
         if distance not in data.columns:
-            from .._checks import suggest
+            from impact._validation import suggest
             raise ParameterError(
                 "The 'distance' parameter of match must be 'glm', 'mahalanobis', a column name, an "
                 f"array or a scikit-learn classifier. Got {distance!r}, which is not a column."
@@ -236,7 +184,7 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
 def _user_score(score: np.ndarray, link: Link, desc: str) -> Propensity:
     bad = ~np.isfinite(score)
     if bad.any():
-        from .._errors import data_error
+        from impact._errors import data_error
         raise data_error("distance", "the score must be finite (no NaN or inf)", bad,
                          "Fill or drop those rows first, e.g. df = df.dropna(subset=[...]).")
     prob = score if ((score >= 0) & (score <= 1)).all() else None

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._flow import Flow
-from ._propensity import Propensity
+from impact.data import Flow
+from impact.design._propensity import Propensity
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..balance import BalanceResult
+    from impact.diagnostics import BalanceResult
 
 __all__ = ["MatchResult"]
 
@@ -157,7 +157,7 @@ class MatchResult:
         The ``distance`` row comes first (when matching was on a score), then every covariate
         (categorical ones one row per level). See :func:`impact.balance`.
         """
-        from ..balance import balance
+        from impact.diagnostics import balance
 
         extra = None if np.isnan(self.distance).all() else {"distance": self.distance}
         est = "ATE" if self.estimand in ("ATE", "ATO") else self.estimand
@@ -171,7 +171,9 @@ class MatchResult:
                        extra=extra)
 
     # -- display --------------------------------------------------------------------------------
-    def _header(self) -> list[tuple[str, str]]:
+    def design_rows(self) -> list[tuple[str, str]]:
+        """The MatchIt-style header as ``(setting, value)`` pairs: method, distance, estimand,
+        calipers, exact variables and the number of observations (shown in notebooks and reports)."""
         s = self.settings
         m = _METHOD_TEXT.get(self.method, self.method)
         if self.method in ("nearest", "optimal"):
@@ -209,7 +211,7 @@ class MatchResult:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
-                       for k, v in self._header())
+                       for k, v in self.design_rows())
         bal = self.balance()
         notes = "".join(f"<li>{x}</li>" for x in (*self.notes, *bal.notes))
         return (f"<div><p><b>impact.MatchResult</b></p><table>{head}</table>"

@@ -9,12 +9,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, check_option
-from .._errors import DataError, data_error
-from .._flow import Flow
-from ._flowcount import FlowCounter, add_counts
-from ._match import _match_impl
-from ._result import MatchResult
+from impact._validation import check_columns, check_option
+from impact._errors import DataError, data_error
+from impact.data import Flow
+from impact.design._flowcount import FlowCounter, add_counts
+from impact.design._match import _match_impl
+from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import ParameterError
-from ._propensity import is_categorical
+from impact._errors import ParameterError
+from impact.data import is_categorical
 
 __all__ = ["cem_strata", "score_subclasses"]
 

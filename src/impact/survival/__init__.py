@@ -7,15 +7,15 @@ Weibull and log-normal accelerated failure time models (time ratios).
 
 from __future__ import annotations
 
-from ._aft import AFT
-from ._aj import AalenJohansen, aalen_johansen
-from ._cox import CoxPH
-from ._finegray import fine_gray
-from ._gray import GrayTestResult, gray_test
-from ._km import KaplanMeier, kaplan_meier
-from ._logrank import LogRankResult, logrank_test
-from ._plot import plot_cif, plot_survival
-from ._zph import CoxZPH, cox_zph
+from impact.survival._aft import AFT
+from impact.survival._aj import AalenJohansen, aalen_johansen
+from impact.survival._cox import CoxPH
+from impact.survival._finegray import fine_gray
+from impact.survival._gray import GrayTestResult, gray_test
+from impact.survival._km import KaplanMeier, kaplan_meier
+from impact.survival._logrank import LogRankResult, logrank_test
+from impact.survival._plot import plot_cif, plot_survival
+from impact.survival._zph import CoxZPH, cox_zph
 
 __all__ = ["AFT", "AalenJohansen", "CoxPH", "CoxZPH", "GrayTestResult", "KaplanMeier", "LogRankResult", "aalen_johansen",
            "cox_zph", "fine_gray", "gray_test", "kaplan_meier", "logrank_test", "plot_cif", "plot_survival"]

@@ -30,10 +30,11 @@ import pandas as pd
 from scipy import linalg, stats
 from scipy.special import log_ndtr
 
-from .._checks import check_columns, check_option
-from .._errors import DataError, EstimationError, ImpactWarning, ParameterError
-from ._common import (check_cluster, check_conf_level, check_duration, check_event, check_weights,
-                      covariate_matrix, z_value)
+from impact._validation import check_columns, check_option
+from impact._errors import DataError, EstimationError, ImpactWarning, ParameterError
+from impact._validation import (check_cluster, check_conf_level, check_duration, check_event, check_weights)
+from impact.data import covariate_matrix
+from impact.survival._common import z_value
 
 __all__ = ["AFT"]
 

@@ -9,25 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError, ParameterError, data_error
-from .._checks import suggest
-from ._common import (
-    TimeIndex,
-    _as_1d,
-    check_cluster,
-    check_conf_level,
-    check_duration,
-    check_length,
-    check_times,
-    check_weights,
-    ij_quadratic,
-    log_ci,
-    quad_form,
-    row_influence,
-    step_index,
-    time_index,
-    z_value,
-)
+from impact._errors import DataError, ParameterError, data_error
+from impact._validation import suggest
+from impact.survival._common import (TimeIndex, ij_quadratic, log_ci, quad_form, row_influence, step_index, time_index, z_value)
+from impact._validation import (as_1d, check_cluster, check_conf_level, check_duration, check_length, check_times, check_weights)
 
 __all__ = ["AalenJohansen", "aalen_johansen"]
 
@@ -169,7 +154,7 @@ class AalenJohansen:
         ci_low, ci_high, beyond_follow_up``, with the IJ standard error clustered like the
         curve. Horizons after the last observed time are flagged and get NaN.
         """
-        from ._rmst import area_and_influence, check_horizons, clustered_se, rmst_table
+        from impact.survival._rmst import area_and_influence, check_horizons, clustered_se, rmst_table
 
         parts = self._parts(cause)
         hs = check_horizons(horizon)
@@ -187,7 +172,7 @@ class AalenJohansen:
 
     def rmtl_influence(self, cause: Any, horizon: Any) -> np.ndarray:
         """Per-row IJ influence on :meth:`rmtl`, ``(n_rows, len(horizon))``."""
-        from ._rmst import area_and_influence, check_horizons
+        from impact.survival._rmst import area_and_influence, check_horizons
 
         parts = self._parts(cause)
         hs = check_horizons(horizon)
@@ -209,7 +194,7 @@ class AalenJohansen:
 
     def plot(self, causes: Any = None, ax: Any = None, **kwargs: Any) -> Any:
         """Cumulative incidence curves; see :func:`impact.survival.plot_cif`."""
-        from ._plot import plot_cif
+        from impact.survival._plot import plot_cif
 
         return plot_cif(self, causes=causes, ax=ax, **kwargs)
 
@@ -225,7 +210,7 @@ class AalenJohansen:
 
 
 def _cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
-    arr = _as_1d(cause, "cause")
+    arr = as_1d(cause, "cause")
     check_length(arr, n, "cause")
     codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
 

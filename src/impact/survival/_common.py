@@ -24,13 +24,10 @@ observed time: O(n log n), never O(n x times) or O(n^2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-from .._errors import DataError, ParameterError, data_error
 
 __all__: list[str] = []
 
@@ -38,119 +35,6 @@ __all__: list[str] = []
 # ----------------------------------------------------------------------------------------------
 # argument checks
 # ----------------------------------------------------------------------------------------------
-def _as_1d(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, pd.DataFrame):
-        raise ParameterError(f"The '{name}' parameter must be one column (a Series or 1-D array). "
-                             f"Got a DataFrame with {values.shape[1]} columns.")
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ParameterError(f"The '{name}' parameter must be 1-D. Got an array of shape {arr.shape}.")
-    return arr
-
-
-def check_length(arr: np.ndarray, n: int, name: str) -> None:
-    if arr.shape[0] != n:
-        raise ParameterError(
-            f"The '{name}' parameter must have one value per row of 'duration' ({n}). Got {arr.shape[0]}."
-        )
-
-
-def check_duration(duration: Any, name: str = "duration") -> np.ndarray:
-    """Durations as float64; NaN, infinite, zero or negative values raise a :class:`DataError`."""
-    arr = _as_1d(duration, name)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
-        raise DataError(f"Column '{name}': durations must be numbers (days, weeks, ...); "
-                        f"got dtype {arr.dtype}. Compute them from dates first, e.g. "
-                        "(df['exit'] - df['start']).dt.days.", column=name, rule="numeric")
-    try:
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"Column '{name}': durations must be numbers; some values are not.",
-                        column=name, rule="numeric") from None
-    if arr.size == 0:
-        raise DataError(f"Column '{name}': there are no rows.", column=name, rule="non-empty")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise data_error(name, "durations must not be missing (NaN) or infinite", bad,
-                         f"Drop or fill them first, e.g. df = df[df['{name}'].notna()].")
-    bad = arr <= 0
-    if bad.any():
-        raise data_error(name, "durations must be > 0 (follow-up starts at time 0)", bad,
-                         f"An exit on the start day usually means 0.5 day, e.g. "
-                         f"df['{name}'] = df['{name}'].clip(lower=0.5); or drop those rows.")
-    return arr
-
-
-def check_event(event: Any, n: int, name: str = "event") -> np.ndarray:
-    """Event indicators as float64 0/1; anything other than 0/1/True/False raises."""
-    arr = _as_1d(event, name)
-    check_length(arr, n, name)
-    if arr.dtype == bool:
-        return arr.astype(np.float64)
-    try:
-        num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):  # pragma: no cover - to_numeric coerces
-        num = np.full(n, np.nan)
-    bad = ~np.isin(num, (0.0, 1.0))
-    if bad.any():
-        raise data_error(name, "event must be 0 (censored) or 1 (event), or True/False", bad,
-                         "For several exit types use aalen_johansen(duration, cause) instead; "
-                         f"for a single one, e.g. df['{name}'] = (df['exit_type'] == 'work').astype(int).")
-    return num
-
-
-def check_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray:
-    if weights is None:
-        return np.ones(n)
-    arr = _as_1d(weights, name)
-    check_length(arr, n, name)
-    try:
-        arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"Column '{name}': weights must be numbers.", column=name,
-                        rule="numeric") from None
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise data_error(name, "weights must not be missing (NaN) or infinite", bad)
-    bad = arr < 0
-    if bad.any():
-        raise data_error(name, "weights must be >= 0", bad,
-                         "Matching and IPW weights are never negative; check how they were made.")
-    if not (arr > 0).any():
-        raise DataError(f"Column '{name}': weights are all zero; nothing is left to estimate from.",
-                        column=name, rule="not all zero")
-    return arr
-
-
-def check_cluster(cluster: Any, n: int, name: str = "cluster") -> tuple[np.ndarray, int]:
-    """Cluster labels to integer codes 0..G-1 (each row its own cluster when ``None``)."""
-    if cluster is None:
-        return np.arange(n, dtype=np.int64), n
-    arr = _as_1d(cluster, name)
-    check_length(arr, n, name)
-    codes, uniques = pd.factorize(pd.Series(arr), sort=True)
-    bad = codes < 0
-    if bad.any():
-        raise data_error(name, "cluster labels must not be missing", bad,
-                         "Give every row a matched-set label (unmatched rows their own label).")
-    return codes.astype(np.int64), len(uniques)
-
-
-def check_conf_level(conf_level: Any, func: str) -> float:
-    from .._checks import check_number
-
-    check_number("conf_level", conf_level, func, low=0, high=1, low_inclusive=False,
-                 high_inclusive=False)
-    return float(conf_level)
-
-
-def check_times(times: Any, name: str = "times") -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    if arr.ndim != 1:
-        raise ParameterError(f"The '{name}' parameter must be a number or a 1-D sequence of numbers.")
-    if (~np.isfinite(arr)).any() or (arr < 0).any():
-        raise ParameterError(f"The '{name}' parameter must hold finite numbers >= 0. Got {arr.tolist()}.")
-    return arr
 
 
 def z_value(conf_level: float) -> float:
@@ -270,35 +154,3 @@ def row_influence(ti: TimeIndex, w: np.ndarray, P: np.ndarray, f: np.ndarray, R:
     return out
 
 
-def covariate_matrix(df: pd.DataFrame, covariates: Any, skip: Any, func: str) -> tuple[list[str], np.ndarray, bool]:
-    """Numeric covariates as an ``(n, p)`` float array; the names, and whether they were defaulted.
-
-    ``covariates=None`` takes every other numeric or boolean column (those in ``skip`` excluded).
-    Non-numeric columns and missing or infinite values raise a :class:`DataError` naming the column
-    and the rows.
-    """
-    from .._checks import check_columns
-
-    if covariates is None:
-        skip = set(skip)
-        names = [c for c in df.columns if c not in skip and
-                 (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
-        default = True
-    else:
-        names = [covariates] if isinstance(covariates, str) else list(covariates)
-        check_columns(df, names, role="covariate")
-        default = False
-    X = np.empty((len(df), len(names)))
-    for c, name in enumerate(names):
-        col = df[name]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
-            raise DataError(
-                f"Column '{name}': covariates must be numeric ({func}); got dtype {col.dtype}. "
-                f"Encode it first, e.g. pd.get_dummies(df, columns=['{name}'], drop_first=True).",
-                column=name, rule="numeric")
-        X[:, c] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(X[:, c])
-        if bad.any():
-            raise data_error(name, "covariates must not be missing (NaN) or infinite", bad,
-                             f"Drop or impute those rows first, e.g. df.dropna(subset=['{name}']).")
-    return names, X, default

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns
-from .._errors import DataError
-from ._aj import _cause_codes
-from ._common import check_duration
-from ._cox import CoxPH, Ties
+from impact._validation import check_columns
+from impact._errors import DataError
+from impact.survival._aj import _cause_codes
+from impact._validation import check_duration
+from impact.survival._cox import CoxPH
+from impact.survival._partial import Ties
 
 __all__ = ["fine_gray"]
 

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._errors import DataError, ParameterError, data_error
-from ._aj import _cause_codes
-from ._common import _as_1d, check_duration, check_length
+from impact._errors import DataError, ParameterError, data_error
+from impact.survival._aj import _cause_codes
+from impact._validation import as_1d, check_duration, check_length
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -195,7 +195,7 @@ def gray_test(duration: Any, cause: Any, group: Any, cause_of_interest: Any, str
                              f"observed causes {list(causes)}. Got {cause_of_interest!r}.")
     k1 = match[0] + 1
     m = np.where(code == 0, 0, np.where(code == k1, 1, 2)).astype(np.int64)
-    garr = _as_1d(group, "group")
+    garr = as_1d(group, "group")
     check_length(garr, n, "group")
     gs = pd.Series(garr)
     bad = gs.isna().to_numpy()
@@ -210,7 +210,7 @@ def gray_test(duration: Any, cause: Any, group: Any, cause_of_interest: Any, str
     if strata is None:
         scode = np.zeros(n, dtype=np.int64)
     else:
-        sarr = _as_1d(strata, "strata")
+        sarr = as_1d(strata, "strata")
         check_length(sarr, n, "strata")
         ss = pd.Series(sarr)
         bad = ss.isna().to_numpy()

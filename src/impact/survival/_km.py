@@ -8,23 +8,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._errors import ParameterError
-from ._common import (
-    TimeIndex,
-    check_cluster,
-    check_conf_level,
-    check_duration,
-    check_event,
-    check_times,
-    check_weights,
-    ij_quadratic,
-    log_ci,
-    quad_form,
-    row_influence,
-    step_index,
-    time_index,
-    z_value,
-)
+from impact._errors import ParameterError
+from impact.survival._common import (TimeIndex, ij_quadratic, log_ci, quad_form, row_influence, step_index, time_index, z_value)
+from impact._validation import (check_cluster, check_conf_level, check_duration, check_event, check_times, check_weights)
 
 __all__ = ["KaplanMeier", "kaplan_meier"]
 
@@ -120,7 +106,7 @@ class KaplanMeier:
         ``print(survfit, rmean=horizon)``. A horizon after the last observed time is flagged and
         gets NaN (never extrapolated).
         """
-        from ._rmst import area_and_influence, check_horizons, clustered_se, greenwood_rmst_se, rmst_table
+        from impact.survival._rmst import (area_and_influence, check_horizons, clustered_se, greenwood_rmst_se, rmst_table)
 
         if variance not in ("ij", "greenwood"):
             raise ParameterError("The 'variance' parameter of rmst must be one of 'ij', "
@@ -152,7 +138,7 @@ class KaplanMeier:
         difference between two curves on matched sets, put both groups' influences in one
         vector (the second with a minus sign) and sum it within matched sets.
         """
-        from ._rmst import area_and_influence, check_horizons
+        from impact.survival._rmst import area_and_influence, check_horizons
 
         hs = check_horizons(horizon)
         out = np.full((self.n, hs.size), np.nan)
@@ -168,7 +154,7 @@ class KaplanMeier:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the curve with its confidence band; see :func:`impact.survival.plot_survival`."""
-        from ._plot import plot_survival
+        from impact.survival._plot import plot_survival
 
         return plot_survival({"": self}, ax=ax, **kwargs)
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._errors import DataError
-from ._common import _as_1d, check_cluster, check_duration, check_event, check_length, check_weights
-from ._cox import _cluster_score_sums, _evaluate, _prepare, _score_residuals
+from impact._errors import DataError
+from impact._validation import (as_1d, check_cluster, check_duration, check_event, check_length, check_weights)
+from impact.survival._partial import cluster_score_sums, derivatives, prepare, score_residuals
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -94,11 +94,11 @@ def logrank_test(duration: Any, event: Any, group: Any, weights: Any = None,
     T = check_duration(duration)
     n = T.size
     d = check_event(event, n)
-    g_arr = _as_1d(group, "group")
+    g_arr = as_1d(group, "group")
     check_length(g_arr, n, "group")
     gcodes, glabels = pd.factorize(pd.Series(g_arr), sort=True)
     if (gcodes < 0).any():
-        from .._errors import data_error
+        from impact._errors import data_error
 
         raise data_error("group", "group labels must not be missing", gcodes < 0)
     k = len(glabels)
@@ -109,18 +109,18 @@ def logrank_test(duration: Any, event: Any, group: Any, weights: Any = None,
     if strata is None:
         scodes = np.zeros(n, dtype=np.int64)
     else:
-        s_arr = _as_1d(strata, "strata")
+        s_arr = as_1d(strata, "strata")
         check_length(s_arr, n, "strata")
         scodes, _ = pd.factorize(pd.Series(s_arr), sort=True)
         if (scodes < 0).any():
-            from .._errors import data_error
+            from impact._errors import data_error
 
             raise data_error("strata", "strata labels must not be missing", scodes < 0)
     X = np.zeros((n, k - 1))
     for j in range(1, k):
         X[:, j - 1] = gcodes == j
-    pp = _prepare(T, d, X, w, scodes.astype(np.int64), "breslow")
-    ev = _evaluate(pp, np.zeros(k - 1))
+    pp = prepare(T, d, X, w, scodes.astype(np.int64), "breslow")
+    ev = derivatives(pp, np.zeros(k - 1))
     observed = np.bincount(gcodes, weights=w * d, minlength=k)
     # expected = sum over deaths of the group's share of the risk set (Breslow, beta = 0)
     # score for group j = O_j - E_j, so E_j = O_j - U_j; group 0 from sum(E) = sum(O)
@@ -138,9 +138,9 @@ def logrank_test(duration: Any, event: Any, group: Any, weights: Any = None,
         method = "robust score"
         if cluster is not None:
             codes, ncl = check_cluster(cluster, n)
-            S = _cluster_score_sums(pp, ev, codes[pp.order], ncl)
+            S = cluster_score_sums(pp, ev, codes[pp.order], ncl)
         else:
-            S = (_score_residuals(pp, ev) * pp.w).T
+            S = (score_residuals(pp, ev) * pp.w).T
         B = S.T @ S
         stat = float(U @ linalg.solve(B, U, assume_a="sym"))
         notes.append("robust score test of a Breslow Cox model at beta = 0 (R coxph rscore)")

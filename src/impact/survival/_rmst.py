@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import TimeIndex, check_times, z_value
+from impact.survival._common import TimeIndex, z_value
+from impact._validation import check_times
 
 __all__: list[str] = []
 

@@ -18,22 +18,28 @@ of deaths (per stratum, as R); their smooth against ``g(t)`` estimates ``beta(t)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._checks import check_option
-from .._errors import ParameterError
-from ._cox import _rev_within
+from impact._validation import check_option
+from impact._errors import ParameterError
+from impact.survival._partial import PartialLikelihoodFit, rev_within
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ._cox import CoxPH
-
 __all__ = ["CoxZPH", "cox_zph"]
+
+
+class FittedCox(Protocol):
+    """What cox.zph needs of a fitted Cox model (:class:`impact.survival.CoxPH` after ``fit``)."""
+
+    partial_likelihood_: PartialLikelihoodFit
+    params_: pd.Series
+    strata_: list[str]
 
 Transform = Literal["km", "identity", "rank"]
 
@@ -148,7 +154,7 @@ def _ns_basis(x: np.ndarray, df: int, at: np.ndarray | None = None) -> np.ndarra
     return np.column_stack(cols)
 
 
-def cox_zph(fit: CoxPH, transform: Transform = "km") -> CoxZPH:
+def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     """Test proportional hazards per covariate and globally, as R's ``cox.zph``.
 
     Parameters
@@ -182,14 +188,11 @@ def cox_zph(fit: CoxPH, transform: Transform = "km") -> CoxZPH:
     3    wexp   4.225   1    0.040
     7  GLOBAL  17.694   7    0.013
     """
-    from ._cox import CoxPH
-
-    if not isinstance(fit, CoxPH):
+    cf = getattr(fit, "partial_likelihood_", None)
+    if not isinstance(cf, PartialLikelihoodFit):
         raise ParameterError(f"The 'fit' parameter of cox_zph must be a fitted CoxPH. Got "
-                             f"{type(fit).__name__}.")
-    fit._check_fitted()
+                             f"{type(fit).__name__}{' (not fitted yet)' if hasattr(fit, 'fit') else ''}.")
     check_option("transform", transform, ("km", "identity", "rank"), "cox_zph")
-    cf = fit._fit
     pp, ev = cf.pp, cf.ev
     if pp.entry_grp is not None:
         raise ParameterError("cox_zph supports right-censored fits only; this model was fitted "
@@ -227,9 +230,9 @@ def cox_zph(fit: CoxPH, transform: Transform = "km") -> CoxZPH:
     S2 = np.add.reduceat(XX * wr[:, None], starts, axis=0)
     S2d = np.add.reduceat(XX * (wr * d)[:, None], starts, axis=0)
     del XX
-    R0 = _rev_within(S0, pp.g_end)
-    R1 = _rev_within(S1, pp.g_end)
-    R2 = _rev_within(S2, pp.g_end)
+    R0 = rev_within(S0, pp.g_end)
+    R1 = rev_within(S1, pp.g_end)
+    R2 = rev_within(S2, pp.g_end)
     kg, f = pp.kg, pp.kfrac
     den = R0[kg] - f * S0d[kg]
     xb = (R1[kg] - f[:, None] * S1d[kg]) / den[:, None]

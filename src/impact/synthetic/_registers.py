@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._checks import check_number, check_random_state
-from .data import Roles
+from impact._validation import check_number, check_random_state
+from impact.data import Roles
 
 __all__ = ["SyntheticEvaluation", "simulate", "write_synthetic", "read_synthetic", "COVARIATES"]
 
@@ -308,12 +308,3 @@ def read_synthetic(folder: str | Path, cutoff: str = "2022-10-31") -> SyntheticE
     truth = pd.read_csv(folder / "truth.csv")
     return SyntheticEvaluation(registers=reg, truth=truth, roles=_roles(cutoff),
                                params={"source": str(folder)})
-
-
-def __getattr__(name: str):
-    # monitoring records live in their own module; re-exported here so that every synthetic
-    # generator is found under impact.synthetic
-    if name in ("simulate_monitoring", "MonitoringRecords"):
-        from . import synthetic_monitoring
-        return getattr(synthetic_monitoring, name)
-    raise AttributeError(f"module 'impact.synthetic' has no attribute {name!r}")

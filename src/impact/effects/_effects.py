@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_columns, check_number, check_option
-from ._errors import DataError, ImpactWarning, ParameterError
-from .outcomes import CENSORED, COMPETING, EVENT
+from impact._validation import check_columns, check_number, check_option
+from impact._errors import DataError, ParameterError
+from impact.outcomes import CENSORED, COMPETING, EVENT
 
 __all__ = ["EffectsResult", "estimate_effects"]
 
@@ -81,7 +81,7 @@ class EffectsResult:
     def plot(self, kind: str = "curves", ax: Any = None) -> Any:
         """``kind="curves"``: cumulative incidence of work or studies by arm and subgroup;
         ``kind="forest"``: share differences and hazard ratios with intervals."""
-        from .plotting import plot_effect_curves, plot_forest
+        from impact.plotting import plot_effect_curves, plot_forest
         if kind == "curves":
             return plot_effect_curves(self.curves, ax=ax)
         if kind == "forest":
@@ -192,7 +192,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     if adjust:
         check_columns(data, list(adjust), role="adjustment covariate")
         if data[list(adjust)].isna().any().any():
-            from ._errors import data_error
+            from impact._errors import data_error
             miss = data[list(adjust)].isna().any(axis=1).to_numpy()
             raise data_error(", ".join(c for c in adjust if data[c].isna().any()),
                              "missing values in adjustment covariates", miss)
@@ -203,7 +203,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
             notes.append("The bootstrap re-fits the unadjusted Cox model; with 'adjust' the hazard-ratio "
                          "SEs are the clustered sandwich ones.")
     if c_col is not None and data[c_col].isna().any():
-        from ._errors import data_error
+        from impact._errors import data_error
         raise data_error(c_col, "missing matched-set ids (a control used in several sets under "
                          "replacement has no single set)", data[c_col].isna().to_numpy(),
                          "Estimate on result.get_matches(), one row per set membership, or pass "
@@ -212,7 +212,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     z = stats.norm.ppf(0.5 + conf_level / 2)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
     if by:
-        from .data import require_subgroup_levels
+        from impact.data import require_subgroup_levels
         for lev in require_subgroup_levels(data, by, treatment):
             groups.append((str(lev), (data[by] == lev).to_numpy()))
 
@@ -263,7 +263,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
 
 
 def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None) -> None:
-    from ._errors import data_error
+    from impact._errors import data_error
     d = pd.to_numeric(data[duration], errors="coerce")
     if d.isna().any():
         raise data_error(duration, "missing or non-numeric durations", d.isna().to_numpy())
@@ -295,7 +295,7 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
                       notes: list[str], adjust: list[str] | None = None, subdistribution: bool = True):
-    from .survival import AFT, CoxPH, aalen_johansen, fine_gray
+    from impact.survival import AFT, CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
     ev = sub[event].to_numpy()
@@ -372,7 +372,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
                            "w": w, "cluster": cl})
     terms = ["treated"]
     if adjust:
-        from .design import expand_covariates
+        from impact.data import expand_covariates
         X, names = expand_covariates(sub, adjust)
         keep = X.std(axis=0) > 0          # a level absent from this subgroup has no column
         extra = pd.DataFrame(X[:, keep], columns=[f"adj:{n}" for n, k in zip(names, keep) if k])
@@ -470,7 +470,7 @@ _NO_HORIZON = -1.0  # horizon key of estimands without a horizon (NaN keys do no
 def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: list[tuple[str, np.ndarray]],
                      horizons: tuple[float, ...]) -> dict[tuple[str, str, float], float]:
     """Point estimates only (no standard errors), on the working scale (log for hazard ratios)."""
-    from .survival import CoxPH, aalen_johansen
+    from impact.survival import CoxPH, aalen_johansen
     out: dict[tuple[str, str, float], float] = {}
     for name, mask in groups:
         per_arm = {}

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import DataError, ParameterError
+from impact._errors import DataError, ParameterError
 
 __all__ = [
     "check_option",
     "check_number",
     "check_columns",
     "check_random_state",
+    "spawn_seeds",
     "suggest",
 ]
 
@@ -85,8 +86,25 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
     """Turn ``random_state`` into a :class:`numpy.random.Generator`, once, at the API boundary."""
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
+    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+                                and random_state >= 0):
         return np.random.default_rng(random_state)
     raise ParameterError(
-        f"The 'random_state' parameter must be an int, a numpy Generator or None. Got {random_state!r}."
+        f"The 'random_state' parameter must be an int >= 0, a numpy Generator or None. Got {random_state!r}."
     )
+
+
+def spawn_seeds(random_state: int | np.random.Generator | None, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent child seeds of ``random_state`` (``SeedSequence.spawn``), one per replicate or
+    worker, so that answers do not depend on the number of workers.
+
+    Examples
+    --------
+    >>> a = spawn_seeds(7, 3); b = spawn_seeds(7, 3)
+    >>> [s.generate_state(1)[0] for s in a] == [s.generate_state(1)[0] for s in b]
+    True
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state.bit_generator.seed_seq.spawn(n)  # type: ignore[union-attr]  # Generators carry a SeedSequence
+    check_random_state(random_state)  # the same checks and message for every other value
+    return np.random.SeedSequence(random_state).spawn(n)

@@ -15,15 +15,16 @@ Examples
 
 from __future__ import annotations
 
-import math
 from types import MappingProxyType
 from collections.abc import Hashable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-from ._checks import check_option, suggest
-from ._errors import ParameterError
+from impact._validation import suggest
+from impact._errors import ParameterError
+from impact.labels._format import (LANGS, Lang, _MONTHS_EN, _MONTHS_SV, _check_lang, format_month,
+                                     format_number, format_percent, month_name)
 
 __all__ = [
     "Lang",
@@ -41,13 +42,6 @@ __all__ = [
     "subgroup_label",
 ]
 
-Lang = Literal["en", "sv"]
-LANGS: tuple[str, ...] = ("en", "sv")
-
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-_MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-              "september", "oktober", "november", "december")
 
 #: key -> {"en": ..., "sv": ...}. Keys are the snake_case names used in data and results.
 _LABELS: dict[str, dict[str, str]] = {
@@ -376,10 +370,6 @@ LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})
 
 
-def _check_lang(lang: str, func: str) -> str:
-    return check_option("lang", lang, LANGS, func)
-
-
 def has_label(key: Any) -> bool:
     """True when ``key`` is a key of the label map.
 
@@ -472,93 +462,6 @@ def relabel(df: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.D
     return out
 
 
-def month_name(month: int, lang: Lang = "en") -> str:
-    """``"March"`` / ``"mars"`` for ``month=3``.
-
-    Examples
-    --------
-    >>> month_name(10, "sv")
-    'oktober'
-    """
-    _check_lang(lang, "month_name")
-    if not 1 <= int(month) <= 12:
-        raise ParameterError(f"The 'month' parameter of month_name must be in 1..12. Got {month!r}.")
-    return LABELS[f"month_{int(month)}"][lang]
-
-
-def format_month(period: pd.Period | pd.Timestamp, lang: Lang = "en") -> str:
-    """``"October 2022"`` / ``"oktober 2022"``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> format_month(pd.Period("2022-10", "M"), "sv")
-    'oktober 2022'
-    """
-    return f"{month_name(period.month, lang)} {period.year}"
-
-
-def format_number(value: float | int | None, lang: Lang = "en", decimals: int = 0) -> str:
-    """A number with the language's thousands separator and decimal mark.
-
-    Missing values give ``""``.
-
-    Examples
-    --------
-    >>> format_number(1800, "sv"), format_number(1800, "en"), format_number(0.5, "sv", 1)
-    ('1 800', '1,800', '0,5')
-    """
-    _check_lang(lang, "format_number")
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return ""
-    text = f"{float(value):,.{decimals}f}" if decimals else f"{round(float(value)):,d}"
-    if lang == "sv":
-        text = text.replace(",", " ").replace(".", ",")
-    return text
-
-
-def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
-                   sign: bool = False) -> str:
-    """A proportion as a percentage: ``0.462`` -> ``"46.2%"`` / ``"46,2 %"``.
-
-    Examples
-    --------
-    >>> format_percent(0.462, "en"), format_percent(0.462, "sv"), format_percent(0.05, "en", sign=True)
-    ('46.2%', '46,2 %', '+5.0%')
-    """
-    _check_lang(lang, "format_percent")
-    if value is None or pd.isna(value):
-        return ""
-    number = format_number(100 * float(value), lang, decimals)
-    if sign and float(value) > 0:
-        number = "+" + number
-    return f"{number} %" if lang == "sv" else f"{number}%"
-
-
-def format_change(change: float, year: int, lang: Lang = "en", decimals: int = 1) -> str:
-    """A year-over-year change as the monitoring reports phrase it.
-
-    Parameters
-    ----------
-    change : float
-        Relative change, e.g. ``-0.177`` for a fall of 17.7 percent.
-    year : int
-        The year of the month compared with.
-    lang : {"en", "sv"}
-    decimals : int
-
-    Examples
-    --------
-    >>> format_change(-0.177, 2021, "sv")
-    '-17,7 % jämfört med samma månad 2021'
-    >>> format_change(-0.262, 2020, "en")
-    '-26.2% compared with the same month 2020'
-    """
-    if pd.isna(change):
-        return ""
-    return f"{format_percent(change, lang, decimals, sign=True)} {label('compared_with_same_month', lang)} {int(year)}"
-
-
 def label_of(value: Hashable, lang: Lang = "en") -> Any:
     """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes).
 
@@ -593,3 +496,27 @@ def subgroup_label(value: Any, lang: Lang = "en") -> str:
         first, second = subgroup_label(a, lang), subgroup_label(b, lang)
         return f"{first} − {second.lower() if has_label(b) else second}"
     return text.replace("_", " ")
+
+
+def format_change(change: float, year: int, lang: Lang = "en", decimals: int = 1) -> str:
+    """A year-over-year change as the monitoring reports phrase it.
+
+    Parameters
+    ----------
+    change : float
+        Relative change, e.g. ``-0.177`` for a fall of 17.7 percent.
+    year : int
+        The year of the month compared with.
+    lang : {"en", "sv"}
+    decimals : int
+
+    Examples
+    --------
+    >>> format_change(-0.177, 2021, "sv")
+    '-17,7 % jämfört med samma månad 2021'
+    >>> format_change(-0.262, 2020, "en")
+    '-26.2% compared with the same month 2020'
+    """
+    if pd.isna(change):
+        return ""
+    return f"{format_percent(change, lang, decimals, sign=True)} {label('compared_with_same_month', lang)} {int(year)}"

@@ -18,9 +18,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import check_columns, check_option
-from ._errors import DataError, data_error
-from .data import Roles, parse_dates
+from impact._validation import check_columns, check_option
+from impact._errors import DataError, data_error
+from impact.data import Roles
+from impact._validation import parse_dates
 
 __all__ = ["time_to_event", "EVENT", "COMPETING", "CENSORED"]
 

@@ -13,7 +13,7 @@ Two kinds of descriptive tables sit beside the effect estimates (see ``CONTEXT.m
   month one and two years earlier (:func:`households_on_assistance`).
 
 Every result keeps tidy snake_case tables (``.table``, ``.summary()``); ``.published(lang=...)``
-gives the table to print: small cells suppressed by :func:`impact.privacy.suppress` and labels in
+gives the table to print: small cells suppressed by :func:`impact.publish.suppress` and labels in
 Swedish or English from :mod:`impact.labels`. Plots take ``ax=None`` and return the Axes; they draw
 only what the published table shows.
 
@@ -36,11 +36,11 @@ from typing import Any, ClassVar, Literal, Union
 import numpy as np
 import pandas as pd
 
-from ._checks import check_columns, check_number, check_option, suggest
-from ._errors import DataError, ImpactWarning, ParameterError, data_error
-from .labels import (Lang, LANGS, format_change, format_number, format_percent,
-                     has_label, label, month_name, relabel)
-from .privacy import Suppression, suppress
+from impact._validation import check_columns, check_number, check_option, suggest
+from impact._errors import DataError, ImpactWarning, ParameterError, data_error
+from impact.labels import Lang, LANGS, has_label, label, relabel
+from impact.labels import format_change, format_number, format_percent, month_name
+from impact.publish import Suppression, suppress
 
 __all__ = [
     "CountGoal", "ShareGoal", "GenderBalanceGoal", "BeforeAfterGoal", "ManualGoal", "Goal",
@@ -883,7 +883,7 @@ class GenderTable(_Display):
         return long
 
     def suppression(self, threshold: int = 5, mark: str = "..", lang: Lang = "en") -> Suppression:
-        """The :class:`~impact.privacy.Suppression` behind :meth:`published`."""
+        """The :class:`~impact.publish.Suppression` behind :meth:`published`."""
         return suppress(self.table, threshold, mark, total_row="all", total_col="total", fmt=_fmt(lang))
 
     def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = "..", *,

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from ._checks import check_columns, check_option
-from ._errors import DataError, ParameterError, data_error
-from ._flow import Flow
+from impact._validation import check_columns, check_option
+from impact._errors import DataError, ParameterError, data_error
+from impact._validation import check_treatment, looks_like_date, parse_dates
+from impact.data._flow import Flow
 
-__all__ = ["Roles", "Validated", "validate", "parse_dates", "check_treatment"]
+__all__ = ["Roles", "Validated", "validate", "require_subgroup_levels"]
 
 DEFAULT_EXIT_CODES: dict[str, str] = {"work": "event", "studies": "event", "other": "competing"}
 
@@ -86,7 +86,7 @@ class Roles:
         """Every column the roles refer to, in role order."""
         cols = [self.id, self.treatment, self.start]
         cols += [c for c in (self.exit_date, self.exit_type, self.subgroup) if c is not None]
-        if isinstance(self.cutoff, str) and (data is None or not _looks_like_date(self.cutoff)):
+        if isinstance(self.cutoff, str) and (data is None or not looks_like_date(self.cutoff)):
             cols.append(self.cutoff)
         cols += [c for c in self.covariates if c not in cols]
         return cols
@@ -103,59 +103,6 @@ class Validated:
     def __repr__(self) -> str:
         t = self.data[self.roles.treatment]
         return f"Validated({len(self.data)} rows: {int(t.sum())} treated, {int((t == 0).sum())} untreated)"
-
-
-def _looks_like_date(value: str) -> bool:
-    try:
-        pd.Timestamp(value)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def parse_dates(values: pd.Series, column: str, *, allow_missing: bool = False,
-                date_format: str | None = None) -> pd.Series:
-    """Parse a column of dates; unparseable values raise a :class:`DataError` naming the rows.
-
-    Examples
-    --------
-    >>> parse_dates(pd.Series(["2022-01-03", "2022-02-30"]), "start_date")
-    Traceback (most recent call last):
-    ...
-    impact._errors.DataError: Column 'start_date': values that are not dates (expected YYYY-MM-DD); 1 row (position 1). ...
-    """
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        fmt = date_format or "ISO8601"
-        parsed = pd.to_datetime(values, errors="coerce", format=fmt)
-        bad = values.notna().to_numpy() & parsed.isna().to_numpy()
-        if bad.any():
-            raise data_error(column, "values that are not dates (expected YYYY-MM-DD)", bad,
-                             f"Fix with pd.to_datetime(df[{column!r}], format=...) before calling.")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    parsed = parsed.dt.normalize()
-    if not allow_missing and parsed.isna().any():
-        raise data_error(column, "missing dates", parsed.isna().to_numpy(),
-                         f"Find them with df[df[{column!r}].isna()].")
-    return parsed
-
-
-def check_treatment(values: pd.Series, column: str) -> pd.Series:
-    """Return the treatment as int 0/1, or raise naming the offending rows."""
-    miss = values.isna().to_numpy()
-    if miss.any():
-        raise data_error(column, "missing treatment values", miss,
-                         "Every row must be 1 (participant) or 0 (potential control).")
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(np.int8)
-    ok = values.isin([0, 1]).to_numpy() if not pd.api.types.is_string_dtype(values) else np.zeros(len(values), bool)
-    if not ok.all():
-        shown = ", ".join(repr(v) for v in pd.unique(values[~ok])[:5])
-        raise data_error(column, f"treatment must be 0/1 or boolean, found {shown}", ~ok,
-                         f"Recode, e.g. df[{column!r}] = (df[{column!r}] == 'yes').astype(int).")
-    return values.astype(np.int8)
 
 
 def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "drop"] = "error",

@@ -22,8 +22,8 @@ import base64
 import html
 import io
 import json
-import platform
 import re
+import platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -32,17 +32,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import check_number, check_option
-from .evaluation import data_fingerprint
-from .labels import LANGS, format_month, format_number, has_label, label, relabel, subgroup_label
+from impact._validation import check_number, check_option
+from impact.data import data_fingerprint
+from impact.publish import MARK, balance_published, effects_published, scrub_counts, suppress_counts
+from impact.labels import LANGS, has_label, label, relabel, subgroup_label
+from impact.labels import format_month, format_number
 
-__all__ = ["write_report", "suppress_counts", "data_fingerprint", "REPORT_FILES"]
+__all__ = ["write_report", "REPORT_FILES"]
 
 #: tables every report has (more follow from subgroups, goals and monitoring)
 REPORT_FILES: tuple[str, ...] = ("report.html", "tables.xlsx", "headline.csv", "flow.csv", "balance.csv",
                                  "effects.csv", "naive_effects.csv", "settings.csv")
 
-MARK = ".."
 
 _CSS = """
 *{box-sizing:border-box}
@@ -81,6 +82,18 @@ def _figure_of(axes: Any) -> Any:
     return np.atleast_1d(axes).ravel()[0].figure
 
 
+_NUMERIC = re.compile(r"^[-−+]?[\d\s.,\xa0]+( ?%)?( \[[-−+\d\s.,;\xa0]+\])?$")
+
+
+def looks_numeric(v: Any) -> bool:
+    """Numbers, formatted numbers ('1 800', '-17,7 %'), intervals ('0.12 [0.10; 0.14]') and '..'."""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return True
+    if isinstance(v, str):
+        return v == MARK or bool(_NUMERIC.match(v.strip()))
+    return False
+
+
 def _cell(x: Any, lang: str, digits: int = 3) -> str:
     if x is None:
         return ""
@@ -108,7 +121,7 @@ def _html_table(df: pd.DataFrame, lang: str, index: bool = False, digits: int = 
     for rec in shown.itertuples(index=False):
         cells = []
         for v, num, w in zip(rec, numeric, whole):
-            cls = "" if num or _looks_numeric(v) else "text"
+            cls = "" if num or looks_numeric(v) else "text"
             extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""
             text = _cell(v, lang, 0 if w else digits)
             cells.append(f"<td class='{cls}{extra}'>{html.escape(text)}</td>")
@@ -117,68 +130,11 @@ def _html_table(df: pd.DataFrame, lang: str, index: bool = False, digits: int = 
             "</tbody></table></div>")
 
 
-_NUMERIC = re.compile(r"^[-−+]?[\d\s.,\xa0]+( ?%)?( \[[-−+\d\s.,;\xa0]+\])?$")
-
-
-def _looks_numeric(v: Any) -> bool:
-    """Numbers, formatted numbers ('1 800', '-17,7 %'), intervals ('0.12 [0.10; 0.14]') and '..'."""
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        return True
-    if isinstance(v, str):
-        return v == MARK or bool(_NUMERIC.match(v.strip()))
-    return False
-
-
-_COUNT_IN_TEXT = re.compile(r"(?<![\w.,:/=\[])(\d+)(?=\s+[A-Za-zÅÄÖåäö(])")
-
-
-def _scrub_counts(note: str, threshold: int) -> str:
-    """Hide small counts of people in free text ('3 treated units found no match' -> '.. treated ...').
-
-    Examples
-    --------
-    >>> _scrub_counts("3 treated units found no match; 73 in total; ratio 1:1", 5)
-    '.. treated units found no match; 73 in total; ratio 1:1'
-    """
-    return _COUNT_IN_TEXT.sub(lambda m: MARK if 0 < int(m.group(1)) < threshold else m.group(1), note)
-
-
 def _published_html(df: pd.DataFrame) -> str:
     """A table already published as strings (monitoring, goals): keep its index as the first column."""
     shown = df.reset_index()
     shown.columns = [str(c) for c in shown.columns]
     return _html_table(shown.astype(str).replace({"nan": ""}), "en")
-
-
-def suppress_counts(df: pd.DataFrame, threshold: int = 5, **kwargs: Any) -> pd.DataFrame:
-    """Publishable copy of a table of counts.
-
-    Cells under ``threshold`` (but not zero), and the cells needed to protect them from being
-    recalculated from totals, are replaced by ``".."`` (see :func:`impact.privacy.suppress`).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Counts of people.
-    threshold : int
-    **kwargs
-        Passed to :func:`impact.privacy.suppress` (``total_row``, ``total_col``, ``hidden_totals``...).
-
-    Returns
-    -------
-    DataFrame of str
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"women": [64, 3], "men": [87, 15], "total": [151, 18]}, index=["work", "studies"])
-    >>> suppress_counts(t, total_col="total")
-            women men total
-    work       ..  ..   151
-    studies    ..  ..    18
-    """
-    from .privacy import suppress
-    return suppress(df, threshold=threshold, **kwargs).published
 
 
 def _versions() -> str:
@@ -245,16 +201,6 @@ def _flow_labels(flow: pd.DataFrame, lang: str) -> pd.DataFrame:
 # tables
 
 
-def _effects_published(summary: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The tidy effect table without counts; estimates of groups under ``threshold`` hidden."""
-    inf = pd.Series(np.inf, index=summary.index)
-    small = (summary.get("n_treated", inf) < threshold) | (summary.get("n_control", inf) < threshold)
-    out = summary.drop(columns=[c for c in summary.columns if c.startswith(("n_", "events_"))])
-    est_cols = [c for c in ["estimate", "se", "ci_low", "ci_high", "p_value"] if c in out.columns]
-    out.loc[small.to_numpy(), est_cols] = np.nan
-    return out.reset_index(drop=True)
-
-
 def _compact_effects(pub: pd.DataFrame, lang: str, subgroup_name: str | None = None) -> pd.DataFrame:
     """Estimand and horizon down, subgroups across: 'estimate [ci_low; ci_high]'."""
     def fmt(r: Any) -> str:
@@ -304,33 +250,6 @@ def _headline_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _balance_published(evaluation: Any, threshold: int) -> pd.DataFrame:
-    """Balance statistics; means of binary covariates that would reveal fewer than ``threshold``
-    people with (or without) the characteristic are hidden."""
-    bal = evaluation.balance()
-    df = bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal)
-    df = df.reset_index().rename(columns={"index": "covariate"}) if df.index.name else df.reset_index(drop=True)
-    df = df.drop(columns=[c for c in ("sd_denominator",) if c in df.columns])
-    t = evaluation.roles.treatment
-    n = {("treated", "before"): int((evaluation.validated.data[t] == 1).sum()),
-         ("control", "before"): int((evaluation.validated.data[t] == 0).sum()),
-         ("treated", "after"): int((evaluation.analysed[t] == 1).sum()),
-         ("control", "after"): int((evaluation.analysed[t] == 0).sum())}
-    binary = df.get("type", pd.Series("", index=df.index)).eq("binary").to_numpy()
-    for (arm, when), size in n.items():
-        col = f"mean_{arm}_{when}"
-        if col not in df.columns:
-            continue
-        p = df[col].astype(float).to_numpy()
-        with np.errstate(invalid="ignore"):
-            k = np.rint(p * size)
-            small = binary & (((k > 0) & (k < threshold)) | ((size - k > 0) & (size - k < threshold)))
-        if small.any():
-            df[col] = df[col].astype(object)
-            df.loc[small, col] = MARK
-    return df
-
-
 # ----------------------------------------------------------------------------------------------
 # methods text
 
@@ -356,7 +275,7 @@ def _methods(evaluation: Any, flow_pub: pd.DataFrame, threshold: int, lang: str)
         paras.append(label("methods_design", lang, ratio=s.get("ratio", 1), method=method, replace=repl,  # type: ignore[arg-type]
                            covariates=covs, caliper=cal, exact=exact_text))
     else:
-        header = dict(getattr(evaluation.matching, "_header", lambda: [])())
+        header = dict(getattr(evaluation.matching, "design_rows", lambda: [])())
         paras.append(label("methods_design_other", lang, method=header.get("method", s.get("method")),  # type: ignore[arg-type]
                            distance=header.get("distance", ""), covariates=covs, exact=exact_text))
     fl = flow_pub.set_index("step")
@@ -427,7 +346,7 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_effect_curves, plot_forest
+    from impact.plotting import plot_effect_curves, plot_forest
 
     lang = lang or getattr(evaluation, "lang", "en")
     check_option("lang", lang, LANGS, "write_report")
@@ -454,7 +373,7 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
     sheets["flow"] = flow_shown
 
     # effects ---------------------------------------------------------------------------------
-    effects_pub = _effects_published(eff.summary(), threshold)
+    effects_pub = effects_published(eff.summary(), threshold)
     csv["effects"] = effects_pub
     sheets["effects"] = relabel(effects_pub, lang)  # type: ignore[arg-type]
     head = _headline(effects_pub, lang)
@@ -471,14 +390,20 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
                      f"<p class='note'>{html.escape(L('report_note_flow', threshold=threshold, mark=MARK))}</p>"))
 
     # design and balance ----------------------------------------------------------------------
-    bal_pub = _balance_published(evaluation, threshold)
+    bal = evaluation.balance()
+    tr = evaluation.roles.treatment
+    sizes = {("treated", "before"): int((evaluation.validated.data[tr] == 1).sum()),
+             ("control", "before"): int((evaluation.validated.data[tr] == 0).sum()),
+             ("treated", "after"): int((evaluation.analysed[tr] == 1).sum()),
+             ("control", "after"): int((evaluation.analysed[tr] == 0).sum())}
+    bal_pub = balance_published(bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal), sizes, threshold)
     csv["balance"] = bal_pub
     shown_cols = [c for c in ["covariate", "type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after",
                               "ecdf_max_before", "ecdf_max_after"] if c in bal_pub.columns]
     bal_shown = relabel(bal_pub[shown_cols], lang, values=False)  # type: ignore[arg-type]
     sheets["balance"] = relabel(bal_pub, lang, values=False)  # type: ignore[arg-type]
     parts = []
-    header = getattr(evaluation.matching, "_header", None)
+    header = getattr(evaluation.matching, "design_rows", None)
     if callable(header):
         rows = [(k, v) for k, v in header() if k != "number of obs."]
         parts.append(_html_table(pd.DataFrame(rows, columns=[L("setting"), L("value")]), lang))
@@ -494,7 +419,7 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
              _fig_to_img(_figure_of(plot_forest(effects_pub, lang=lang)), "forest plot"),
              _html_table(_compact_effects(effects_pub, lang), lang, index=True),
              f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
-    naive = _effects_published(evaluation.naive.summary(), threshold)
+    naive = effects_published(evaluation.naive.summary(), threshold)
     naive = naive[naive["estimand"].isin(["share_diff", "hazard_ratio"])].reset_index(drop=True)
     csv["naive_effects"] = naive
     sheets["naive_effects"] = relabel(naive, lang)  # type: ignore[arg-type]
@@ -504,7 +429,7 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
     sections.append(("effects", L("report_effects"), "".join(parts)))
 
     for col, res in getattr(evaluation, "subgroup_effects", {}).items():
-        pub = _effects_published(res.summary(), threshold)
+        pub = effects_published(res.summary(), threshold)
         name = f"effects_by_{col}"
         csv[name] = pub.assign(subgroup_column=col)
         sheets[name[:31]] = relabel(pub, lang)  # type: ignore[arg-type]
@@ -578,7 +503,7 @@ def write_report(evaluation: Any, folder: str | Path, *, title: str = "Programme
     methods = _methods(evaluation, flow_pub, threshold, lang)
     parts = [f"<p>{html.escape(p)}</p>" for p in methods]
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
-    notes = [_scrub_counts(str(n), threshold) for n in dict.fromkeys(notes)]
+    notes = [scrub_counts(str(n), threshold) for n in dict.fromkeys(notes)]
     parts += [f"<li>{html.escape(n)}</li>" for n in notes]
     parts.append("</ul>")
     sections.append(("methods", L("report_methods"), "".join(parts)))
