@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("_validation",),
     ("labels",),
     ("data",),
+    ("registers",),
     ("datasets", "synthetic"),
     ("diagnostics",),
     ("design",),
