@@ -142,7 +142,8 @@ BAD = [
     (lambda d: d.assign(age=d["age"].where(d.index != 7)), DataError, r"'age'.*missing.*position 7"),
     (lambda d: d.assign(arrest=0), EstimationError, r"no events"),
     (lambda d: d.assign(fin=1), DataError, r"'fin'.*constant"),
-    (lambda d: d.assign(fin=d["fin"].astype(str)), DataError, r"'fin'.*numeric"),
+    (lambda d: d.assign(fin=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["fin"], "D")), DataError,
+     r"'fin'.*numbers, booleans or categories"),
     (lambda d: d.head(6), EstimationError, r"Too few events"),
 ]
 

@@ -73,9 +73,20 @@ BAD_INPUTS: list[tuple[str, Callable[[pd.DataFrame], Any], type[Exception], str]
      EstimationError, r"Too few events.*3 event\(s\) for 7 covariate\(s\)"),
     ("cox: constant covariate", lambda d: CoxPH().fit(d.assign(one=1.0), "week", "arrest"),
      DataError, r"'one' are constant"),
-    ("cox: string covariate", lambda d: CoxPH().fit(d.assign(g=np.where(d["fin"] == 1, "a", "b")),
-                                                    "week", "arrest", covariates=["g", "age"]),
-     DataError, r"Column 'g': covariates must be numeric.*get_dummies"),
+    ("cox: date covariate", lambda d: CoxPH().fit(d.assign(g=pd.Timestamp("2020-01-01")
+                                                             + pd.to_timedelta(d["age"], "D")),
+                                                  "week", "arrest", covariates=["g", "age"]),
+     DataError, r"Column 'g': covariates must be numbers, booleans or categories \(CoxPH\)"),
+    ("cox: missing string covariate", lambda d: CoxPH().fit(
+        d.assign(g=np.where(d["fin"] == 1, "a", "b")).assign(g=lambda x: x["g"].where(x.index != 6)),
+        "week", "arrest", covariates=["g", "age"]),
+     DataError, r"Column 'g': covariates must not be missing.*position 6"),
+    ("cox: robust not a bool", lambda d: CoxPH(robust="yes").fit(d, "week", "arrest"),
+     ParameterError, r"The 'robust' parameter of CoxPH must be True or False or None\. Got 'yes'\."),
+    ("cox: max_iter 0", lambda d: CoxPH(max_iter=0).fit(d, "week", "arrest"),
+     ParameterError, r"The 'max_iter' parameter of CoxPH must be >= 1\. Got 0\."),
+    ("cox: data not a frame", lambda d: CoxPH().fit(d.to_numpy(), "week", "arrest"),
+     ParameterError, r"The 'data' parameter of CoxPH.fit must be a pandas DataFrame"),
     ("cox: bad ties", lambda d: CoxPH(ties="exact").fit(d, "week", "arrest"),
      ParameterError, r"'ties' parameter of CoxPH must be one of 'efron', 'breslow'"),
     ("cox: event 2", lambda d: CoxPH().fit(d.assign(arrest=d["arrest"] * 2), "week", "arrest"),
@@ -231,13 +242,35 @@ def test_plots_return_axes(rossi: pd.DataFrame) -> None:
 
     from impact.survival import plot_cif, plot_survival
 
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     km = {g: _km(d) for g, d in rossi.groupby("fin")}
     assert plot_survival(km, ax=ax) is ax
     texts = [t.get_text() for t in ax.texts]
     assert "At risk" in texts and "216" in texts  # n at risk at time 0 per group
     aj = aalen_johansen(rossi["week"], _cause(rossi))
-    ax2 = plot_cif(aj, {"work or studies": ["work", "studies"]})
+    ax2 = plot_cif(aj, causes={"work or studies": ["work", "studies"]})
     assert len(ax2.get_lines()) == 1
     assert km[0].plot() is not None and aj.plot() is not None
+    _, ax3 = plt.subplots()
+    assert km[0].plot(ax3) is ax3 and aj.plot(ax3, causes="work") is ax3  # ax first, positionally too
+    plt.close("all")
+
+
+def test_old_plot_order_warns_and_draws_the_same(rossi: pd.DataFrame) -> None:
+    """``plot_cif(aj, causes)`` and ``aj.plot(causes)`` (the old order) warn and draw what the new order draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from impact.survival import plot_cif
+
+    aj = aalen_johansen(rossi["week"], _cause(rossi))
+    new = plot_cif(aj, causes=["work"])
+    with pytest.warns(FutureWarning, match="'ax' is now the first parameter"):
+        old = plot_cif(aj, ["work"])
+    with pytest.warns(FutureWarning, match="AalenJohansen.plot"):
+        old2 = aj.plot("work")
+    for a in (old, old2):
+        np.testing.assert_array_equal(a.get_lines()[0].get_xydata(), new.get_lines()[0].get_xydata())
     plt.close("all")

@@ -79,13 +79,17 @@ def test_zph_result_and_plot(rossi: pd.DataFrame) -> None:
     assert z.summary()["term"].iloc[-1] == "GLOBAL"
     assert "GLOBAL" not in z.var.index and z.var.shape == (7, 7)
     assert repr(z).startswith("CoxZPH(transform='km'") and "<table" in z._repr_html_()
-    fig, ax = plt.subplots()
-    out = z.plot("age", ax=ax)
+    _, ax = plt.subplots()
+    out = z.plot(ax, term="age")
     assert out is ax and len(ax.collections) == 1 and len(ax.lines) >= 4
-    assert isinstance(z.plot("fin", band=False), plt.Axes)
+    assert isinstance(z.plot(term="fin", band=False), plt.Axes)
+    # the old order plot(term) still works this version, with a FutureWarning, and draws the same
+    with pytest.warns(FutureWarning, match="'ax' is now the first parameter"):
+        old = z.plot("age")
+    np.testing.assert_array_equal(old.lines[0].get_xydata(), ax.lines[0].get_xydata())
     plt.close("all")
     with pytest.raises(ParameterError, match=r"'term' parameter of CoxZPH.plot must be one of"):
-        z.plot("nope")
+        z.plot(term="nope")
 
 
 def test_zph_bad_inputs(rossi: pd.DataFrame) -> None:

@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 from scipy.special import log_ndtr
 
-from impact._validation import check_columns, check_option
-from impact._errors import DataError, EstimationError, ImpactWarning, ParameterError
-from impact._validation import (check_cluster, check_conf_level, check_duration, check_event, check_weights)
-from impact.data import covariate_matrix
-from impact.survival._common import z_value
+from impact._compat import renamed_parameters
+from impact._errors import EstimationError, ImpactWarning
+from impact._validation import InstanceOf, Options, validate_params
+from impact.survival._base import FIT_COLUMNS, SETTINGS, RegressionModel
 
 __all__ = ["AFT"]
 
@@ -61,7 +60,7 @@ def _row_terms(z: np.ndarray, d: np.ndarray, dist: str) -> tuple[np.ndarray, np.
 
 
 class _Eval:
-    __slots__ = ("loglik", "score", "hess", "g", "z")
+    __slots__ = ("g", "hess", "loglik", "score", "z")
 
     def __init__(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray, d: np.ndarray,
                  w: np.ndarray, dist: str, need_hess: bool = True) -> None:
@@ -85,7 +84,7 @@ class _Eval:
             self.hess = H
 
 
-class AFT:
+class AFT(RegressionModel):
     """Weibull or log-normal accelerated failure time model, reported as time ratios.
 
     Agrees with R's ``survreg(Surv(time, event) ~ x, dist=, weights=w, cluster=id)``:
@@ -149,6 +148,18 @@ class AFT:
     0.7124
     """
 
+    __impact_params__: ClassVar[dict[str, list[Any]]] = {"dist": [Options(["weibull", "lognormal"])], **SETTINGS}
+    _title = "Accelerated failure time"
+    _ratio = "time_ratio"
+    _model = "an AFT model"
+
+    cov_full_: pd.DataFrame
+    naive_cov_full_: pd.DataFrame
+    log_scale_: float
+    scale_: float
+    log_scale_se_: float
+    loglik_: float
+
     def __init__(self, dist: Dist = "weibull", robust: bool | None = None, conf_level: float = 0.95,
                  max_iter: int = 100, tol: float = 1e-10) -> None:
         self.dist = dist
@@ -158,20 +169,26 @@ class AFT:
         self.tol = tol
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, duration_col: str, event_col: str,
+    @renamed_parameters({"df": "data"})
+    @validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+                      **{k: v for k, v in FIT_COLUMNS.items() if k not in ("strata", "entry_col")}}, name="AFT.fit")
+    def fit(self, data: pd.DataFrame, duration_col: str, event_col: str,
             covariates: Sequence[str] | None = None, weights_col: str | None = None,
-            cluster_col: str | None = None) -> "AFT":
+            cluster_col: str | None = None) -> AFT:
         """Fit the model by maximum likelihood.
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        data : pandas.DataFrame
+            (``df`` is its old name, still accepted with a FutureWarning.)
         duration_col : str
             Follow-up time (> 0).
         event_col : str
             1/True event, 0/False censored.
         covariates : sequence of str, optional
-            Default: every other numeric (or boolean) column. An intercept is always included.
+            Numeric, boolean or categorical columns (categorical ones as dummies, the first level
+            the reference). Default: every other numeric (or boolean) column. An intercept is
+            always included.
         weights_col : str, optional
             Case weights (>= 0, not all zero), as R's ``weights=``.
         cluster_col : str, optional
@@ -181,44 +198,20 @@ class AFT:
         -------
         self
         """
-        func = "AFT"
-        check_option("dist", self.dist, ("weibull", "lognormal"), func)
-        conf = check_conf_level(self.conf_level, func)
-        if self.robust is not None and not isinstance(self.robust, (bool, np.bool_)):
-            raise ParameterError(f"The 'robust' parameter of {func} must be True, False or None. "
-                                 f"Got {self.robust!r}.")
-        named = [duration_col, event_col] + [c for c in (weights_col, cluster_col) if c]
-        check_columns(df, named)
-        names, Xc, default_cov = covariate_matrix(df, covariates, named, func)
-        T = check_duration(df[duration_col].to_numpy(), duration_col)
-        n = T.size
-        d = check_event(df[event_col].to_numpy(), n, event_col)
-        w = check_weights(None if weights_col is None else df[weights_col].to_numpy(), n,
-                          weights_col or "weights")
-        clusters = None
-        n_clusters = n
-        if cluster_col is not None:
-            clusters, n_clusters = check_cluster(df[cluster_col].to_numpy(), n, cluster_col)
-        keep = w > 0
-        n_events = int(d[keep].sum())
+        conf = self._check_settings()
+        md = self._data(data, duration_col, event_col, covariates, weights_col, cluster_col)
+        names = md.terms
+        n, d, w = md.n, md.d, md.w
+        n_events = md.n_events
         p = len(names) + 1
-        if n_events == 0:
-            raise EstimationError(f"Column '{event_col}': there are no events (all rows are "
-                                  "censored); an AFT model cannot be estimated.")
         if n_events < p + 1:
             raise EstimationError(
                 f"Too few events for the AFT model: {n_events} event(s) for {p - 1} covariate(s), "
                 "an intercept and a scale; at least two more events than covariates are needed "
                 "(10 per covariate is a common rule). Use fewer covariates.")
-        if names:
-            Xk = Xc[keep]
-            const = [names[c] for c in np.flatnonzero(Xk.max(axis=0) == Xk.min(axis=0))]
-            if const:
-                raise DataError(f"Covariate(s) {', '.join(repr(c) for c in const)} are constant; "
-                                "a constant has no time ratio. Drop them from 'covariates'.",
-                                column=const[0], rule="not constant")
-        X = np.column_stack([np.ones(n), Xc])
-        y = np.log(T)
+        self._check_not_constant(md)
+        X = np.column_stack([np.ones(n), md.X])
+        y = np.log(md.T)
         terms = ["(Intercept)"] + names
 
         theta, ev, it, converged = self._newton(X, y, d, w)
@@ -235,27 +228,23 @@ class AFT:
         if not converged:
             warnings.warn(f"AFT did not converge in {self.max_iter} iterations; estimates may be "
                           "unreliable (a covariate may perfectly predict the events).",
-                          ImpactWarning, stacklevel=2)
+                          ImpactWarning, stacklevel=4)
 
-        robust = self.robust
-        auto_robust = robust is None and weights_col is not None and bool(np.any(w != np.floor(w)))
-        if robust is None:
-            robust = auto_robust
+        use_robust, auto_robust = self._robust(self.robust, md, weights_col is not None)
         cov = naive
         cov_type = "naive"
-        if clusters is not None or robust:
+        if md.clusters is not None or use_robust:
             sigma = np.exp(theta[-1])
             U = np.empty((n, p + 1))  # weighted per-row scores
             U[:, :p] = X * (-(w * ev.g) / sigma)[:, None]
             U[:, p] = w * (-ev.g * ev.z - d)
-            if clusters is not None:
-                S = np.zeros((n_clusters, p + 1))
-                np.add.at(S, clusters, U)
+            if md.clusters is not None:
+                S = np.zeros((md.n_clusters, p + 1))
+                np.add.at(S, md.clusters, U)
             else:
                 S = U
-            D = S @ naive
-            cov = D.T @ D
-            cov_type = "cluster" if clusters is not None else "robust"
+            cov = self._sandwich(S, naive)
+            cov_type = "cluster" if md.clusters is not None else "robust"
 
         full = terms + ["Log(scale)"]
         self.params_ = pd.Series(theta[:p], index=terms, name="coef")
@@ -270,7 +259,7 @@ class AFT:
         self.loglik_ = ev.loglik - float(np.dot(w, d * y))
         self.n_ = n
         self.n_events_ = n_events
-        self.n_clusters_ = n_clusters if clusters is not None else n
+        self.n_clusters_ = md.n_clusters if md.clusters is not None else n
         self.n_iter_ = it
         self.converged_ = converged
         self.conf_level_ = conf
@@ -280,12 +269,10 @@ class AFT:
         notes = [f"distribution: {self.dist} (log T = x'b + scale * "
                  + ("extreme-value error)" if self.dist == "weibull" else "normal error)"),
                  "time ratio = exp(coefficient): < 1 means a shorter time to the event"]
-        if default_cov:
+        if md.default_covariates:
             notes.append("covariates: every other numeric column (" + ", ".join(names) + ")")
-        notes.append({"cluster": f"cluster-robust variance clustered on '{cluster_col}'",
-                      "robust": "robust (sandwich) variance, each row its own cluster",
-                      "naive": "model-based variance (inverse information)"}[cov_type])
-        if auto_robust and clusters is None:
+        notes.append(self._variance_note(cov_type, cluster_col))
+        if auto_robust and md.clusters is None:
             notes.append("robust variance because the weights are not whole numbers "
                          "(R's survreg would need robust=TRUE)")
         self.notes_ = tuple(notes)
@@ -293,7 +280,6 @@ class AFT:
 
     def _newton(self, X: np.ndarray, y: np.ndarray, d: np.ndarray,
                 w: np.ndarray) -> tuple[np.ndarray, _Eval, int, bool]:
-        p = X.shape[1]
         # start: weighted least squares of log time on x, scale from the residuals
         sw = np.sqrt(w)
         beta0 = linalg.lstsq(X * sw[:, None], y * sw)[0]
@@ -328,40 +314,15 @@ class AFT:
         return theta, ev, it, converged
 
     # ------------------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise ParameterError("This AFT instance is not fitted yet. Call fit(df, ...) first.")
+    def _summary_attrs(self) -> dict[str, Any]:
+        return {"dist": self.dist}
 
-    def summary(self) -> pd.DataFrame:
-        """Tidy table: ``term, estimate, se, time_ratio, ci_low, ci_high, p_value``.
+    def _repr_settings(self) -> str:
+        return f"dist='{self.dist}'"
 
-        ``estimate`` is the log time ratio; ``ci_low``/``ci_high`` are on the time-ratio scale
-        (Wald, ``conf_level``); ``se`` is from ``cov_`` (``cov_type_``). The confidence level and
-        the variance type are in ``.attrs``.
-        """
-        self._check_fitted()
-        b = self.params_.to_numpy()
-        se = np.sqrt(np.diag(self.cov_.to_numpy()))
-        z = z_value(self.conf_level_)
-        out = pd.DataFrame({
-            "term": self.params_.index, "estimate": b, "se": se, "time_ratio": np.exp(b),
-            "ci_low": np.exp(b - z * se), "ci_high": np.exp(b + z * se),
-            "p_value": 2 * stats.norm.sf(np.abs(b / se)),
-        })
-        out.attrs["conf_level"] = self.conf_level_
-        out.attrs["cov_type"] = self.cov_type_
-        out.attrs["dist"] = self.dist
-        return out
+    def _repr_fitted(self) -> str:
+        return f", scale={self.scale_:.4g}"
 
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return f"AFT(dist='{self.dist}', robust={self.robust})"
-        return (f"AFT(dist='{self.dist}', n={self.n_}, events={self.n_events_}, "
-                f"covariates={len(self.covariates_)}, scale={self.scale_:.4g}, "
-                f"cov_type='{self.cov_type_}')")
-
-    def _repr_html_(self) -> str:
-        self._check_fitted()
-        head = (f"<p><b>Accelerated failure time, {self.dist}</b> (variance: {self.cov_type_}); "
-                f"n = {self.n_}, events = {self.n_events_}, scale = {self.scale_:.4g}</p>")
-        return head + self.summary().to_html(index=False)
+    def _html_head(self) -> str:
+        return (f"<b>{self._title}, {self.dist}</b> (variance: {self.cov_type_}); "
+                f"n = {self.n_}, events = {self.n_events_}, scale = {self.scale_:.4g}")

@@ -10,9 +10,29 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import DataError, ParameterError, data_error
-from impact._validation import suggest
-from impact.survival._common import (TimeIndex, ij_quadratic, log_ci, quad_form, row_influence, step_index, time_index, z_value)
-from impact._validation import (as_1d, check_cluster, check_conf_level, check_duration, check_length, check_times, check_weights)
+from impact._validation import (
+    as_1d,
+    check_cluster,
+    check_duration,
+    check_length,
+    check_times,
+    check_weights,
+    suggest,
+    validate_params,
+)
+from impact.survival._common import (
+    ARRAY,
+    CAUSES,
+    CONF_LEVEL,
+    TimeIndex,
+    ij_quadratic,
+    log_ci,
+    quad_form,
+    row_influence,
+    step_index,
+    time_index,
+    z_value,
+)
 
 __all__ = ["AalenJohansen", "aalen_johansen"]
 
@@ -154,7 +174,12 @@ class AalenJohansen:
         ci_low, ci_high, beyond_follow_up``, with the IJ standard error clustered like the
         curve. Horizons after the last observed time are flagged and get NaN.
         """
-        from impact.survival._rmst import area_and_influence, check_horizons, clustered_se, rmst_table
+        from impact.survival._rmst import (
+            area_and_influence,
+            check_horizons,
+            clustered_se,
+            rmst_table,
+        )
 
         parts = self._parts(cause)
         hs = check_horizons(horizon)
@@ -192,11 +217,15 @@ class AalenJohansen:
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
 
-    def plot(self, causes: Any = None, ax: Any = None, **kwargs: Any) -> Any:
-        """Cumulative incidence curves; see :func:`impact.survival.plot_cif`."""
-        from impact.survival._plot import plot_cif
+    def plot(self, ax: Any = None, causes: Any = None, **kwargs: Any) -> Any:
+        """Cumulative incidence curves; returns the Axes. See :func:`impact.survival.plot_cif`.
 
-        return plot_cif(self, causes=causes, ax=ax, **kwargs)
+        (The old order ``plot(causes, ax)`` still works this version, with a FutureWarning.)
+        """
+        from impact.survival._plot import old_positional, plot_cif
+
+        ax, causes = old_positional(ax, causes, "causes", "AalenJohansen.plot")
+        return plot_cif(self, ax=ax, causes=causes, **kwargs)
 
     def __repr__(self) -> str:
         return (f"AalenJohansen(n={self.n}, clusters={self.n_clusters}, causes={list(self.causes)}, "
@@ -209,7 +238,7 @@ class AalenJohansen:
         return head + self.table.to_html(index=False, max_rows=30)
 
 
-def _cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
+def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
     arr = as_1d(cause, "cause")
     check_length(arr, n, "cause")
     codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
@@ -263,6 +292,8 @@ def _cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.n
     return code, declared
 
 
+@validate_params({"duration": [ARRAY], "cause": [ARRAY], "weights": [ARRAY, None], "cluster": [ARRAY, None],
+                  "causes": [CAUSES, None], "conf_level": [CONF_LEVEL]})
 def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any = None,
                    causes: Sequence[Any] | None = None,
                    conf_level: float = 0.95) -> AalenJohansen:
@@ -307,10 +338,10 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
        time  estimate      se
     0  52.0    0.2639  0.0212
     """
-    conf_level = check_conf_level(conf_level, "aalen_johansen")
+    conf_level = float(conf_level)
     T = check_duration(duration)
     n = T.size
-    code, declared = _cause_codes(cause, n, causes)
+    code, declared = cause_codes(cause, n, causes)
     w = check_weights(weights, n)
     ccodes, n_clusters = check_cluster(cluster, n)
     ti = time_index(T)
@@ -322,12 +353,6 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     n_event = np.zeros((K, m))
     for c in range(m):
         n_event[:, c] = np.bincount(j, weights=w * (code == c + 1), minlength=K)
-    aj = AalenJohansen(
-        causes=tuple(declared), table=pd.DataFrame(), conf_level=conf_level,
-        cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
-        last_time=float(ti.times[-1]), notes=(), _ti=ti, _w=w, _code=code,
-        _codes_cluster=None if cluster is None else ccodes, _n_risk=n_risk, _n_event=n_event,
-    )
     cols: dict[str, np.ndarray] = {"time": ti.times, "n_risk": n_risk,
                                    "n_censor": n_exit - n_event.sum(axis=1)}
     d_all = n_event.sum(axis=1)
@@ -347,6 +372,9 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
              "confidence intervals on the log scale (R conf.type='log')",
              "clustered on the given clusters" if cluster is not None
              else "no cluster given: each row is its own cluster"]
-    object.__setattr__(aj, "table", pd.DataFrame(cols))
-    object.__setattr__(aj, "notes", tuple(notes))
-    return aj
+    return AalenJohansen(
+        causes=tuple(declared), table=pd.DataFrame(cols), conf_level=conf_level,
+        cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
+        last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _code=code,
+        _codes_cluster=None if cluster is None else ccodes, _n_risk=n_risk, _n_event=n_event,
+    )

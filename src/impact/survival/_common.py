@@ -24,17 +24,39 @@ observed time: O(n log n), never O(n x times) or O(n^2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from impact._validation import InstanceOf, Interval
 
-__all__: list[str] = []
+__all__ = [
+    "ARRAY",
+    "CAUSES",
+    "CONF_LEVEL",
+    "TimeIndex",
+    "ij_quadratic",
+    "log_ci",
+    "quad_form",
+    "row_influence",
+    "step_index",
+    "time_index",
+    "z_value",
+]
 
 
 # ----------------------------------------------------------------------------------------------
-# argument checks
+# parameter constraints shared by the survival functions' tables
 # ----------------------------------------------------------------------------------------------
+#: one value per row: a list, a numpy array or a pandas Series / Index / extension array
+ARRAY = InstanceOf((np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, list, tuple),
+                   "an array-like (a list, numpy array or pandas Series)")
+#: declared causes of competing exits
+CAUSES = InstanceOf((list, tuple, np.ndarray, pd.Index), "a list of causes")
+CONF_LEVEL = Interval(Real, 0, 1, closed="neither")
+
 
 
 def z_value(conf_level: float) -> float:

@@ -19,28 +19,154 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from impact._validation import check_columns, check_option
-from impact._errors import DataError, EstimationError, ImpactWarning, ParameterError, data_error
-from impact._validation import (check_cluster, check_conf_level, check_duration, check_event, check_weights)
-from impact.data import covariate_matrix
-from impact.survival._common import z_value
-from impact.survival._partial import (PartialLikelihoodFit, Ties, newton_fit, prepare,
-                                      score_residuals, cluster_score_sums)
+from impact._compat import renamed_parameters
+from impact._errors import EstimationError, ImpactWarning, ParameterError
+from impact._validation import InstanceOf, validate_params
+from impact.survival._base import (
+    FIT_COLUMNS,
+    SETTINGS,
+    TIES,
+    ModelData,
+    RegressionModel,
+)
+from impact.survival._partial import (
+    PartialLikelihoodFit,
+    Ties,
+    cluster_score_sums,
+    newton_fit,
+    prepare,
+    score_residuals,
+)
+from impact.survival._zph import CoxZPH, Transform, cox_zph
 
-__all__ = ["CoxPH"]
-
+__all__ = ["CoxPH", "PartialLikelihoodModel"]
 
 
 # ----------------------------------------------------------------------------------------------
 # public estimator
 # ----------------------------------------------------------------------------------------------
-class CoxPH:
+class PartialLikelihoodModel(RegressionModel):
+    """A Cox-type model fitted by the partial likelihood: :class:`CoxPH` and :class:`FineGray`.
+
+    Holds the fit from checked inputs, the fitted attributes, :meth:`dfbeta` and :meth:`zph`; the
+    subclasses hold their settings and their own ``fit``.
+    """
+
+    _title = "Cox proportional hazards"
+    _ratio = "hazard_ratio"
+    _model = "a Cox model"
+
+    ties: Ties
+    max_iter: int
+    tol: float
+    loglik_: float
+    loglik_null_: float
+    strata_: list[str]
+    partial_likelihood_: PartialLikelihoodFit
+
+    def _fit_partial(self, md: ModelData, *, ties: Ties, robust: bool | None, weighted: bool, conf_level: float,
+                     cluster_col: str | None, duration_col: str, event_col: str,
+                     notes: Sequence[str]) -> None:
+        """Fit the partial likelihood to checked inputs and set every fitted attribute (once)."""
+        func = type(self).__name__
+        covariates = md.terms
+        if not covariates:
+            raise ParameterError(f"{func} needs at least one covariate; none given and no other "
+                                 "numeric column in the data.")
+        p = len(covariates)
+        if md.n_events < p + 1:
+            raise EstimationError(
+                f"Too few events for the Cox model: {md.n_events} event(s) for {p} covariate(s); "
+                "at least one more event than covariates is needed (10 per covariate is a common "
+                "rule). Use fewer covariates.")
+        self._check_not_constant(md)
+        n = md.n
+        X = np.asfortranarray(md.X)  # covariates as rows in memory: the layout the core works in
+        pp = prepare(md.T, md.d, X, md.w, md.strata_codes, ties, md.entry)
+        fit = newton_fit(pp, int(self.max_iter), float(self.tol), covariates)
+        if not fit.converged:
+            warnings.warn(f"{func} did not converge in {self.max_iter} iterations; estimates may "
+                          "be unreliable (a covariate may perfectly predict the events).",
+                          ImpactWarning, stacklevel=5)
+        big = np.abs(fit.beta) * np.sqrt(np.einsum("ij,ij->i", pp.XT, pp.XT) / n) > 25
+        if big.any():
+            warnings.warn(f"{func}: very large coefficient(s) for "
+                          f"{', '.join(covariates[i] for i in np.flatnonzero(big))}: the likelihood "
+                          "may be monotone (e.g. no events in one group).", ImpactWarning,
+                          stacklevel=5)
+
+        use_robust, auto_robust = self._robust(robust, md, weighted)
+        cov_type = "naive"
+        cov = fit.naive_cov
+        if md.clusters is not None or use_robust:
+            if md.clusters is not None:
+                S = cluster_score_sums(pp, fit.ev, md.clusters[pp.order], md.n_clusters)
+            else:
+                S = (score_residuals(pp, fit.ev) * pp.w).T
+            cov = self._sandwich(S, fit.naive_cov)
+            cov_type = "cluster" if md.clusters is not None else "robust"
+
+        self.params_ = pd.Series(fit.beta, index=covariates, name="coef")
+        self.cov_ = pd.DataFrame(cov, index=covariates, columns=covariates)
+        self.naive_cov_ = pd.DataFrame(fit.naive_cov, index=covariates, columns=covariates)
+        self.cov_type_ = cov_type
+        self.loglik_ = fit.loglik
+        self.loglik_null_ = fit.loglik0
+        self.n_ = n
+        self.n_events_ = md.n_events
+        self.n_clusters_ = md.n_clusters if md.clusters is not None else n
+        self.n_iter_ = fit.n_iter
+        self.converged_ = fit.converged
+        self.conf_level_ = conf_level
+        self.covariates_ = list(covariates)
+        self.strata_ = md.strata
+        self.duration_col_ = duration_col
+        self.event_col_ = event_col
+        out = [f"ties: {ties}"]
+        if md.default_covariates:
+            out.append("covariates: every other numeric column (" + ", ".join(covariates) + ")")
+        out.append(self._variance_note(cov_type, cluster_col))
+        if auto_robust and md.clusters is None:
+            out.append("robust variance because the weights are not whole numbers (as R)")
+        self.notes_ = tuple(out) + tuple(notes)
+        self.partial_likelihood_ = fit
+
+    # ------------------------------------------------------------------------------------------
+    def dfbeta(self) -> np.ndarray:
+        """Weighted dfbeta residuals ``w_i * score_i @ naive_cov`` (n_rows, p), input row order.
+
+        R's ``residuals(fit, type="dfbeta", weighted=TRUE)``; summed within clusters, their
+        cross-product is the robust variance.
+        """
+        self._check_fitted()
+        fit = self.partial_likelihood_
+        L = (score_residuals(fit.pp, fit.ev) * fit.pp.w).T
+        out = np.empty_like(L)
+        out[fit.pp.order] = L @ fit.naive_cov
+        return out
+
+    def zph(self, transform: Transform = "km") -> CoxZPH:
+        """Proportional-hazards check of this fit: :func:`impact.survival.cox_zph` (R's ``cox.zph``).
+
+        Returns a :class:`impact.survival.CoxZPH` with the test table, the scaled Schoenfeld
+        residuals and ``.plot(ax=None, term=...)``.
+        """
+        return cox_zph(self, transform)
+
+    def _repr_settings(self) -> str:
+        return f"ties='{self.ties}'"
+
+    def _html_head(self) -> str:
+        return (f"<b>{self._title}</b> (ties: {self.ties}; variance: {self.cov_type_}); n = {self.n_}, "
+                f"events = {self.n_events_}" + (f", strata: {', '.join(self.strata_)}" if self.strata_ else ""))
+
+
+class CoxPH(PartialLikelihoodModel):
     """Cox proportional hazards with case weights, Efron ties, strata and cluster-robust SEs.
 
     Agrees with R's ``coxph(Surv(time, event) ~ x + strata(s), weights=w, cluster=id,
@@ -67,7 +193,8 @@ class CoxPH:
     Attributes
     ----------
     params_ : pandas.Series
-        Log hazard ratios.
+        Log hazard ratios. A categorical covariate ``region`` appears as one term per level but
+        the first, ``region[north]`` (treatment contrasts, as R's ``factor(region)``).
     cov_ : pandas.DataFrame
         Variance of ``params_``: robust when clustered or ``robust=True``, else model-based.
     naive_cov_ : pandas.DataFrame
@@ -77,6 +204,8 @@ class CoxPH:
     loglik_, loglik_null_ : float
         Partial log-likelihood at the estimate and at zero.
     n_, n_events_, n_clusters_, n_iter_ : int
+    partial_likelihood_ : PartialLikelihoodFit
+        The fitted partial likelihood (what :func:`cox_zph` and :meth:`dfbeta` read).
     notes_ : tuple of str
 
     Examples
@@ -92,6 +221,8 @@ class CoxPH:
     2  race     0.314  0.308         1.369
     """
 
+    __impact_params__: ClassVar[dict[str, list[Any]]] = {"ties": [TIES], **SETTINGS}
+
     def __init__(self, ties: Ties = "efron", robust: bool | None = None, conf_level: float = 0.95,
                  max_iter: int = 50, tol: float = 1e-10) -> None:
         self.ties = ties
@@ -101,20 +232,25 @@ class CoxPH:
         self.tol = tol
 
     # ------------------------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, duration_col: str, event_col: str,
+    @renamed_parameters({"df": "data"})
+    @validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], **FIT_COLUMNS}, name="CoxPH.fit")
+    def fit(self, data: pd.DataFrame, duration_col: str, event_col: str,
             covariates: Sequence[str] | None = None, weights_col: str | None = None,
             cluster_col: str | None = None, strata: str | Sequence[str] | None = None,
-            entry_col: str | None = None) -> "CoxPH":
+            entry_col: str | None = None) -> CoxPH:
         """Fit the model.
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        data : pandas.DataFrame
+            (``df`` is its old name, still accepted with a FutureWarning.)
         duration_col : str
             Follow-up time (> 0); with ``entry_col``, the end of each (entry, duration] row.
         event_col : str
             1/True event, 0/False censored.
         covariates : sequence of str, optional
+            Numeric, boolean or categorical (string, category) columns; a categorical one enters
+            as dummies with its first level (sorted, or the category order) as the reference.
             Default: every other numeric (or boolean) column.
         weights_col : str, optional
             Case weights (>= 0, not all zero).
@@ -130,173 +266,10 @@ class CoxPH:
         -------
         self
         """
-        func = "CoxPH"
-        check_option("ties", self.ties, ("efron", "breslow"), func)
-        conf = check_conf_level(self.conf_level, func)
-        if self.robust is not None and not isinstance(self.robust, (bool, np.bool_)):
-            raise ParameterError(f"The 'robust' parameter of {func} must be True, False or None. "
-                                 f"Got {self.robust!r}.")
-        strata_cols = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
-        named = [duration_col, event_col] + [c for c in (weights_col, cluster_col, entry_col) if c]
-        check_columns(df, named + strata_cols)
-        covariates, X, default_cov = covariate_matrix(df, covariates, set(named) | set(strata_cols), func)
-        if not covariates:
-            raise ParameterError("CoxPH needs at least one covariate; none given and no other "
-                                 "numeric column in the data.")
-        T = check_duration(df[duration_col].to_numpy(), duration_col)
-        n = T.size
-        d = check_event(df[event_col].to_numpy(), n, event_col)
-        w = check_weights(None if weights_col is None else df[weights_col].to_numpy(), n,
-                          weights_col or "weights")
-        X = np.asfortranarray(X)  # covariates as rows in memory: the layout the core works in
-        entry = None
-        if entry_col is not None:
-            entry = df[entry_col].to_numpy(dtype=np.float64)
-            bad = ~np.isfinite(entry) | (entry < 0) | (entry >= T)
-            if bad.any():
-                raise data_error(entry_col, f"entry times must be >= 0 and < '{duration_col}'", bad)
-        if strata_cols:
-            sc = df[strata_cols]
-            bad = sc.isna().any(axis=1).to_numpy()
-            if bad.any():
-                raise data_error(strata_cols[0], "strata must not be missing", bad)
-            s_codes = sc.groupby(strata_cols, sort=True).ngroup().to_numpy().astype(np.int64)
-        else:
-            s_codes = np.zeros(n, dtype=np.int64)
-        clusters = None
-        n_clusters = n
-        if cluster_col is not None:
-            clusters, n_clusters = check_cluster(df[cluster_col].to_numpy(), n, cluster_col)
-        keep = w > 0
-        n_events = int(d[keep].sum())
-        p = len(covariates)
-        if n_events == 0:
-            raise EstimationError(f"Column '{event_col}': there are no events (all rows are "
-                                  "censored); a Cox model cannot be estimated.")
-        if n_events < p + 1:
-            raise EstimationError(
-                f"Too few events for the Cox model: {n_events} event(s) for {p} covariate(s); "
-                "at least one more event than covariates is needed (10 per covariate is a common "
-                "rule). Use fewer covariates.")
-        Xk = X if keep.all() else X[keep]
-        const = [covariates[c] for c in np.flatnonzero(Xk.max(axis=0) == Xk.min(axis=0))]
-        if const:
-            raise DataError(f"Covariate(s) {', '.join(repr(c) for c in const)} are constant; "
-                            "a constant has no hazard ratio. Drop them from 'covariates'.",
-                            column=const[0], rule="not constant")
-
-        pp = prepare(T, d, X, w, s_codes, self.ties, entry)
-        fit = newton_fit(pp, self.max_iter, self.tol, covariates)
-        if not fit.converged:
-            warnings.warn(f"CoxPH did not converge in {self.max_iter} iterations; estimates may "
-                          "be unreliable (a covariate may perfectly predict the events).",
-                          ImpactWarning, stacklevel=2)
-        big = np.abs(fit.beta) * np.sqrt(np.einsum("ij,ij->i", pp.XT, pp.XT) / n) > 25
-        if big.any():
-            warnings.warn("CoxPH: very large coefficient(s) for "
-                          f"{', '.join(covariates[i] for i in np.flatnonzero(big))}: the likelihood "
-                          "may be monotone (e.g. no events in one group).", ImpactWarning,
-                          stacklevel=2)
-
-        cov_type = "naive"
-        cov = fit.naive_cov
-        robust = self.robust
-        auto_robust = robust is None and weights_col is not None and bool(np.any(w != np.floor(w)))
-        if robust is None:
-            robust = auto_robust
-        if clusters is not None or robust:
-            if clusters is not None:
-                S = cluster_score_sums(pp, fit.ev, clusters[pp.order], n_clusters)
-            else:
-                S = (score_residuals(pp, fit.ev) * pp.w).T
-            D = S @ fit.naive_cov
-            cov = D.T @ D
-            cov_type = "cluster" if clusters is not None else "robust"
-
-        self.params_ = pd.Series(fit.beta, index=covariates, name="coef")
-        self.cov_ = pd.DataFrame(cov, index=covariates, columns=covariates)
-        self.naive_cov_ = pd.DataFrame(fit.naive_cov, index=covariates, columns=covariates)
-        self.cov_type_ = cov_type
-        self.loglik_ = fit.loglik
-        self.loglik_null_ = fit.loglik0
-        self.n_ = n
-        self.n_events_ = n_events
-        self.n_clusters_ = n_clusters if clusters is not None else n
-        self.n_iter_ = fit.n_iter
-        self.converged_ = fit.converged
-        self.conf_level_ = conf
-        self.covariates_ = list(covariates)
-        self.strata_ = strata_cols
-        self.duration_col_ = duration_col
-        self.event_col_ = event_col
-        notes = [f"ties: {self.ties}"]
-        if default_cov:
-            notes.append("covariates: every other numeric column (" + ", ".join(covariates) + ")")
-        notes.append({"cluster": f"cluster-robust variance clustered on '{cluster_col}'",
-                      "robust": "robust (sandwich) variance, each row its own cluster",
-                      "naive": "model-based variance (inverse information)"}[cov_type])
-        if auto_robust and clusters is None:
-            notes.append("robust variance because the weights are not whole numbers (as R)")
-        self.notes_ = tuple(notes)
-        self.partial_likelihood_: PartialLikelihoodFit = fit
+        conf = self._check_settings()
+        md = self._data(data, duration_col, event_col, covariates, weights_col, cluster_col, entry_col, strata)
+        self._fit_partial(md, ties=self.ties, robust=self.robust, weighted=weights_col is not None,
+                          conf_level=conf, cluster_col=cluster_col, duration_col=duration_col,
+                          event_col=event_col, notes=())
         return self
 
-    # ------------------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise ParameterError("This CoxPH instance is not fitted yet. Call fit(df, ...) first.")
-
-    def summary(self) -> pd.DataFrame:
-        """Tidy table: ``term, estimate, se, hazard_ratio, ci_low, ci_high, p_value``.
-
-        ``estimate`` is the log hazard ratio; ``ci_low``/``ci_high`` are on the hazard-ratio
-        scale (Wald, ``conf_level``); ``se`` is from ``cov_`` (``cov_type_``).
-        """
-        self._check_fitted()
-        b = self.params_.to_numpy()
-        se = np.sqrt(np.diag(self.cov_.to_numpy()))
-        z = z_value(self.conf_level_)
-        out = pd.DataFrame({
-            "term": self.params_.index, "estimate": b, "se": se, "hazard_ratio": np.exp(b),
-            "ci_low": np.exp(b - z * se), "ci_high": np.exp(b + z * se),
-            "p_value": 2 * stats.norm.sf(np.abs(b / se)),
-        })
-        out.attrs["conf_level"] = self.conf_level_
-        out.attrs["cov_type"] = self.cov_type_
-        return out
-
-    def dfbeta(self) -> np.ndarray:
-        """Weighted dfbeta residuals ``w_i * score_i @ naive_cov`` (n_rows, p), input row order.
-
-        R's ``residuals(fit, type="dfbeta", weighted=TRUE)``; summed within clusters, their
-        cross-product is the robust variance.
-        """
-        self._check_fitted()
-        fit = self.partial_likelihood_
-        L = (score_residuals(fit.pp, fit.ev) * fit.pp.w).T
-        out = np.empty_like(L)
-        out[fit.pp.order] = L @ fit.naive_cov
-        return out
-
-    def zph(self, transform: Literal["km", "identity", "rank"] = "km") -> Any:
-        """Proportional-hazards check of this fit: :func:`impact.survival.cox_zph` (R's ``cox.zph``).
-
-        Returns a :class:`impact.survival.CoxZPH` with the test table, the scaled Schoenfeld
-        residuals and ``.plot(term, ax=None)``.
-        """
-        from impact.survival._zph import cox_zph
-
-        return cox_zph(self, transform)
-
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return f"CoxPH(ties='{self.ties}', robust={self.robust})"
-        return (f"CoxPH(ties='{self.ties}', n={self.n_}, events={self.n_events_}, "
-                f"covariates={len(self.params_)}, cov_type='{self.cov_type_}')")
-
-    def _repr_html_(self) -> str:
-        self._check_fitted()
-        head = (f"<p><b>Cox proportional hazards</b> (ties: {self.ties}; variance: "
-                f"{self.cov_type_}); n = {self.n_}, events = {self.n_events_}"
-                + (f", strata: {', '.join(self.strata_)}" if self.strata_ else "") + "</p>")
-        return head + self.summary().to_html(index=False)

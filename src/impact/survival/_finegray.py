@@ -11,19 +11,27 @@ subject (or on the matched set).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_columns
+from impact._compat import renamed_parameters
 from impact._errors import DataError
-from impact.survival._aj import _cause_codes
-from impact._validation import check_duration
-from impact.survival._cox import CoxPH
+from impact._validation import (
+    InstanceOf,
+    check_columns,
+    check_duration,
+    validate_params,
+)
+from impact.data import covariate_matrix
+from impact.survival._aj import cause_codes
+from impact.survival._base import FIT_COLUMNS, SETTINGS, TIES
+from impact.survival._common import CAUSES, CONF_LEVEL
+from impact.survival._cox import PartialLikelihoodModel
 from impact.survival._partial import Ties
 
-__all__ = ["fine_gray"]
+__all__ = ["FineGray", "fine_gray"]
 
 
 def _censoring_km_left(T: np.ndarray, censored: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -41,10 +49,139 @@ def _censoring_km_left(T: np.ndarray, censored: np.ndarray, at: np.ndarray) -> n
     return np.where(k >= 0, G[np.maximum(k, 0)], 1.0)
 
 
-def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
+_FIT: dict[str, list[Any]] = {"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "duration_col": ["column"],
+        "cause_col": ["column"], **{k: FIT_COLUMNS[k] for k in ("covariates", "weights_col", "cluster_col")},
+        "causes": [CAUSES, None]}
+
+
+class FineGray(PartialLikelihoodModel):
+    """Fine-Gray model for the subdistribution hazard of one cause (R's ``finegray`` + ``coxph``).
+
+    A Cox model (the partial-likelihood engine of :class:`CoxPH`) fitted on the Fine-Gray expansion of the data: competing exits stay in the
+    risk set with weight ``G(t-) / G(T_i-)``, the variance clustered on the person (or on the matched
+    set). ``exp(estimate)`` is the subdistribution hazard ratio. :func:`fine_gray` is the one-call
+    form.
+
+    Parameters
+    ----------
+    ties : {"efron", "breslow"}, default "efron"
+    conf_level : float, default 0.95
+    max_iter : int, default 50
+    tol : float, default 1e-10
+        As for :class:`CoxPH` (the variance is always cluster-robust, so there is no ``robust``).
+
+    Attributes
+    ----------
+    params_, cov_, naive_cov_, cov_type_, loglik_, n_events_, n_iter_, notes_
+        As for :class:`CoxPH`; ``n_`` is the number of expanded rows.
+    cause_ : object
+        The cause of interest. ``duration_col_`` and ``event_col_`` are the input's duration and
+        cause columns.
+    n_persons_, n_extension_rows_ : int
+        Rows of the input, and rows added for the competing exits.
+    """
+
+    __impact_params__: ClassVar[dict[str, list[Any]]] = {
+        "ties": [TIES], **{k: v for k, v in SETTINGS.items() if k != "robust"}}
+    _title = "Fine-Gray subdistribution hazards"
+
+    cause_: Any
+    n_persons_: int
+    n_extension_rows_: int
+
+    def __init__(self, ties: Ties = "efron", conf_level: float = 0.95, max_iter: int = 50,
+                 tol: float = 1e-10) -> None:
+        self.ties = ties
+        self.conf_level = conf_level
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @renamed_parameters({"df": "data"})
+    @validate_params(_FIT, name="FineGray.fit")
+    def fit(self, data: pd.DataFrame, duration_col: str, cause_col: str,
+            cause: Any, covariates: Sequence[str] | None = None, weights_col: str | None = None,
+            cluster_col: str | None = None, causes: Sequence[Any] | None = None) -> FineGray:
+        """Expand the data as R's ``finegray`` and fit the weighted Cox model with delayed entry.
+
+        Parameters are those of :func:`fine_gray`. Returns ``self``.
+        """
+        conf = self._check_settings()
+        cols = [duration_col, cause_col] + [c for c in (weights_col, cluster_col) if c]
+        check_columns(data, cols)
+        T = check_duration(data[duration_col].to_numpy(), duration_col)
+        n = T.size
+        code, declared = cause_codes(data[cause_col].to_numpy(), n, causes)
+        wanted = cause if isinstance(cause, (list, tuple, set)) else [cause]
+        sel = [i + 1 for i, c in enumerate(declared) if any(c == x or str(c) == str(x) for x in wanted)]
+        if len(sel) != len(wanted):
+            raise DataError(f"Column '{cause_col}': cause {cause!r} is not among the observed causes "
+                            f"{list(declared)}.", column=cause_col, rule="cause must occur")
+        is_event = np.isin(code, sel)
+        is_comp = (code > 0) & ~is_event
+        if not is_event.any():
+            raise DataError(f"Column '{cause_col}': no exits of cause {cause!r}; a Fine-Gray model "
+                            "cannot be estimated.", column=cause_col, rule="events")
+        # the covariates checked on the input rows (so errors name the input's positions)
+        named = None if covariates is None else ([covariates] if isinstance(covariates, str) else list(covariates))
+        terms, _, defaulted = covariate_matrix(data, named, cols, "FineGray")
+        covs = terms if named is None else named
+
+        # event-of-interest times and G(u-) there; blocks of constant G(u-)
+        u = np.unique(T[is_event])
+        gu = _censoring_km_left(T, code == 0, u)
+        new_block = np.r_[True, gu[1:] != gu[:-1]]
+        b_end = u[np.r_[np.flatnonzero(new_block)[1:] - 1, u.size - 1]]
+        b_g = gu[new_block]
+        b_prev_end = np.r_[0.0, b_end[:-1]]  # start of block = previous block's end
+        nb = b_end.size
+
+        base = data[covs + [c for c in (weights_col, cluster_col) if c]].copy()
+        base["_fg_row"] = np.arange(n)
+        base["_fgstart"] = 0.0
+        base["_fgstop"] = T
+        base["_fgstatus"] = is_event.astype(int)
+        base["_fgwt"] = 1.0
+        comp = np.flatnonzero(is_comp)
+        GT = _censoring_km_left(T, code == 0, T[comp])
+        first_b = np.searchsorted(b_end, T[comp], side="right")  # first block ending after T_i
+        counts = nb - first_b
+        rows = np.repeat(comp, counts)
+        blocks = np.concatenate([np.arange(f, nb) for f in first_b]) if counts.sum() else np.zeros(0, int)
+        Ti = T[rows]
+        ext = base.iloc[rows].copy()
+        ext["_fgstart"] = np.maximum(b_prev_end[blocks], Ti)
+        ext["_fgstop"] = b_end[blocks]
+        ext["_fgstatus"] = 0
+        ext["_fgwt"] = b_g[blocks] / np.repeat(GT, counts)
+        fg = pd.concat([base, ext], ignore_index=True)
+        if weights_col is not None:
+            fg["_fgwt"] = fg["_fgwt"] * fg[weights_col].to_numpy(dtype=float)
+        # R's finegray keeps only intervals that contain an exit of interest; with entry times,
+        # rows whose interval holds no such exit do not change the fit
+        cluster = cluster_col if cluster_col is not None else "_fg_row"
+        md = self._data(fg, "_fgstop", "_fgstatus", covs, "_fgwt", cluster, "_fgstart")
+        notes = [(f"Fine-Gray for cause {cause!r}: competing exits kept at risk with weight G(t-)/G(T-) "
+                 "(censoring Kaplan-Meier, unweighted, as R finegray)"),
+                 f"{len(ext)} extension rows added to {n} persons"]
+        if defaulted:
+            notes.append("covariates: every other numeric column (" + ", ".join(covs) + ")")
+        self.cause_ = cause
+        self.n_persons_ = n
+        self.n_extension_rows_ = len(ext)
+        self._fit_partial(md, ties=self.ties, robust=None, weighted=True, conf_level=conf,
+                          cluster_col=cluster, duration_col=duration_col, event_col=cause_col, notes=notes)
+        return self
+
+    def _repr_fitted(self) -> str:
+        return f", cause={self.cause_!r}"
+
+
+@renamed_parameters({"df": "data"})
+@validate_params({**_FIT, "ties": [TIES], "conf_level": [CONF_LEVEL]})
+def fine_gray(data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
               covariates: Sequence[str] | None = None, weights_col: str | None = None,
               cluster_col: str | None = None, causes: Sequence[Any] | None = None,
-              ties: Ties = "efron", conf_level: float = 0.95) -> CoxPH:
+              ties: Ties = "efron", conf_level: float = 0.95) -> FineGray:
     """Fine-Gray model for the subdistribution hazard of ``cause``.
 
     Equivalent to R's ``fg <- finegray(Surv(time, factor(cause)) ~ ., data, etype=cause,
@@ -53,8 +190,8 @@ def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per person.
+    data : pandas.DataFrame
+        One row per person (``df`` is its old name, still accepted with a FutureWarning).
     duration_col : str
         Time to the first exit of any kind or to censoring (> 0).
     cause_col : str
@@ -62,7 +199,8 @@ def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
     cause : scalar or list
         The cause of interest (a list is pooled, e.g. ``["work", "studies"]``).
     covariates : sequence of str, optional
-        Default: every other numeric column.
+        Numeric, boolean or categorical columns (as for :class:`CoxPH`). Default: every other
+        numeric column.
     weights_col : str, optional
         Case weights (matching or IPW); multiplied into the Fine-Gray weights.
     cluster_col : str, optional
@@ -75,9 +213,9 @@ def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
 
     Returns
     -------
-    CoxPH
-        Fitted on the expanded data; ``summary()`` gives subdistribution hazard ratios.
-        ``n_`` is the number of expanded rows; ``notes_`` records the construction.
+    FineGray
+        A Cox model fitted on the expanded data (the attributes of :class:`CoxPH`); ``summary()`` gives subdistribution hazard
+        ratios. ``n_`` is the number of expanded rows; ``notes_`` records the construction.
 
     Examples
     --------
@@ -92,70 +230,6 @@ def fine_gray(df: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
     0  fin         0.711
     1  age         0.858
     """
-    cols = [duration_col, cause_col] + [c for c in (weights_col, cluster_col) if c]
-    check_columns(df, cols)
-    T = check_duration(df[duration_col].to_numpy(), duration_col)
-    n = T.size
-    code, declared = _cause_codes(df[cause_col].to_numpy(), n, causes)
-    wanted = cause if isinstance(cause, (list, tuple, set)) else [cause]
-    sel = [i + 1 for i, c in enumerate(declared) if any(c == x or str(c) == str(x) for x in wanted)]
-    if len(sel) != len(wanted):
-        raise DataError(f"Column '{cause_col}': cause {cause!r} is not among the observed causes "
-                        f"{list(declared)}.", column=cause_col, rule="cause must occur")
-    is_event = np.isin(code, sel)
-    is_comp = (code > 0) & ~is_event
-    if not is_event.any():
-        raise DataError(f"Column '{cause_col}': no exits of cause {cause!r}; a Fine-Gray model "
-                        "cannot be estimated.", column=cause_col, rule="events")
-    if covariates is None:
-        skip = set(cols)
-        covariates = [c for c in df.columns if c not in skip and
-                      (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
-    covariates = list(covariates)
-    check_columns(df, covariates, role="covariate")
-
-    # event-of-interest times and G(u-) there; blocks of constant G(u-)
-    u = np.unique(T[is_event])
-    gu = _censoring_km_left(T, code == 0, u)
-    new_block = np.r_[True, gu[1:] != gu[:-1]]
-    bid = np.cumsum(new_block) - 1
-    b_end = u[np.r_[np.flatnonzero(new_block)[1:] - 1, u.size - 1]]
-    b_g = gu[new_block]
-    b_prev_end = np.r_[0.0, b_end[:-1]]  # start of block = previous block's end
-    nb = b_end.size
-
-    base = df[covariates + [c for c in (weights_col, cluster_col) if c]].copy()
-    base["_fg_row"] = np.arange(n)
-    base["_fgstart"] = 0.0
-    base["_fgstop"] = T
-    base["_fgstatus"] = is_event.astype(int)
-    base["_fgwt"] = 1.0
-    comp = np.flatnonzero(is_comp)
-    GT = _censoring_km_left(T, code == 0, T[comp])
-    first_b = np.searchsorted(b_end, T[comp], side="right")  # first block ending after T_i
-    counts = nb - first_b
-    rows = np.repeat(comp, counts)
-    blocks = np.concatenate([np.arange(f, nb) for f in first_b]) if counts.sum() else np.zeros(0, int)
-    Ti = T[rows]
-    ext = base.iloc[rows].copy()
-    ext["_fgstart"] = np.maximum(b_prev_end[blocks], Ti)
-    ext["_fgstop"] = b_end[blocks]
-    ext["_fgstatus"] = 0
-    ext["_fgwt"] = b_g[blocks] / np.repeat(GT, counts)
-    fg = pd.concat([base, ext], ignore_index=True)
-    if weights_col is not None:
-        fg["_fgwt"] = fg["_fgwt"] * fg[weights_col].to_numpy(dtype=float)
-    # R's finegray keeps only intervals that contain an exit of interest; with entry times,
-    # rows whose interval holds no such exit do not change the fit
-    cluster = cluster_col if cluster_col is not None else "_fg_row"
-    model = CoxPH(ties=ties, conf_level=conf_level)
-    model.fit(fg, "_fgstop", "_fgstatus", covariates=covariates, weights_col="_fgwt",
-              cluster_col=cluster, entry_col="_fgstart")
-    model.notes_ = model.notes_ + (
-        f"Fine-Gray for cause {cause!r}: competing exits kept at risk with weight G(t-)/G(T-) "
-        "(censoring Kaplan-Meier, unweighted, as R finegray)",
-        f"{len(ext)} extension rows added to {n} persons",
-    )
-    model.duration_col_ = duration_col
-    model.event_col_ = cause_col
-    return model
+    return FineGray(ties=ties, conf_level=conf_level).fit(
+        data, duration_col, cause_col, cause, covariates=covariates, weights_col=weights_col,
+        cluster_col=cluster_col, causes=causes)

@@ -18,6 +18,7 @@ Unweighted only: the test has no case weights in cmprsk either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,15 @@ import pandas as pd
 from scipy import linalg, stats
 
 from impact._errors import DataError, ParameterError, data_error
-from impact.survival._aj import _cause_codes
-from impact._validation import as_1d, check_duration, check_length
+from impact._validation import (
+    Interval,
+    as_1d,
+    check_duration,
+    check_length,
+    validate_params,
+)
+from impact.survival._aj import cause_codes
+from impact.survival._common import ARRAY
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -144,6 +152,8 @@ def _gray_stratum(t: np.ndarray, m: np.ndarray, g: np.ndarray, G: int,
     return score, V
 
 
+@validate_params({"duration": [ARRAY], "cause": [ARRAY], "group": [ARRAY], "strata": [ARRAY, None],
+                  "rho": [Interval(Real, None, None)]})
 def gray_test(duration: Any, cause: Any, group: Any, cause_of_interest: Any, strata: Any = None,
               rho: float = 0.0) -> GrayTestResult:
     """Test whether the cumulative incidence of one cause differs between groups (Gray's test).
@@ -188,7 +198,7 @@ def gray_test(duration: Any, cause: Any, group: Any, cause_of_interest: Any, str
     """
     T = check_duration(duration, "duration")
     n = T.size
-    code, causes = _cause_codes(cause, n, None)
+    code, causes = cause_codes(cause, n, None)
     match = [i for i, c in enumerate(causes) if c == cause_of_interest or str(c) == str(cause_of_interest)]
     if not match:
         raise ParameterError(f"The 'cause_of_interest' parameter of gray_test must be one of the "
@@ -221,8 +231,6 @@ def gray_test(duration: Any, cause: Any, group: Any, cause_of_interest: Any, str
         raise DataError(f"Column 'cause': no event of cause {cause_of_interest!r}; Gray's test "
                         "cannot be computed.", column="cause", rule="events of the cause")
     rho = float(rho)
-    if not np.isfinite(rho):
-        raise ParameterError(f"The 'rho' parameter of gray_test must be a finite number. Got {rho}.")
     score = np.zeros(G)
     var = np.zeros((G, G))
     for s in np.unique(scode):

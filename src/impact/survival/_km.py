@@ -8,9 +8,28 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact._errors import ParameterError
-from impact.survival._common import (TimeIndex, ij_quadratic, log_ci, quad_form, row_influence, step_index, time_index, z_value)
-from impact._validation import (check_cluster, check_conf_level, check_duration, check_event, check_times, check_weights)
+from impact._validation import (
+    Options,
+    check_cluster,
+    check_duration,
+    check_event,
+    check_params,
+    check_times,
+    check_weights,
+    validate_params,
+)
+from impact.survival._common import (
+    ARRAY,
+    CONF_LEVEL,
+    TimeIndex,
+    ij_quadratic,
+    log_ci,
+    quad_form,
+    row_influence,
+    step_index,
+    time_index,
+    z_value,
+)
 
 __all__ = ["KaplanMeier", "kaplan_meier"]
 
@@ -106,11 +125,15 @@ class KaplanMeier:
         ``print(survfit, rmean=horizon)``. A horizon after the last observed time is flagged and
         gets NaN (never extrapolated).
         """
-        from impact.survival._rmst import (area_and_influence, check_horizons, clustered_se, greenwood_rmst_se, rmst_table)
+        from impact.survival._rmst import (
+            area_and_influence,
+            check_horizons,
+            clustered_se,
+            greenwood_rmst_se,
+            rmst_table,
+        )
 
-        if variance not in ("ij", "greenwood"):
-            raise ParameterError("The 'variance' parameter of rmst must be one of 'ij', "
-                                 f"'greenwood'. Got {variance!r}.")
+        check_params("rmst", {"variance": [Options(["ij", "greenwood"])]}, {"variance": variance})
         hs = check_horizons(horizon)
         est, ses = [], []
         for h in hs:
@@ -169,6 +192,8 @@ class KaplanMeier:
         return head + self.summary().to_html(index=False, max_rows=30)
 
 
+@validate_params({"duration": [ARRAY], "event": [ARRAY], "weights": [ARRAY, None], "cluster": [ARRAY, None],
+                  "conf_level": [CONF_LEVEL]})
 def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = None,
                  conf_level: float = 0.95) -> KaplanMeier:
     """Weighted Kaplan-Meier curve with clustered infinitesimal-jackknife standard errors.
@@ -216,7 +241,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     >>> km.at([60])["beyond_follow_up"].item()
     True
     """
-    conf_level = check_conf_level(conf_level, "kaplan_meier")
+    conf_level = float(conf_level)
     T = check_duration(duration)
     n = T.size
     d = check_event(event, n)

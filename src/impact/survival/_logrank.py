@@ -11,8 +11,22 @@ import pandas as pd
 from scipy import linalg, stats
 
 from impact._errors import DataError
-from impact._validation import (as_1d, check_cluster, check_duration, check_event, check_length, check_weights)
-from impact.survival._partial import cluster_score_sums, derivatives, prepare, score_residuals
+from impact._validation import (
+    as_1d,
+    check_cluster,
+    check_duration,
+    check_event,
+    check_length,
+    check_weights,
+    validate_params,
+)
+from impact.survival._common import ARRAY
+from impact.survival._partial import (
+    cluster_score_sums,
+    derivatives,
+    prepare,
+    score_residuals,
+)
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -55,6 +69,8 @@ class LogRankResult:
                 f"df = {self.df}, p = {self.p_value:.4g}</p>" + self.table.to_html(index=False))
 
 
+@validate_params({"duration": [ARRAY], "event": [ARRAY], "group": [ARRAY], "weights": [ARRAY, None],
+                  "cluster": [ARRAY, None], "strata": [ARRAY, None]})
 def logrank_test(duration: Any, event: Any, group: Any, weights: Any = None,
                  cluster: Any = None, strata: Any = None) -> LogRankResult:
     """Test whether survival differs between groups (stratified, weighted, clustered).

@@ -16,8 +16,20 @@ from scipy.linalg import blas
 
 from impact._errors import EstimationError
 
-__all__ = ["Ties", "Prepared", "prepare", "rev_within", "fwd_within", "rev_within_shift", "Derivatives",
-           "derivatives", "score_residuals", "cluster_score_sums", "PartialLikelihoodFit", "newton_fit"]
+__all__ = [
+    "Derivatives",
+    "PartialLikelihoodFit",
+    "Prepared",
+    "Ties",
+    "cluster_score_sums",
+    "derivatives",
+    "fwd_within",
+    "newton_fit",
+    "prepare",
+    "rev_within",
+    "rev_within_shift",
+    "score_residuals",
+]
 
 Ties = Literal["efron", "breslow"]
 
@@ -57,7 +69,7 @@ class Prepared:
 
 def prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: np.ndarray,
              ties: str, entry: np.ndarray | None = None) -> Prepared:
-    n, p = X.shape
+    n = X.shape[0]
     order = np.lexsort((1.0 - d, T, strata))  # deaths first within each (stratum, time)
     Ts, ss = T[order], strata[order]
     new = np.empty(n, dtype=bool)
@@ -91,7 +103,7 @@ def prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: 
     if entry is not None:
         # first group (within the row's stratum) whose time is > entry
         es = entry[order]
-        key_t = gtime = Ts[gstart]
+        key_t = Ts[gstart]
         entry_grp = np.empty(n, dtype=np.int64)
         for s0, s1 in zip(sfirst, send):
             rows = (grp >= s0) & (grp < s1)
@@ -334,8 +346,11 @@ def newton_fit(pp: Prepared, max_iter: int, tol: float, names: Sequence[str]) ->
                 change < 1e-13 * max(1.0, abs(ev.loglik)):
             converged = True
             break
+    info = ev.info
+    if info is None:  # pragma: no cover - derivatives(need_info=True) always computes it
+        raise EstimationError("The Cox information matrix was not computed (internal error).")
     try:
-        naive = linalg.inv(ev.info)
+        naive = linalg.inv(info)
     except (linalg.LinAlgError, ValueError):
         naive = np.full((p, p), np.nan)
     if not np.all(np.isfinite(naive)) or np.any(np.diag(naive) <= 0):
@@ -344,5 +359,5 @@ def newton_fit(pp: Prepared, max_iter: int, tol: float, names: Sequence[str]) ->
             "is constant, collinear with others, or has no events at some level "
             f"(covariates: {', '.join(names)}). Drop or combine covariates."
         )
-    return PartialLikelihoodFit(beta=beta, loglik=ev.loglik, loglik0=loglik0, info=ev.info, naive_cov=naive,
+    return PartialLikelihoodFit(beta=beta, loglik=ev.loglik, loglik0=loglik0, info=info, naive_cov=naive,
                    n_iter=it, converged=converged, pp=pp, ev=ev)

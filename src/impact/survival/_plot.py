@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_cif", "plot_survival"]
+__all__ = ["old_positional", "plot_cif", "plot_survival"]
+
+_NOTHING = object()
+
+
+def _is_axes(ax: Any) -> bool:
+    return hasattr(ax, "figure") and hasattr(ax, "step") and hasattr(ax, "set_xlim")
+
+
+def old_positional(ax: Any, value: Any, name: str, func: str) -> tuple[Any, Any]:
+    """``(ax, value)`` for a call in the old order, ``plot(value)``, where ``ax`` now comes first.
+
+    When ``ax`` is given but is not a matplotlib Axes and ``value`` was not given, the caller used
+    the old positional order: warn (FutureWarning) and swap.
+    """
+    if ax is not None and not _is_axes(ax) and value is None:
+        warnings.warn(f"{func}: 'ax' is now the first parameter; pass {name}= by keyword "
+                      f"({func}(ax=None, {name}=...)). The old order goes away in the next version.",
+                      FutureWarning, stacklevel=3)
+        return None, ax
+    return ax, value
 
 
 def _axes(ax: Any) -> Any:
@@ -98,13 +119,25 @@ def plot_survival(curves: Any, ax: Any = None, ci: bool = True, at_risk: bool = 
     return ax
 
 
-def plot_cif(aj: Any, causes: Any = None, ax: Any = None, ci: bool = True,
+def plot_cif(aj: Any, ax: Any = None, causes: Any = None, ci: bool = True,
              xlabel: str = "time", ylabel: str = "cumulative incidence", **kwargs: Any) -> Any:
     """Cumulative incidence curves of an :class:`AalenJohansen` result.
 
-    ``causes``: a cause, a list of causes (one curve each), or a mapping label -> cause or
-    list of causes (summed, e.g. ``{"work or studies": ["work", "studies"]}``). Default: one
-    curve per cause.
+    Parameters
+    ----------
+    aj : AalenJohansen
+    ax : matplotlib Axes, optional
+        Draw into this Axes (default: a new figure).
+    causes : optional
+        A cause, a list of causes (one curve each), or a mapping label -> cause or list of causes
+        (summed, e.g. ``{"work or studies": ["work", "studies"]}``). Default: one curve per cause.
+        (The old order ``plot_cif(aj, causes)`` still works this version, with a FutureWarning.)
+    ci : bool, default True
+        Shade the pointwise confidence band.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
@@ -115,10 +148,11 @@ def plot_cif(aj: Any, causes: Any = None, ax: Any = None, ci: bool = True,
     >>> from impact.survival import aalen_johansen, plot_cif
     >>> rossi = load_rossi()
     >>> cause = np.where(rossi["arrest"] == 1, np.where(rossi["fin"] == 1, "a", "b"), "censored")
-    >>> ax = plot_cif(aalen_johansen(rossi["week"], cause), {"a": "a", "a or b": ["a", "b"]})
+    >>> ax = plot_cif(aalen_johansen(rossi["week"], cause), causes={"a": "a", "a or b": ["a", "b"]})
     >>> len(ax.get_lines())
     2
     """
+    ax, causes = old_positional(ax, causes, "causes", "plot_cif")
     ax = _axes(ax)
     if causes is None:
         causes = {str(c): c for c in aj.causes}

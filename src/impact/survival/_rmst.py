@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from impact.survival._common import TimeIndex, z_value
 from impact._validation import check_times
+from impact.survival._common import TimeIndex, z_value
 
 __all__: list[str] = []
 

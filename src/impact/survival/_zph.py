@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from impact._validation import check_option
 from impact._errors import ParameterError
+from impact._validation import Options, validate_params
 from impact.survival._partial import PartialLikelihoodFit, rev_within
+from impact.survival._plot import old_positional
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -84,7 +85,7 @@ class CoxZPH:
         return (f"<p><b>Proportional-hazards check</b> (cox.zph, transform: {self.transform})</p>"
                 + self.table.to_html(index=False))
 
-    def plot(self, term: str, ax: Axes | None = None, df: int = 4, band: bool = True) -> Axes:
+    def plot(self, ax: Axes | None = None, term: str | None = None, df: int = 4, band: bool = True) -> Axes:
         """Scaled Schoenfeld residuals of ``term`` against transformed time, with a smooth.
 
         As R's ``plot(cox.zph(fit)[term])``: a natural cubic spline with ``df`` degrees of
@@ -93,9 +94,11 @@ class CoxZPH:
 
         Parameters
         ----------
-        term : str
-            A covariate of the model.
         ax : matplotlib Axes, optional
+            Draw into this Axes (default: a new figure).
+        term : str
+            A covariate of the model. (The old order ``plot(term)`` still works this version,
+            with a FutureWarning.)
         df : int, default 4
             Degrees of freedom of the smooth (R's default).
         band : bool, default True
@@ -107,6 +110,7 @@ class CoxZPH:
         """
         import matplotlib.pyplot as plt
 
+        ax, term = old_positional(ax, term, "term", "CoxZPH.plot")
         if term not in self.coef.index:
             raise ParameterError(f"The 'term' parameter of CoxZPH.plot must be one of "
                                  f"{', '.join(repr(t) for t in self.coef.index)}. Got {term!r}.")
@@ -154,6 +158,7 @@ def _ns_basis(x: np.ndarray, df: int, at: np.ndarray | None = None) -> np.ndarra
     return np.column_stack(cols)
 
 
+@validate_params({"transform": [Options(["km", "identity", "rank"])]})
 def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     """Test proportional hazards per covariate and globally, as R's ``cox.zph``.
 
@@ -170,7 +175,7 @@ def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     -------
     CoxZPH
         ``.table`` (``term, chisq, df, p_value`` with a ``GLOBAL`` row), ``.residuals`` (scaled
-        Schoenfeld residuals) and ``.plot(term, ax=None)``.
+        Schoenfeld residuals) and ``.plot(ax=None, term=...)``.
 
     Notes
     -----
@@ -192,7 +197,6 @@ def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     if not isinstance(cf, PartialLikelihoodFit):
         raise ParameterError(f"The 'fit' parameter of cox_zph must be a fitted CoxPH. Got "
                              f"{type(fit).__name__}{' (not fitted yet)' if hasattr(fit, 'fit') else ''}.")
-    check_option("transform", transform, ("km", "identity", "rank"), "cox_zph")
     pp, ev = cf.pp, cf.ev
     if pp.entry_grp is not None:
         raise ParameterError("cox_zph supports right-censored fits only; this model was fitted "
@@ -301,8 +305,8 @@ def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     var = pd.DataFrame(linalg.inv(vmean), index=names, columns=names)
     notes = (f"transform: {transform}" + (" (1 - left-continuous Kaplan-Meier of all rows, "
                                           "unweighted, as R)" if transform == "km" else ""),
-             "score test of beta(t) = beta + gamma g(t), survival 3.x cox.zph; model-based "
-             "information (not cluster-robust)")
+             ("score test of beta(t) = beta + gamma g(t), survival 3.x cox.zph; model-based "
+             "information (not cluster-robust)"))
     return CoxZPH(table=table, residuals=res, var=var, transform=transform,
                   coef=fit.params_.copy(), notes=notes)
 
