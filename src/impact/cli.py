@@ -133,10 +133,9 @@ def _demo(args: argparse.Namespace) -> int:
     sim = _load_demo_data(args.data)
     print("Generating synthetic monitoring records (seed 0)")
     records = simulate_monitoring(random_state=0)
-    if True:
-        ev = evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
-                      goals=DEMO_GOALS, monitoring=records, monitoring_start="2022-01-01",
-                      monitoring_end="2022-10-31", lang=args.lang, progress=not args.quiet)
+    ev = evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
+                  goals=DEMO_GOALS, monitoring=records, monitoring_start="2022-01-01",
+                  monitoring_end="2022-10-31", lang=args.lang, progress=not args.quiet)
     _print_results(ev)
     title = ("Malmökraften-liknande utvärdering (syntetiska data)" if args.lang == "sv"
              else "Malmökraften-style evaluation (synthetic data)")
@@ -150,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
     ev = run(args.config, out=args.out, progress=not args.quiet)
     if not args.quiet:
         _print_results(ev)
-    print(f"Report written to {ev.settings['report']}")
+    print(f"Report written to {ev.report_path}")
     return 0
 
 

@@ -10,7 +10,6 @@ Row positions in messages are 0-based positions (``df.iloc[...]``), never identi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -176,7 +175,7 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
         unknown = et.notna().to_numpy() & ~et.isin(list(roles.exit_codes)).to_numpy()
         if unknown.any():
             codes = ", ".join(repr(v) for v in pd.unique(et[unknown])[:10])
-            raise data_error(roles.exit_type, f"exit types not declared in exit_codes: {codes} "
+            raise data_error(str(roles.exit_type), f"exit types not declared in exit_codes: {codes} "
                              f"(declared: {', '.join(map(repr, roles.exit_codes))})", unknown,
                              "Declare them, e.g. Roles(..., exit_codes={'work': 'event', ...}).")
         before = (df[roles.exit_date] < df[roles.start]).to_numpy()
@@ -250,10 +249,3 @@ def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                 column=subgroup, rule="subgroup must have treated and controls")
     return levels
 
-
-def as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)

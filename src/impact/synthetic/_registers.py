@@ -202,7 +202,7 @@ def simulate(n_pool: int = 20_000, random_state: int | np.random.Generator | Non
 
     # ---- the truth among participants (ATT), from both potential outcomes ----
     treated = participant == 1
-    rows = []
+    rows: list[tuple[str, str, float, float]] = []
     groups = {"all": treated, "female": treated & female, "male": treated & ~female}
     lam0_tot, lam1_tot = lam_ws0 + lam_o, lam_ws1 + lam_o
     for h in horizons:
