@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from impact._errors import ImpactError
+from impact._validation import InstanceOf, validate_params
 
 BUNDLED_SEED = 2022
 BUNDLED_N_POOL = 20_000
@@ -171,6 +172,7 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+@validate_params({"argv": [InstanceOf((list, tuple), "a list of str"), None]})
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``impact`` command; returns the exit code.
 

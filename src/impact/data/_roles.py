@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-from impact._validation import check_columns, check_option
+from impact._validation import InstanceOf, Options, check_columns, check_option, validate_params
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import check_treatment, looks_like_date, parse_dates
 from impact.data._flow import Flow
@@ -104,6 +104,10 @@ class Validated:
         return f"Validated({len(self.data)} rows: {int(t.sum())} treated, {int((t == 0).sum())} untreated)"
 
 
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+                  "roles": [InstanceOf(Roles, "a Roles (impact.Roles)")],
+                  "missing": [Options(["error", "drop"])],
+                  "date_format": [InstanceOf(str, "a str"), None]})
 def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "drop"] = "error",
              date_format: str | None = None) -> Validated:
     """Check ``data`` against every rule the roles imply, before anything else runs.
@@ -141,9 +145,6 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
     >>> bool(v.flow.table().loc["eligible", "all"] == len(sim.registers))
     True
     """
-    check_option("missing", missing, ["error", "drop"], "validate")
-    if not isinstance(roles, Roles):
-        raise ParameterError(f"The 'roles' parameter of validate must be a Roles. Got {type(roles).__name__}.")
     check_columns(data, roles.columns(data), role="column")
     if len(data) == 0:
         raise DataError("The data have no rows.", rule="data must not be empty")
@@ -233,6 +234,8 @@ def _cutoff_series(df: pd.DataFrame, roles: Roles, date_format: str | None) -> p
     return pd.Series(value.normalize(), index=df.index)
 
 
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "subgroup": ["column"],
+                  "treatment": ["column"], "step": [InstanceOf(str, "a str")]})
 def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                             step: str = "after matching") -> list:
     """Raise a :class:`DataError` if some level of ``subgroup`` has no treated or no controls."""

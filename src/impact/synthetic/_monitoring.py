@@ -12,11 +12,12 @@ about 4,300 programme participants 2020 to mid-2022 for the goal-fulfilment tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_number, check_random_state
+from impact._validation import Interval, check_random_state, validate_params
 
 __all__ = ["MonitoringRecords", "simulate_monitoring", "SUBSIDY_MIX", "OUTCOME_90_MIX"]
 
@@ -218,6 +219,9 @@ def _households(rng: np.random.Generator, level: int) -> tuple[pd.DataFrame, pd.
     return households, exits.sort_values(["exit_date", "household_id"], kind="mergesort").reset_index(drop=True)
 
 
+@validate_params({"random_state": ["random_state"], "n_participants": [Interval(Integral, 1, None)],
+                  "n_hires_2022": [Interval(Integral, 1, None)], "n_ended_employments": [Interval(Integral, 1, None)],
+                  "n_households": [Interval(Integral, 1, None)]})
 def simulate_monitoring(random_state: int | np.random.Generator | None = 0, *,
                         n_participants: int = 4300, n_hires_2022: int = 835,
                         n_ended_employments: int = 769, n_households: int = 2000
@@ -250,10 +254,6 @@ def simulate_monitoring(random_state: int | np.random.Generator | None = 0, *,
     >>> sorted(rec.participants["gender"].unique())
     ['female', 'male']
     """
-    func = "simulate_monitoring"
-    for name, value in (("n_participants", n_participants), ("n_hires_2022", n_hires_2022),
-                        ("n_ended_employments", n_ended_employments), ("n_households", n_households)):
-        check_number(name, value, func, low=1, integer=True)
     seed = random_state if not isinstance(random_state, np.random.Generator) else None
     rng = check_random_state(random_state)
     # one independent stream per table, so changing one table's size leaves the others alone
