@@ -118,9 +118,12 @@ def test_evaluate_checks_its_parameters_from_its_table(small):
         impact.evaluate({"a": [1]}, small.roles)
 
 
+def _python_blocks(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
 def _readme_tour() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    blocks = _python_blocks(ROOT / "README.md")
     assert len(blocks) == 1, "the README has one Python tour"
     return blocks[0]
 
@@ -140,6 +143,19 @@ def test_readme_tour_runs_as_written(tmp_path, monkeypatch):
     ev = namespace["ev"]
     assert isinstance(ev, Evaluation) and ev.lang == "sv" and ev.goals is not None and ev.monitoring
     assert (tmp_path / "reports" / "mine" / "report.html").exists()
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_guide_example_runs_as_written(tmp_path, monkeypatch):
+    """The user guide's in-memory evaluation (smaller pool) runs and writes its report."""
+    blocks = [b for b in _python_blocks(ROOT / "docs" / "guide.md") if "impact.evaluate(" in b]
+    assert len(blocks) == 1
+    code = blocks[0].replace("n_pool=20_000", "n_pool=3000")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "guide.md", "exec"), namespace)  # noqa: S102 - the guide is ours
+    assert namespace["ev"].subgroup_effects and (tmp_path / "reports" / "mine" / "report.html").exists()
     import matplotlib.pyplot as plt
     plt.close("all")
 
