@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from impact._errors import ImpactError
+from impact._validation import InstanceOf, validate_params
 
 BUNDLED_SEED = 2022
 BUNDLED_N_POOL = 20_000
@@ -133,10 +134,9 @@ def _demo(args: argparse.Namespace) -> int:
     sim = _load_demo_data(args.data)
     print("Generating synthetic monitoring records (seed 0)")
     records = simulate_monitoring(random_state=0)
-    if True:
-        ev = evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
-                      goals=DEMO_GOALS, monitoring=records, monitoring_start="2022-01-01",
-                      monitoring_end="2022-10-31", lang=args.lang, progress=not args.quiet)
+    ev = evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
+                  goals=DEMO_GOALS, monitoring=records, monitoring_start="2022-01-01",
+                  monitoring_end="2022-10-31", lang=args.lang, progress=not args.quiet)
     _print_results(ev)
     title = ("Malmökraften-liknande utvärdering (syntetiska data)" if args.lang == "sv"
              else "Malmökraften-style evaluation (synthetic data)")
@@ -150,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
     ev = run(args.config, out=args.out, progress=not args.quiet)
     if not args.quiet:
         _print_results(ev)
-    print(f"Report written to {ev.settings['report']}")
+    print(f"Report written to {ev.report_path}")
     return 0
 
 
@@ -172,6 +172,7 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+@validate_params({"argv": [InstanceOf((list, tuple), "a list of str"), None]})
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``impact`` command; returns the exit code.
 

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from impact._validation import InstanceOf, validate_params
 
+
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "exclude": ["columns"]})
 def data_fingerprint(data: pd.DataFrame, exclude: Sequence[str] = ()) -> str:
     """First 16 hex digits of a SHA-256 of a table's column names and values.
 

@@ -8,7 +8,9 @@ A :class:`Flow` is immutable: :meth:`Flow.add` returns a new one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Flow"]
@@ -19,7 +21,14 @@ _COLUMNS = ["step", "reason", "treatment", "subgroup", "n_in", "n_out", "n_dropp
 def _counts(df: pd.DataFrame, treatment: str | None, subgroup: str | None) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {("all", "all"): int(len(df))}
     if treatment is not None and treatment in df.columns:
-        t = df[treatment].map({1: "treated", 0: "control", True: "treated", False: "control"})
+        # compare, not map: a dict {1: ..., 0: ..., True: ..., False: ...} is {1: ..., 0: ...} (True == 1),
+        # and Series.map looks booleans up in an int index and finds nothing
+        v = df[treatment]
+        is1 = (v == 1).fillna(False).to_numpy(dtype=bool)
+        is0 = (v == 0).fillna(False).to_numpy(dtype=bool)
+        t = pd.Series(np.full(len(df), None, dtype=object), index=df.index)
+        t[is1] = "treated"
+        t[is0] = "control"
         for g, n in t.value_counts().items():
             out[(str(g), "all")] = int(n)
         if subgroup is not None and subgroup in df.columns:
@@ -52,7 +61,7 @@ class Flow:
         """Return a new flow with one more step: ``after`` are the rows of ``before`` kept."""
         cin = _counts(before, treatment, subgroup)
         cout = _counts(after, treatment, subgroup)
-        new = []
+        new: list[dict[str, Any]] = []
         for key in cin.keys() | cout.keys():
             n_in, n_out = cin.get(key, 0), cout.get(key, 0)
             new.append(dict(step=step, reason=reason, treatment=key[0], subgroup=key[1],

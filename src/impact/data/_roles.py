@@ -10,13 +10,12 @@ Row positions in messages are 0-based positions (``df.iloc[...]``), never identi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
-from impact._validation import check_columns, check_option
+from impact._validation import InstanceOf, Options, check_columns, check_option, validate_params
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import check_treatment, looks_like_date, parse_dates
 from impact.data._flow import Flow
@@ -105,6 +104,10 @@ class Validated:
         return f"Validated({len(self.data)} rows: {int(t.sum())} treated, {int((t == 0).sum())} untreated)"
 
 
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+                  "roles": [InstanceOf(Roles, "a Roles (impact.Roles)")],
+                  "missing": [Options(["error", "drop"])],
+                  "date_format": [InstanceOf(str, "a str"), None]})
 def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "drop"] = "error",
              date_format: str | None = None) -> Validated:
     """Check ``data`` against every rule the roles imply, before anything else runs.
@@ -142,9 +145,6 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
     >>> bool(v.flow.table().loc["eligible", "all"] == len(sim.registers))
     True
     """
-    check_option("missing", missing, ["error", "drop"], "validate")
-    if not isinstance(roles, Roles):
-        raise ParameterError(f"The 'roles' parameter of validate must be a Roles. Got {type(roles).__name__}.")
     check_columns(data, roles.columns(data), role="column")
     if len(data) == 0:
         raise DataError("The data have no rows.", rule="data must not be empty")
@@ -176,7 +176,7 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
         unknown = et.notna().to_numpy() & ~et.isin(list(roles.exit_codes)).to_numpy()
         if unknown.any():
             codes = ", ".join(repr(v) for v in pd.unique(et[unknown])[:10])
-            raise data_error(roles.exit_type, f"exit types not declared in exit_codes: {codes} "
+            raise data_error(str(roles.exit_type), f"exit types not declared in exit_codes: {codes} "
                              f"(declared: {', '.join(map(repr, roles.exit_codes))})", unknown,
                              "Declare them, e.g. Roles(..., exit_codes={'work': 'event', ...}).")
         before = (df[roles.exit_date] < df[roles.start]).to_numpy()
@@ -234,6 +234,8 @@ def _cutoff_series(df: pd.DataFrame, roles: Roles, date_format: str | None) -> p
     return pd.Series(value.normalize(), index=df.index)
 
 
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "subgroup": ["column"],
+                  "treatment": ["column"], "step": [InstanceOf(str, "a str")]})
 def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                             step: str = "after matching") -> list:
     """Raise a :class:`DataError` if some level of ``subgroup`` has no treated or no controls."""
@@ -250,10 +252,3 @@ def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                 column=subgroup, rule="subgroup must have treated and controls")
     return levels
 
-
-def as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)

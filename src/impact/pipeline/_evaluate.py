@@ -3,40 +3,35 @@ monitoring.
 
 Each step is an ordinary public function (:func:`impact.validate`, :func:`impact.match`,
 :func:`impact.time_to_event`, :func:`impact.estimate_effects`, :func:`impact.goal_fulfilment`,
-:func:`monitoring_tables`); :func:`evaluate` only chains them and keeps the flow table, so what it
-does can be repeated step by step in a notebook. :func:`run` does the same from an evaluation file
-(TOML) and writes the report, exactly as ``impact run evaluation.toml`` does.
+:func:`impact.pipeline.monitoring_tables`); :func:`evaluate` only chains them and keeps the flow
+table, so what it does can be repeated step by step in a notebook.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from impact._validation import check_columns, check_option
 from impact._errors import ParameterError
-from impact.data import Flow
-from impact.data import data_fingerprint
-from impact.data import Roles, Validated, require_subgroup_levels, validate
+from impact._validation import (InstanceOf, Interval, Options, check_columns, check_random_state,
+                                validate_params)
+from impact.data import Flow, Roles, Validated, require_subgroup_levels, validate
 from impact.effects import EffectsResult, estimate_effects
-from impact.labels import LANGS
+from impact.labels import LANGS, Lang
 from impact.outcomes import time_to_event
+from impact.pipeline._monitoring import default_period, fingerprints, monitoring_tables, records_of
+from impact.pipeline._progress import Progress
 
-__all__ = ["Evaluation", "evaluate", "monitoring_tables", "run", "MONITORING_INPUTS"]
+__all__ = ["Evaluation", "evaluate"]
 
 _PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
-
-#: the monitoring inputs :func:`monitoring_tables` understands (the tables of
-#: :class:`impact.synthetic.MonitoringRecords`)
-MONITORING_INPUTS: tuple[str, ...] = ("participants", "employments", "households", "household_exits")
-
-#: identifier columns of the monitoring records, left out of fingerprints and never published
-_MONITORING_IDS = ("person_id", "employment_id", "household_id")
+Method = Literal["nearest", "optimal", "cem", "exact", "subclass", "ipw"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,11 @@ class Evaluation:
         Language of the report.
     config : dict or None
         The evaluation file as read, when the evaluation came from one.
+    report_path : Path or None
+        The ``report.html`` that :func:`run` wrote (None from :func:`evaluate`).
+
+    An Evaluation is never changed after it is made: :func:`run` returns a new one with
+    ``report_path`` set (``dataclasses.replace``).
     """
 
     validated: Validated
@@ -86,6 +86,7 @@ class Evaluation:
     monitoring: dict = field(default_factory=dict)
     lang: str = "en"
     config: dict | None = None
+    report_path: Path | None = None
 
     @property
     def roles(self) -> Roles:
@@ -111,110 +112,6 @@ class Evaluation:
                 f"controls analysed; {len(self.effects.table)} estimates{extra})")
 
 
-def _records(monitoring: Any) -> dict[str, pd.DataFrame]:
-    """Monitoring inputs from a MonitoringRecords object or a mapping, checked by name."""
-    if monitoring is None:
-        return {}
-    if isinstance(monitoring, Mapping):
-        items = dict(monitoring)
-    else:
-        items = {k: getattr(monitoring, k) for k in MONITORING_INPUTS if hasattr(monitoring, k)}
-        if not items:
-            raise ParameterError("The 'monitoring' parameter must be a MonitoringRecords object or a mapping "
-                                 f"of {', '.join(MONITORING_INPUTS)} to DataFrames. "
-                                 f"Got {type(monitoring).__name__}.")
-    from impact._validation import suggest
-    for key, value in items.items():
-        if key not in MONITORING_INPUTS:
-            raise ParameterError(f"Unknown monitoring input {key!r}.{suggest(key, MONITORING_INPUTS)} "
-                                 f"Known inputs: {', '.join(MONITORING_INPUTS)}.")
-        if not isinstance(value, pd.DataFrame):
-            raise ParameterError(f"The monitoring input {key!r} must be a DataFrame. Got {type(value).__name__}.")
-    return items
-
-
-def monitoring_tables(monitoring: Any, *, start: Any = None, end: Any = None,
-                      lang: Literal["en", "sv"] = "en") -> dict[str, Any]:
-    """The monthly monitoring tables from individual-level records.
-
-    Each table is made from the input it needs, when that input is given:
-
-    ==========================  ====================  ==================================================
-    name                        input                 table
-    ==========================  ====================  ==================================================
-    ``to_work_or_studies``      ``participants``      people to work or studies per month, by gender
-    ``outcomes_after_employment`` ``employments``     results 90 days after an ended employment
-    ``hires_by_subsidy``        ``employments``       new hires by employment-subsidy type, by gender
-    ``households``              ``households``        unique households on economic assistance per month
-                                                      and the change against one and two years earlier
-    ``household_exits``         ``household_exits``   households leaving assistance for work or studies
-    ==========================  ====================  ==================================================
-
-    Parameters
-    ----------
-    monitoring : MonitoringRecords or mapping of str to DataFrame
-        Keys among ``participants``, ``employments``, ``households``, ``household_exits``, with the
-        columns :func:`impact.synthetic.simulate_monitoring` describes.
-    start, end : date-like, optional
-        The period of the monitoring tables (the household series uses ``end`` only, so that the
-        months of the earlier years it compares with stay in).
-    lang : {"en", "sv"}
-        Language of the results' notebook display.
-
-    Returns
-    -------
-    dict of str -> result
-        Each result has ``.table``, ``.published(lang, threshold)`` and ``.plot(ax=None)``.
-
-    Examples
-    --------
-    >>> from impact.synthetic import simulate_monitoring
-    >>> rec = simulate_monitoring(random_state=0)
-    >>> tabs = monitoring_tables(rec, start="2022-01-01", end="2022-10-31")
-    >>> list(tabs)
-    ['to_work_or_studies', 'outcomes_after_employment', 'hires_by_subsidy', 'households', 'household_exits']
-    >>> tabs["households"].table.index.max()
-    Period('2022-10', 'M')
-    """
-    check_option("lang", lang, LANGS, "monitoring_tables")
-    import impact.monitor as monitor
-    rec = _records(monitoring)
-    out: dict[str, Any] = {}
-    if "participants" in rec:
-        out["to_work_or_studies"] = monitor.to_work_or_studies_by_month(rec["participants"], start=start, end=end,
-                                                                        lang=lang)
-    if "employments" in rec:
-        out["outcomes_after_employment"] = monitor.outcomes_after_employment(rec["employments"], start=start,
-                                                                             end=end, lang=lang)
-        out["hires_by_subsidy"] = monitor.hires_by_subsidy(rec["employments"], start=start, end=end, lang=lang)
-    if "households" in rec:
-        out["households"] = monitor.households_on_assistance(rec["households"], end=end, lang=lang)
-    if "household_exits" in rec:
-        out["household_exits"] = monitor.to_work_or_studies_by_month(
-            rec["household_exits"], date="exit_date", outcome="reason", gender=None, id="household_id",
-            codes=("to_work", "to_studies", "other"), start=start, end=end, lang=lang)
-    return out
-
-
-class _Progress:
-    """A tqdm bar over the named steps of an evaluation (on stderr; silent when disabled)."""
-
-    def __init__(self, enabled: bool, steps: Sequence[str]) -> None:
-        from tqdm.auto import tqdm
-        # disable=None: shown on a terminal, silent in logs and pipes
-        self.bar = tqdm(total=len(steps), disable=None if enabled else True, unit="step", file=sys.stderr,
-                        bar_format="{desc:<32}{bar:20} {n_fmt}/{total_fmt} [{elapsed}]")
-
-    def start(self, name: str) -> None:
-        self.bar.set_description_str(name)
-
-    def done(self) -> None:
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.set_description_str("done")
-        self.bar.close()
-
 
 def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series:
     """Each row's subgroup level, taken from the participant of its matched set.
@@ -231,16 +128,35 @@ def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series
     return analysed["subclass"].map(level).fillna(own)
 
 
-def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", caliper: float | None = 0.2,
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+                  "roles": [InstanceOf(Roles, "a Roles (impact.Roles)")],
+                  "caliper": [Interval(Real, 0, None, closed="neither"), None],
+                  "exact": ["columns", None],
+                  "ratio": [Interval(Integral, 1, None)],
+                  "replace": ["boolean"],
+                  "start_period": [Options(list(_PERIODS)), None],
+                  "missing": [Options(["error", "drop"])],
+                  "clock": [Options(["own", "matched"])],
+                  "random_state": ["random_state"],
+                  "truth": [InstanceOf(pd.DataFrame, "a pandas DataFrame"), None],
+                  "date_format": [InstanceOf(str, "a str"), None],
+                  "subgroups": ["columns"],
+                  "se_method": [Options(["influence", "bootstrap"])],
+                  "n_boot": [Interval(Integral, 1, None)],
+                  "conf_level": [Interval(Real, 0, 1, closed="neither")],
+                  "lang": [Options(LANGS)],
+                  "progress": ["boolean"],
+                  "config": [InstanceOf(Mapping, "a mapping (the evaluation file as read)"), None]})
+def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", caliper: float | None = 0.2,
              exact: Sequence[str] | None = None, ratio: int = 1, replace: bool = False,
              start_period: Literal["month", "quarter", "year"] | None = "quarter",
              horizons: Sequence[float] = (90, 180, 365), missing: Literal["error", "drop"] = "error",
-             clock: Literal["own", "matched"] = "own", random_state: int = 0,
+             clock: Literal["own", "matched"] = "own", random_state: int | np.random.Generator | None = 0,
              truth: pd.DataFrame | None = None, date_format: str | None = None,
              subgroups: Sequence[str] = (), se_method: Literal["influence", "bootstrap"] = "influence",
              n_boot: int = 500, conf_level: float = 0.95, goals: Any = None, monitoring: Any = None,
              monitoring_start: Any = None, monitoring_end: Any = None,
-             lang: Literal["en", "sv"] = "en", progress: bool = False,
+             lang: Lang = "en", progress: bool = False,
              config: dict | None = None) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
 
@@ -265,8 +181,9 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         Missing covariate values: error (default) or drop and count.
     clock : {"own", "matched"}
         Where a control's clock starts; see :func:`impact.time_to_event`.
-    random_state : int
-        Seed for every random step.
+    random_state : int, numpy Generator or None
+        Seed for every random step (matching ties, bootstrap). A Generator or None is turned into
+        one int seed first, which every step then uses and ``settings["random_state"]`` records.
     truth : DataFrame, optional
         Known true effects (synthetic data), carried to the report.
     date_format : str, optional
@@ -285,7 +202,8 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
     monitoring : MonitoringRecords or mapping, optional
         Monitoring records; see :func:`monitoring_tables`.
     monitoring_start, monitoring_end : date-like, optional
-        Period of the monitoring tables.
+        Period of the monitoring tables; by default the records' own period, when they carry one
+        (see :func:`monitoring_tables`).
     lang : {"en", "sv"}
         Language of the report.
     progress : bool
@@ -311,22 +229,23 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
     >>> ev.goals.table.loc[0, "judgement"], sorted(ev.monitoring)[0]
     ('achieved', 'hires_by_subsidy')
     """
-    if start_period is not None:
-        check_option("start_period", start_period, list(_PERIODS), "evaluate")
-    check_option("lang", lang, LANGS, "evaluate")
+    seed = int(random_state) if isinstance(random_state, Integral) else \
+        int(check_random_state(random_state).integers(2**32))
     if isinstance(subgroups, str):
         subgroups = [subgroups]
     subgroups = list(subgroups)
     if subgroups:
         check_columns(data, subgroups, role="subgroup column")
-    records = _records(monitoring)
+    records = records_of(monitoring)
+    if monitoring_start is None and monitoring_end is None:
+        monitoring_start, monitoring_end = default_period(monitoring)
     if goals is not None and "participants" not in records:
         raise ParameterError("Goals are judged on the monitoring records' participants: pass "
                              "monitoring={'participants': df, ...} (or simulate_monitoring()) with goals=.")
     steps = ["validate", "match", "outcomes", "effects", "naive comparison"]
     steps += [f"effects by {s}" for s in subgroups]
     steps += ["goal fulfilment"] * (goals is not None) + ["monitoring tables"] * bool(records)
-    bar = _Progress(progress, steps)
+    bar = Progress(progress, steps)
     try:
         bar.start("validate")
         validated = validate(data, roles, missing=missing, date_format=date_format)
@@ -341,7 +260,7 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         from impact.design import match
         matching = match(df, treatment=roles.treatment, covariates=list(roles.covariates), method=method,
                          caliper=caliper, exact=exact_cols or None, ratio=ratio, replace=replace,
-                         random_state=random_state, id=roles.id)
+                         random_state=seed, id=roles.id)
         pairs = getattr(matching, "matched_pairs", None)
         if replace and pairs is not None and not pairs.empty:
             # with replacement a control may stand in several matched sets: one row per set
@@ -361,10 +280,12 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         bar.done()
         # weighting has no matched sets: each row is its own cluster (robust SEs)
         cluster = "subclass" if "subclass" in analysed and analysed["subclass"].notna().all() else None
-        eff_kw = dict(treatment=roles.treatment, horizons=horizons, conf_level=conf_level, se_method=se_method,
-                      n_boot=n_boot, random_state=random_state, cluster=cluster)
+        def effects_of(sample: pd.DataFrame, by: str | None) -> EffectsResult:
+            return estimate_effects(sample, treatment=roles.treatment, by=by, horizons=horizons,
+                                    conf_level=conf_level, se_method=se_method, n_boot=n_boot,
+                                    random_state=seed, cluster=cluster)
         bar.start("effects")
-        effects = estimate_effects(analysed, by=roles.subgroup, **eff_kw)
+        effects = effects_of(analysed, roles.subgroup)
         bar.done()
         bar.start("naive comparison")
         naive_data = time_to_event(df, roles, clock="own")
@@ -375,8 +296,8 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
         for col in subgroups:
             bar.start(f"effects by {col}")
             level_col = f"_level_{col}"
-            by_sub[col] = estimate_effects(analysed.assign(**{level_col: _set_level(analysed, col, roles.treatment)}),
-                                           by=level_col, **eff_kw)
+            by_sub[col] = effects_of(analysed.assign(**{level_col: _set_level(analysed, col, roles.treatment)}),
+                                     level_col)
             bar.done()
         goal_result = None
         if goals is not None:
@@ -391,83 +312,14 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: str = "nearest", calip
             bar.done()
     finally:
         bar.close()
-    fingerprints = {"data": data_fingerprint(data, exclude=[roles.id])}
-    fingerprints.update({k: data_fingerprint(v, exclude=_MONITORING_IDS) for k, v in records.items()})
     settings = dict(method=method, caliper=caliper, exact=exact_cols, ratio=ratio, replace=replace,
                     start_period=start_period, horizons=tuple(horizons), missing=missing, clock=clock,
-                    random_state=random_state, covariates=list(roles.covariates), subgroup=roles.subgroup,
+                    random_state=seed, covariates=list(roles.covariates), subgroup=roles.subgroup,
                     subgroups=subgroups, se_method=se_method, conf_level=conf_level,
                     n_boot=n_boot if se_method == "bootstrap" else None,
                     monitoring_start=None if monitoring_start is None else str(monitoring_start),
                     monitoring_end=None if monitoring_end is None else str(monitoring_end),
-                    lang=lang, fingerprints=fingerprints)
+                    lang=lang, fingerprints=fingerprints(data, roles.id, records))
     return Evaluation(validated=validated, matching=matching, analysed=analysed, effects=effects,
                       naive=naive, flow=flow, settings=settings, truth=truth, subgroup_effects=by_sub,
-                      goals=goal_result, monitoring=tables, lang=lang, config=config)
-
-
-def run(config: str | Path, *, out: str | Path | None = None, progress: bool = False) -> Evaluation:
-    """Run the evaluation an evaluation file (TOML) describes and write its report.
-
-    This is what ``impact run evaluation.toml`` does: read the file (:func:`impact.pipeline.read_config`),
-    read the data and the monitoring inputs it names (CSV, Parquet, Stata or SPSS), run
-    :func:`evaluate` and write the report (:func:`impact.write_report`) to ``out`` or to the file's
-    ``[report] out``.
-
-    Parameters
-    ----------
-    config : str or Path
-        The evaluation file.
-    out : str or Path, optional
-        Report folder; overrides ``[report] out``.
-    progress : bool
-        Show a progress bar over the steps.
-
-    Returns
-    -------
-    Evaluation
-        With ``settings["report"]`` the path of the written ``report.html``.
-
-    Raises
-    ------
-    ConfigError
-        An unknown key (with the nearest valid one), a value of the wrong type, a file that cannot
-        be read.
-    DataError
-        A column the file names is not in the data, or the data break a rule.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, impact
-    >>> from impact.synthetic import write_synthetic
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = write_synthetic(impact.simulate(n_pool=3000, random_state=4), folder)
-    >>> _ = (folder / "evaluation.toml").write_text('''
-    ... seed = 1
-    ... lang = "sv"
-    ... [data]
-    ... path = "registers.csv"
-    ... [columns]
-    ... id = "person_id"
-    ... treatment = "participant"
-    ... start = "start_date"
-    ... exit_date = "exit_date"
-    ... exit_type = "exit_type"
-    ... cutoff = "2022-10-31"
-    ... subgroup = "gender"
-    ... covariates = ["age", "education", "social_assistance"]
-    ... ''')
-    >>> ev = run(folder / "evaluation.toml", out=folder / "report")
-    >>> ev.settings["report"].name, ev.lang
-    ('report.html', 'sv')
-    """
-    from impact.pipeline._config import read_config, read_inputs
-    from impact.report import write_report
-    cfg = read_config(config)
-    data, records = read_inputs(cfg)
-    ev = evaluate(data, cfg.roles, date_format=cfg.date_format, progress=progress, config=cfg.raw,
-                  monitoring=records or None, **cfg.evaluate_kwargs)
-    path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
-                        threshold=cfg.report["threshold"])
-    ev.settings["report"] = path
-    return ev
+                      goals=goal_result, monitoring=tables, lang=lang, config=None if config is None else dict(config))

@@ -12,11 +12,12 @@ about 4,300 programme participants 2020 to mid-2022 for the goal-fulfilment tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_number, check_random_state
+from impact._validation import Interval, check_random_state, validate_params
 
 __all__ = ["MonitoringRecords", "simulate_monitoring", "SUBSIDY_MIX", "OUTCOME_90_MIX"]
 
@@ -71,6 +72,9 @@ class MonitoringRecords:
         ("to_work", "to_studies", "other"), February 2018 to November 2022.
     params : dict
         Settings the records were drawn with.
+    period : (str, str)
+        First and last day the records are complete for (1 January to 31 October 2022, the data
+        cut-off): :func:`impact.pipeline.monitoring_tables` uses it when given no period.
     """
 
     participants: pd.DataFrame
@@ -78,6 +82,7 @@ class MonitoringRecords:
     households: pd.DataFrame
     household_exits: pd.DataFrame
     params: dict = field(default_factory=dict)
+    period: tuple[str, str] = ("2022-01-01", "2022-10-31")
 
     def __repr__(self) -> str:
         return (f"MonitoringRecords({len(self.participants)} participants, {len(self.employments)} "
@@ -152,7 +157,7 @@ def _employments(rng: np.random.Generator, n_hires_2022: int, n_ended: int) -> p
     g_b, o_b = _gendered_categories(rng, OUTCOME_90_MIX, n_ended, n_women=n_w)
     _, s_b = _gendered_categories(rng, SUBSIDY_MIX, n_ended, n_women=n_w)
     day90 = _dates(rng, "2022-01-01", "2022-11-30", n_ended)
-    end_b = day90 - 90 * _DAY
+    end_b: np.ndarray = day90 - 90 * _DAY
     min_len = np.maximum(180, (end_b - np.datetime64("2021-12-31")) / _DAY + 1).astype(int)
     hire_b = end_b - rng.integers(min_len, 541) * _DAY
     # (c) ended earlier: day 90 in the second half of 2021 (outside the 2022 period)
@@ -186,7 +191,7 @@ def _households(rng: np.random.Generator, level: int) -> tuple[pd.DataFrame, pd.
     next_id = 1
     active = np.array([], dtype=np.int64)
     rows_h, rows_m, exits_h, exits_m = [], [], [], []
-    for k, m in enumerate(months):
+    for k in range(len(months)):
         stay = active[rng.random(active.size) < 0.93]
         if stay.size > target[k]:
             stay = np.sort(rng.choice(stay, size=target[k], replace=False))
@@ -214,6 +219,9 @@ def _households(rng: np.random.Generator, level: int) -> tuple[pd.DataFrame, pd.
     return households, exits.sort_values(["exit_date", "household_id"], kind="mergesort").reset_index(drop=True)
 
 
+@validate_params({"random_state": ["random_state"], "n_participants": [Interval(Integral, 1, None)],
+                  "n_hires_2022": [Interval(Integral, 1, None)], "n_ended_employments": [Interval(Integral, 1, None)],
+                  "n_households": [Interval(Integral, 1, None)]})
 def simulate_monitoring(random_state: int | np.random.Generator | None = 0, *,
                         n_participants: int = 4300, n_hires_2022: int = 835,
                         n_ended_employments: int = 769, n_households: int = 2000
@@ -246,10 +254,6 @@ def simulate_monitoring(random_state: int | np.random.Generator | None = 0, *,
     >>> sorted(rec.participants["gender"].unique())
     ['female', 'male']
     """
-    func = "simulate_monitoring"
-    for name, value in (("n_participants", n_participants), ("n_hires_2022", n_hires_2022),
-                        ("n_ended_employments", n_ended_employments), ("n_households", n_households)):
-        check_number(name, value, func, low=1, integer=True)
     seed = random_state if not isinstance(random_state, np.random.Generator) else None
     rng = check_random_state(random_state)
     # one independent stream per table, so changing one table's size leaves the others alone

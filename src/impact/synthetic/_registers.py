@@ -17,13 +17,16 @@ Nothing here is real: identifiers are ``"P"`` followed by a number, and every va
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_number, check_random_state
+from impact._validation import InstanceOf, Interval, check_random_state, validate_params
 from impact.data import Roles
 
 __all__ = ["SyntheticEvaluation", "simulate", "write_synthetic", "read_synthetic", "COVARIATES"]
@@ -86,9 +89,16 @@ def _roles(cutoff: str) -> Roles:
                  subgroup="gender", covariates=COVARIATES)
 
 
+@validate_params({"n_pool": [Interval(Integral, 100, None)], "random_state": ["random_state"],
+                  "first_start": [InstanceOf(str, "a date (str)")], "last_start": [InstanceOf(str, "a date (str)")],
+                  "cutoff": [InstanceOf(str, "a date (str)")],
+                  "hazard_ratio": [InstanceOf(Mapping, "a mapping of gender to hazard ratio"), None],
+                  "participation": [Interval(Real, 0, 1, closed="neither")],
+                  "horizons": [InstanceOf((tuple, list), "a tuple of days")],
+                  "truth_replicates": [Interval(Integral, 1, None)]})
 def simulate(n_pool: int = 20_000, random_state: int | np.random.Generator | None = 0, *,
              first_start: str = "2020-01-01", last_start: str = "2022-06-30",
-             cutoff: str = "2022-10-31", hazard_ratio: dict[str, float] | None = None,
+             cutoff: str = "2022-10-31", hazard_ratio: Mapping[str, float] | None = None,
              participation: float = 0.15, horizons: tuple[int, ...] = (90, 180, 365),
              truth_replicates: int = 40) -> SyntheticEvaluation:
     """Draw synthetic registers shaped like the Malmökraften registers, with the true effects.
@@ -121,9 +131,6 @@ def simulate(n_pool: int = 20_000, random_state: int | np.random.Generator | Non
     >>> round(sim.true_value("share_diff", "female", 180), 3) > 0
     True
     """
-    check_number("n_pool", n_pool, "simulate", low=100, integer=True)
-    check_number("participation", participation, "simulate", low=0, high=1,
-                 low_inclusive=False, high_inclusive=False)
     hr = dict(DEFAULT_HAZARD_RATIO if hazard_ratio is None else hazard_ratio)
     rng = check_random_state(random_state)
     n = int(n_pool)
@@ -202,7 +209,7 @@ def simulate(n_pool: int = 20_000, random_state: int | np.random.Generator | Non
 
     # ---- the truth among participants (ATT), from both potential outcomes ----
     treated = participant == 1
-    rows = []
+    rows: list[tuple[str, str, float, float]] = []
     groups = {"all": treated, "female": treated & female, "male": treated & ~female}
     lam0_tot, lam1_tot = lam_ws0 + lam_o, lam_ws1 + lam_o
     for h in horizons:
@@ -288,7 +295,9 @@ def _marginal_hazard_ratio(lam0: np.ndarray, lam1: np.ndarray, lam_o: np.ndarray
     return float(np.exp(beta))
 
 
-def write_synthetic(sim: SyntheticEvaluation, folder: str | Path) -> list[Path]:
+@validate_params({"sim": [InstanceOf(SyntheticEvaluation, "a SyntheticEvaluation (the result of simulate)")],
+                  "folder": [InstanceOf((str, os.PathLike), "a folder (str or Path)")]})
+def write_synthetic(sim: SyntheticEvaluation, folder: str | os.PathLike[str]) -> list[Path]:
     """Write ``registers.csv`` and ``truth.csv``, byte-identical for the same seed."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -301,7 +310,9 @@ def write_synthetic(sim: SyntheticEvaluation, folder: str | Path) -> list[Path]:
     return paths
 
 
-def read_synthetic(folder: str | Path, cutoff: str = "2022-10-31") -> SyntheticEvaluation:
+@validate_params({"folder": [InstanceOf((str, os.PathLike), "a folder (str or Path)")],
+                  "cutoff": [InstanceOf(str, "a date (str)")]})
+def read_synthetic(folder: str | os.PathLike[str], cutoff: str = "2022-10-31") -> SyntheticEvaluation:
     """Read what :func:`write_synthetic` wrote (dates parsed)."""
     folder = Path(folder)
     reg = pd.read_csv(folder / "registers.csv", parse_dates=["start_date", "registered_date", "exit_date"])

@@ -1,0 +1,122 @@
+"""HTML layout: the page, its tables (numbers in the language's format) and embedded figures."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impact.labels import Lang, format_number
+from impact.publish import MARK
+
+__all__ = ["fig_to_img", "figure_of", "looks_numeric", "html_table", "published_html", "page"]
+
+_CSS = """
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1.2em;color:#222;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.3em;margin-top:2.2em;border-bottom:2px solid #1b6ca8;padding-bottom:.2em}
+h3{font-size:1.05em;margin-top:1.6em}
+.scroll{overflow-x:auto;max-width:100%;margin:.5em 0 1em 0}
+table{border-collapse:collapse;font-size:.85em}
+th,td{border:1px solid #d6d6d6;padding:.28em .6em;text-align:right;vertical-align:top}
+th{background:#eef3f8;font-weight:600}
+td{white-space:nowrap}td.text,th.text{text-align:left;white-space:normal}th{white-space:normal}
+tbody tr:nth-child(even){background:#fafafa}
+img{max-width:100%;height:auto;display:block;margin:.6em 0}
+.note{color:#555;font-size:.9em;max-width:60em}.sub{color:#555;margin-top:0}
+nav ol{columns:2;font-size:.92em}
+.foot{color:#555;font-size:.82em;margin-top:3em;border-top:1px solid #ddd;padding-top:1em}
+pre{background:#f6f6f6;padding:.8em;font-size:.85em;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
+.achieved{color:#2d6a36;font-weight:600}.partly_achieved{color:#9a6b00;font-weight:600}.not_achieved{color:#a12d3b;font-weight:600}
+"""
+
+
+def fig_to_img(fig: Any, alt: str) -> str:
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def figure_of(axes: Any) -> Any:
+    return np.atleast_1d(axes).ravel()[0].figure
+
+
+_NUMERIC = re.compile(r"^[-−+]?[\d\s.,\xa0]+( ?%)?( \[[-−+\d\s.,;\xa0]+\])?$")
+
+
+def looks_numeric(v: Any) -> bool:
+    """Numbers, formatted numbers ('1 800', '-17,7 %'), intervals ('0.12 [0.10; 0.14]') and '..'."""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return True
+    if isinstance(v, str):
+        return v == MARK or bool(_NUMERIC.match(v.strip()))
+    return False
+
+
+def _cell(x: Any, lang: Lang, digits: int = 3) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "✓" if x else "✗"
+    if isinstance(x, (float, np.floating)):
+        return "" if np.isnan(x) else format_number(float(x), lang, digits)
+    if isinstance(x, (int, np.integer)):
+        return format_number(int(x), lang)
+    return str(x)
+
+
+def html_table(df: pd.DataFrame, lang: Lang, index: bool = False, digits: int = 3) -> str:
+    """A table as HTML: numbers in the language's format, text columns left-aligned, scrollable."""
+    shown = df.reset_index() if index else df
+    numeric = [pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
+               for c in shown.columns]
+    whole = []
+    for c, num in zip(shown.columns, numeric, strict=True):
+        v = shown[c].to_numpy(dtype=float) if num else np.array([np.nan])
+        whole.append(bool(num and np.isfinite(v).any() and np.allclose(v[np.isfinite(v)] % 1, 0)))
+    head = "".join(f"<th class='{'' if num else 'text'}'>{html.escape(str(c))}</th>"
+                   for c, num in zip(shown.columns, numeric, strict=True))
+    rows = []
+    for rec in shown.itertuples(index=False):
+        cells = []
+        for v, num, w in zip(rec, numeric, whole, strict=True):
+            cls = "" if num or looks_numeric(v) else "text"
+            extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""
+            text = _cell(v, lang, 0 if w else digits)
+            cells.append(f"<td class='{cls}{extra}'>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table></div>")
+
+
+def published_html(df: pd.DataFrame) -> str:
+    """A table already published as strings (monitoring, goals): keep its index as the first column."""
+    shown = df.reset_index()
+    shown.columns = [str(c) for c in shown.columns]
+    return html_table(shown.astype(str).replace({"nan": ""}), "en")
+
+def page(title: str, lang: Lang, date: str, contents_heading: str, sections: Sequence[tuple[str, str, str]],
+         footer: tuple[str, str]) -> str:
+    """The whole self-contained page: title, contents, each ``(anchor, heading, html)`` section, footer.
+
+    ``footer`` is ``(heading, html)``; it is linked from the contents as ``#reproducibility``.
+    """
+    nav = "".join(f"<li><a href='#{a}'>{html.escape(h)}</a></li>" for a, h, _ in sections)
+    nav += f"<li><a href='#reproducibility'>{html.escape(footer[0])}</a></li>"
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<p class='sub'>{html.escape(date)}</p>",
+            f"<nav><h2>{html.escape(contents_heading)}</h2><ol>{nav}</ol></nav>"]
+    body += [f"<section><h2 id='{a}'>{html.escape(h)}</h2>{content}</section>" for a, h, content in sections]
+    body.append(f"<footer class='foot'><h2 id='reproducibility'>{html.escape(footer[0])}</h2>{footer[1]}</footer>")
+    return (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")

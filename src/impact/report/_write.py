@@ -1,0 +1,296 @@
+"""The evaluation report: one self-contained HTML file, every table as CSV, one Excel workbook.
+
+The report only reads results; it never re-estimates. Every count of people is published with
+small-cell suppression (cells under ``threshold`` people, 5 by default, and the cells that would
+let a reader recalculate them), estimates for groups under the threshold are hidden, and no
+identifier column ever reaches a table. Headings, table labels and the methods text come from
+:mod:`impact.labels`, in Swedish or English.
+
+Files written to the report folder:
+
+============================  ===================================================================
+``report.html``               everything, figures embedded as PNG: opens offline in any browser
+``tables.xlsx``               every table on its own sheet (labelled), plus methods and settings
+``<table>.csv``               every table, with stable snake_case columns (monitoring tables as
+                              published, in the report's language)
+============================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from datetime import datetime, timezone
+from numbers import Integral
+from pathlib import Path
+from typing import cast
+
+import pandas as pd
+
+from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
+from impact.data import data_fingerprint
+from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
+from impact.publish import MARK, balance_published, effects_published, scrub_counts, suppress_counts
+from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
+from impact.report._methods import methods, versions
+from impact.report._protocol import EvaluationLike
+from impact.report._tables import compact_effects, flow_labels, headline, headline_labels
+from impact.report._tables import name as label_name
+from impact.report._toml import to_toml
+from impact.report._workbook import write_workbook
+
+__all__ = ["write_report", "REPORT_FILES"]
+
+#: tables every report has (more follow from subgroups, goals and monitoring)
+REPORT_FILES: tuple[str, ...] = ("report.html", "tables.xlsx", "headline.csv", "flow.csv", "balance.csv",
+                                 "effects.csv", "naive_effects.csv", "settings.csv")
+
+
+@validate_params({"evaluation": [InstanceOf(EvaluationLike, "an Evaluation (the result of impact.evaluate)")],
+                  "folder": [InstanceOf((str, os.PathLike), "a folder (str or Path)")],
+                  "title": [InstanceOf(str, "a str")],
+                  "threshold": [Interval(Integral, 1, None)],
+                  "lang": [Options(LANGS), None],
+                  "excel": ["boolean"]})
+def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, title: str = "Programme evaluation",
+                 threshold: int = 5, lang: Lang | None = None, excel: bool = True) -> Path:
+    """Write the report of an evaluation into ``folder``; return the path of ``report.html``.
+
+    Writes ``report.html`` (self-contained: figures embedded, no external files), every table as
+    CSV and, with ``excel=True``, one workbook ``tables.xlsx`` with a sheet per table and one
+    with the methods and settings.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        The result of :func:`impact.evaluate` (or :func:`impact.run`).
+    folder : str or Path
+        Created if it does not exist; files in it with the same names are replaced.
+    title : str
+        Title of the report.
+    threshold : int
+        Smallest count of people shown; smaller counts (and those that would reveal them) are
+        replaced by ``".."``, and estimates for groups under it are hidden.
+    lang : {"en", "sv"}, optional
+        Language of the report; default the evaluation's (``evaluate(..., lang=)``).
+    excel : bool
+        Also write ``tables.xlsx`` (needs openpyxl, a dependency of impact).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import impact, tempfile, pathlib
+    >>> sim = impact.simulate(n_pool=3000, random_state=4)
+    >>> ev = impact.evaluate(sim.registers, sim.roles, truth=sim.truth)
+    >>> path = write_report(ev, tempfile.mkdtemp(), lang="sv")
+    >>> path.name, (path.parent / "tables.xlsx").exists(), (path.parent / "effects.csv").exists()
+    ('report.html', True, True)
+    >>> "Huvudresultat" in path.read_text(encoding="utf-8")
+    True
+    """
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from impact.plotting import plot_effect_curves, plot_forest
+
+    if lang is None:  # the evaluation's language, checked as if it had been passed
+        check_params("write_report", {"lang": [Options(LANGS)]}, {"lang": evaluation.lang})
+        lang = cast(Lang, evaluation.lang)
+    lg: Lang = lang
+    L = lambda key, **kw: label(key, lg, **kw)  # noqa: E731
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    roles = evaluation.roles
+    eff = evaluation.effects
+    s = evaluation.settings
+    csv: dict[str, pd.DataFrame] = {}       # name -> tidy table (snake_case), as published
+    sheets: dict[str, pd.DataFrame] = {}    # name -> labelled table for the workbook
+    sections: list[tuple[str, str, str]] = []   # (anchor, heading, html)
+
+    # flow ------------------------------------------------------------------------------------
+    flow = evaluation.flow.table().drop(columns=["dropped"]).reset_index()
+    count_cols = [c for c in ["all", "treated", "control"] if c in flow.columns]
+    flow_pub = flow.copy()
+    # steps are not additive (no row total); "all" is the total of treated and control
+    flow_pub[count_cols] = suppress_counts(flow[count_cols], threshold, total_col="all", hidden_totals="ignore",
+                                           fmt=lambda v: format_number(v, lang)).astype(str).to_numpy()
+    csv["flow"] = flow_pub
+    flow_shown = relabel(flow_labels(flow_pub, lang), lang, values=False)
+    sheets["flow"] = flow_shown
+
+    # effects ---------------------------------------------------------------------------------
+    effects_pub = effects_published(eff.summary(), threshold)
+    csv["effects"] = effects_pub
+    sheets["effects"] = relabel(effects_pub, lang)
+    head = headline(effects_pub, lang)
+    csv["headline"] = head
+    head_shown = headline_labels(head, lang)
+    sheets["headline"] = head_shown
+    level = f"{eff.conf_level:.0%}".replace("%", " %" if lang == "sv" else "%")
+
+    parts = [html_table(head_shown, lang),
+             f"<p class='note'>{html.escape(L('report_note_headline', level=level))}</p>"]
+    sections.append(("headline", L("report_headline"), "".join(parts)))
+
+    sections.append(("flow", L("report_flow"), html_table(flow_shown, lang) +
+                     f"<p class='note'>{html.escape(L('report_note_flow', threshold=threshold, mark=MARK))}</p>"))
+
+    # design and balance ----------------------------------------------------------------------
+    bal = evaluation.balance()
+    tr = evaluation.roles.treatment
+    sizes = {("treated", "before"): int((evaluation.validated.data[tr] == 1).sum()),
+             ("control", "before"): int((evaluation.validated.data[tr] == 0).sum()),
+             ("treated", "after"): int((evaluation.analysed[tr] == 1).sum()),
+             ("control", "after"): int((evaluation.analysed[tr] == 0).sum())}
+    bal_pub = balance_published(bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal), sizes, threshold)
+    csv["balance"] = bal_pub
+    shown_cols = [c for c in ["covariate", "type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after",
+                              "ecdf_max_before", "ecdf_max_after"] if c in bal_pub.columns]
+    bal_shown = relabel(bal_pub[shown_cols], lang, values=False)
+    sheets["balance"] = relabel(bal_pub, lang, values=False)
+    parts = []
+    header = getattr(evaluation.matching, "design_rows", None)
+    if callable(header):
+        rows = [(k, v) for k, v in header() if k != "number of obs."]
+        parts.append(html_table(pd.DataFrame(rows, columns=[L("setting"), L("value")]), lang))
+    bal = evaluation.balance()
+    if hasattr(bal, "plot"):
+        parts.append(fig_to_img(figure_of(bal.plot()), "Love plot"))
+    parts.append(html_table(bal_shown, lang))
+    parts.append(f"<p class='note'>{html.escape(L('report_note_balance'))}</p>")
+    sections.append(("design", L("report_design"), "".join(parts)))
+
+    # effects ---------------------------------------------------------------------------------
+    parts = [fig_to_img(figure_of(plot_effect_curves(eff.curves, lang=lang)), "curves"),
+             fig_to_img(figure_of(plot_forest(effects_pub, lang=lang)), "forest plot"),
+             html_table(compact_effects(effects_pub, lang), lang, index=True),
+             f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
+    naive = effects_published(evaluation.naive.summary(), threshold)
+    naive = naive[naive["estimand"].isin(["share_diff", "hazard_ratio"])].reset_index(drop=True)
+    csv["naive_effects"] = naive
+    sheets["naive_effects"] = relabel(naive, lang)
+    parts.append(f"<h3>{html.escape(L('report_naive'))}</h3>")
+    parts.append(html_table(compact_effects(naive, lang), lang, index=True))
+    parts.append(f"<p class='note'>{html.escape(L('report_note_naive'))}</p>")
+    sections.append(("effects", L("report_effects"), "".join(parts)))
+
+    for col, res in evaluation.subgroup_effects.items():
+        pub = effects_published(res.summary(), threshold)
+        name = f"effects_by_{col}"
+        csv[name] = pub.assign(subgroup_column=col)
+        sheets[name[:31]] = relabel(pub, lang)
+        sg = label_name(col, lang).lower()
+        keep = pub[pub["estimand"].isin(["share_diff", "hazard_ratio"])]
+        sections.append((name, L("report_effects_by", subgroup=sg),
+                         html_table(compact_effects(keep, lang), lang, index=True) +
+                         f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"))
+
+    if evaluation.truth is not None:
+        truth = evaluation.truth
+        est = effects_pub[effects_pub["estimand"].isin(["share_diff", "hazard_ratio"])]
+        cmp = est.merge(truth.rename(columns={"value": "true_value"}), on=["subgroup", "estimand", "horizon"],
+                        how="inner")[["subgroup", "estimand", "horizon", "true_value", "estimate", "ci_low", "ci_high"]]
+        cmp["covered"] = (cmp["ci_low"] <= cmp["true_value"]) & (cmp["true_value"] <= cmp["ci_high"])
+        csv["truth_check"] = cmp
+        sheets["truth_check"] = relabel(cmp, lang)
+        sections.append(("truth", L("report_truth"), html_table(relabel(cmp, lang), lang) +
+                         f"<p class='note'>{html.escape(L('report_data_note'))}</p>"))
+
+    # goals -----------------------------------------------------------------------------------
+    notes: list[str] = list(getattr(evaluation.matching, "notes", ()))
+    if hasattr(bal, "notes"):
+        notes += list(bal.notes)
+    notes += list(eff.notes)
+    if evaluation.goals is not None:
+        g = evaluation.goals
+        pub = g.published(lang, threshold)
+        csv["goal_fulfilment"] = pub.reset_index()
+        sheets["goal_fulfilment"] = pub.reset_index()
+        body = published_html(pub)
+        for key in ("achieved", "partly_achieved", "not_achieved"):  # colour the judgements
+            body = body.replace(f"<td class='text'>{html.escape(L(key))}</td>",
+                                f"<td class='text {key}'>{html.escape(L(key))}</td>")
+        body += fig_to_img(g.plot(lang=lang).figure, "goal fulfilment")
+        sections.append(("goals", L("title_goal_fulfilment"), body))
+        notes += list(g.notes)
+
+    # monitoring ------------------------------------------------------------------------------
+    mon = evaluation.monitoring
+    if mon:
+        parts = []
+        titles = {"to_work_or_studies": "title_to_work_or_studies",
+                  "outcomes_after_employment": "title_outcomes_after_employment",
+                  "hires_by_subsidy": "title_hires_by_subsidy", "households": "title_households",
+                  "household_exits": "report_household_exits"}
+        for name, res in mon.items():
+            pub = res.published(lang, threshold)
+            csv[f"monitoring_{name}"] = pub.reset_index()
+            sheets[name[:31]] = pub.reset_index()
+            parts.append(f"<h3>{html.escape(L(titles.get(name, name)) if has_label(titles.get(name, '')) else name)}</h3>")
+            if name == "households":
+                change = res.change_text(lang=lang)
+                if change:
+                    month = format_month(res.table.index.max(), lang)
+                    parts.append(f"<p><b>{html.escape(month)}</b>: {html.escape(change)}</p>")
+                parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
+                shown = pub.tail(24)
+            else:
+                try:
+                    parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
+                except Exception:  # a table too sparse to draw is still published  # pragma: no cover
+                    plt.close("all")
+                shown = pub
+            parts.append(published_html(shown))
+            notes += list(res.notes)
+        parts.append(f"<p class='note'>{html.escape(L('suppressed_note', mark=MARK, threshold=threshold))}</p>")
+        sections.append(("monitoring", L("report_monitoring"), "".join(parts)))
+
+    # methods ---------------------------------------------------------------------------------
+    method_text = methods(evaluation, flow_pub, threshold, lang)
+    parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
+    parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
+    notes = [scrub_counts(str(n), threshold) for n in dict.fromkeys(notes)]
+    parts += [f"<li>{html.escape(n)}</li>" for n in notes]
+    parts.append("</ul>")
+    sections.append(("methods", L("report_methods"), "".join(parts)))
+
+    # settings and reproducibility ------------------------------------------------------------
+    now = datetime.now(timezone.utc)
+    fingerprints = dict(s.get("fingerprints") or {})
+    if not fingerprints:
+        fingerprints = {"data": data_fingerprint(evaluation.validated.data, exclude=[roles.id])}
+    config = evaluation.config
+    settings_rows = [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in s.items()
+                     if k not in ("fingerprints", "report")]
+    settings_rows += [("roles", json.dumps({k: v for k, v in vars(roles).items()}, ensure_ascii=False, default=str)),
+                      ("threshold", str(threshold)), ("title", title), ("versions", versions()),
+                      ("generated_utc", f"{now:%Y-%m-%d %H:%M}")]
+    settings_rows += [(f"fingerprint_{k}", v) for k, v in fingerprints.items()]
+    settings_df = pd.DataFrame(settings_rows, columns=["setting", "value"])
+    csv["settings"] = settings_df
+    config_text = to_toml(config) if config else to_toml({k: v for k, v in s.items() if k != "fingerprints"})
+    files = ["tables.xlsx"] * excel + [f"{n}.csv" for n in csv]
+    links = " · ".join(f"<a href='{html.escape(f)}'>{html.escape(f)}</a>" for f in files)
+    sections.append(("files", L("report_files"), f"<p>{links}</p>"))
+    foot = [f"<p>{html.escape(L('footer', when=f'{now:%Y-%m-%d %H:%M}', versions=versions(), seed=s.get('random_state'), hash=fingerprints.get('data', '')))}</p>",
+            f"<p>{html.escape(L('report_fingerprints'))}: " +
+            ", ".join(f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in fingerprints.items()) + "</p>",
+            f"<p>{html.escape(L('report_configuration'))}:</p><pre>{html.escape(config_text)}</pre>"]
+    text = page(title, lang, f"{now:%Y-%m-%d}", L("report_contents"), sections,
+                (L("report_reproducibility"), "".join(foot)))
+    path = folder / "report.html"
+    path.write_text(text, encoding="utf-8")
+    for key, df in csv.items():
+        df.to_csv(folder / f"{key}.csv", index=False)
+    if excel:
+        about = pd.DataFrame({L("report_methods"): method_text + ["", L("report_technical_notes") + ":"] + notes +
+                              ["", L("report_configuration") + ":"] + config_text.splitlines()})
+        sheets["settings"] = relabel(settings_df, lang)
+        write_workbook(folder / "tables.xlsx", {"methods": about, **sheets})
+    plt.close("all")
+    return path
