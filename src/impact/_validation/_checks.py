@@ -105,6 +105,6 @@ def spawn_seeds(random_state: int | np.random.Generator | None, n: int) -> list[
     True
     """
     if isinstance(random_state, np.random.Generator):
-        return random_state.bit_generator.seed_seq.spawn(n)  # type: ignore[union-attr]  # Generators carry a SeedSequence
+        return random_state.bit_generator.seed_seq.spawn(n)  # type: ignore[attr-defined]  # Generators carry a SeedSequence
     check_random_state(random_state)  # the same checks and message for every other value
     return np.random.SeedSequence(random_state).spawn(n)
