@@ -369,8 +369,9 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         se_text = (f"bootstrap of {n_boot} replicates resampling "
                    + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
     else:
+        ratios = "hazard, time and subdistribution hazard ratios" if subdistribution else "hazard and time ratios"
         notes.append(f"Standard errors: {SE_INFLUENCE} (infinitesimal jackknife) for shares and restricted "
-                     f"means, {sandwich} for hazard, time and subdistribution hazard ratios (column se_method).")
+                     f"means, {sandwich} for {ratios} (column se_method).")
     lead = SUMMARY_COLUMNS + ["se_method"]
     cols_out = lead + [c for c in table.columns if c not in lead]
     settings: dict[str, Any] = dict(
@@ -565,7 +566,7 @@ def _difference_tests(rows: list[Row], infl: Influence, a: str, b: str, z: float
 
 # ---- bootstrap over matched sets ------------------------------------------------------------
 
-Groups = list[tuple[str, np.ndarray, "np.ndarray | None"]]   # name, row mask, adjustment matrix of its rows
+Groups = list[tuple[str, np.ndarray, np.ndarray | None]]   # name, row mask, adjustment matrix of its rows
 
 
 def _arrays(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None,
