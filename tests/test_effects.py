@@ -99,7 +99,7 @@ def test_bad_input(analysed, column, value, pattern):
 
 def test_all_zero_weights_and_bad_options(analysed):
     data, _ = analysed
-    with pytest.raises(DataError, match="all weights are zero"):
+    with pytest.raises(DataError, match="weights are all zero"):
         impact.estimate_effects(data.assign(weights=0.0), treatment="participant")
     with pytest.raises(ParameterError, match="'se_method' parameter"):
         impact.estimate_effects(data, treatment="participant", se_method="jackknife")

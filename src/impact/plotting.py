@@ -1,4 +1,5 @@
-"""Shared matplotlib helpers. Every function takes ``ax=None`` and returns the Axes it drew on."""
+"""Shared matplotlib helpers. Every function takes ``ax=None`` and returns the Axes it drew on
+(an array of Axes when it made several panels)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from impact._validation import InstanceOf, Options, validate_params
+from impact.labels import LANGS, Lang
 
 __all__ = ["plot_effect_curves", "plot_forest", "new_axes"]
 
@@ -38,13 +42,17 @@ _TEXT = {
 }
 
 
-def _name(key: Any, lang: str) -> str:
+def _name(key: Any, lang: Lang) -> str:
     from impact.labels import subgroup_label
-    return subgroup_label(key, lang)  # type: ignore[arg-type]
+    return subgroup_label(key, lang)
 
 
+_FRAME = InstanceOf(pd.DataFrame, "a pandas DataFrame")
+
+
+@validate_params({"curves": [_FRAME], "title": [InstanceOf(str, "a str"), None], "lang": [Options(LANGS)]})
 def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None = None,
-                       lang: str = "en") -> Any:
+                       lang: Lang = "en") -> Any:
     """Cumulative incidence of work or studies by arm, one panel per subgroup.
 
     Parameters
@@ -73,7 +81,7 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None =
     >>> ax.get_xlabel()
     'dagar sedan start'
     """
-    text = _TEXT["sv" if lang == "sv" else "en"]
+    text = _TEXT[lang]
     title = title or text["share"]
     subgroups = list(dict.fromkeys(curves["subgroup"]))
     axes = new_axes(ax, ncols=len(subgroups))
@@ -99,8 +107,9 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None =
     return axes
 
 
+@validate_params({"table": [_FRAME], "estimands": ["columns"], "lang": [Options(LANGS)]})
 def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] = ("share_diff", "hazard_ratio"),
-                lang: str = "en") -> Any:
+                lang: Lang = "en") -> Any:
     """Forest plot of estimates with intervals, one panel per estimand, one row per subgroup and horizon.
 
     Parameters
@@ -108,9 +117,10 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
     table : DataFrame
         An effect table (``subgroup, estimand, horizon, estimate, ci_low, ci_high``).
     ax : Axes or array of Axes, optional
-        One Axes per estimand; new ones when ``None``.
+        One Axes per estimand (a single Axes when one estimand is drawn); new ones when ``None``.
     estimands : tuple of str
-        Which estimands to draw (a panel each).
+        Which estimands to draw (a panel each); the reference line is at 1 for ratios
+        (``*_ratio``) and at 0 for differences.
     lang : {"en", "sv"}
         Language of subgroup names and panel titles.
 
@@ -127,8 +137,14 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
     >>> ax.get_title(), [t.get_text() for t in ax.get_yticklabels()]
     ('hazardkvot', ['Samtliga', 'Kvinnor'])
     """
+    estimands = (estimands,) if isinstance(estimands, str) else tuple(estimands)
     rows = table[table["estimand"].isin(estimands)].reset_index(drop=True)
     n_panels = rows["estimand"].nunique()
+    if ax is not None and len(np.atleast_1d(ax)) < n_panels:
+        from impact._errors import ParameterError
+        raise ParameterError(f"plot_forest draws one panel per estimand ({n_panels} here: "
+                             f"{', '.join(map(str, dict.fromkeys(rows['estimand'])))}); give as many Axes "
+                             "in 'ax', or fewer 'estimands'.")
     axes = new_axes(ax, ncols=max(n_panels, 1), figsize=(4.8 * max(n_panels, 1), 0.3 * len(rows) + 1.5),
                     sharey=False)
     axes_list = list(np.atleast_1d(axes))
@@ -142,7 +158,7 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
         if ok.any():
             a.errorbar(est_v[ok], y[ok], xerr=[(est_v - lo)[ok], (hi - est_v)[ok]], fmt="o", color="#333333",
                        capsize=3)
-        a.axvline(1.0 if est == "hazard_ratio" else 0.0, color="grey", lw=1, ls="--")
+        a.axvline(1.0 if str(est).endswith("_ratio") else 0.0, color="grey", lw=1, ls="--")
         a.set_yticks(y, labels)
         a.set_title(_name(est, lang))
         a.grid(axis="x", alpha=0.3)

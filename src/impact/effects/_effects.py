@@ -16,42 +16,81 @@ For each subgroup (everyone, then each level of ``by``, e.g. women and men):
   (Efron ties, case weights);
 * a test of whether the effect differs between the subgroups (``subgroup="female - male"``).
 
-Standard errors are infinitesimal-jackknife (influence-function) sums over matched sets, so
-they respect the matched design: the two members of a pair are not independent, and a control
-used in several sets counts once per set. Without a cluster column each row is its own cluster.
+Standard errors of shares and restricted means are infinitesimal-jackknife (influence-function)
+sums over matched sets, and those of the hazard, time and subdistribution hazard ratios are the
+models' cluster-robust sandwich, so they respect the matched design: the two members of a pair are
+not independent, and a control used in several sets counts once per set. Without a cluster column
+each row is its own cluster. With ``se_method="bootstrap"`` every estimate except the Fine-Gray
+subdistribution hazard ratio is recomputed in each replicate. The ``se_method`` column says, row by
+row, how the standard error was made.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact._validation import check_columns, check_number, check_option
-from impact._errors import DataError, ParameterError
+from impact._compat import renamed_parameters
+from impact._errors import DataError, EstimationError, ParameterError, data_error
+from impact._validation import (Constraint, InstanceOf, Interval, Options, check_columns, check_duration,
+                                check_option, check_treatment, check_weights, spawn_seeds, validate_params)
 from impact.outcomes import CENSORED, COMPETING, EVENT
 
 __all__ = ["EffectsResult", "estimate_effects"]
 
 SUMMARY_COLUMNS = ["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high", "p_value"]
 
+#: How a row's standard error was made (the ``se_method`` column of the effect table).
+SE_INFLUENCE = "influence function"
+SE_SANDWICH = "cluster-robust sandwich"
+SE_BOOTSTRAP = "bootstrap"
+
+_RATIOS = ("hazard_ratio", "time_ratio", "subdistribution_hazard_ratio")
+_REFITTED = ("share_treated", "share_control", "share_diff", "rmst_treated", "rmst_control", "rmst_diff",
+             "hazard_ratio", "time_ratio")   # estimands the bootstrap recomputes in every replicate
+
+Row = dict[str, Any]
+Influence = dict[tuple[str, str, float], tuple[np.ndarray, np.ndarray]]
+
 
 @dataclass(frozen=True)
 class EffectsResult:
-    """Effects by subgroup. ``summary()`` is tidy; ``conf_level`` says what the interval is."""
+    """Effects by subgroup. ``summary()`` is tidy; ``conf_level`` says what the interval is.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per subgroup, estimand and horizon: ``subgroup, estimand, horizon, estimate, se,
+        ci_low, ci_high, p_value, se_method`` and the counts (``n_treated``, ``n_control``,
+        ``events_treated``, ``events_control``). ``se_method`` says how the row's standard
+        error was made: ``"influence function"``, ``"cluster-robust sandwich"`` (``"robust
+        sandwich"`` without matched sets) or ``"bootstrap"``.
+    curves : DataFrame
+        Cumulative incidence of work or studies by subgroup and arm (``subgroup, arm, time,
+        estimate, se, ci_low, ci_high``).
+    conf_level : float
+        Confidence level of the intervals.
+    settings : dict
+        The settings used (columns, horizons, how the standard errors were made).
+    notes : tuple of str
+        What the reader should know (methods, columns assumed, estimates not made).
+    """
 
     table: pd.DataFrame
     curves: pd.DataFrame
     conf_level: float
-    settings: dict = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     def summary(self) -> pd.DataFrame:
-        """``subgroup, estimand, horizon, estimate, se, ci_low, ci_high, p_value`` (+ counts)."""
+        """``subgroup, estimand, horizon, estimate, se, ci_low, ci_high, p_value, se_method`` (+ counts)."""
         return self.table.copy()
 
     def headline(self) -> pd.DataFrame:
@@ -78,52 +117,131 @@ class EffectsResult:
         return head + self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}") + (
             f"<ul>{notes}</ul>" if notes else "")
 
-    def plot(self, kind: str = "curves", ax: Any = None) -> Any:
-        """``kind="curves"``: cumulative incidence of work or studies by arm and subgroup;
-        ``kind="forest"``: share differences and hazard ratios with intervals."""
+    def plot(self, ax: Any = None, kind: str = "curves", **kwargs: Any) -> Any:
+        """Draw the effects and return the Axes.
+
+        Parameters
+        ----------
+        ax : Axes or array of Axes, optional
+            Where to draw. With ``None`` new Axes are made: one panel per subgroup for
+            ``"curves"``, one per estimand for ``"forest"``.
+        kind : {"curves", "forest"}
+            ``"curves"``: cumulative incidence of work or studies by arm and subgroup
+            (:func:`impact.plotting.plot_effect_curves`); ``"forest"``: share differences and
+            hazard ratios with intervals (:func:`impact.plotting.plot_forest`).
+        **kwargs
+            Passed on to the plotting function (``lang``, ``title``, ``estimands``).
+
+        Returns
+        -------
+        Axes or array of Axes
+            The Axes drawn on; an array of them when several panels were made.
+
+        Notes
+        -----
+        ``plot("curves")`` (the kind first, as before) still works this version, with a
+        FutureWarning: call ``plot(kind="curves")``.
+        """
+        if isinstance(ax, str):   # the old order plot(kind, ax)
+            warnings.warn("EffectsResult.plot now takes ax first: call plot(kind=" + repr(ax) + ") "
+                          "instead of plot(" + repr(ax) + "); the old order goes away in the next version.",
+                          FutureWarning, stacklevel=2)
+            ax, kind = (None if isinstance(kind, str) else kind), ax
+        check_option("kind", kind, ["curves", "forest"], "EffectsResult.plot")
         from impact.plotting import plot_effect_curves, plot_forest
         if kind == "curves":
-            return plot_effect_curves(self.curves, ax=ax)
-        if kind == "forest":
-            return plot_forest(self.table, ax=ax)
-        raise ParameterError(f"The 'kind' parameter of EffectsResult.plot must be one of 'curves', 'forest'. Got {kind!r}.")
+            return plot_effect_curves(self.curves, ax=ax, **kwargs)
+        return plot_forest(self.table, ax=ax, **kwargs)
 
 
-def _unwrap(matched: Any, treatment: str | None) -> tuple[pd.DataFrame, str]:
-    if isinstance(matched, pd.DataFrame):
-        data = matched
-    elif hasattr(matched, "matched_data"):
-        data = matched.matched_data
-        treatment = treatment or getattr(matched, "treatment", None)
-    else:
-        raise ParameterError(
-            "The 'matched' parameter of estimate_effects must be a DataFrame or a match result. "
-            f"Got {type(matched).__name__}.")
+# ---- parameters --------------------------------------------------------------------------------
+
+class _MatchResultLike(Constraint):
+    """A match result: anything carrying a ``matched_data`` DataFrame."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(getattr(value, "matched_data", None), pd.DataFrame)
+
+    def describe(self) -> str:
+        return "a match result"
+
+    def invalid(self) -> list[Any]:
+        return [object(), "data.csv"]
+
+
+class _Horizons(Constraint):
+    """A non-empty sequence of finite numbers > 0 (days)."""
+
+    _each = Interval(Real, 0, None, closed="neither")
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, pd.Series)):
+            return False
+        values = list(value)
+        return len(values) > 0 and all(self._each.is_satisfied_by(v) for v in values)
+
+    def describe(self) -> str:
+        return "a non-empty sequence of numbers > 0 (days)"
+
+    def invalid(self) -> list[Any]:
+        return [90, "90", [], [90, -1], [0.0], [float("nan")]]
+
+
+_PARAMS: dict[str, list[Any]] = {
+    "data": [InstanceOf(pd.DataFrame, "a pandas DataFrame"), _MatchResultLike()],
+    "duration": ["column"],
+    "event": ["column"],
+    "treatment": ["column", None],
+    "by": ["column", None],
+    "horizons": [_Horizons()],
+    "weights": ["column", None],
+    "cluster": ["column", None],
+    "conf_level": [Interval(Real, 0, 1, closed="neither")],
+    "se_method": [Options(["influence", "bootstrap"])],
+    "n_boot": [Interval(Integral, 20, None)],
+    "random_state": ["random_state"],
+    "n_jobs": [Interval(Integral, 1, None), Interval(Integral, None, -1)],
+    "progress": ["boolean"],
+    "adjust": ["columns", None],
+    "subdistribution": ["boolean"],
+}
+
+
+def _unwrap(data: Any, treatment: str | None) -> tuple[pd.DataFrame, str]:
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    else:   # a match result (the table has checked it carries matched_data)
+        frame = data.matched_data
+        treatment = treatment or getattr(data, "treatment", None)
     if treatment is None:
         raise ParameterError("estimate_effects needs the name of the treatment column: treatment='...'.")
-    return data, treatment
+    return frame, treatment
 
 
-def estimate_effects(matched: Any, duration: str = "duration", event: str = "event", *,
+@renamed_parameters({"matched": "data"})
+@validate_params(_PARAMS)
+def estimate_effects(data: Any, duration: str = "duration", event: str = "event", *,
                      treatment: str | None = None, by: str | None = "gender",
                      horizons: Sequence[float] = (90, 180, 365), weights: str | None = "weights",
                      cluster: str | None = "subclass", conf_level: float = 0.95,
                      se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
-                     random_state: int | None = 0, n_jobs: int = 1, progress: bool = False,
-                     adjust: Sequence[str] | None = None, subdistribution: bool = True) -> EffectsResult:
+                     random_state: int | np.random.Generator | None = 0, n_jobs: int = 1,
+                     progress: bool = False, adjust: Sequence[str] | str | None = None,
+                     subdistribution: bool = True) -> EffectsResult:
     """Estimate effects on time to work or studies, for all and by subgroup.
 
     Parameters
     ----------
-    matched : DataFrame or match result
+    data : DataFrame or match result
         The matched data (``result.matched_data``) with outcomes from
         :func:`impact.time_to_event`, or a match result whose ``matched_data`` has them.
+        (Called ``matched`` before; that name still works this version, with a FutureWarning.)
     duration : str
         Days from start to exit or censoring (> 0).
     event : str
-        0 censored, 1 work or studies (the event), 2 (or any other code) a competing exit.
+        0 censored, 1 work or studies (the event), 2 a competing exit.
     treatment : str
-        Treatment column (taken from the match result when one is passed).
+        Treatment column, 0/1 or boolean (taken from the match result when one is passed).
     by : str or None
         Subgroup column; effects are estimated for everyone and for each level.
     horizons : sequence of float
@@ -135,21 +253,24 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
         Confidence level of the intervals.
     se_method : {"influence", "bootstrap"}
         ``"influence"`` (default): infinitesimal-jackknife standard errors summed within matched
-        sets, normal intervals. ``"bootstrap"``: matched sets resampled with replacement
-        ``n_boot`` times (all rows of a set move together); standard errors are the SD of the
-        replicates and intervals are percentile intervals (hazard ratios on the log scale).
+        sets for shares and restricted means, the models' cluster-robust sandwich for the
+        ratios; normal intervals. ``"bootstrap"``: matched sets resampled with replacement
+        ``n_boot`` times (all rows of a set move together); in every replicate the shares,
+        restricted means, the Cox and the Weibull models (with the ``adjust`` covariates) are
+        recomputed; standard errors are the SD of the replicates and intervals percentile
+        intervals (ratios on the log scale). The Fine-Gray model is too slow to re-fit
+        hundreds of times: its rows keep their sandwich SEs. The ``se_method`` column of the
+        table says, row by row, which was used.
     n_boot, random_state, n_jobs, progress
-        Bootstrap replicates, seed (replicate ``b`` uses child ``b`` of
-        ``numpy.random.SeedSequence(random_state)``, so the answer does not depend on
-        ``n_jobs``), worker processes (joblib) and a progress bar (tqdm).
-
+        Bootstrap replicates, seed (an int, ``None`` or a :class:`numpy.random.Generator`;
+        replicate ``b`` uses child ``b`` of its ``SeedSequence``, so the answer does not depend
+        on ``n_jobs``), worker processes (joblib) and a progress bar (tqdm).
     adjust : sequence of str, optional
-        Covariates added to the outcome (Cox) model beside treatment: regression adjustment
-        on the matched sample, which guards against residual imbalance (doubly robust in the
-        sense of Ho, Imai, King and Stuart 2007). The hazard, time and subdistribution hazard
-        ratios are then conditional on them; shares and restricted means stay the matched
-        comparison. Categorical columns are
-        expanded as a formula would.
+        Covariates added to the outcome (Cox, AFT, Fine-Gray) models beside treatment:
+        regression adjustment on the matched sample, which guards against residual imbalance
+        (doubly robust in the sense of Ho, Imai, King and Stuart 2007). The hazard, time and
+        subdistribution hazard ratios are then conditional on them; shares and restricted means
+        stay the matched comparison. Categorical columns are expanded as a formula would.
     subdistribution : bool
         Also fit the Fine-Gray model (``subdistribution_hazard_ratio``). It expands the data
         around every competing exit, so it is the slowest estimand; turn it off for quick looks.
@@ -167,18 +288,13 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     ...                  caliper=0.2, exact=["gender"], id="person_id")
     >>> data = impact.time_to_event(m.matched_data, sim.roles)
     >>> res = estimate_effects(data, treatment="participant", by="gender")
-    >>> res.summary().columns[:8].tolist()
-    ['subgroup', 'estimand', 'horizon', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value']
+    >>> res.summary().columns[:9].tolist()
+    ['subgroup', 'estimand', 'horizon', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value', 'se_method']
     """
-    data, treatment = _unwrap(matched, treatment)
-    check_option("se_method", se_method, ["influence", "bootstrap"], "estimate_effects")
-    check_number("n_boot", n_boot, "estimate_effects", low=20, integer=True)
-    check_number("n_jobs", n_jobs, "estimate_effects", integer=True)
-    check_number("conf_level", conf_level, "estimate_effects", low=0, high=1,
-                 low_inclusive=False, high_inclusive=False)
+    frame, treatment = _unwrap(data, treatment)
+    data = frame
     horizons = tuple(float(h) for h in horizons)
-    for h in horizons:
-        check_number("horizons", h, "estimate_effects", low=0, low_inclusive=False)
+    adjust_cols = [adjust] if isinstance(adjust, str) else list(adjust or [])
     cols = [duration, event, treatment] + ([by] if by else [])
     check_columns(data, cols)
     w_col = weights if weights and weights in data.columns else None
@@ -189,40 +305,39 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     if cluster and c_col is None:
         notes.append(f"No '{cluster}' column: each row is its own cluster (independent units).")
     _check_inputs(data, duration, event, treatment, w_col)
-    if adjust:
-        check_columns(data, list(adjust), role="adjustment covariate")
-        if data[list(adjust)].isna().any().any():
-            from impact._errors import data_error
-            miss = data[list(adjust)].isna().any(axis=1).to_numpy()
-            raise data_error(", ".join(c for c in adjust if data[c].isna().any()),
+    if adjust_cols:
+        check_columns(data, adjust_cols, role="adjustment covariate")
+        if data[adjust_cols].isna().any().any():
+            miss = data[adjust_cols].isna().any(axis=1).to_numpy()
+            raise data_error(", ".join(c for c in adjust_cols if data[c].isna().any()),
                              "missing values in adjustment covariates", miss)
-        notes.append("Hazard, time and subdistribution hazard ratios adjusted for " + ", ".join(adjust)
+        notes.append("Hazard, time and subdistribution hazard ratios adjusted for " + ", ".join(adjust_cols)
                      + " in the outcome models (conditional on them); shares and restricted means are the "
                      "unadjusted matched comparison.")
-        if se_method == "bootstrap":
-            notes.append("The bootstrap re-fits the unadjusted Cox model; with 'adjust' the hazard-ratio "
-                         "SEs are the clustered sandwich ones.")
     if c_col is not None and data[c_col].isna().any():
-        from impact._errors import data_error
         raise data_error(c_col, "missing matched-set ids (a control used in several sets under "
                          "replacement has no single set)", data[c_col].isna().to_numpy(),
                          "Estimate on result.get_matches(), one row per set membership, or pass "
                          "cluster=None to treat rows as independent.")
 
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    sandwich = SE_SANDWICH if c_col else "robust sandwich"
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
     if by:
         from impact.data import require_subgroup_levels
         for lev in require_subgroup_levels(data, by, treatment):
             groups.append((str(lev), (data[by] == lev).to_numpy()))
 
-    rows: list[dict] = []
+    rows: list[Row] = []
     curves: list[pd.DataFrame] = []
-    infl: dict[tuple[str, str, float], tuple[np.ndarray, np.ndarray]] = {}
+    infl: Influence = {}
+    designs: dict[str, np.ndarray | None] = {}
     for name, mask in groups:
         sub = data.loc[mask]
+        X = _adjustment_matrix(sub, adjust_cols)
+        designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
-                                      adjust=list(adjust or []), subdistribution=subdistribution)
+                                      X=X, subdistribution=subdistribution, sandwich=sandwich)
         rows += r
         curves.append(c)
         infl.update(inf)
@@ -232,7 +347,7 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
             notes.append(f"Some matched sets span several '{by}' levels: the test of the hazard-ratio "
                          "difference treats the subgroup fits as independent (match exactly on "
                          f"'{by}' to make that hold).")
-        rows += _difference_tests(rows, infl, groups[1][0], groups[2][0], z)
+        rows += _difference_tests(rows, infl, groups[1][0], groups[2][0], z, sandwich)
     elif by and len(groups) > 3:
         notes.append(f"'{by}' has {len(groups) - 1} levels: no pairwise test of differences reported.")
 
@@ -240,22 +355,29 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
     se_text = ("infinitesimal jackknife clustered on " + c_col) if c_col else "infinitesimal jackknife"
     if se_method == "bootstrap":
         arrays = _arrays(data, duration, event, treatment, w_col, c_col)
-        boot = _bootstrap(arrays, groups, horizons, n_boot, random_state, n_jobs, progress)
-        if adjust:  # replicates re-fit the unadjusted model: keep the sandwich SEs for hazard ratios
-            keys, reps = boot
-            keep = [i for i, k in enumerate(keys) if k[1] != "hazard_ratio"]
-            boot = ([keys[i] for i in keep], reps[:, keep])
-        if subdistribution:
-            notes.append("The bootstrap does not re-fit the Fine-Gray model: subdistribution hazard ratios "
-                         "keep their sandwich SEs clustered on matched sets.")
-        table = _apply_bootstrap(table, boot, conf_level)
+        boot_groups = [(name, mask, designs[name]) for name, mask in groups]
+        boot = _bootstrap(arrays, boot_groups, horizons, n_boot, random_state, n_jobs, progress)
+        table, kept = _apply_bootstrap(table, boot, conf_level)
+        if kept:
+            notes.append("Fewer than 10 usable bootstrap replicates for " + ", ".join(kept)
+                         + ": those rows keep their " + SE_INFLUENCE + " or sandwich SEs (see se_method).")
+        notes.append("Bootstrap: shares, restricted means, hazard ratios (Cox) and time ratios (Weibull AFT)"
+                     + (" with the adjustment covariates" if adjust_cols else "") + " are re-estimated in "
+                     "every replicate" + ("; the Fine-Gray model is not re-fitted, so subdistribution hazard "
+                                          f"ratios keep their {sandwich} SEs" if subdistribution else "")
+                     + " (column se_method).")
         se_text = (f"bootstrap of {n_boot} replicates resampling "
                    + (f"matched sets ('{c_col}')" if c_col else "rows") + ", percentile intervals")
-    cols_out = SUMMARY_COLUMNS + [c for c in table.columns if c not in SUMMARY_COLUMNS]
-    settings = dict(duration=duration, event=event, treatment=treatment, by=by, horizons=horizons,
-                    weights=w_col, cluster=c_col, conf_level=conf_level, se_method=se_text,
-                    n_boot=n_boot if se_method == "bootstrap" else None,
-                    random_state=random_state if se_method == "bootstrap" else None)
+    else:
+        ratios = "hazard, time and subdistribution hazard ratios" if subdistribution else "hazard and time ratios"
+        notes.append(f"Standard errors: {SE_INFLUENCE} (infinitesimal jackknife) for shares and restricted "
+                     f"means, {sandwich} for {ratios} (column se_method).")
+    lead = SUMMARY_COLUMNS + ["se_method"]
+    cols_out = lead + [c for c in table.columns if c not in lead]
+    settings: dict[str, Any] = dict(
+        duration=duration, event=event, treatment=treatment, by=by, horizons=horizons, weights=w_col,
+        cluster=c_col, conf_level=conf_level, se_method=se_text, n_boot=n_boot if se_method == "bootstrap" else None,
+        random_state=random_state if se_method == "bootstrap" else None, adjust=tuple(adjust_cols))
     notes.insert(0, "Share in work or studies: weighted Aalen-Johansen cumulative incidence, other exits "
                     "as competing events; hazard ratio: Cox model of the cause-specific hazard (Efron ties).")
     return EffectsResult(table=table[cols_out], curves=pd.concat(curves, ignore_index=True),
@@ -263,12 +385,10 @@ def estimate_effects(matched: Any, duration: str = "duration", event: str = "eve
 
 
 def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None) -> None:
-    from impact._errors import data_error
     d = pd.to_numeric(data[duration], errors="coerce")
     if d.isna().any():
         raise data_error(duration, "missing or non-numeric durations", d.isna().to_numpy())
-    if (d <= 0).any():
-        raise data_error(duration, "durations must be > 0", (d <= 0).to_numpy())
+    check_duration(d.to_numpy(), duration)
     e = data[event]
     if e.isna().any():
         raise data_error(event, "missing event codes", e.isna().to_numpy())
@@ -280,21 +400,38 @@ def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str,
         codes = ", ".join(map(str, sorted(pd.unique(e[undeclared]))[:5]))
         raise data_error(event, f"undeclared event codes {codes} (expected 0 censored, 1 work or studies, "
                          "2 other exit)", undeclared, "Recode with impact.time_to_event, or map them first.")
-    t = data[treatment]
-    bad = ~t.isin([0, 1]).to_numpy()
-    if bad.any():
-        raise data_error(treatment, "treatment must be 0/1", bad)
+    check_treatment(data[treatment], treatment)
     if w_col is not None:
-        w = data[w_col]
-        if w.isna().any() or (w < 0).any():
-            raise data_error(w_col, "weights must be >= 0 and not missing", (w.isna() | (w < 0)).to_numpy())
-        if float(w.sum()) <= 0:
-            raise DataError(f"Column '{w_col}': all weights are zero.", column=w_col, rule="weights not all zero")
+        check_weights(data[w_col].to_numpy(), len(data), w_col)
+
+
+def _adjustment_matrix(sub: pd.DataFrame, adjust: list[str]) -> np.ndarray | None:
+    """The adjustment covariates of one subgroup, expanded; a level absent from it has no column."""
+    if not adjust:
+        return None
+    from impact.data import expand_covariates
+    X, _ = expand_covariates(sub, adjust)
+    X = np.asarray(X, dtype=float)
+    return X[:, X.std(axis=0) > 0]
+
+
+def _model_frame(dur: np.ndarray, ev1: np.ndarray, t: np.ndarray, w: np.ndarray, X: np.ndarray | None,
+                 cl: np.ndarray | None = None) -> tuple[pd.DataFrame, list[str]]:
+    cols: dict[str, Any] = {"duration": dur, "event": ev1.astype(int), "treated": t.astype(float), "w": w}
+    if cl is not None:
+        cols["cluster"] = cl
+    terms = ["treated"]
+    if X is not None:
+        for j in range(X.shape[1]):
+            cols[f"adj:{j}"] = X[:, j]
+            terms.append(f"adj:{j}")
+    return pd.DataFrame(cols), terms
 
 
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
-                      notes: list[str], adjust: list[str] | None = None, subdistribution: bool = True):
+                      notes: list[str], X: np.ndarray | None = None, subdistribution: bool = True,
+                      sandwich: str = SE_SANDWICH) -> tuple[list[Row], pd.DataFrame, Influence]:
     from impact.survival import AFT, CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
@@ -305,105 +442,80 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
     cl = sub[c_col].to_numpy() if c_col else np.arange(len(sub))
     counts = dict(n_treated=int(t.sum()), n_control=int((~t).sum()),
                   events_treated=int(((cause == 1) & t).sum()), events_control=int(((cause == 1) & ~t).sum()))
-    rows, curves_out, infl = [], [], {}
-    arms = {}
+    rows: list[Row] = []
+    curves_out: list[pd.DataFrame] = []
+    infl: Influence = {}
+
+    def row(estimand: str, horizon: float, estimate: float, se: float, p_value: float, method: str) -> Row:
+        return dict(subgroup=name, estimand=estimand, horizon=horizon, estimate=estimate, se=se,
+                    ci_low=estimate - z * se, ci_high=estimate + z * se, p_value=p_value, se_method=method,
+                    **counts)
+
+    # per arm, for every horizon at once: share (cumulative incidence), its influence, and the
+    # restricted mean days not yet in work or studies (horizon minus the area under the
+    # cumulative incidence: AalenJohansen.rmtl, O(n) per horizon) with its influence
+    hs = list(horizons)
+    arms: dict[str, dict[str, Any]] = {}
     for arm, m in (("treated", t), ("control", ~t)):
         aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m], causes=[1, 2])
-        arms[arm] = (aj, m)
         grid = np.unique(np.r_[0.0, dur[m][cause[m] == 1]])
-        cur = aj.cif(1, grid)
-        cur = cur.assign(subgroup=name, arm=arm)
-        curves_out.append(cur)
-
-    for h in horizons:
-        est, vals = {}, {}
-        beyond = any(h > dur[m].max() for _, m in arms.values())
-        for arm, (aj, m) in arms.items():
-            est[arm] = float(aj.cif(1, [h])["estimate"].iloc[0]) if not beyond else np.nan
-            vals[arm] = aj.influence(1, [h])[:, 0] if not beyond else None
-        if beyond:
+        curves_out.append(aj.cif(1, grid).assign(subgroup=name, arm=arm))
+        arms[arm] = dict(mask=m, cl=cl[m], last=float(dur[m].max()),
+                         share=aj.cif(1, hs)["estimate"].to_numpy(), share_infl=aj.influence(1, hs),
+                         rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
+                         rmst_infl=-aj.rmtl_influence(1, hs))
+    diff_cl = np.r_[arms["treated"]["cl"], arms["control"]["cl"]]
+    for i, h in enumerate(horizons):
+        if any(h > a["last"] for a in arms.values()):
             notes.append(f"{name}: horizon {h:g} days is beyond the follow-up of one arm; not estimated.")
             for est_name in ("share_treated", "share_control", "share_diff",
                              "rmst_treated", "rmst_control", "rmst_diff"):
-                rows.append(dict(subgroup=name, estimand=est_name, horizon=h, estimate=np.nan, se=np.nan,
-                                 ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
+                rows.append(row(est_name, h, np.nan, np.nan, np.nan, SE_INFLUENCE))
             continue
-        for arm in ("treated", "control"):
-            m = arms[arm][1]
-            se = _cluster_se(vals[arm], cl[m])
-            rows.append(dict(subgroup=name, estimand=f"share_{arm}", horizon=h, estimate=est[arm], se=se,
-                             ci_low=est[arm] - z * se, ci_high=est[arm] + z * se, p_value=np.nan, **counts))
-        # the difference: treated influence minus control influence, summed within matched sets
-        diff_infl = np.r_[vals["treated"], -vals["control"]]
-        diff_cl = np.r_[cl[arms["treated"][1]], cl[arms["control"][1]]]
-        d = est["treated"] - est["control"]
-        se = _cluster_se(diff_infl, diff_cl)
-        rows.append(dict(subgroup=name, estimand="share_diff", horizon=h, estimate=d, se=se,
-                         ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se), **counts))
-        infl[(name, "share_diff", h)] = (diff_infl, diff_cl)
-
-        # restricted mean days not yet in work or studies, up to h: h - integral of the CIF
-        rm, rm_infl = {}, {}
-        for arm, (aj, m) in arms.items():
-            jumps = np.unique(dur[m][(cause[m] == 1) & (dur[m] <= h)])
-            if jumps.size:
-                rm[arm], widths = _days_not_in(jumps, aj.cif(1, jumps)["estimate"].to_numpy(), h)
-                rm_infl[arm] = -(aj.influence(1, jumps) @ widths)
-            else:
-                rm[arm], rm_infl[arm] = h, np.zeros(int(m.sum()))
-        for arm in ("treated", "control"):
-            se = _cluster_se(rm_infl[arm], cl[arms[arm][1]])
-            rows.append(dict(subgroup=name, estimand=f"rmst_{arm}", horizon=h, estimate=rm[arm], se=se,
-                             ci_low=rm[arm] - z * se, ci_high=rm[arm] + z * se, p_value=np.nan, **counts))
-        d = rm["treated"] - rm["control"]
-        rmd_infl = np.r_[rm_infl["treated"], -rm_infl["control"]]
-        se = _cluster_se(rmd_infl, diff_cl)
-        rows.append(dict(subgroup=name, estimand="rmst_diff", horizon=h, estimate=d, se=se,
-                         ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se), **counts))
-        infl[(name, "rmst_diff", h)] = (rmd_infl, diff_cl)
+        for est_name in ("share", "rmst"):
+            est = {arm: float(a[est_name][i]) for arm, a in arms.items()}
+            vals = {arm: a[f"{est_name}_infl"][:, i] for arm, a in arms.items()}
+            for arm in ("treated", "control"):
+                rows.append(row(f"{est_name}_{arm}", h, est[arm], _cluster_se(vals[arm], arms[arm]["cl"]),
+                                np.nan, SE_INFLUENCE))
+            # the difference: treated influence minus control influence, summed within matched sets
+            diff_infl = np.r_[vals["treated"], -vals["control"]]
+            d = est["treated"] - est["control"]
+            se = _cluster_se(diff_infl, diff_cl)
+            rows.append(row(f"{est_name}_diff", h, d, se, _p(d, se), SE_INFLUENCE))
+            infl[(name, f"{est_name}_diff", h)] = (diff_infl, diff_cl)
 
     if counts["events_treated"] == 0 or counts["events_control"] == 0:
         notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")
         for estimand in ("hazard_ratio", "time_ratio") + (("subdistribution_hazard_ratio",) if subdistribution else ()):
-            rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=np.nan, se=np.nan,
-                             ci_low=np.nan, ci_high=np.nan, p_value=np.nan, **counts))
+            rows.append(row(estimand, np.nan, np.nan, np.nan, np.nan, sandwich))
         return rows, pd.concat(curves_out, ignore_index=True), infl
-    cox_df = pd.DataFrame({"duration": dur, "event": (cause == 1).astype(int), "treated": t.astype(float),
-                           "w": w, "cluster": cl})
-    terms = ["treated"]
-    if adjust:
-        from impact.data import expand_covariates
-        X, names = expand_covariates(sub, adjust)
-        keep = X.std(axis=0) > 0          # a level absent from this subgroup has no column
-        extra = pd.DataFrame(X[:, keep], columns=[f"adj:{n}" for n, k in zip(names, keep) if k])
-        cox_df = pd.concat([cox_df, extra], axis=1)
-        terms += list(extra.columns)
-    fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event", covariates=terms,
-                                  weights_col="w", cluster_col="cluster")
-    fits = {"hazard_ratio": fit}
+    model_df, terms = _model_frame(dur, cause == 1, t, w, X, cl)
+    fits: dict[str, Any] = {
+        "hazard_ratio": CoxPH(ties="efron").fit(model_df, duration_col="duration", event_col="event",
+                                                covariates=terms, weights_col="w", cluster_col="cluster")}
     # subdistribution hazard of work or studies (Fine-Gray): other exits stay in the risk set
     if subdistribution:
         fits["subdistribution_hazard_ratio"] = fine_gray(
-            cox_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
+            model_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
             cluster_col="cluster", causes=[1, 2])
     # accelerated failure time (Weibull): time to work or studies, other exits censoring it
-    fits["time_ratio"] = AFT(dist="weibull").fit(cox_df, duration_col="duration", event_col="event",
+    fits["time_ratio"] = AFT(dist="weibull").fit(model_df, duration_col="duration", event_col="event",
                                                  covariates=terms, weights_col="w", cluster_col="cluster")
     for estimand, f in fits.items():
         s = f.summary().set_index("term").loc["treated"]
         b, se = float(s["estimate"]), float(s["se"])
-        rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=float(np.exp(b)), se=se,
-                         ci_low=float(np.exp(b - z * se)), ci_high=float(np.exp(b + z * se)),
-                         p_value=_p(b, se), **counts))
+        rows.append(dict(row(estimand, np.nan, float(np.exp(b)), se, _p(b, se), sandwich),
+                         ci_low=float(np.exp(b - z * se)), ci_high=float(np.exp(b + z * se))))
         infl[(name, f"log_{estimand}", np.nan)] = (np.array([b]), np.array([se]))
     return rows, pd.concat(curves_out, ignore_index=True), infl
 
 
-def _days_not_in(times: np.ndarray, cif: np.ndarray, h: float) -> tuple[float, np.ndarray]:
-    """Restricted mean days not yet in work or studies up to ``h`` (``h`` minus the area under the
-    step function ``cif`` that jumps at ``times <= h``), and the widths the area was taken over."""
+def _days_not_in(times: np.ndarray, cif: np.ndarray, h: float) -> float:
+    """Restricted mean days not yet in work or studies up to ``h``: ``h`` minus the area under
+    the step function ``cif`` that jumps at ``times <= h`` (point estimate only)."""
     widths = np.diff(np.r_[times, h])
-    return h - float(cif @ widths), widths
+    return h - float(cif @ widths)
 
 
 def _cluster_se(influence: np.ndarray, clusters: np.ndarray) -> float:
@@ -418,7 +530,8 @@ def _p(est: float, se: float) -> float:
     return float(2 * stats.norm.sf(abs(est / se)))
 
 
-def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) -> list[dict]:
+def _difference_tests(rows: list[Row], infl: Influence, a: str, b: str, z: float,
+                      sandwich: str = SE_SANDWICH) -> list[Row]:
     """Test of whether the effect differs between subgroups ``a`` and ``b``.
 
     Share differences: the influence functions of the two subgroup estimates are summed within
@@ -426,7 +539,7 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
     separate fits; they are treated as independent, which holds when matching was exact on the
     subgroup (no matched set spans both).
     """
-    out = []
+    out: list[Row] = []
     label = f"{a} - {b}"
     for (name, estimand, h), (vals, cl) in list(infl.items()):
         if name != a or estimand not in ("share_diff", "rmst_diff") or (b, estimand, h) not in infl:
@@ -437,8 +550,8 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
         d = ea - eb
         se = _cluster_se(np.r_[vals, -vb], np.r_[cl, cb])
         out.append(dict(subgroup=label, estimand=estimand, horizon=h, estimate=d, se=se,
-                        ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se)))
-    for estimand in ("hazard_ratio", "time_ratio", "subdistribution_hazard_ratio"):
+                        ci_low=d - z * se, ci_high=d + z * se, p_value=_p(d, se), se_method=SE_INFLUENCE))
+    for estimand in _RATIOS:
         la = next((v for k, v in infl.items() if k[0] == a and k[1] == f"log_{estimand}"), None)
         lb = next((v for k, v in infl.items() if k[0] == b and k[1] == f"log_{estimand}"), None)
         if la is None or lb is None:
@@ -447,11 +560,14 @@ def _difference_tests(rows: list[dict], infl: dict, a: str, b: str, z: float) ->
         se = float(np.hypot(la[1][0], lb[1][0]))
         out.append(dict(subgroup=label, estimand=estimand, horizon=np.nan, estimate=float(np.exp(diff)),
                         se=se, ci_low=float(np.exp(diff - z * se)), ci_high=float(np.exp(diff + z * se)),
-                        p_value=_p(diff, se)))
+                        p_value=_p(diff, se), se_method=sandwich))
     return out
 
 
 # ---- bootstrap over matched sets ------------------------------------------------------------
+
+Groups = list[tuple[str, np.ndarray, np.ndarray | None]]   # name, row mask, adjustment matrix of its rows
+
 
 def _arrays(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None,
             c_col: str | None) -> dict[str, np.ndarray]:
@@ -467,13 +583,33 @@ def _arrays(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col
 _NO_HORIZON = -1.0  # horizon key of estimands without a horizon (NaN keys do not survive pickling)
 
 
-def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: list[tuple[str, np.ndarray]],
+def _log_ratios(a: dict[str, np.ndarray], w: np.ndarray, mask: np.ndarray,
+                X: np.ndarray | None) -> dict[str, float]:
+    """Log hazard ratio (Cox, Efron) and log time ratio (Weibull AFT) of treatment, for the rows
+    of ``mask`` with weight > 0; NaN when a model cannot be fitted on them."""
+    from impact.survival import AFT, CoxPH
+    out = {"hazard_ratio": np.nan, "time_ratio": np.nan}
+    keep = w[mask] > 0
+    dur, ev1, t, ww = a["dur"][mask][keep], a["cause"][mask][keep] == 1, a["t"][mask][keep], w[mask][keep]
+    if not ((ev1 & t).any() and (ev1 & ~t).any()):
+        return out
+    df, terms = _model_frame(dur, ev1, t, ww, None if X is None else X[keep])
+    for estimand, model in (("hazard_ratio", CoxPH(ties="efron")), ("time_ratio", AFT(dist="weibull"))):
+        try:
+            fit = model.fit(df, duration_col="duration", event_col="event", covariates=terms, weights_col="w")
+        except (EstimationError, DataError):   # e.g. an adjustment level absent from this replicate
+            continue
+        out[estimand] = float(fit.params_["treated"])
+    return out
+
+
+def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: Groups,
                      horizons: tuple[float, ...]) -> dict[tuple[str, str, float], float]:
-    """Point estimates only (no standard errors), on the working scale (log for hazard ratios)."""
-    from impact.survival import CoxPH, aalen_johansen
+    """Point estimates only (no standard errors), on the working scale (log for ratios)."""
+    from impact.survival import aalen_johansen
     out: dict[tuple[str, str, float], float] = {}
-    for name, mask in groups:
-        per_arm = {}
+    for name, mask, X in groups:
+        per_arm: dict[str, tuple[np.ndarray, np.ndarray, float] | None] = {}
         for arm, m in (("treated", a["t"]), ("control", ~a["t"])):
             keep = mask & m & (w > 0)
             if not keep.any() or not (a["cause"][keep] > 0).any():
@@ -482,39 +618,31 @@ def _point_estimates(a: dict[str, np.ndarray], w: np.ndarray, groups: list[tuple
             aj = aalen_johansen(a["dur"][keep], a["cause"][keep], weights=w[keep], causes=[1, 2])
             per_arm[arm] = (aj.table["time"].to_numpy(), aj.table["cif_1"].to_numpy(), aj.last_time)
         for h in horizons:
-            vals = {}
+            vals: dict[str, tuple[float, float]] = {}
             for arm, tab in per_arm.items():
                 if tab is None or h > tab[2]:
                     vals[arm] = (np.nan, np.nan)
                     continue
                 times, F, _ = tab
                 upto = times <= h
-                share = F[upto][-1] if upto.any() else 0.0
-                vals[arm] = (share, _days_not_in(times[upto], F[upto], h)[0])
+                share = float(F[upto][-1]) if upto.any() else 0.0
+                vals[arm] = (share, _days_not_in(times[upto], F[upto], h))
             for i, est in enumerate(("share", "rmst")):
                 out[(name, f"{est}_treated", h)] = vals["treated"][i]
                 out[(name, f"{est}_control", h)] = vals["control"][i]
                 out[(name, f"{est}_diff", h)] = vals["treated"][i] - vals["control"][i]
-        keep = mask & (w > 0)
-        ev1 = a["cause"][keep] == 1
-        tk = a["t"][keep]
-        b = np.nan
-        if (ev1 & tk).any() and (ev1 & ~tk).any():
-            cox_df = pd.DataFrame({"duration": a["dur"][keep], "event": ev1.astype(int),
-                                   "treated": tk.astype(float), "w": w[keep]})
-            fit = CoxPH(ties="efron").fit(cox_df, duration_col="duration", event_col="event",
-                                          covariates=["treated"], weights_col="w")
-            b = float(fit.params_.iloc[0])
-        out[(name, "hazard_ratio", _NO_HORIZON)] = b
+        for estimand, b in _log_ratios(a, w, mask, X).items():
+            out[(name, estimand, _NO_HORIZON)] = b
     if len(groups) == 3:
         ga, gb = groups[1][0], groups[2][0]
         for (name, est, h), v in list(out.items()):
-            if name == ga and est in ("share_diff", "rmst_diff", "hazard_ratio"):
+            if name == ga and est in ("share_diff", "rmst_diff", "hazard_ratio", "time_ratio"):
                 out[(f"{ga} - {gb}", est, h)] = v - out[(gb, est, h)]
     return out
 
 
-def _replicates(a: dict[str, np.ndarray], groups, horizons, seeds, keys) -> np.ndarray:
+def _replicates(a: dict[str, np.ndarray], groups: Groups, horizons: tuple[float, ...],
+                seeds: Sequence[np.random.SeedSequence], keys: list[tuple[str, str, float]]) -> np.ndarray:
     n_cl = int(a["cl"].max()) + 1
     res = np.empty((len(seeds), len(keys)))
     for i, ss in enumerate(seeds):
@@ -525,12 +653,13 @@ def _replicates(a: dict[str, np.ndarray], groups, horizons, seeds, keys) -> np.n
     return res
 
 
-def _bootstrap(a: dict[str, np.ndarray], groups, horizons, n_boot: int, random_state: int | None,
-               n_jobs: int, progress: bool) -> tuple[list, np.ndarray]:
+def _bootstrap(a: dict[str, np.ndarray], groups: Groups, horizons: tuple[float, ...], n_boot: int,
+               random_state: int | np.random.Generator | None, n_jobs: int,
+               progress: bool) -> tuple[list[tuple[str, str, float]], np.ndarray]:
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
     keys = list(_point_estimates(a, a["w"], groups, horizons))
-    seeds = np.random.SeedSequence(random_state).spawn(n_boot)
+    seeds = spawn_seeds(random_state, n_boot)   # replicate b uses child b, whatever n_jobs is
     chunk = 10
     chunks = [seeds[i:i + chunk] for i in range(0, n_boot, chunk)]
     jobs = (delayed(_replicates)(a, groups, horizons, c, keys) for c in chunks)
@@ -539,25 +668,34 @@ def _bootstrap(a: dict[str, np.ndarray], groups, horizons, n_boot: int, random_s
     return keys, np.vstack(list(bar))
 
 
-def _apply_bootstrap(table: pd.DataFrame, boot: tuple[list, np.ndarray], conf_level: float) -> pd.DataFrame:
+def _apply_bootstrap(table: pd.DataFrame, boot: tuple[list[tuple[str, str, float]], np.ndarray],
+                     conf_level: float) -> tuple[pd.DataFrame, list[str]]:
+    """Bootstrap SEs and percentile intervals for every re-estimated row; the rows that kept their
+    first SE for want of usable replicates are named in the second return value."""
     keys, reps = boot
     alpha = 1 - conf_level
     table = table.copy()
     index = {key: i for i, key in enumerate(keys)}
+    kept: list[str] = []
     for r in table.itertuples():
-        k = (r.subgroup, r.estimand, float(r.horizon) if np.isfinite(r.horizon) else _NO_HORIZON)
+        k = (str(r.subgroup), str(r.estimand), float(r.horizon) if np.isfinite(r.horizon) else _NO_HORIZON)
         if k not in index:
+            continue
+        if not np.isfinite(r.estimate):
+            table.loc[r.Index, "se_method"] = SE_BOOTSTRAP   # not estimable: nothing to resample
             continue
         x = reps[:, index[k]]
         x = x[np.isfinite(x)]
-        if x.size < 10 or not np.isfinite(r.estimate):
+        if x.size < 10:
+            kept.append(f"{k[0]} {k[1]}" + (f" {k[2]:g}d" if k[2] != _NO_HORIZON else ""))
             continue
         lo, hi = np.quantile(x, [alpha / 2, 1 - alpha / 2])
         se = float(np.std(x, ddof=1))
-        log_scale = r.estimand.endswith("_ratio")
+        log_scale = str(r.estimand).endswith("_ratio")
         est_w = np.log(r.estimate) if log_scale else r.estimate
         table.loc[r.Index, ["se", "ci_low", "ci_high"]] = [se, np.exp(lo) if log_scale else lo,
                                                            np.exp(hi) if log_scale else hi]
-        if not np.isnan(r.p_value) or r.estimand.endswith("diff") or log_scale:
+        table.loc[r.Index, "se_method"] = SE_BOOTSTRAP
+        if not np.isnan(r.p_value) or str(r.estimand).endswith("diff") or log_scale:
             table.loc[r.Index, "p_value"] = _p(est_w, se)
-    return table
+    return table, kept

@@ -18,16 +18,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_columns, check_option
 from impact._errors import DataError, data_error
+from impact._validation import InstanceOf, Options, check_columns, parse_dates, validate_params
 from impact.data import Roles
-from impact._validation import parse_dates
 
 __all__ = ["time_to_event", "EVENT", "COMPETING", "CENSORED"]
 
 CENSORED, EVENT, COMPETING = 0, 1, 2
 
 
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+                  "roles": [InstanceOf(Roles, "an impact.Roles")],
+                  "clock": [Options(["own", "matched"])],
+                  "subclass": ["column"]})
 def time_to_event(data: pd.DataFrame, roles: Roles, *, clock: Literal["own", "matched"] = "own",
                   subclass: str = "subclass") -> pd.DataFrame:
     """Add ``duration``, ``event`` and ``exit_cause`` columns computed from the dates.
@@ -63,18 +66,19 @@ def time_to_event(data: pd.DataFrame, roles: Roles, *, clock: Literal["own", "ma
     >>> bool((out["duration"] >= 1).all())
     True
     """
-    check_option("clock", clock, ["own", "matched"], "time_to_event")
-    for role in ("exit_date", "exit_type", "cutoff"):
-        if getattr(roles, role) is None:
-            raise DataError(f"time_to_event needs the '{role}' role; declare it in Roles(...).",
-                            rule=f"role {role} required")
-    need = [roles.start, roles.exit_date, roles.exit_type]
+    exit_col, type_col = roles.exit_date, roles.exit_type
+    absent = [r for r in ("exit_date", "exit_type", "cutoff") if getattr(roles, r) is None]
+    if absent or exit_col is None or type_col is None:
+        role = absent[0] if absent else "exit_date"
+        raise DataError(f"time_to_event needs the '{role}' role; declare it in Roles(...).",
+                        rule=f"role {role} required")
+    need = [roles.start, exit_col, type_col]
     if roles.cutoff_is_column(data):
         need.append(str(roles.cutoff))
     check_columns(data, need)
     df = data.copy()
     start = parse_dates(df[roles.start], roles.start)
-    exit_date = parse_dates(df[roles.exit_date], roles.exit_date, allow_missing=True)
+    exit_date = parse_dates(df[exit_col], exit_col, allow_missing=True)
     if roles.cutoff_is_column(df):
         cutoff = parse_dates(df[str(roles.cutoff)], str(roles.cutoff))
     else:
@@ -90,14 +94,14 @@ def time_to_event(data: pd.DataFrame, roles: Roles, *, clock: Literal["own", "ma
     if early_exit.any():
         what = ("controls who left unemployment before the participant they stand for started"
                 if clock == "matched" else "exit before the start date")
-        raise data_error(roles.exit_date, what, early_exit,
+        raise data_error(exit_col, what, early_exit,
                          "Use risk-set matching, where each control is still unemployed on its "
                          "participant's start date." if clock == "matched" else None)
 
-    exit_type = df[roles.exit_type]
+    exit_type = df[type_col]
     unknown = exit_type.notna().to_numpy() & ~exit_type.isin(list(roles.exit_codes)).to_numpy()
     if unknown.any():
-        raise data_error(roles.exit_type, "exit types not declared in exit_codes", unknown)
+        raise data_error(type_col, "exit types not declared in exit_codes", unknown)
     observed = exit_date.notna() & (exit_date <= cutoff)
     end = exit_date.where(observed, cutoff)
     role = exit_type.map(roles.exit_codes)
