@@ -218,7 +218,7 @@ def test_impact_balance_stays_callable_after_result_balance(lalonde):
 @pytest.mark.parametrize("call", ["match", "balance"])
 @pytest.mark.parametrize("value", [2, "yes"])
 def test_treatment_check_is_shared(lalonde, call, value):
-    bad = lalonde.assign(treat=np.where(lalonde["treat"] == 1, value, 0).astype(object))
+    bad = lalonde.assign(treat=lalonde["treat"].astype(object).where(lalonde["treat"] == 0, value))
     with pytest.raises(DataError) as info:
         if call == "match":
             impact.match(bad, "treat", COV)

@@ -8,12 +8,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from impact._errors import EstimationError
-from impact.design._nearest import Pairs, processing_order
+from impact.data import expand_covariates
+from impact.design._engine import Allocation, Design, active_subset, pair_allocation, warn_short_supply
+from impact.design._nearest import processing_order
+from impact.design._pairs import Pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.spatial import cKDTree
 
-__all__ = ["whiten", "mahalanobis_nearest"]
+__all__ = ["allocate", "whiten", "mahalanobis_nearest"]
+
+
+def allocate(design: Design) -> Allocation:
+    """``method="nearest", distance="mahalanobis"`` (the engine's method table entry)."""
+    warn_short_supply(design)
+    spec = design.spec
+    idx, rank, strata = active_subset(design)
+    X, _ = expand_covariates(design.work.iloc[idx], list(design.covariates))
+    pl = mahalanobis_nearest(X, design.focal[idx], strata, rank, ratio=spec.ratio, replace=spec.replace,
+                             m_order=design.m_order or "data", rng=spec.rng)
+    return pair_allocation(design, pl.take(idx))
 
 
 def whiten(X: np.ndarray, treated: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
+from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
 
@@ -121,7 +122,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                "a fitted probability of 0 or 1 (within 10 machine epsilons, R's glm rule) and the "
                "coefficients are not identified. Drop or coarsen those covariates, or match exactly "
                "on them with exact=[...].")
-        warnings.warn(msg, ImpactWarning, stacklevel=6)
+        warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
     # rank deficiency: a constant or collinear covariate
     rank = np.linalg.matrix_rank(Xc)
@@ -144,8 +145,14 @@ def _is_sklearn_estimator(obj: Any) -> bool:
 
 
 def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str],
-                   distance: Any, link: Link) -> Propensity:
-    """Compute the distance for ``match``/``weight``; see :func:`impact.match` for ``distance``."""
+                   distance: Any, link: Link, *, seed: int | None = None) -> Propensity:
+    """Compute the distance for ``match``/``weight``; see :func:`impact.match` for ``distance``.
+
+    ``seed`` seeds an unfitted scikit-learn ``distance=`` estimator: it is cloned and, when it
+    has a ``random_state`` parameter left at ``None``, that parameter is set to ``seed`` (a child
+    seed of the caller's ``random_state``), so the score is reproducible. The caller's estimator
+    is never changed.
+    """
     t = treat.astype(np.int8)
     if isinstance(distance, str) and distance in ("glm", "logit"):
         if not covariates:
@@ -183,7 +190,11 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
             est = distance
             how = "fitted scikit-learn classifier " + type(distance).__name__ + " (used as given)"
         except NotFittedError:
-            est = clone(distance).fit(X, t)
+            est = clone(distance)
+            params = est.get_params()
+            if seed is not None and "random_state" in params and params["random_state"] is None:
+                est.set_params(random_state=seed)
+            est = est.fit(X, t)
             how = "scikit-learn classifier " + type(distance).__name__ + " fitted on the covariates"
         if hasattr(est, "predict_proba"):
             classes = list(getattr(est, "classes_", [0, 1]))
