@@ -29,7 +29,7 @@ from impact._validation import Interval, check_columns, check_params, check_rand
 from impact.data import Flow
 from impact.design._flowcount import FlowCounter
 from impact.design._pairs import Pairs
-from impact.design._propensity import Propensity, fit_propensity
+from impact.design._propensity import Link, Propensity, fit_propensity
 from impact.design._stack import external_stacklevel
 
 __all__ = ["Spec", "Design", "Allocation", "make_spec", "prepare", "assemble", "make_rank_fn",
@@ -51,7 +51,7 @@ class Spec:
     method: str
     estimand: str
     distance: Any
-    link: str
+    link: Link
     caliper: float | None            # on the distance; in SDs when std_caliper
     caliper_given: Any               # as the caller gave it (settings, display)
     std_caliper: bool
@@ -78,7 +78,7 @@ class Spec:
         return isinstance(self.distance, str) and self.distance == "mahalanobis"
 
 
-def make_spec(func: str, *, method: str = "nearest", distance: Any = "glm", link: str = "logit",
+def make_spec(func: str, *, method: str = "nearest", distance: Any = "glm", link: Link = "logit",
               estimand: str = "ATT", caliper: float | Mapping[str, float] | None = None,
               std_caliper: bool | Mapping[str, bool] = True, exact: Sequence[str] | str | None = None,
               ratio: int = 1, replace: bool = False, m_order: str | None = None, discard: str = "none",
@@ -269,7 +269,7 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
         prop = None
         score = np.full(len(work), np.nan)
     else:
-        prop = fit_propensity(work, t.astype(np.int8), covariates, distance, spec.link,  # type: ignore[arg-type]  # link is checked by the verb's table
+        prop = fit_propensity(work, t.astype(np.int8), covariates, distance, spec.link,
                               seed=spec.distance_seed)
         score = prop.score if prop.kind != "mahalanobis" else np.full(len(work), np.nan)
         notes.extend(prop.notes)
@@ -612,7 +612,7 @@ def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> 
             "all. Pass missing='drop' to match on complete cases (the dropped rows are counted in "
             f"result.flow), or impute first, e.g. df = df.dropna(subset={list(columns)!r}).",
             column=first, rule="no missing values in matching columns",
-            positions=np.flatnonzero(bad)[:5])
+            positions=np.flatnonzero(bad)[:5].tolist())
     return ~bad
 
 
@@ -676,20 +676,19 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, step: tuple[str, str] | Non
     }
     rows, reasons = [], {}
     state = before
-    for step, mask, key in (("exact stratum", no_stratum, "exact"), ("caliper", no_cal, "caliper")):
+    for name, mask, key in (("exact stratum", no_stratum, "exact"), ("caliper", no_cal, "caliper")):
         if mask.any():
             pos = np.flatnonzero(mask)
             nxt = state.copy()
             nxt[fi] -= counter.of_positions(pos)[fi]
-            flow = counter.add(flow, step, texts[key], state, nxt)
+            flow = counter.add(flow, name, texts[key], state, nxt)
             state = nxt
             rows.append(pd.DataFrame({"position": pos, "reason": texts[key]}))
             reasons[texts[key]] = len(pos)
     if (state[1 - fi] != after[1 - fi]).any():
         nxt = state.copy()
         nxt[1 - fi] = after[1 - fi]
-        step = "controls not selected" if estimand != "ATC" else "treated not selected"
-        flow = counter.add(flow, step,
+        flow = counter.add(flow, "controls not selected" if estimand != "ATC" else "treated not selected",
                            f"not chosen by any {f_name} unit", state, nxt)
         state = nxt
     if used.any():
@@ -742,16 +741,16 @@ def _warn_short_supply(focal: np.ndarray, other: np.ndarray, strata: np.ndarray 
                           "every treated unit can get all its matches without replacement.",
                           ImpactWarning, stacklevel=external_stacklevel())
         return
-    k = strata.max() + 1
-    nf = np.bincount(strata[focal], minlength=k)
-    no = np.bincount(strata[other], minlength=k)
-    empty = (nf > 0) & (no == 0)
+    k = int(strata.max()) + 1
+    nfs = np.bincount(strata[focal], minlength=k)
+    nos = np.bincount(strata[other], minlength=k)
+    empty = (nfs > 0) & (nos == 0)
     if empty.any():
         lv = [labels[i] for i in np.flatnonzero(empty)]
         warnings.warn(f"Exact stratum/strata of {', '.join(exact_cols)} with no candidate controls: "
-                      f"{'; '.join(lv[:5])}{' ...' if len(lv) > 5 else ''} ({int(nf[empty].sum())} "
+                      f"{'; '.join(lv[:5])}{' ...' if len(lv) > 5 else ''} ({int(nfs[empty].sum())} "
                       "treated units cannot be matched).", ImpactWarning, stacklevel=external_stacklevel())
-    short = (nf > 0) & (no > 0) & (no < nf * ratio) & (not replace)
+    short = (nfs > 0) & (nos > 0) & (nos < nfs * ratio) & (not replace)
     if short.any():
         warnings.warn(f"{int(short.sum())} exact strata of {', '.join(exact_cols)} have fewer "
                       "candidates than treated units x ratio; some treated units will get fewer "

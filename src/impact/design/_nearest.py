@@ -54,11 +54,11 @@ def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) ->
     kb = 64 - ib - sb                               # leading score bits that fit in the key
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    if kb < 16 or (sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
+    if kb < 16 or (strata is not None and sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
         return _sort_units_lexsort(score, strata, rank_fn)
     key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
     key |= np.arange(n, dtype=np.uint64)
-    if sb:
+    if strata is not None and sb:
         key |= strata.astype(np.uint64) << np.uint64(ib + kb)
     key.sort()
     order = (key & np.uint64((1 << ib) - 1)).astype(np.int64)
@@ -413,7 +413,10 @@ def _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, p
                 d, k = nearest(i, left, right)
                 if d == inf:
                     break
-                out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                out_i.append(i)
+                out_j.append(k)
+                out_r.append(r)
+                out_d.append(d)
                 left[k], right[k] = k - 1, k + 1
     else:
         left, right = {}, {}
@@ -427,7 +430,10 @@ def _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, p
                     d, k = nearest(i, left, right)
                     if d == inf:
                         continue
-                    out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                    out_i.append(i)
+                    out_j.append(k)
+                    out_r.append(r)
+                    out_d.append(d)
                     used = [k] if rows_of is None else go[cut[first[k]]:cut[first[k] + 1]].tolist()
                     for kk in used:
                         left[kk], right[kk] = kk - 1, kk + 1

@@ -117,5 +117,5 @@ def optimal_pairs(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
         rnd = np.arange(len(tt)) - grp_start
         parts.append(Pairs(t_units[tt], c_units[c], rnd.astype(np.int64), dist))
     p = Pairs.concat(parts)
-    nc = np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64)
-    return Pairs(p.treated, p.control, p.round, p.distance, nc.astype(np.int64))
+    no = np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64)
+    return Pairs(p.treated, p.control, p.round, p.distance, no.astype(np.int64))

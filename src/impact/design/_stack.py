@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 __all__ = ["external_stacklevel"]
 
@@ -10,8 +11,8 @@ __all__ = ["external_stacklevel"]
 def external_stacklevel() -> int:
     """The ``stacklevel`` for :func:`warnings.warn` (called right here) that names the first frame outside ``impact``."""
     level = 1
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "impact":
-        frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
+        frame = frame.f_back
         level += 1
     return level

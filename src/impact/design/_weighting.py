@@ -59,8 +59,8 @@ def allocate(design: Design) -> Allocation:
     w, trimmed, notes = ipw_weights(p, design.t, spec.estimand, spec.trim, spec.stabilize)
     flow, discarded = design.flow, design.discarded
     if trimmed.any():
-        c = design.counter
-        flow = c.add(flow, "trimmed", f"propensity score outside [{spec.trim}, {1 - spec.trim}]",  # type: ignore[operator]  # trim is set when units are trimmed
+        c, trim = design.counter, float(spec.trim or 0.0)     # units are trimmed only with a trim
+        flow = c.add(flow, "trimmed", f"propensity score outside [{spec.trim}, {1 - trim}]",
                      c.of_mask(design.active), c.of_mask(design.active & ~trimmed))
         discarded = discarded | trimmed
     w = np.where(discarded, 0.0, w)

@@ -259,7 +259,7 @@ def _sample_sizes(t: np.ndarray, w: np.ndarray | None) -> pd.DataFrame:
         s2 = float(np.dot(v, v))
         return float(v.sum() ** 2 / s2) if s2 > 0 else 0.0
 
-    data = {"all": [int((~t).sum()), int(t.sum())]}
+    data: dict[str, list[float]] = {"all": [int((~t).sum()), int(t.sum())]}
     if w is not None:
         data["matched_or_weighted"] = [int((w[~t] > 0).sum()), int((w[t] > 0).sum())]
         data["effective"] = [ess(w[~t]), ess(w[t])]
