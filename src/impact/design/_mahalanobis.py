@@ -12,6 +12,7 @@ from impact.data import expand_covariates
 from impact.design._engine import Allocation, Design, active_subset, pair_allocation, warn_short_supply
 from impact.design._nearest import processing_order
 from impact.design._pairs import Pairs
+from impact.design._rows import canonical_order, distinct_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.spatial import cKDTree
@@ -38,7 +39,7 @@ def whiten(X: np.ndarray, treated: np.ndarray) -> np.ndarray:
     transform is applied once per distinct row, so identical rows get bit-identical coordinates
     whatever their positions.
     """
-    order = np.lexsort((*X.T[::-1], treated)) if X.shape[1] else np.arange(len(X))
+    order = canonical_order(X, treated)
     Xs, ts = X[order], treated[order]
     Xc = Xs.copy()
     for g in (ts, ~ts):
@@ -49,8 +50,8 @@ def whiten(X: np.ndarray, treated: np.ndarray) -> np.ndarray:
         raise EstimationError("The pooled covariance of the covariates is singular (a covariate is "
                               "constant within groups or collinear); Mahalanobis distance needs it "
                               "invertible. Remove the redundant covariates.")
-    u, inv = np.unique(X, axis=0, return_inverse=True)
-    return (u @ (vecs / np.sqrt(vals)))[np.asarray(inv).reshape(-1)]
+    u, inv = distinct_rows(X, order)
+    return (u @ (vecs / np.sqrt(vals)))[inv]
 
 
 def _tied(d: np.ndarray, best: float) -> np.ndarray:

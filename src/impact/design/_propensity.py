@@ -12,6 +12,7 @@ import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
+from impact.design._rows import canonical_order, distinct_rows
 from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
@@ -59,14 +60,6 @@ def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[
     return out
 
 
-def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``X`` in sorted order, and for each row of ``X`` the index of its distinct row."""
-    if X.shape[1] == 0:
-        return X[:1], np.zeros(len(X), dtype=np.intp)
-    u, inv = np.unique(X, axis=0, return_inverse=True)
-    return u, np.asarray(inv).reshape(-1)
-
-
 # R's glm.fit: eps <- 10 * .Machine$double.eps; warns when any fitted mu > 1 - eps or mu < eps
 _R_GLM_EPS = 10 * float(np.finfo(float).eps)
 
@@ -85,7 +78,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     Xc = np.column_stack([np.ones(len(t)), X])
     terms = ["Intercept", *names]
     notes: list[str] = []
-    order = np.lexsort((*X.T[::-1], t)) if X.shape[1] else np.argsort(t, kind="stable")
+    order = canonical_order(X, t) if X.shape[1] else np.argsort(t, kind="stable")
     Xs = Xc[order]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -108,7 +101,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                 f"could not be fitted: {exc}. Check for covariates that are constant or collinear."
             ) from exc
     params = np.asarray(res.params, dtype=float)
-    urows, inv = _distinct_rows(X)
+    urows, inv = distinct_rows(X, order if X.shape[1] else None)
     lin_u = np.column_stack([np.ones(len(urows)), urows]) @ params
     p_u = np.asarray(model.family.link.inverse(lin_u), dtype=float)
     lin, p = lin_u[inv], p_u[inv]
