@@ -39,6 +39,30 @@ class _PositiveOrMapping(Interval):
         return super().describe() + " or a mapping {'distance' or column: width > 0}"
 
 
+class _ColumnNames(Constraint):
+    """A column name, or a list, tuple, pandas Index or 1-D array of column names.
+
+    The shared ``"columns"`` constraint accepts a str or a Sequence of str only; a pandas Index
+    (``df.columns[2:]``) is not a Sequence, and ``match``/``balance`` always took one.
+    """
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return True
+        if isinstance(value, (pd.Index, np.ndarray)):
+            return value.ndim == 1 and all(isinstance(v, str) for v in value.tolist())
+        return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a column name or a list of column names"
+
+    def invalid(self) -> list[Any]:
+        return [3, [1, 2]]
+
+
+COLUMNS: Constraint = _ColumnNames()
+
+
 DATA = InstanceOf(pd.DataFrame, "a pandas DataFrame")
 MAPPING = InstanceOf(Mapping, "a mapping")
 CALIPER: Constraint = _PositiveOrMapping(Real, 0, None, closed="neither")
@@ -47,13 +71,13 @@ CALIPER: Constraint = _PositiveOrMapping(Real, 0, None, closed="neither")
 MATCH_PARAMS: dict[str, list[Any]] = {
     "data": [DATA],
     "treatment": ["column"],
-    "covariates": ["columns"],
+    "covariates": [COLUMNS],
     "method": [Options(METHOD_NAMES)],
     "link": [Options(["logit", "linear_logit"])],
     "estimand": [Options(["ATT", "ATC", "ATE", "ATO"])],
     "caliper": [CALIPER, None],
     "std_caliper": ["boolean", InstanceOf(Mapping, "a mapping {column: True or False}")],
-    "exact": ["columns", None],
+    "exact": [COLUMNS, None],
     "ratio": [Interval(Integral, 1, None)],
     "replace": ["boolean"],
     "m_order": [Options(["largest", "smallest", "random", "data"]), None],

@@ -15,7 +15,7 @@ from impact._validation import Interval, Options, check_columns, validate_params
 from impact.data import Flow
 from impact.design._engine import assemble, make_spec, prepare
 from impact.design._flowcount import FlowCounter, add_counts
-from impact.design._match import CALIPER, DATA
+from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._result import MatchResult
 
@@ -31,9 +31,9 @@ RISKSET_PARAMS: dict[str, list[Any]] = {
     "id": ["column"],
     "period": ["column"],
     "entry": ["column"],
-    "covariates": ["columns"],
+    "covariates": [COLUMNS],
     "eligible": ["column", None],
-    "exact": ["columns", None],
+    "exact": [COLUMNS, None],
     "estimand": [Options(["join_vs_wait", "join_vs_never"])],
     "link": [Options(["logit", "linear_logit"])],
     "caliper": [CALIPER, None],
