@@ -54,7 +54,7 @@ def whiten(X: np.ndarray, treated: np.ndarray) -> np.ndarray:
     return (u @ (vecs / np.sqrt(vals)))[inv]
 
 
-def _tied(d: np.ndarray, best: float) -> np.ndarray:
+def _tied(d: np.ndarray, best: float | np.ndarray) -> np.ndarray:
     """Distances equal to ``best`` up to rounding (the same rule in every sweep)."""
     return d <= best * (1 + 1e-9) + 1e-12
 
@@ -121,16 +121,28 @@ def mahalanobis_nearest(X: np.ndarray, treated: np.ndarray, strata: np.ndarray |
         nc = len(c_units)
         if replace:
             k = min(nc, ratio)
-            out_t, out_c, out_r, out_d = [], [], [], []
-            for i in range(len(t_units)):
+            q = min(nc, k + 1)
+            D, J = tree.query(Z[t_units], k=q)
+            D, J = D.reshape(len(t_units), -1), J.reshape(len(t_units), -1)
+            # rows whose k nearest are strictly apart (beyond rounding) from each other and from
+            # the next one: no tie to break, take them as they are; the others go one by one
+            clear = ~_tied(D[:, 1:], D[:, :-1]).any(axis=1) if q > 1 else np.ones(len(t_units), dtype=bool)
+            fast = np.flatnonzero(clear)
+            out_t = [np.repeat(t_units[fast], k)]
+            out_c = [c_units[J[fast, :k].ravel()]]
+            out_r = [np.tile(np.arange(k), len(fast))]
+            out_d = [D[fast, :k].ravel()]
+            for i in np.flatnonzero(~clear).tolist():
                 d, j = _query(tree, Z[t_units[i]], k, nc, None)
                 dd, jj = _take(d, j, c_rank, k)
                 out_t.append(np.full(len(jj), t_units[i]))
                 out_c.append(c_units[jj])
                 out_r.append(np.arange(len(jj)))
                 out_d.append(dd)
-            parts.append(Pairs(np.concatenate(out_t).astype(np.int64), np.concatenate(out_c).astype(np.int64),
-                               np.concatenate(out_r).astype(np.int64), np.concatenate(out_d)))
+            p = Pairs(np.concatenate(out_t).astype(np.int64), np.concatenate(out_c).astype(np.int64),
+                      np.concatenate(out_r).astype(np.int64), np.concatenate(out_d).astype(float))
+            o = np.lexsort((p.round, p.treated))      # the order of the one-by-one path
+            parts.append(Pairs(p.treated[o], p.control[o], p.round[o], p.distance[o]))
             continue
         t_rank = rank_fn(t_units)
         proc = processing_order(t_units, np.zeros(len(X)), t_rank, m_order, rng)
