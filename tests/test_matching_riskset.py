@@ -200,3 +200,38 @@ def test_riskset_rejects_unknown_reuse(panel):
     with pytest.raises(ParameterError, match="'reuse' parameter of match_riskset"):
         match_riskset(panel, id="pid", period="month", entry="entry", covariates=["age"],
                       reuse="once")
+
+
+def test_riskset_is_match_on_the_stacked_risk_sets(panel):
+    """Oracle: the definition. Risk-set matching is ``match`` on the stacked risk sets (rows at
+    risk, 1 = enters that month), exact on the month, ties broken on (person, month): the same
+    engine, so the same pairs, weights, sample sizes and flow steps after the at-risk step."""
+    import impact
+
+    kw = dict(covariates=["age", "months_unemployed"], caliper=0.2)
+    m = match_riskset(panel, id="pid", period="month", entry="entry", eligible="eligible",
+                      exact="gender", **kw)
+    at_risk = (panel["entry"].isna() | (panel["entry"] >= panel["month"])) & panel["eligible"]
+    rs = panel[at_risk].assign(entering=(panel["entry"] == panel["month"]).astype(np.int8))
+    rs = rs.assign(key=rs["pid"] * 100 + rs["month"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = impact.match(rs, "entering", exact=["month", "gender"], id="key", subgroup="month", **kw)
+    cols = ["subclass", "treated", "control", "round", "distance_diff"]
+    pd.testing.assert_frame_equal(m.matched_pairs[cols], ref.matched_pairs[cols])
+    rows = np.flatnonzero(at_risk.to_numpy())
+    assert (m.matched_pairs["treated_pos"].to_numpy() == rows[ref.matched_pairs["treated_pos"]]).all()
+    np.testing.assert_array_equal(m.weights, ref.weights)
+    pd.testing.assert_frame_equal(m.sample_sizes, ref.sample_sizes)
+    steps = m.flow.to_frame()
+    pd.testing.assert_frame_equal(steps[steps["step"] != "at risk at entry"].reset_index(drop=True),
+                                  ref.flow.to_frame())
+    assert m.method == "riskset" and m.settings["method"] == "riskset" and m.settings["id"] == "pid"
+
+
+def test_riskset_old_panel_keyword_warns_and_gives_the_same_result(panel):
+    kw = dict(id="pid", period="month", entry="entry", covariates=["age"], caliper=0.2)
+    new = match_riskset(data=panel, **kw)
+    with pytest.warns(FutureWarning, match="'panel' parameter of match_riskset is now called 'data'"):
+        old = match_riskset(panel=panel, **kw)
+    pd.testing.assert_frame_equal(new.matched_data, old.matched_data)

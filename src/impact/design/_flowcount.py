@@ -79,7 +79,7 @@ def add_counts(flow: Flow, step: str, reason: str, cin: dict[tuple[str, str], in
         n_in, n_out = cin.get(key, 0), cout.get(key, 0)
         new.append(dict(step=step, reason=reason, treatment=key[0], subgroup=key[1],
                         n_in=n_in, n_out=n_out, n_dropped=n_in - n_out))
-    new.sort(key=lambda r: (_ORDER.get(r["treatment"], 3), r["subgroup"] != "all", r["subgroup"]))
+    new.sort(key=lambda r: (_ORDER.get(str(r["treatment"]), 3), r["subgroup"] != "all", str(r["subgroup"])))
     return Flow(flow.records + tuple(new))
 
 

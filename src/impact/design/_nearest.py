@@ -22,37 +22,15 @@ No treated x controls matrix is ever built.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["sort_units", "greedy_nearest", "Pairs"]
+from impact.design._engine import Allocation, Design, active_subset, pair_allocation, warn_short_supply
+from impact.design._pairs import Pairs
+
+__all__ = ["allocate", "sort_units", "greedy_nearest", "processing_order", "Pairs"]
 
 RankFn = Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Pairs:
-    """Matched pairs as row positions: ``treated[i]`` is matched to ``control[i]`` in ``round[i]``."""
-
-    treated: np.ndarray
-    control: np.ndarray
-    round: np.ndarray
-    distance: np.ndarray
-    no_candidate: np.ndarray | None = None   # treated with no control within the caliper at all
-
-    @staticmethod
-    def empty(no_candidate: np.ndarray | None = None) -> "Pairs":
-        e = np.empty(0, dtype=np.int64)
-        return Pairs(e, e, e, np.empty(0), no_candidate)
-
-    @staticmethod
-    def concat(parts: list["Pairs"]) -> "Pairs":
-        parts = [p for p in parts if len(p.treated)]
-        if not parts:
-            return Pairs.empty()
-        return Pairs(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("treated", "control", "round", "distance")))
 
 
 def _sortable_u64(x: np.ndarray) -> np.ndarray:
@@ -76,11 +54,11 @@ def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) ->
     kb = 64 - ib - sb                               # leading score bits that fit in the key
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    if kb < 16 or (sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
+    if kb < 16 or (strata is not None and sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
         return _sort_units_lexsort(score, strata, rank_fn)
     key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
     key |= np.arange(n, dtype=np.uint64)
-    if sb:
+    if strata is not None and sb:
         key |= strata.astype(np.uint64) << np.uint64(ib + kb)
     key.sort()
     order = (key & np.uint64((1 << ib) - 1)).astype(np.int64)
@@ -162,7 +140,7 @@ def processing_order(t_units: np.ndarray, score: np.ndarray, t_rank: np.ndarray,
 def greedy_nearest(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | None,
                    rank_fn: RankFn, *, ratio: int = 1, replace: bool = False,
                    caliper: float | None = None, m_order: str = "largest",
-                   rng: np.random.Generator | None = None, block: np.ndarray | None = None,
+                   rng: np.random.Generator, block: np.ndarray | None = None,
                    group: np.ndarray | None = None,
                    covariate_caliper: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
     """Greedy k:1 nearest-neighbour matching on ``score`` (see the module docstring for the rule).
@@ -194,7 +172,6 @@ def greedy_nearest(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | 
         Row positions of the pairs, in the order they were made, and ``no_candidate``: the treated
         units with no control of their stratum within the caliper, used or not.
     """
-    rng = rng if rng is not None else np.random.default_rng(0)
     order = sort_units(score, strata, rank_fn)
     is_c = ~treated[order]
     t_at = np.flatnonzero(~is_c)
@@ -241,6 +218,24 @@ def greedy_nearest(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | 
     p = _sweep_no_replace(t_units, c_units, t_score, c_score, ins, lo, hi, proc, ratio, width,
                           bounds, rows_of)
     return Pairs(p.treated, p.control, p.round, p.distance, no_cand)
+
+
+def allocate(design: Design) -> Allocation:
+    """``method="nearest"`` on a score: greedy k:1 matching (the engine's method table entry)."""
+    warn_short_supply(design)
+    spec = design.spec
+    idx, rank, strata = active_subset(design)
+    whole = len(idx) == design.n
+    cw = design.covariate_width
+    pl = greedy_nearest(design.score if whole else design.score[idx],
+                        design.focal if whole else design.focal[idx], strata, rank,
+                        ratio=spec.ratio, replace=spec.replace, caliper=design.width,
+                        m_order=design.m_order or "largest", rng=spec.rng,
+                        block=None if design.block is None else design.block[idx],
+                        group=None if design.group is None else design.group[idx],
+                        covariate_caliper=None if not cw else (
+                            design.work[list(cw)].to_numpy(dtype=float)[idx], np.array(list(cw.values()))))
+    return pair_allocation(design, pl.take(idx))
 
 
 def _blocks_and_groups(proc, t_units, c_units, block, group):
@@ -418,7 +413,10 @@ def _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, p
                 d, k = nearest(i, left, right)
                 if d == inf:
                     break
-                out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                out_i.append(i)
+                out_j.append(k)
+                out_r.append(r)
+                out_d.append(d)
                 left[k], right[k] = k - 1, k + 1
     else:
         left, right = {}, {}
@@ -432,7 +430,10 @@ def _sweep_covariate_calipers(t_units, c_units, t_score, c_score, ins, lo, hi, p
                     d, k = nearest(i, left, right)
                     if d == inf:
                         continue
-                    out_i.append(i), out_j.append(k), out_r.append(r), out_d.append(d)
+                    out_i.append(i)
+                    out_j.append(k)
+                    out_r.append(r)
+                    out_d.append(d)
                     used = [k] if rows_of is None else go[cut[first[k]]:cut[first[k] + 1]].tolist()
                     for kk in used:
                         left[kk], right[kk] = kk - 1, kk + 1

@@ -7,12 +7,24 @@ from collections.abc import Callable
 import numpy as np
 
 from impact._errors import ParameterError
-from impact.design._nearest import Pairs, sort_units
+from impact.design._engine import Allocation, Design, active_subset, pair_allocation, warn_short_supply
+from impact.design._nearest import sort_units
+from impact.design._pairs import Pairs
 
-__all__ = ["optimal_pairs"]
+__all__ = ["allocate", "optimal_pairs"]
 
 _DENSE_LIMIT = 4_000_000
 _NEIGHBOURS = 50
+
+
+def allocate(design: Design) -> Allocation:
+    """``method="optimal"`` (the engine's method table entry)."""
+    warn_short_supply(design)
+    spec = design.spec
+    idx, rank, strata = active_subset(design)
+    pl = optimal_pairs(design.score[idx], design.focal[idx], strata, rank, ratio=spec.ratio,
+                       caliper=design.width, max_edges=spec.max_edges)
+    return pair_allocation(design, pl.take(idx))
 
 
 def _candidate_edges(t_s: np.ndarray, c_s: np.ndarray, width: float | None, ratio: int,
@@ -105,5 +117,5 @@ def optimal_pairs(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
         rnd = np.arange(len(tt)) - grp_start
         parts.append(Pairs(t_units[tt], c_units[c], rnd.astype(np.int64), dist))
     p = Pairs.concat(parts)
-    nc = np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64)
-    return Pairs(p.treated, p.control, p.round, p.distance, nc.astype(np.int64))
+    no = np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64)
+    return Pairs(p.treated, p.control, p.round, p.distance, no.astype(np.int64))

@@ -12,6 +12,8 @@ import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
+from impact.design._rows import canonical_order, distinct_rows
+from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
 
@@ -58,17 +60,30 @@ def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[
     return out
 
 
+# R's glm.fit: eps <- 10 * .Machine$double.eps; warns when any fitted mu > 1 - eps or mu < eps
+_R_GLM_EPS = 10 * float(np.finfo(float).eps)
+
+
 def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str]
              ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
+    """Logistic regression as R's ``glm``; the score is computed once per distinct design row.
+
+    The rows are fitted in a canonical order (sorted on treatment, then the design row), so the
+    coefficients do not depend on the row order of the data, and ``X @ beta`` is evaluated once
+    per distinct row, so identical rows get bit-identical scores (BLAS rounding of a product can
+    depend on a row's position).
+    """
     import statsmodels.api as sm
 
     Xc = np.column_stack([np.ones(len(t)), X])
     terms = ["Intercept", *names]
     notes: list[str] = []
+    order = canonical_order(X, t) if X.shape[1] else np.argsort(t, kind="stable")
+    Xs = Xc[order]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        y = t.astype(float)
-        model = sm.GLM(y, Xc, family=sm.families.Binomial())
+        y = t[order].astype(float)
+        model = sm.GLM(y, Xs, family=sm.families.Binomial())
         try:
             # Start and stop exactly as R's glm.fit: the first IRLS step from mu = (y + 0.5) / 2,
             # then stop when |dev - dev_old| <= 1e-8 |dev| + 1e-9 (R: epsilon = 1e-8). The SEs
@@ -77,7 +92,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
             w0 = mu * (1 - mu)
             z = np.log(mu / (1 - mu)) + (y - mu) / w0
             sw = np.sqrt(w0)
-            start = np.linalg.lstsq(Xc * sw[:, None], z * sw, rcond=None)[0]
+            start = np.linalg.lstsq(Xs * sw[:, None], z * sw, rcond=None)[0]
             res = model.fit(start_params=start, tol=1e-8, tol_criterion="deviance", atol=1e-9,
                             rtol=1e-8, maxiter=25)
         except Exception as exc:  # statsmodels raises on singular designs
@@ -85,18 +100,22 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                 f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
                 f"could not be fitted: {exc}. Check for covariates that are constant or collinear."
             ) from exc
-    p = np.asarray(res.fittedvalues, dtype=float)
-    lin = Xc @ np.asarray(res.params, dtype=float)
+    params = np.asarray(res.params, dtype=float)
+    urows, inv = distinct_rows(X, order if X.shape[1] else None)
+    lin_u = np.column_stack([np.ones(len(urows)), urows]) @ params
+    p_u = np.asarray(model.family.link.inverse(lin_u), dtype=float)
+    lin, p = lin_u[inv], p_u[inv]
     sep = [str(w.message) for w in caught if "separation" in str(w.message).lower()]
-    extreme = (p < 1e-8) | (p > 1 - 1e-8)
+    extreme = (p < _R_GLM_EPS) | (p > 1 - _R_GLM_EPS)
     if sep or extreme.any():
         culprits = _separating_columns(X, names, t)
         which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
                  if culprits else "a combination of covariates separates treated from controls")
         msg = (f"Perfect separation in the propensity model: {which}; {int(extreme.sum())} rows have "
-               "a fitted probability of 0 or 1 and the coefficients are not identified. Drop or "
-               "coarsen those covariates, or match exactly on them with exact=[...].")
-        warnings.warn(msg, ImpactWarning, stacklevel=5)
+               "a fitted probability of 0 or 1 (within 10 machine epsilons, R's glm rule) and the "
+               "coefficients are not identified. Drop or coarsen those covariates, or match exactly "
+               "on them with exact=[...].")
+        warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
     # rank deficiency: a constant or collinear covariate
     rank = np.linalg.matrix_rank(Xc)
@@ -108,7 +127,6 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                ": some covariates are collinear")
             + ". Remove them from covariates=[...]."
         )
-    params = np.asarray(res.params, dtype=float)
     bse = np.asarray(res.bse, dtype=float)
     coef = pd.DataFrame({"term": terms, "estimate": params, "se": bse,
                          "z": params / bse, "p_value": np.asarray(res.pvalues, dtype=float)})
@@ -120,8 +138,14 @@ def _is_sklearn_estimator(obj: Any) -> bool:
 
 
 def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[str],
-                   distance: Any, link: Link) -> Propensity:
-    """Compute the distance for ``match``/``weight``; see :func:`impact.match` for ``distance``."""
+                   distance: Any, link: Link, *, seed: int | None = None) -> Propensity:
+    """Compute the distance for ``match``/``weight``; see :func:`impact.match` for ``distance``.
+
+    ``seed`` seeds an unfitted scikit-learn ``distance=`` estimator: it is cloned and, when it
+    has a ``random_state`` parameter left at ``None``, that parameter is set to ``seed`` (a child
+    seed of the caller's ``random_state``), so the score is reproducible. The caller's estimator
+    is never changed.
+    """
     t = treat.astype(np.int8)
     if isinstance(distance, str) and distance in ("glm", "logit"):
         if not covariates:
@@ -159,7 +183,11 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
             est = distance
             how = "fitted scikit-learn classifier " + type(distance).__name__ + " (used as given)"
         except NotFittedError:
-            est = clone(distance).fit(X, t)
+            est = clone(distance)
+            params = est.get_params()
+            if seed is not None and "random_state" in params and params["random_state"] is None:
+                est.set_params(random_state=seed)
+            est = est.fit(X, t)
             how = "scikit-learn classifier " + type(distance).__name__ + " fitted on the covariates"
         if hasattr(est, "predict_proba"):
             classes = list(getattr(est, "classes_", [0, 1]))

@@ -166,7 +166,7 @@ class MatchResult:
         w = self.weights[keep]
         if extra is not None and not keep.all():
             extra = {"distance": self.distance[keep]}
-        return balance(data, self.treatment, list(self.covariates), w, estimand=est,  # type: ignore[arg-type]
+        return balance(data, self.treatment, list(self.covariates), w, estimand=est,  # type: ignore[arg-type]  # est is "ATT", "ATC" or "ATE" (ATO mapped above)
                        squares=squares, interactions=interactions, thresholds=thresholds,
                        extra=extra)
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_columns, check_option
-from impact._errors import DataError, data_error
+from impact._compat import renamed_parameters
+from impact._errors import DataError, ParameterError, data_error
+from impact._validation import Interval, Options, check_columns, validate_params
 from impact.data import Flow
+from impact.design._engine import assemble, make_spec, prepare
 from impact.design._flowcount import FlowCounter, add_counts
-from impact.design._match import _match_impl
+from impact.design._match import CALIPER, COLUMNS, DATA
+from impact.design._methods import method_for
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -22,13 +25,37 @@ RiskSetEstimand = Literal["join_vs_wait", "join_vs_never"]
 Reuse = Literal["across_periods", "never"]
 
 
-def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
+#: the parameter table of :func:`match_riskset`
+RISKSET_PARAMS: dict[str, list[Any]] = {
+    "data": [DATA],
+    "id": ["column"],
+    "period": ["column"],
+    "entry": ["column"],
+    "covariates": [COLUMNS],
+    "eligible": ["column", None],
+    "exact": [COLUMNS, None],
+    "estimand": [Options(["join_vs_wait", "join_vs_never"])],
+    "link": [Options(["logit", "linear_logit"])],
+    "caliper": [CALIPER, None],
+    "ratio": [Interval(Integral, 1, None)],
+    "reuse": [Options(["across_periods", "never"])],
+    "missing": [Options(["error", "drop"])],
+    "subgroup": ["column", None],
+    "random_state": ["random_state"],
+}
+TREATMENT = "entering"      # the treatment column of the risk sets: enters the programme in that period
+
+
+@renamed_parameters({"panel": "data"})
+@validate_params(RISKSET_PARAMS)
+def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                   covariates: Sequence[str], eligible: str | None = None,
                   exact: Sequence[str] | str | None = None, estimand: RiskSetEstimand = "join_vs_wait",
                   distance: Any = "glm", link: Literal["logit", "linear_logit"] = "logit",
                   caliper: float | None = 0.2, ratio: int = 1, reuse: Reuse = "across_periods",
                   missing: Literal["error", "drop"] = "error",
-                  subgroup: str | None = None) -> MatchResult:
+                  subgroup: str | None = None,
+                  random_state: int | np.random.Generator | None = 0) -> MatchResult:
     """Match each participant, at its own start, to people still at risk of entering then.
 
     For a participant who starts in period ``t``, the candidates are the people who are eligible in
@@ -42,9 +69,10 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
 
     Parameters
     ----------
-    panel : DataFrame
+    data : DataFrame
         One row per person and period (e.g. month) in which the person could be a candidate, with
-        the covariates as of that period. Index labels must be unique; they are kept.
+        the covariates as of that period. Index labels must be unique; they are kept. (Called
+        ``panel`` before; the old name still works with a FutureWarning.)
     id : str
         Person identifier (also the tie-break key, so row order does not matter).
     period : str
@@ -75,6 +103,8 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     subgroup : str, optional
         Column to break the flow counts down by. Default: the period, so the flow counts the
         participants left unmatched in each period (and why).
+    random_state : int, numpy Generator or None
+        As in :func:`impact.match` (seeds a scikit-learn ``distance=`` estimator).
 
     Returns
     -------
@@ -111,12 +141,14 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     >>> m.matched_data[["pid", "index_date", "subclass"]].sort_values(["subclass", "pid"]).to_numpy().tolist()
     [[1, 1, 1], [3, 1, 1], [2, 2, 2], [4, 2, 2]]
     """
-    func = "match_riskset"
-    check_option("estimand", estimand, ["join_vs_wait", "join_vs_never"], func)
-    check_option("reuse", reuse, ["across_periods", "never"], func)
+    panel = data
     exact_cols = [exact] if isinstance(exact, str) else list(exact or [])
     check_columns(panel, [id, period, entry, *covariates, *exact_cols]
                   + ([eligible] if eligible else []))
+    if TREATMENT in panel.columns:
+        raise ParameterError(f"The data already have a column '{TREATMENT}', which match_riskset adds "
+                             f"(1 = enters in that period). Rename it first, e.g. "
+                             f"df = df.rename(columns={{'{TREATMENT}': '{TREATMENT}_input'}}).")
     if not panel.index.is_unique:
         raise DataError("match_riskset needs unique index labels on the panel (one per person and "
                         "period); use panel = panel.reset_index(drop=True).", rule="unique index")
@@ -142,27 +174,34 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
     starting_ids = panel.loc[enters & at_risk, id].unique()
     lost = np.setdiff1d(entered_ids, starting_ids) if len(entered_ids) else entered_ids
     rs = panel.loc[at_risk].copy()
-    rs["_enters"] = enters[at_risk].astype(np.int8)
+    rs[TREATMENT] = enters[at_risk].astype(np.int8)
     # tie-break key: person id then period, as one sortable int
     pcode = pd.factorize(rs[id], sort=True)[0].astype(np.int64)
     tcode = pd.factorize(rs[period], sort=True)[0].astype(np.int64)
-    rs["_key"] = pcode * (int(tcode.max()) + 1) + tcode
+    key = pcode * (int(tcode.max()) + 1) + tcode
     seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
-    res = _match_impl(rs, "_enters", list(covariates), method="nearest", distance=distance,
-                      link=link, caliper=caliper, exact=[period, *exact_cols], ratio=ratio,
-                      replace=False, id="_key", missing=missing, subgroup=subgroup or period, **seq)
-    md = res.matched_data.drop(columns=["_key"])
+    rows = np.flatnonzero(at_risk)
+    by = subgroup or period
+    spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
+                     exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
+                     subgroup=by, random_state=random_state)
+    design = prepare(rs, TREATMENT, list(covariates), spec, func="match_riskset", origin=rows,
+                     tie_key=key,
+                     flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
+                                        is_period=subgroup is None),
+                     settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
+                               "period": period, "entry": entry, "id": id}, **seq)
+    fields = assemble(design, method_for(spec)(design), method="riskset")
+    md = fields["matched_data"]
     md["index_date"] = md[period]
     if estimand == "join_vs_never":
-        md["censor_at"] = np.where(md["_enters"] == 1, None, md[entry])
-        md["censor_at"] = md["censor_at"].where(md["_enters"] == 0)
+        md["censor_at"] = np.where(md[TREATMENT] == 1, None, md[entry])
+        md["censor_at"] = md["censor_at"].where(md[TREATMENT] == 0)
     else:
         md["censor_at"] = pd.Series([pd.NA] * len(md), index=md.index, dtype="object")
-    as_control = md.loc[md["_enters"] == 0].groupby(id).size()
+    as_control = md.loc[md[TREATMENT] == 0].groupby(id).size()
     md["times_used"] = md[id].map(as_control).fillna(0).astype(np.int64)
-    md = md.rename(columns={"_enters": "entering"})
-    notes = [n for n in res.notes if "No id=" not in n]
-    notes += [
+    notes = list(fields["notes"]) + [
         f"Risk sets: for each period, people eligible then{' (' + eligible + ')' if eligible else ''} "
         "who have not entered yet; a later participant can be a control before its own start.",
         f"Exact on the period '{period}'" + (f" and {', '.join(exact_cols)}" if exact_cols else "")
@@ -175,28 +214,18 @@ def match_riskset(panel: pd.DataFrame, *, id: str, period: str, entry: str,
         "person is used at most once." if reuse == "across_periods" else
         "reuse='never': periods are matched in time order and each person is a control in at most "
         "one matched set overall (times_used <= 1).",
-        f"The flow counts by '{subgroup or period}': participants left unmatched, and why, per "
+        f"The flow counts by '{by}': participants left unmatched, and why, per "
         f"{'period' if subgroup is None else 'level'}; result.unmatched lists them.",
     ]
     if len(lost):
         notes.append(f"{len(lost)} participants are not in any risk set at their own entry period "
                      "(no eligible row for that period) and cannot be matched.")
-    flow = _at_risk_step(panel, rs, lost, id=id, entry=entry, column=subgroup or period,
-                         is_period=subgroup is None).extend(res.flow)
-    data = res.data.drop(columns=["_key"]).rename(columns={"_enters": "entering"})
-    rows = np.flatnonzero(at_risk)
-    un = res.unmatched
-    un_pos = rows[un["position"].to_numpy()]
+    un = fields["unmatched"]
+    un_pos = un["position"].to_numpy()
     unmatched = pd.DataFrame({"position": un_pos, period: panel[period].to_numpy()[un_pos],
                               "reason": un["reason"].to_numpy()})
-    pairs = res.matched_pairs.assign(treated_pos=rows[res.matched_pairs["treated_pos"].to_numpy()],
-                                     control_pos=rows[res.matched_pairs["control_pos"].to_numpy()])
-    return dataclasses.replace(
-        res, method="riskset", matched_pairs=pairs, treatment="entering", data=data, matched_data=md,
-        notes=tuple(dict.fromkeys(notes)), flow=flow, unmatched=unmatched,
-        positions=rows[res.positions],
-        settings={**res.settings, "method": "riskset", "estimand_riskset": estimand,
-                  "reuse": reuse, "period": period, "entry": entry, "id": id})
+    return MatchResult(**{**fields, "matched_data": md, "unmatched": unmatched,
+                          "notes": tuple(dict.fromkeys(notes))})
 
 
 def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,
@@ -205,7 +234,7 @@ def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id
 
     Its rows are those of the risk sets (person-periods), plus, before the step, one row per
     participant who is not in the risk set of its own entry period."""
-    counter = FlowCounter(rs["_enters"].to_numpy(dtype=bool), rs[column])
+    counter = FlowCounter(rs[TREATMENT].to_numpy(dtype=bool), rs[column])
     cout = counter.counts(counter.of_mask())
     cin = dict(cout)
     if len(lost):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ipw_weights"]
+from impact.design._engine import Allocation, Design
+
+__all__ = ["allocate", "ipw_weights"]
 
 
 def ipw_weights(p: np.ndarray, treated: np.ndarray, estimand: str, trim: float | None,
@@ -47,3 +49,20 @@ def ipw_weights(p: np.ndarray, treated: np.ndarray, estimand: str, trim: float |
     notes.append(f"Inverse probability weights for the {estimand} from the propensity score "
                  "(not normalised; effective sample sizes are in result.sample_sizes).")
     return w, trimmed, notes
+
+
+def allocate(design: Design) -> Allocation:
+    """``method="ipw"`` (the engine's method table entry): weights, and trimming counted in the flow."""
+    spec = design.spec
+    prop = design.propensity
+    p = prop.probability if prop is not None and prop.probability is not None else design.score
+    w, trimmed, notes = ipw_weights(p, design.t, spec.estimand, spec.trim, spec.stabilize)
+    flow, discarded = design.flow, design.discarded
+    if trimmed.any():
+        c, trim = design.counter, float(spec.trim or 0.0)     # units are trimmed only with a trim
+        flow = c.add(flow, "trimmed", f"propensity score outside [{spec.trim}, {1 - trim}]",
+                     c.of_mask(design.active), c.of_mask(design.active & ~trimmed))
+        discarded = discarded | trimmed
+    w = np.where(discarded, 0.0, w)
+    return Allocation(weights=w, subclass=np.full(design.n, -1, dtype=np.int64), notes=tuple(notes),
+                      flow=flow, discarded=discarded, step=("weighted", "zero weight"), subclass_na=True)

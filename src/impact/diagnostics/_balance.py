@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_columns, check_option
 from impact._errors import DataError, ParameterError, data_error
+from impact._validation import Constraint, InstanceOf, Options, check_columns, check_treatment, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -259,13 +259,53 @@ def _sample_sizes(t: np.ndarray, w: np.ndarray | None) -> pd.DataFrame:
         s2 = float(np.dot(v, v))
         return float(v.sum() ** 2 / s2) if s2 > 0 else 0.0
 
-    data = {"all": [int((~t).sum()), int(t.sum())]}
+    data: dict[str, list[float]] = {"all": [int((~t).sum()), int(t.sum())]}
     if w is not None:
         data["matched_or_weighted"] = [int((w[~t] > 0).sum()), int((w[t] > 0).sum())]
         data["effective"] = [ess(w[~t]), ess(w[t])]
     return pd.DataFrame(data, index=["control", "treated"]).T
 
 
+class _ColumnNames(Constraint):
+    """A column name, or a list, tuple, pandas Index or 1-D array of column names.
+
+    The shared ``"columns"`` constraint accepts a str or a Sequence of str only; a pandas Index
+    (``df.columns[2:]``) is not a Sequence, and ``balance`` always took one.
+    """
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return True
+        if isinstance(value, (pd.Index, np.ndarray)):
+            return value.ndim == 1 and all(isinstance(v, str) for v in value.tolist())
+        return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a column name or a list of column names"
+
+    def invalid(self) -> list[Any]:
+        return [3, [1, 2]]
+
+
+COLUMNS: Constraint = _ColumnNames()
+
+
+#: the parameter table of :func:`balance`
+BALANCE_PARAMS: dict[str, list[Any]] = {
+    "data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
+    "treatment": ["column"],
+    "covariates": [COLUMNS],
+    "weights": ["column", InstanceOf((np.ndarray, pd.Series, list, tuple), "an array of weights"), None],
+    "estimand": [Options(["ATT", "ATC", "ATE"])],
+    "s_weights": ["column", None],
+    "squares": ["boolean"],
+    "interactions": ["boolean"],
+    "thresholds": [InstanceOf(Mapping, "a mapping {'smd': ..., 'var_ratio': ...}"), None],
+    "extra": [InstanceOf(Mapping, "a mapping {name: values}"), None],
+}
+
+
+@validate_params(BALANCE_PARAMS)
 def balance(data: pd.DataFrame, treatment: str, covariates: Sequence[str],
             weights: str | np.ndarray | pd.Series | None = None, *,
             estimand: Estimand = "ATT", s_weights: str | None = None,
@@ -318,20 +358,11 @@ def balance(data: pd.DataFrame, treatment: str, covariates: Sequence[str],
     >>> round(float(b.table.loc["age", "smd_before"]), 4)
     -0.3094
     """
-    func = "balance"
-    check_option("estimand", estimand, ["ATT", "ATC", "ATE"], func)
     cols = [treatment, *covariates] + ([s_weights] if s_weights else [])
     if isinstance(weights, str):
         cols.append(weights)
     check_columns(data, cols)
-    t_raw = data[treatment]
-    if t_raw.isna().any():
-        raise data_error(treatment, "treatment must not be missing", t_raw.isna().to_numpy(),
-                         f"Drop them first: df = df.dropna(subset=['{treatment}']).")
-    if not t_raw.isin([0, 1, True, False]).all():
-        raise data_error(treatment, "treatment must be 0/1 or boolean",
-                         (~t_raw.isin([0, 1, True, False])).to_numpy())
-    t = t_raw.to_numpy().astype(bool)
+    t = check_treatment(data[treatment], treatment).to_numpy().astype(bool)
     for c in covariates:
         na = data[c].isna().to_numpy()
         if na.any():
