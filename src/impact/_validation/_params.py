@@ -155,7 +155,17 @@ class InstanceOf(Constraint):
         return self.description
 
     def invalid(self) -> list[Any]:
-        return [object()]
+        return [_NOT_IT]
+
+
+class _NotIt:
+    """A value of no admissible type, with a stable repr (generated test ids stay the same run to run)."""
+
+    def __repr__(self) -> str:
+        return "<an unrelated object>"
+
+
+_NOT_IT = _NotIt()
 
 
 class _Named(Constraint):
@@ -184,8 +194,11 @@ def _random_state_ok(value: Any) -> bool:
 
 
 def _columns_ok(value: Any) -> bool:
+    """A column name, or a list, tuple, pandas Index or 1-D array of column names."""
     if isinstance(value, str):
         return True
+    if hasattr(value, "ndim") and hasattr(value, "tolist"):  # a pandas Index or a numpy array
+        return bool(value.ndim == 1) and all(isinstance(v, str) for v in value.tolist())
     return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
 
 

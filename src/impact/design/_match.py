@@ -39,28 +39,7 @@ class _PositiveOrMapping(Interval):
         return super().describe() + " or a mapping {'distance' or column: width > 0}"
 
 
-class _ColumnNames(Constraint):
-    """A column name, or a list, tuple, pandas Index or 1-D array of column names.
-
-    The shared ``"columns"`` constraint accepts a str or a Sequence of str only; a pandas Index
-    (``df.columns[2:]``) is not a Sequence, and ``match``/``balance`` always took one.
-    """
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        if isinstance(value, str):
-            return True
-        if isinstance(value, (pd.Index, np.ndarray)):
-            return value.ndim == 1 and all(isinstance(v, str) for v in value.tolist())
-        return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
-
-    def describe(self) -> str:
-        return "a column name or a list of column names"
-
-    def invalid(self) -> list[Any]:
-        return [3, [1, 2]]
-
-
-COLUMNS: Constraint = _ColumnNames()
+COLUMNS = "columns"  # a name, or a list, tuple, pandas Index or 1-D array of names
 
 
 DATA = InstanceOf(pd.DataFrame, "a pandas DataFrame")

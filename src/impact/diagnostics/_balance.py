@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import DataError, ParameterError, data_error
-from impact._validation import Constraint, InstanceOf, Options, check_columns, check_treatment, validate_params
+from impact._validation import InstanceOf, Options, check_columns, check_treatment, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -266,28 +266,7 @@ def _sample_sizes(t: np.ndarray, w: np.ndarray | None) -> pd.DataFrame:
     return pd.DataFrame(data, index=["control", "treated"]).T
 
 
-class _ColumnNames(Constraint):
-    """A column name, or a list, tuple, pandas Index or 1-D array of column names.
-
-    The shared ``"columns"`` constraint accepts a str or a Sequence of str only; a pandas Index
-    (``df.columns[2:]``) is not a Sequence, and ``balance`` always took one.
-    """
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        if isinstance(value, str):
-            return True
-        if isinstance(value, (pd.Index, np.ndarray)):
-            return value.ndim == 1 and all(isinstance(v, str) for v in value.tolist())
-        return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
-
-    def describe(self) -> str:
-        return "a column name or a list of column names"
-
-    def invalid(self) -> list[Any]:
-        return [3, [1, 2]]
-
-
-COLUMNS: Constraint = _ColumnNames()
+COLUMNS = "columns"  # a name, or a list, tuple, pandas Index or 1-D array of names
 
 
 #: the parameter table of :func:`balance`
