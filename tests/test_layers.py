@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("survival",),
     ("plotting",),
     ("effects",),
+    ("sensitivity",),
     ("publish",),
     ("monitor",),
     ("report",),
