@@ -371,7 +371,7 @@ class ManualGoal:
 
 
 Goal = Union[CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal]
-GOAL_CLASSES: tuple[type, ...] = (CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal)
+GOAL_CLASSES = (CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal)
 #: kind -> the class that judges it and shows it
 BY_KIND: Mapping[str, Any] = {cls.kind: cls for cls in GOAL_CLASSES}
 

@@ -60,7 +60,9 @@ class HouseholdSeries(Display):
         lang : {"en", "sv"}
         """
         lang_: Lang = self.lang if lang is None else lang
-        m = _month(month, "month", "HouseholdSeries.change_text") if month is not None else self.table.index.max()
+        m = _month(month, "month", "HouseholdSeries.change_text")
+        if m is None:
+            m = self.table.index.max()
         if m not in self.table.index:
             raise ParameterError(f"The 'month' parameter of HouseholdSeries.change_text must be in the series "
                                  f"({self.table.index.min()} to {self.table.index.max()}). Got {month!r}.")
@@ -119,7 +121,7 @@ class HouseholdSeries(Display):
             s = [v.get(pd.Period(f"{y}-{m:02d}", "M"), np.nan) for m in x]
             ax.plot(x, s, marker="o" if y == last else None, linewidth=2.5 if y == last else 1.2,
                     label=f"{label('year', lang_)} {y}")
-        ax.set_xticks(x, [month_name(m, lang_)[:3] for m in x])
+        ax.set_xticks(x, [month_name(m, lang_)[:3] for m in range(1, 13)])
         ax.set_ylabel(label("households", lang_))
         title = label(self.title_key, lang_)
         change = self.change_text(lang=lang_)

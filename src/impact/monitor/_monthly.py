@@ -93,7 +93,7 @@ class MonthlySeries(Display):
                 ax.bar(x, s.to_numpy(), color=COLOURS.get(gender, "#555555"), label=str(y))
             else:
                 ax.plot(x, s.to_numpy(), color="black", marker="o", label=str(y))
-        ax.set_xticks(x, [month_name(m, lang_)[:3] for m in x])
+        ax.set_xticks(x, [month_name(m, lang_)[:3] for m in range(1, 13)])
         ax.set_ylabel(label("n", lang_))
         ax.set_title(f"{label(self.title_key, lang_)}, {label(gender, lang_).lower()}")
         ax.legend()
