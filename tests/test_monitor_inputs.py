@@ -13,6 +13,7 @@ Oracles
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -205,6 +206,7 @@ def test_results_are_frozen_and_published_does_not_change_them():
     goals = goal_fulfilment(people, [CountGoal("participants", 2)])
     with pytest.raises(TypeError):
         goals.records[0]["judgement"] = "achieved"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(goals)).records[0] == goals.records[0]
     import matplotlib.pyplot as plt
     plt.close("all")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +14,7 @@ from impact._errors import DataError, ParameterError, data_error
 from impact._validation import InstanceOf, check_columns, suggest, validate_params
 from impact.labels import Lang, label, relabel
 from impact.monitor._common import COLUMN_OR_NONE, DATA, GENDER_MAP, LANG, Display, gender_of, published_params
-from impact.monitor._goals import GOAL_CLASSES, JUDGEMENTS, Goal, display_row, rule_text
+from impact.monitor._goals import GOAL_CLASSES, JUDGEMENTS, Goal, JudgedGoal, display_row, rule_text
 from impact.monitor._goals_config import goals_from_config
 from impact.publish import MARK
 
@@ -38,7 +37,7 @@ class GoalFulfilment(Display):
     """
 
     table: pd.DataFrame
-    records: tuple[Mapping[str, Any], ...] = field(repr=False, default=())
+    records: tuple[JudgedGoal, ...] = field(repr=False, default=())
     notes: tuple[str, ...] = ()
     lang: Lang = "en"
     _TITLE: ClassVar[str] = "title_goal_fulfilment"
@@ -165,7 +164,7 @@ def goal_fulfilment(data: pd.DataFrame, goals: Sequence[Goal] | Sequence[Mapping
     records = []
     for g in goal_list:
         rec, goal_notes = g._judge(data, ids, g_series)
-        records.append(MappingProxyType(rec))
+        records.append(JudgedGoal(rec))
         notes += goal_notes
     notes.append("partly achieved: counts and shares from 75% of the target; gender balance within "
                  "twice the tolerance (unless a goal says otherwise)")

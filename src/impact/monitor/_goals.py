@@ -9,7 +9,7 @@ needs to be displayed (``rates``, ``changes``, ``manual``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, ClassVar, Literal, Union
@@ -60,6 +60,37 @@ def _judge_ratio(measured: float, target: float, partly: float) -> Judgement:
     if measured >= partly * target:
         return "partly_achieved"
     return "not_achieved"
+
+
+class JudgedGoal(Mapping[str, Any]):
+    """A judged goal: a read-only mapping (it can be pickled, unlike a ``MappingProxyType``)."""
+
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._values
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(state))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._values!r})"
 
 
 def _record(goal: Any, **values: Any) -> dict[str, Any]:
