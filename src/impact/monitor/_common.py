@@ -137,7 +137,7 @@ def period(start: DateLike, end: DateLike, func: str) -> tuple[pd.Timestamp | No
     return s, e
 
 
-def month(value: MonthLike, name: str, func: str) -> pd.Period | None:
+def to_month(value: MonthLike, name: str, func: str) -> pd.Period | None:
     """A month parameter as a monthly period."""
     if value is None:
         return None

@@ -13,7 +13,7 @@ import pandas as pd
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import InstanceOf, check_columns, suggest, validate_params
 from impact.labels import Lang, label, relabel
-from impact.monitor._common import COLUMN_OR_NONE, DATA, GENDER_MAP, LANG, Display, gender_of, published_params
+from impact.monitor._common import COLUMN_OR_NONE, DATA, GENDER_MAP, LANG, LANG_OR_NONE, Display, gender_of, published_params
 from impact.monitor._goals import GOAL_CLASSES, JUDGEMENTS, Goal, JudgedGoal, display_row, rule_text
 from impact.monitor._goals_config import goals_from_config
 from impact.publish import MARK
@@ -54,7 +54,7 @@ class GoalFulfilment(Display):
         out = pd.DataFrame(rows, columns=["goal", "target", "measured", "judgement", "rule"])
         return relabel(out, lang_, values=False).set_index(label("goal", lang_))
 
-    @validate_params({"lang": published_params()["lang"]}, name="GoalFulfilment.plot")
+    @validate_params({"lang": LANG_OR_NONE}, name="GoalFulfilment.plot")
     def plot(self, ax: Any = None, lang: Lang | None = None) -> Any:
         """Horizontal bars: each goal's judgement (achieved = 2, partly = 1, not = 0). Returns the Axes."""
         import matplotlib.pyplot as plt

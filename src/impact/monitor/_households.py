@@ -14,7 +14,7 @@ from impact._errors import ImpactWarning, ParameterError, data_error
 from impact._validation import InstanceOf, check_columns, validate_params
 from impact.labels import Lang, format_change, format_percent, label, month_name, relabel
 from impact.monitor._common import (COLUMN, DATA, LANG, LANG_OR_NONE, MONTH, THRESHOLD, Display, MonthLike,
-                                    flag_missing, month, months_of, number_format, published_params)
+                                    flag_missing, months_of, number_format, published_params, to_month)
 from impact.publish import MARK, Suppression, suppress
 
 
@@ -60,7 +60,7 @@ class HouseholdSeries(Display):
         lang : {"en", "sv"}
         """
         lang_: Lang = self.lang if lang is None else lang
-        m = _month(month, "month", "HouseholdSeries.change_text")
+        m = to_month(month, "month", "HouseholdSeries.change_text")
         if m is None:
             m = self.table.index.max()
         if m not in self.table.index:
@@ -135,9 +135,6 @@ class HouseholdSeries(Display):
                 f"{self.n_duplicates} duplicate rows, {len(self.missing_months)} missing months)")
 
 
-_month = month  # the month parser, under a name that the ``month`` parameters do not shadow
-
-
 @validate_params({"data": DATA, "household": COLUMN, "month": COLUMN, "start": MONTH, "end": MONTH, "lang": LANG})
 def households_on_assistance(data: pd.DataFrame, *, household: str = "household_id", month: str = "month",
                              start: MonthLike = None, end: MonthLike = None,
@@ -196,8 +193,8 @@ def households_on_assistance(data: pd.DataFrame, *, household: str = "household_
         warnings.warn(f"{func}: {n_dup} duplicate household-month row(s); each household is counted once "
                       "per month.", ImpactWarning, stacklevel=3)  # the caller of the public function
         notes.append(f"{n_dup} duplicate household-month rows counted once")
-    first = _month(start, "start", func)
-    last = _month(end, "end", func)
+    first = to_month(start, "start", func)
+    last = to_month(end, "end", func)
     if first is None:
         first = pd.Period(ordinal=int(df["month"].min()), freq="M")
     if last is None:
