@@ -98,6 +98,15 @@ class Suppression:
         The settings used.
     notes : tuple of str
         Each default assumed, and any cell that could not be given the full margin.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = suppress(pd.DataFrame({"women": [3, 40], "men": [20, 30]}, index=["work", "studies"]))
+    >>> res
+    Suppression(2x2 table, threshold 5, 1 primary, 3 secondary)
+    >>> res.secondary.to_numpy().tolist()
+    [[False, True], [True, True]]
     """
 
     published: pd.DataFrame
@@ -121,10 +130,12 @@ class Suppression:
 
     @property
     def n_primary(self) -> int:
+        """Cells hidden because they are small."""
         return int(self.primary.to_numpy().sum())
 
     @property
     def n_secondary(self) -> int:
+        """Cells hidden to protect the small ones."""
         return int(self.secondary.to_numpy().sum())
 
     def summary(self) -> pd.DataFrame:
