@@ -268,7 +268,7 @@ def test_monthly_series_published_is_suppressed_and_protected():
                        "end_date": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 365, n) ** 2 // 365, "D")})
     res = to_work_or_studies_by_month(df, empty_months="zero")
     t = res.table
-    sup = res._suppression(5, "..", "en")
+    sup = res.suppression(5, "..")
     assert sup.n_primary == int(((t[["women", "men", "total"]] > 0) & (t[["women", "men", "total"]] < 5)).to_numpy().sum())
     assert sup.n_primary > 0
     assert_protected(t, sup, total_col="total")

@@ -179,3 +179,39 @@ def check_times(times: Any, name: str = "times") -> np.ndarray:
     if (~np.isfinite(arr)).any() or (arr < 0).any():
         raise ParameterError(f"The '{name}' parameter must hold finite numbers >= 0. Got {arr.tolist()}.")
     return arr
+
+
+def parse_months(values: pd.Series, column: str, *, allow_missing: bool = False) -> pd.Series:
+    """Parse a column of months to monthly periods; unparseable values raise a :class:`DataError` naming the rows.
+
+    Accepts monthly (or any) periods, datetimes, and strings in ISO 8601: ``"2022-10"`` or a date
+    ``"2022-10-31"`` (the month it falls in). Row positions in the message are positions in
+    ``values`` (as ``df.iloc`` takes them).
+
+    Examples
+    --------
+    >>> parse_months(pd.Series(["2022-10", "2022-11-30"]), "month").astype(str).tolist()
+    ['2022-10', '2022-11']
+    >>> parse_months(pd.Series(["2022-10", "Oct 2022"]), "month")
+    Traceback (most recent call last):
+    ...
+    impact._errors.DataError: Column 'month': values must be months (expected YYYY-MM or a date YYYY-MM-DD); 1 row (position 1). ...
+    """
+    if isinstance(values.dtype, pd.PeriodDtype):
+        out = values.dt.asfreq("M")
+    else:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            parsed = values
+        else:
+            parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+            bad = values.notna().to_numpy() & parsed.isna().to_numpy()
+            if bad.any():
+                raise data_error(column, "values must be months (expected YYYY-MM or a date YYYY-MM-DD)", bad,
+                                 f"Fix with pd.to_datetime(df[{column!r}], format=...) before calling.")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+        out = parsed.dt.to_period("M")
+    if not allow_missing and out.isna().any():
+        raise data_error(column, "months must not be missing", out.isna().to_numpy(),
+                         f"Find them with df[df[{column!r}].isna()].")
+    return out

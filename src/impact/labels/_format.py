@@ -1,20 +1,27 @@
-"""Number, percentage, change and month formats in Swedish and English.
+"""Number, percentage and month formats in Swedish and English, and the languages themselves.
+
+(The year-over-year change, which needs a label, is :func:`impact.labels.format_change`.)
 """
 
 from __future__ import annotations
 
+import datetime
 import math
-from typing import Literal
+from numbers import Integral
+from typing import Any, Literal
 
 import pandas as pd
 
-from impact._errors import ParameterError
-from impact._validation import check_option
+from impact._validation import InstanceOf, Interval, Options, validate_params
 
 __all__ = ["Lang", "LANGS", "month_name", "format_month", "format_number", "format_percent"]
 
+#: a language of the labels: English or Swedish
 Lang = Literal["en", "sv"]
-LANGS: tuple[str, ...] = ("en", "sv")
+LANGS: tuple[Lang, ...] = ("en", "sv")
+#: the constraint of every ``lang`` parameter (see impact._validation.validate_params)
+LANG: list[Any] = [Options(LANGS)]
+_DECIMALS: list[Any] = [Interval(Integral, 0, None)]
 
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
@@ -22,10 +29,7 @@ _MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "au
               "september", "oktober", "november", "december")
 
 
-def _check_lang(lang: str, func: str) -> str:
-    return check_option("lang", lang, LANGS, func)
-
-
+@validate_params({"month": [Interval(Integral, 1, 12)], "lang": LANG})
 def month_name(month: int, lang: Lang = "en") -> str:
     """``"March"`` / ``"mars"`` for ``month=3``.
 
@@ -34,13 +38,11 @@ def month_name(month: int, lang: Lang = "en") -> str:
     >>> month_name(10, "sv")
     'oktober'
     """
-    _check_lang(lang, "month_name")
-    if not 1 <= int(month) <= 12:
-        raise ParameterError(f"The 'month' parameter of month_name must be in 1..12. Got {month!r}.")
     return (_MONTHS_SV if lang == "sv" else _MONTHS_EN)[int(month) - 1]
 
 
-def format_month(period: pd.Period | pd.Timestamp, lang: Lang = "en") -> str:
+@validate_params({"period": [InstanceOf((pd.Period, datetime.date), "a month (a Period) or a date")], "lang": LANG})
+def format_month(period: pd.Period | pd.Timestamp | datetime.date, lang: Lang = "en") -> str:
     """``"October 2022"`` / ``"oktober 2022"``.
 
     Examples
@@ -52,7 +54,8 @@ def format_month(period: pd.Period | pd.Timestamp, lang: Lang = "en") -> str:
     return f"{month_name(period.month, lang)} {period.year}"
 
 
-def format_number(value: float | int | None, lang: Lang = "en", decimals: int = 0) -> str:
+@validate_params({"lang": LANG, "decimals": _DECIMALS})
+def format_number(value: float | None, lang: Lang = "en", decimals: int = 0) -> str:
     """A number with the language's thousands separator and decimal mark.
 
     Missing values give ``""``.
@@ -62,7 +65,6 @@ def format_number(value: float | int | None, lang: Lang = "en", decimals: int = 
     >>> format_number(1800, "sv"), format_number(1800, "en"), format_number(0.5, "sv", 1)
     ('1 800', '1,800', '0,5')
     """
-    _check_lang(lang, "format_number")
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return ""
     text = f"{float(value):,.{decimals}f}" if decimals else f"{round(float(value)):,d}"
@@ -71,6 +73,7 @@ def format_number(value: float | int | None, lang: Lang = "en", decimals: int = 
     return text
 
 
+@validate_params({"lang": LANG, "decimals": _DECIMALS, "sign": ["boolean"]})
 def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
                    sign: bool = False) -> str:
     """A proportion as a percentage: ``0.462`` -> ``"46.2%"`` / ``"46,2 %"``.
@@ -80,7 +83,6 @@ def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
     >>> format_percent(0.462, "en"), format_percent(0.462, "sv"), format_percent(0.05, "en", sign=True)
     ('46.2%', '46,2 %', '+5.0%')
     """
-    _check_lang(lang, "format_percent")
     if value is None or pd.isna(value):
         return ""
     number = format_number(100 * float(value), lang, decimals)

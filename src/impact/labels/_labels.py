@@ -15,32 +15,19 @@ Examples
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from collections.abc import Hashable, Mapping
+from numbers import Integral, Real
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from impact._validation import suggest
+from impact._compat import renamed_parameters
 from impact._errors import ParameterError
-from impact.labels._format import (LANGS, Lang, _MONTHS_EN, _MONTHS_SV, _check_lang, format_month,
-                                     format_number, format_percent, month_name)
+from impact._validation import InstanceOf, Interval, suggest, validate_params
+from impact.labels._format import LANG, LANGS, Lang, format_month, format_percent, month_name
 
-__all__ = [
-    "Lang",
-    "LANGS",
-    "LABELS",
-    "label",
-    "has_label",
-    "relabel",
-    "month_name",
-    "format_month",
-    "format_number",
-    "format_percent",
-    "format_change",
-    "label_of",
-    "subgroup_label",
-]
+__all__ = ["LABELS", "label", "has_label", "relabel", "label_of", "subgroup_label", "format_change"]
 
 
 #: key -> {"en": ..., "sv": ...}. Keys are the snake_case names used in data and results.
@@ -170,8 +157,21 @@ _LABELS: dict[str, dict[str, str]] = {
     "compared_with_same_month": {"en": "compared with the same month",
                                  "sv": "jämfört med samma månad"},
 }
+
+
+def _add(more: Mapping[str, dict[str, str]]) -> None:
+    """Add labels to the map; a key that is already there is an error (no silent overwrite)."""
+    twice = sorted(set(more) & set(_LABELS))
+    if twice:  # pragma: no cover - caught by the import of this module
+        raise ValueError(f"labels defined twice: {twice}")
+    missing = sorted(k for k, v in more.items() if set(v) != set(LANGS))
+    if missing:  # pragma: no cover - caught by the import of this module
+        raise ValueError(f"labels without every language {LANGS}: {missing}")
+    _LABELS.update(more)
+
+
 #: the evaluation report: headings, table columns, estimands, flow steps and methods text
-_LABELS.update({
+_add({
     # headings
     "report_contents": {"en": "Contents", "sv": "Innehåll"},
     "report_headline": {"en": "Headline", "sv": "Huvudresultat"},
@@ -364,8 +364,7 @@ _LABELS.update({
     "report_fingerprints": {"en": "Input fingerprints", "sv": "Fingeravtryck av indata"},
     "suppressed": {"en": "not shown (small group)", "sv": "visas ej (liten grupp)"},
 })
-_LABELS.update({f"month_{i + 1}": {"en": en, "sv": sv}
-                for i, (en, sv) in enumerate(zip(_MONTHS_EN, _MONTHS_SV))})
+_add({f"month_{m}": {lang: month_name(m, lang) for lang in LANGS} for m in range(1, 13)})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})
 
@@ -381,6 +380,7 @@ def has_label(key: Any) -> bool:
     return isinstance(key, str) and key in LABELS
 
 
+@validate_params({"key": [InstanceOf(str, "a label key (str)")], "lang": LANG})
 def label(key: str, lang: Lang = "en", **fields: Any) -> str:
     """The display label of ``key`` in ``lang``.
 
@@ -409,24 +409,25 @@ def label(key: str, lang: Lang = "en", **fields: Any) -> str:
     >>> label("goal_participants", "en", target="4,000")
     '4,000 residents have participated'
     """
-    _check_lang(lang, "label")
     if key not in LABELS:
         raise ParameterError(f"No label for key {key!r}.{suggest(str(key), list(LABELS))}")
     text = LABELS[key][lang]
     return text.format(**fields) if fields else text
 
 
-def _display(value: Any, lang: str) -> Any:
+def _display(value: Any, lang: Lang) -> Any:
     if isinstance(value, str) and value in LABELS:
         text = LABELS[value][lang]
         return text if "{" not in text else value
     if isinstance(value, pd.Period) and value.freqstr.startswith("M"):
-        return format_month(value, lang)  # type: ignore[arg-type]
+        return format_month(value, lang)
     return value
 
 
-def relabel(df: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.DataFrame:
-    """A copy of ``df`` with keys replaced by labels, for display.
+@renamed_parameters({"df": "table"})
+@validate_params({"table": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "lang": LANG, "values": ["boolean"]})
+def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.DataFrame:
+    """A copy of ``table`` with keys replaced by labels, for display.
 
     Column labels, index labels, the names of both axes and (with ``values=True``) string cells
     that are keys of :data:`LABELS` are replaced; monthly periods become month names. Anything
@@ -434,7 +435,8 @@ def relabel(df: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.D
 
     Parameters
     ----------
-    df : DataFrame
+    table : DataFrame
+        Any table (``df`` is its old name, kept for this version with a FutureWarning).
     lang : {"en", "sv"}
     values : bool
         Also relabel cells of object columns.
@@ -451,8 +453,7 @@ def relabel(df: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.D
                           Kvinnor  Män  Totalt
     Avslutad till arbete       64   87     151
     """
-    _check_lang(lang, "relabel")
-    out = df.copy()
+    out = table.copy()
     out.columns = pd.Index([_display(c, lang) for c in out.columns], name=_display(out.columns.name, lang))
     out.index = pd.Index([_display(i, lang) for i in out.index], name=_display(out.index.name, lang))
     if values:
@@ -462,6 +463,7 @@ def relabel(df: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.D
     return out
 
 
+@validate_params({"lang": LANG})
 def label_of(value: Hashable, lang: Lang = "en") -> Any:
     """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes).
 
@@ -470,10 +472,10 @@ def label_of(value: Hashable, lang: Lang = "en") -> Any:
     >>> label_of("to_work", "sv"), label_of("Outside Europe", "sv"), label_of(2022)
     ('Avslutad till arbete', 'Outside Europe', 2022)
     """
-    _check_lang(lang, "label_of")
     return _display(value, lang)
 
 
+@validate_params({"lang": LANG})
 def subgroup_label(value: Any, lang: Lang = "en") -> str:
     """The display name of a subgroup of an effect table, differences included.
 
@@ -487,7 +489,6 @@ def subgroup_label(value: Any, lang: Lang = "en") -> str:
     >>> subgroup_label("Outside Europe", "en")
     'Outside Europe'
     """
-    _check_lang(lang, "subgroup_label")
     text = str(value)
     if has_label(text):
         return LABELS[text][lang]
@@ -498,7 +499,9 @@ def subgroup_label(value: Any, lang: Lang = "en") -> str:
     return text.replace("_", " ")
 
 
-def format_change(change: float, year: int, lang: Lang = "en", decimals: int = 1) -> str:
+@validate_params({"change": [InstanceOf(Real, "a number (NaN for none)"), None], "year": [Interval(Integral, 1, None)], "lang": LANG,
+                  "decimals": [Interval(Integral, 0, None)]})
+def format_change(change: float | None, year: int, lang: Lang = "en", decimals: int = 1) -> str:
     """A year-over-year change as the monitoring reports phrase it.
 
     Parameters
@@ -517,6 +520,6 @@ def format_change(change: float, year: int, lang: Lang = "en", decimals: int = 1
     >>> format_change(-0.262, 2020, "en")
     '-26.2% compared with the same month 2020'
     """
-    if pd.isna(change):
+    if change is None or pd.isna(change):
         return ""
     return f"{format_percent(change, lang, decimals, sign=True)} {label('compared_with_same_month', lang)} {int(year)}"

@@ -52,19 +52,28 @@ nystartsjobb     220  189   409
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from impact._validation import check_number, check_option, suggest
 from impact._errors import DataError, ParameterError, data_error
+from impact._validation import InstanceOf, Interval, Options, suggest, validate_params
+from impact.labels import LANGS, Lang, format_percent
 
-__all__ = ["Suppression", "suppress", "feasible_intervals"]
+__all__ = ["MARK", "Suppression", "suppress", "feasible_intervals"]
 
 _TOL = 1e-7
+#: what a hidden cell shows (Statistics Sweden's mark for "not shown")
+MARK = ".."
+
+#: parameter constraints shared by the functions of this module (see impact._validation.validate_params)
+_TABLE = [InstanceOf(pd.DataFrame, "a pandas DataFrame of counts")]
+_MARK = [InstanceOf(str, "a str")]
+_LABEL = [InstanceOf(Hashable, "a label of the table"), None]
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,15 @@ class Suppression:
         The settings used.
     notes : tuple of str
         Each default assumed, and any cell that could not be given the full margin.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = suppress(pd.DataFrame({"women": [3, 40], "men": [20, 30]}, index=["work", "studies"]))
+    >>> res
+    Suppression(2x2 table, threshold 5, 1 primary, 3 secondary)
+    >>> res.secondary.to_numpy().tolist()
+    [[False, True], [True, True]]
     """
 
     published: pd.DataFrame
@@ -112,20 +130,42 @@ class Suppression:
 
     @property
     def n_primary(self) -> int:
+        """Cells hidden because they are small."""
         return int(self.primary.to_numpy().sum())
 
     @property
     def n_secondary(self) -> int:
+        """Cells hidden to protect the small ones."""
         return int(self.secondary.to_numpy().sum())
 
     def summary(self) -> pd.DataFrame:
         """One row per suppressed cell: ``row``, ``column``, ``reason``, ``lower``, ``upper``, ``required``."""
         return self.intervals.copy()
 
+    @validate_params({"other": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "mark": _MARK + [None]},
+                     name="Suppression.apply")
     def apply(self, other: pd.DataFrame, mark: str | None = None) -> pd.DataFrame:
         """Hide in ``other`` (same row and column labels) every cell hidden here.
 
         Use it for any table derived cell by cell from the counts (shares, rates).
+
+        Parameters
+        ----------
+        other : DataFrame
+            A table with the rows and columns of the suppressed one (it may have more).
+        mark : str, optional
+            Default: the mark of this suppression.
+
+        Returns
+        -------
+        DataFrame of object
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> res = suppress(pd.DataFrame({"n": [3, 40, 50]}, index=["a", "b", "c"]), hidden_totals="ignore")
+        >>> res.apply(pd.DataFrame({"n": [0.03, 0.4, 0.5]}, index=["a", "b", "c"]))["n"].tolist()
+        ['..', 0.4, 0.5]
         """
         missing_rows = [r for r in self.mask.index if r not in other.index]
         missing_cols = [c for c in self.mask.columns if c not in other.columns]
@@ -138,8 +178,10 @@ class Suppression:
         out = out.mask(m.to_numpy(), mark if mark is not None else self.mark)
         return out
 
+    @validate_params({"within": [Options(["column", "row"])], "decimals": [Interval(Integral, 0, None)],
+                      "lang": [Options(LANGS)]}, name="Suppression.shares")
     def shares(self, within: Literal["column", "row"] = "column", *, decimals: int = 1,
-               lang: Literal["en", "sv"] = "en") -> pd.DataFrame:
+               lang: Lang = "en") -> pd.DataFrame:
         """Each count as a share of its column (or row) total, suppressed where it could leak.
 
         A share is hidden when its count is hidden, and when the total it is divided by is hidden
@@ -156,10 +198,17 @@ class Suppression:
         Returns
         -------
         DataFrame of str
-        """
-        from impact.labels import format_percent
 
-        check_option("within", within, ("column", "row"), "Suppression.shares")
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> t = pd.DataFrame({"women": [3, 40, 43], "men": [20, 30, 50]}, index=["work", "studies", "all"])
+        >>> suppress(t, total_row="all", hidden_totals="ignore").shares("column", lang="sv")
+                  women     men
+        work         ..  40,0 %
+        studies      ..  60,0 %
+        all     100,0 % 100,0 %
+        """
         counts = self.counts.astype(float)
         total_label = self.total_row if within == "column" else self.total_col
         axis_index = counts.index if within == "column" else counts.columns
@@ -168,7 +217,7 @@ class Suppression:
             denom_hidden = (self.mask.loc[total_label] if within == "column"
                             else self.mask[total_label])
         else:
-            inner = [i for i in axis_index]
+            inner = list(axis_index)
             denom = counts.loc[inner].sum(axis=0) if within == "column" else counts[inner].sum(axis=1)
             known = self.hidden_totals == "known" and len(inner) >= 2
             denom_hidden = pd.Series(not known, index=denom.index)
@@ -208,7 +257,7 @@ class _Grid:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.values.shape  # type: ignore[return-value]
+        return self.values.shape
 
 
 def _build_grid(counts: np.ndarray, rows_in: list[int], cols_in: list[int], total_row: int | None,
@@ -221,8 +270,8 @@ def _build_grid(counts: np.ndarray, rows_in: list[int], cols_in: list[int], tota
     real = np.zeros((R, C), bool)
     is_total = np.zeros((R, C), bool)
     pos: list[list[tuple[int, int] | None]] = [[None] * C for _ in range(R)]
-    row_src: list[int | None] = list(rows_in) + ([total_row] if row_margin else [])
-    col_src: list[int | None] = list(cols_in) + ([total_col] if col_margin else [])
+    row_src: list[int | None] = [*rows_in, *([total_row] if row_margin else [])]
+    col_src: list[int | None] = [*cols_in, *([total_col] if col_margin else [])]
     for i, r in enumerate(row_src):
         for j, c in enumerate(col_src):
             is_total[i, j] = (row_margin and i == R - 1) or (col_margin and j == C - 1)
@@ -257,15 +306,15 @@ def _interval(grid: _Grid, supp: np.ndarray, target: int) -> tuple[float, float]
 
     flat = grid.values.ravel()
     var = np.flatnonzero(supp)
-    col_of = {v: k for k, v in enumerate(var)}
+    col_of = {int(v): k for k, v in enumerate(var)}
     rows, rhs = [], []
     for idx, coef in grid.equations:
         hidden = supp[idx]
         if not hidden.any():
             continue
         a = np.zeros(len(var))
-        for cell, w in zip(idx[hidden], coef[hidden]):
-            a[col_of[cell]] += w
+        for cell, w in zip(idx[hidden], coef[hidden], strict=True):
+            a[col_of[int(cell)]] += w
         rows.append(a)
         rhs.append(-float(np.dot(coef[~hidden], flat[idx[~hidden]])))
     if not rows:
@@ -306,7 +355,7 @@ def _close(grid: _Grid, supp: np.ndarray, allowed: np.ndarray, margin: int) -> n
             if not cand:
                 continue
 
-            def cost(cell: int) -> tuple:
+            def cost(cell: int, e: int = e) -> tuple:
                 new_lonely = sum(1 for f in cell_eqs[cell] if f != e
                                  and supp[grid.equations[f][0]].sum() == 0)
                 v = flat[cell]
@@ -356,13 +405,13 @@ def _protect(grid: _Grid, sensitive: np.ndarray, allowed: np.ndarray, margin: in
 # validation
 
 
-def _resolve_total(name: str, label: Hashable | None, axis: pd.Index) -> int | None:
+def _resolve_total(name: str, label: Hashable | None, axis: pd.Index, func: str) -> int | None:
     if label is None:
         return None
     if label not in axis:
         where = "rows" if name == "total_row" else "columns"
         raise ParameterError(
-            f"The '{name}' parameter of suppress must be one of the table's {where}. "
+            f"The '{name}' parameter of {func} must be one of the table's {where}. "
             f"Got {label!r}.{suggest(str(label), [str(a) for a in axis])}")
     loc = axis.get_loc(label)
     if not isinstance(loc, int):
@@ -371,8 +420,6 @@ def _resolve_total(name: str, label: Hashable | None, axis: pd.Index) -> int | N
 
 
 def _validate_counts(table: pd.DataFrame) -> np.ndarray:
-    if not isinstance(table, pd.DataFrame):
-        raise ParameterError(f"suppress expects a pandas DataFrame of counts. Got {type(table).__name__}.")
     if table.empty:
         raise ParameterError("suppress expects a table with at least one row and one column.")
     for axis_name, axis in (("row", table.index), ("column", table.columns)):
@@ -423,7 +470,11 @@ def _check_totals(table: pd.DataFrame, counts: np.ndarray, rows_in: list[int], c
 # public functions
 
 
-def suppress(table: pd.DataFrame, threshold: int = 5, mark: str = "..", *,
+@validate_params({"table": _TABLE, "threshold": [Interval(Integral, 1, None)], "mark": _MARK,
+                  "total_row": _LABEL, "total_col": _LABEL, "hidden_totals": [Options(["known", "ignore"])],
+                  "zeros": [Options(["publish", "suppress"])], "margin": [Interval(Integral, 0, None), None],
+                  "fmt": [InstanceOf(Callable, "a function of a count to str"), None]})
+def suppress(table: pd.DataFrame, threshold: int = 5, mark: str = MARK, *,
              total_row: Hashable | None = None, total_col: Hashable | None = None,
              hidden_totals: Literal["known", "ignore"] = "known",
              zeros: Literal["publish", "suppress"] = "publish",
@@ -488,17 +539,9 @@ def suppress(table: pd.DataFrame, threshold: int = 5, mark: str = "..", *,
     2   y      a  secondary   10.0   21.0       NaN
     3   y      b  secondary   29.0   40.0       NaN
     """
-    func = "suppress"
-    check_number("threshold", threshold, func, low=1, integer=True)
-    if margin is not None:
-        check_number("margin", margin, func, low=0, integer=True)
-    check_option("hidden_totals", hidden_totals, ("known", "ignore"), func)
-    check_option("zeros", zeros, ("publish", "suppress"), func)
-    if not isinstance(mark, str):
-        raise ParameterError(f"The 'mark' parameter of suppress must be a str. Got {mark!r}.")
     counts = _validate_counts(table)
-    tr = _resolve_total("total_row", total_row, table.index)
-    tc = _resolve_total("total_col", total_col, table.columns)
+    tr = _resolve_total("total_row", total_row, table.index, "suppress")
+    tc = _resolve_total("total_col", total_col, table.columns, "suppress")
     rows_in = [i for i in range(counts.shape[0]) if i != tr]
     cols_in = [j for j in range(counts.shape[1]) if j != tc]
     if not rows_in or not cols_in:
@@ -554,8 +597,11 @@ def suppress(table: pd.DataFrame, threshold: int = 5, mark: str = "..", *,
         total_col=total_col, notes=tuple(notes))
 
 
-def feasible_intervals(published: pd.DataFrame, mark: str = "..", *, total_row: Hashable | None = None,
-                       total_col: Hashable | None = None, known_totals: dict[str, Any] | None = None
+@validate_params({"published": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "mark": _MARK,
+                  "total_row": _LABEL, "total_col": _LABEL,
+                  "known_totals": [InstanceOf(Mapping, "a mapping with 'rows' and/or 'columns'"), None]})
+def feasible_intervals(published: pd.DataFrame, mark: str = MARK, *, total_row: Hashable | None = None,
+                       total_col: Hashable | None = None, known_totals: Mapping[str, Any] | None = None
                        ) -> pd.DataFrame:
     """What a reader can derive about each hidden cell of a published table: its lower and upper bound.
 
@@ -589,23 +635,28 @@ def feasible_intervals(published: pd.DataFrame, mark: str = "..", *, total_row: 
     """
     from scipy.optimize import linprog
 
-    known_totals = dict(known_totals or {})
+    known = dict(known_totals or {})
+    unknown = sorted(set(known) - {"rows", "columns"})
+    if unknown:
+        raise ParameterError(f"The 'known_totals' parameter of feasible_intervals takes the keys 'rows' and "
+                             f"'columns'. Got {unknown}.{suggest(str(unknown[0]), ['rows', 'columns'])}")
     hidden = published.astype(str).eq(mark).to_numpy()
     vals = np.where(hidden, 0.0, published.astype(str).replace(mark, "0").apply(
         lambda s: pd.to_numeric(s.str.replace(" ", "").str.replace(",", ""))).to_numpy(dtype=float))
     R, C = vals.shape
-    tr = None if total_row is None else published.index.get_loc(total_row)
-    tc = None if total_col is None else published.columns.get_loc(total_col)
+    tr = _resolve_total("total_row", total_row, published.index, "feasible_intervals")
+    tc = _resolve_total("total_col", total_col, published.columns, "feasible_intervals")
     rows_in = [i for i in range(R) if i != tr]
     cols_in = [j for j in range(C) if j != tc]
-    var = list(zip(*np.nonzero(hidden)))
+    var = [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden), strict=True)]
     col_of = {cell: k for k, cell in enumerate(var)}
-    A, b = [], []
+    A: list[np.ndarray] = []
+    b: list[float] = []
 
     def add(cells: list[tuple[int, int]], coefs: list[float], const: float) -> None:
         a = np.zeros(len(var))
         rhs = -const
-        for cell, w in zip(cells, coefs):
+        for cell, w in zip(cells, coefs, strict=True):
             if cell in col_of:
                 a[col_of[cell]] += w
             else:
@@ -614,8 +665,8 @@ def feasible_intervals(published: pd.DataFrame, mark: str = "..", *, total_row: 
             A.append(a)
             b.append(rhs)
 
-    row_sums = known_totals.get("rows")
-    col_sums = known_totals.get("columns")
+    row_sums = known.get("rows")
+    col_sums = known.get("columns")
     for i in range(R):
         cells = [(i, j) for j in cols_in]
         if tc is not None:

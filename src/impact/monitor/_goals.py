@@ -1,0 +1,430 @@
+"""The goal kinds. Each goal checks its own fields when it is made, judges itself against the records
+and says how its target and measure are written in a published table.
+
+A judged goal is a read-only record (a mapping): ``goal``, ``kind``, ``target``, ``measured``,
+``judgement``, ``n`` (people the measure rests on), ``counts`` (the counts of people it rests on,
+for suppression), ``rule_key`` and ``rule_fields`` (the judgement rule), ``text``, and what the kind
+needs to be displayed (``rates``, ``changes``, ``manual``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any, ClassVar, Literal, Union
+
+import numpy as np
+import pandas as pd
+
+from impact._errors import ParameterError, data_error
+from impact._validation import InstanceOf, Interval, Options, check_params
+from impact.labels import Lang, format_number, format_percent, has_label, label
+from impact.monitor._common import COLUMN, COLUMN_OR_NONE, text_of
+
+Judgement = Literal["achieved", "partly_achieved", "not_achieved"]
+JUDGEMENTS: tuple[str, ...] = ("achieved", "partly_achieved", "not_achieved")
+
+Text = Union[str, Mapping[str, str], None]
+
+_NAME: list[Any] = [InstanceOf(str, "a str")]
+_TEXT: list[Any] = [InstanceOf((str, Mapping), "a str or a mapping of language to str"), None]
+_VALUES: list[Any] = [InstanceOf(tuple, "a tuple of codes")]
+_PARTLY: list[Any] = [Interval(Real, 0, 1)]
+
+
+def _as_tuple(values: Any) -> tuple:
+    """``("a", "b")`` from a list or tuple; a single value becomes a 1-tuple (``"to_work"`` -> ``("to_work",)``)."""
+    if isinstance(values, (list, tuple)):
+        return tuple(values)
+    return (values,)
+
+
+def _truthy(col: pd.Series) -> pd.Series:
+    """True where a value is true; missing values are False (callers exclude them beforehand)."""
+    present = col.notna().to_numpy()
+    vals = col.to_numpy(dtype=object)
+    return pd.Series([bool(v) if p else False for v, p in zip(vals, present, strict=True)], index=col.index,
+                     dtype=bool)
+
+
+def _subset(data: pd.DataFrame, column: str | None, values: Sequence[Any]) -> pd.Series:
+    if column is None:
+        return pd.Series(True, index=data.index)
+    return data[column].isin(list(values)).astype(bool)
+
+
+def _judge_ratio(measured: float, target: float, partly: float) -> Judgement:
+    if measured >= target:
+        return "achieved"
+    if measured >= partly * target:
+        return "partly_achieved"
+    return "not_achieved"
+
+
+class JudgedGoal(Mapping[str, Any]):
+    """A judged goal: a read-only mapping (it can be pickled, unlike a ``MappingProxyType``)."""
+
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._values
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(state))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._values!r})"
+
+
+def _record(goal: Any, **values: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = dict(goal=goal.name, kind=goal.kind, target=np.nan, measured=np.nan, judgement=None,
+                               n=np.nan, counts=(), rule_key="", rule_fields={}, text=goal.text)
+    rec.update(values)
+    return rec
+
+
+def _pct(v: float, lang: Lang, decimals: int = 0) -> str:
+    return format_percent(v, lang, decimals)
+
+
+def _points(v: float, lang: Lang) -> str:
+    unit = " procentenheter" if lang == "sv" else " percentage points"
+    return format_number(100 * v, lang) + unit
+
+
+def _small(counts: Sequence[int], threshold: int) -> bool:
+    return any(0 < c < threshold for c in counts)
+
+
+@dataclass(frozen=True)
+class CountGoal:
+    """At least ``target`` people (optionally: with ``column`` in ``values``).
+
+    "4,000 residents have participated": ``CountGoal("participants", 4000)``;
+    "1,800 went to work or studies": ``CountGoal("to_work_or_studies", 1800, column="outcome",
+    values=("to_work", "to_studies"))``. Judgement: achieved if the count reaches the target,
+    partly achieved if it reaches ``partly`` times the target.
+
+    Examples
+    --------
+    >>> CountGoal("to_work", 1800, column="outcome", values="to_work").values
+    ('to_work',)
+    """
+
+    name: str
+    target: float
+    column: str | None = None
+    values: tuple = ()
+    partly: float = 0.75
+    text: Text = None
+    kind: ClassVar[str] = "count"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
+        check_params("CountGoal", {"name": _NAME, "target": [Interval(Real, 0, None)], "column": COLUMN_OR_NONE,
+                                   "values": _VALUES, "partly": _PARTLY, "text": _TEXT}, vars(self))
+
+    def columns(self) -> list[str]:
+        """The data columns the goal reads."""
+        return [self.column] if self.column else []
+
+    def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
+        n = int(ids[_subset(data, self.column, self.values)].nunique())
+        return _record(self, target=float(self.target), measured=float(n), n=float(n), counts=(n,),
+                       judgement=_judge_ratio(n, self.target, self.partly), rule_key="rule_count",
+                       rule_fields=dict(partly=self.partly)), []
+
+    @staticmethod
+    def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
+        target = format_number(rec["target"], lang)
+        measured = mark if _small(rec["counts"], threshold) else format_number(rec["measured"], lang)
+        return target, measured, target
+
+
+@dataclass(frozen=True)
+class ShareGoal:
+    """At least ``target`` (a proportion) of the people ``among`` have ``column`` in ``values``.
+
+    "75% of those referred by the social insurance agency moved on to enhanced cooperation":
+    ``ShareGoal("fk_enhanced_cooperation", 0.75, column="enhanced_cooperation",
+    among="referred_by_fk")``. Partly achieved at ``partly`` times the target.
+
+    Examples
+    --------
+    >>> ShareGoal("fk", 1.5, column="enhanced_cooperation")
+    Traceback (most recent call last):
+    ...
+    impact._errors.ParameterError: The 'target' parameter of ShareGoal must be <= 1. Got 1.5.
+    """
+
+    name: str
+    target: float
+    column: str
+    values: tuple = (True,)
+    among: str | None = None
+    among_values: tuple = (True,)
+    partly: float = 0.75
+    text: Text = None
+    kind: ClassVar[str] = "share"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
+        object.__setattr__(self, "among_values", _as_tuple(self.among_values))
+        check_params("ShareGoal", {"name": _NAME, "target": [Interval(Real, 0, 1)], "column": COLUMN,
+                                   "values": _VALUES, "among": COLUMN_OR_NONE, "among_values": _VALUES,
+                                   "partly": _PARTLY, "text": _TEXT}, vars(self))
+
+    def columns(self) -> list[str]:
+        """The data columns the goal reads."""
+        return [self.column] + ([self.among] if self.among else [])
+
+    def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
+        among = _subset(data, self.among, self.among_values)
+        missing = (among & data[self.column].isna()).to_numpy()
+        if missing.any():
+            raise data_error(self.column, f"values used by goal '{self.name}' must not be missing", missing)
+        hit = data.loc[among.to_numpy(), self.column].isin(list(self.values))
+        denom = int(ids[among].nunique())
+        num = int(ids[among][hit.to_numpy()].nunique())
+        share = num / denom if denom else np.nan
+        return _record(self, target=float(self.target), measured=share, n=float(denom), counts=(num, denom - num),
+                       judgement="not_achieved" if denom == 0 else _judge_ratio(share, self.target, self.partly),
+                       rule_key="rule_share", rule_fields=dict(partly=self.partly)), []
+
+    @staticmethod
+    def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
+        target = _pct(rec["target"], lang)
+        measured = mark if _small(rec["counts"], threshold) else _pct(rec["measured"], lang)
+        return target, measured, target
+
+
+@dataclass(frozen=True)
+class GenderBalanceGoal:
+    """An even split of women and men, within ``tolerance``.
+
+    ``measure="composition"`` (default): the share of women among the people counted (all, or
+    those with ``column`` in ``values``, e.g. those who reached work) is within
+    ``0.5 ± tolerance``. ``measure="rates"``: the share of women who reach ``column`` in ``values``
+    and the share of men who do differ by at most ``tolerance``. Partly achieved within
+    ``partly_tolerance`` (default twice ``tolerance``).
+
+    Examples
+    --------
+    >>> GenderBalanceGoal("to_work", measure="rates")
+    Traceback (most recent call last):
+    ...
+    impact._errors.ParameterError: Goal 'to_work' with measure='rates' needs a column and values (e.g. column='outcome', values=('to_work',)).
+    """
+
+    name: str
+    tolerance: float = 0.10
+    column: str | None = None
+    values: tuple = ()
+    measure: Literal["composition", "rates"] = "composition"
+    partly_tolerance: float | None = None
+    text: Text = None
+    kind: ClassVar[str] = "gender_balance"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
+        check_params("GenderBalanceGoal", {
+            "name": _NAME, "tolerance": [Interval(Real, 0, 1)], "column": COLUMN_OR_NONE, "values": _VALUES,
+            "measure": [Options(["composition", "rates"])], "partly_tolerance": [Interval(Real, 0, 1), None],
+            "text": _TEXT}, vars(self))
+        if self.measure == "rates" and self.column is None:
+            raise ParameterError(f"Goal '{self.name}' with measure='rates' needs a column and values "
+                                 "(e.g. column='outcome', values=('to_work',)).")
+
+    def columns(self) -> list[str]:
+        """The data columns the goal reads."""
+        return [self.column] if self.column else []
+
+    def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
+        if gender is None:
+            raise ParameterError(f"Goal '{self.name}' needs a gender column; pass gender=... to goal_fulfilment.")
+        partly = self.partly_tolerance if self.partly_tolerance is not None else 2 * self.tolerance
+        sel = _subset(data, self.column, self.values)
+        w = int(ids[sel & (gender == "women")].nunique())
+        m = int(ids[sel & (gender == "men")].nunique())
+        if self.measure == "composition":
+            share = w / (w + m) if w + m else np.nan
+            gap = abs(share - 0.5)
+            rec = _record(self, target=0.5, measured=share, n=float(w + m), counts=(w, m),
+                          rule_key="rule_balance_composition")
+        else:
+            nw, nm = int(ids[gender == "women"].nunique()), int(ids[gender == "men"].nunique())
+            rw, rm = (w / nw if nw else np.nan), (m / nm if nm else np.nan)
+            gap = abs(rw - rm)
+            rec = _record(self, target=0.0, measured=rw - rm, n=float(nw + nm), counts=(w, m, nw - w, nm - m),
+                          rule_key="rule_balance_rates", rates=(rw, rm))
+        rec["rule_fields"] = dict(tolerance=self.tolerance, partly=partly)
+        rec["judgement"] = ("not_achieved" if np.isnan(gap) else "achieved" if gap <= self.tolerance + 1e-12
+                            else "partly_achieved" if gap <= partly + 1e-12 else "not_achieved")
+        return rec, []
+
+    @staticmethod
+    def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
+        tolerance = format_number(100 * rec["rule_fields"]["tolerance"], lang)
+        if rec["rule_key"] == "rule_balance_composition":
+            target = ("50 % ± " if lang == "sv" else "50% ± ") + tolerance
+            measured = f"{_pct(rec['measured'], lang)} {label('women_share', lang)}"
+        else:
+            target = ("skillnad ≤ " if lang == "sv" else "difference ≤ ") + tolerance
+            rw, rm = rec["rates"]
+            measured = (f"{label('women', lang).lower()} {_pct(rw, lang)}, "
+                        f"{label('men', lang).lower()} {_pct(rm, lang)}")
+        return target, mark if _small(rec["counts"], threshold) else measured, ""
+
+
+@dataclass(frozen=True)
+class BeforeAfterGoal:
+    """Fewer people have each state at the end than at the start, counted on the same people.
+
+    ``pairs`` maps a state to its (start column, end column), e.g.
+    ``{"social_assistance": ("social_assistance_start", "social_assistance_end")}``. Only people
+    with both columns observed are counted (the others are reported in the notes). Achieved if
+    every count fell, partly achieved if some did.
+
+    Examples
+    --------
+    >>> BeforeAfterGoal("fewer", pairs={"sa": ["sa_start", "sa_end"]}).columns()
+    ['sa_start', 'sa_end']
+    """
+
+    name: str
+    pairs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    text: Text = None
+    kind: ClassVar[str] = "before_after"
+
+    def __post_init__(self) -> None:
+        check_params("BeforeAfterGoal", {"name": _NAME, "text": _TEXT,
+                                         "pairs": [InstanceOf(Mapping, "a mapping of state to (start, end) columns")]},
+                     vars(self))
+        pairs = {}
+        for state, pair in self.pairs.items():
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(c, str) for c in pair)):
+                raise ParameterError(f"Goal '{self.name}': the pair of state {state!r} must be two column names "
+                                     f"(start, end). Got {pair!r}.")
+            pairs[str(state)] = (pair[0], pair[1])
+        if not pairs:
+            raise ParameterError(f"Goal '{self.name}' has no pairs of (start, end) columns.")
+        object.__setattr__(self, "pairs", pairs)  # construction: lists become (start, end) tuples
+
+    def columns(self) -> list[str]:
+        """The data columns the goal reads."""
+        return [c for pair in self.pairs.values() for c in pair]
+
+    def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
+        both = pd.Series(True, index=data.index)
+        for before, after in self.pairs.values():
+            both &= data[before].notna() & data[after].notna()
+        dropped = int(ids[~both].nunique())
+        counts: list[int] = []
+        fell: list[bool] = []
+        changes: dict[str, tuple[int, int]] = {}
+        for state, (before, after) in self.pairs.items():
+            b = int(ids[both & _truthy(data[before])].nunique())
+            a = int(ids[both & _truthy(data[after])].nunique())
+            counts += [b, a]
+            fell.append(a < b)
+            changes[state] = (b, a)
+        judgement = "achieved" if all(fell) else "partly_achieved" if any(fell) else "not_achieved"
+        rec = _record(self, measured=float(sum(a for _, a in changes.values()) - sum(b for b, _ in changes.values())),
+                      n=float(ids[both].nunique()), counts=tuple(counts), changes=changes,
+                      judgement=judgement, rule_key="rule_before_after")
+        notes = [f"goal '{self.name}': {dropped} people without both a start and an end value (e.g. still "
+                 "participating) are not counted"] if dropped else []
+        return rec, notes
+
+    @staticmethod
+    def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
+        target = "färre än vid start" if lang == "sv" else "fewer than at start"
+        parts = []
+        for state, (b, a) in rec["changes"].items():  # each count hidden on its own
+            name = label(state, lang) if has_label(state) else state
+            bs = mark if 0 < b < threshold else format_number(b, lang)
+            as_ = mark if 0 < a < threshold else format_number(a, lang)
+            parts.append(f"{name}: {bs} → {as_}")
+        return target, "; ".join(parts), ""
+
+
+@dataclass(frozen=True)
+class ManualGoal:
+    """A goal the evaluator judges (e.g. "a method guide has been produced and is being spread").
+
+    Examples
+    --------
+    >>> ManualGoal("method_support", "achieved").judgement
+    'achieved'
+    """
+
+    name: str
+    judgement: Judgement
+    measured: str | Mapping[str, str] = ""
+    target: str | Mapping[str, str] = ""
+    text: Text = None
+    kind: ClassVar[str] = "manual"
+
+    def __post_init__(self) -> None:
+        free = [InstanceOf((str, Mapping), "a str or a mapping of language to str")]
+        check_params("ManualGoal", {"name": _NAME, "judgement": [Options(JUDGEMENTS)], "measured": free,
+                                    "target": free, "text": _TEXT}, vars(self))
+
+    def columns(self) -> list[str]:
+        """The data columns the goal reads (none)."""
+        return []
+
+    def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
+        return _record(self, judgement=self.judgement, rule_key="rule_manual",
+                       manual=(self.measured, self.target)), []
+
+    @staticmethod
+    def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
+        m, t = rec["manual"]
+        return (text_of(t, "", lang) if t else ""), (text_of(m, "", lang) if m else ""), ""
+
+
+Goal = Union[CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal]
+GOAL_CLASSES = (CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal)
+#: kind -> the class that judges it and shows it
+BY_KIND: Mapping[str, Any] = {cls.kind: cls for cls in GOAL_CLASSES}
+
+
+def rule_text(rec: Mapping[str, Any], lang: Lang) -> str:
+    """The judgement rule of a judged goal, in ``lang``."""
+    if not rec["rule_key"]:
+        return ""
+    f = dict(rec["rule_fields"])
+    if rec["rule_key"] in ("rule_count", "rule_share"):
+        f["partly"] = _pct(f["partly"], lang)
+    elif rec["rule_key"].startswith("rule_balance"):
+        f["tolerance"] = _points(f["tolerance"], lang)
+        f["partly"] = _points(f["partly"], lang)
+    return label(rec["rule_key"], lang, **f)
+
+
+def display_row(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> dict[str, str]:
+    """One row of the published goal table: goal text, target, measure (hidden when it rests on a
+    small count), judgement and rule."""
+    target, measured, target_number = BY_KIND[rec["kind"]]._show(rec, lang, threshold, mark)
+    key = f"goal_{rec['goal']}"
+    text = text_of(rec["text"], key if has_label(key) else rec["goal"], lang, target=target_number)
+    return dict(goal=text, target=target, measured=measured, judgement=label(rec["judgement"], lang),
+                rule=rule_text(rec, lang))
