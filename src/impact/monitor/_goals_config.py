@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from impact._errors import ParameterError
+from impact.data import read_toml
 from impact._validation import InstanceOf, Options, check_params, suggest, validate_params
 from impact.monitor._goals import BeforeAfterGoal, CountGoal, GenderBalanceGoal, Goal, ManualGoal, ShareGoal
 
@@ -24,11 +24,7 @@ Config = Sequence[Mapping[str, Any]] | Mapping[str, Any] | str | Path
 
 def _entries(config: Config) -> Sequence[Any]:
     if isinstance(config, (str, Path)):
-        path = Path(config)
-        if not path.exists():
-            raise ParameterError(f"The goal config file {str(path)!r} does not exist.")
-        with path.open("rb") as fh:
-            config = tomllib.load(fh)
+        config = read_toml(config, what="goal config file")
     if isinstance(config, Mapping):
         if "goals" not in config:
             raise ParameterError("A goal config mapping must have a 'goals' list (in TOML: [[goals]] tables).")
