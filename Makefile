@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install dev demo test data bench docs example clean
+.PHONY: install dev demo test typecheck data bench docs example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/impact demo --out reports/demo
 
-## Install what the tests need and run the suite
+## Install what the tests need, check the types (mypy, zero errors) and run the suite
 test: dev
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 ## Regenerate data/synthetic/ byte for byte
@@ -45,6 +46,10 @@ docs: install
 example: install
 	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --monitoring --out examples/data
 	$(BIN)/impact run examples/evaluation.toml
+
+## Types only
+typecheck: dev
+	$(BIN)/python -m mypy
 
 bench: install
 	$(BIN)/python benchmarks/bench_matching.py

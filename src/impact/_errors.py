@@ -7,7 +7,7 @@ column: in register data those are personal identity numbers, and error messages
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy loads on first use, so that `import impact` stays light
@@ -34,7 +34,7 @@ class DataError(ImpactError, ValueError):
     """The data break a rule: a missing column, missing values, dates out of order, ..."""
 
     def __init__(self, message: str, *, column: str | None = None, rule: str | None = None,
-                 positions: Sequence[int] = ()) -> None:
+                 positions: Iterable[int] = ()) -> None:
         super().__init__(message)
         self.column = column
         self.rule = rule
