@@ -12,8 +12,17 @@ import pandas as pd
 import pytest
 
 from impact import DataError, ParameterError
-from impact.registers import (DEFAULT_CODES, HISTORY, ExitCodes, RegisterColumns, RegisterExtract, covariates_at,
-                              outcomes_from_spells, recode_unknown, risk_sets)
+from impact.registers import (
+    DEFAULT_CODES,
+    HISTORY,
+    ExitCodes,
+    RegisterColumns,
+    RegisterExtract,
+    covariates_at,
+    outcomes_from_spells,
+    recode_unknown,
+    risk_sets,
+)
 from impact.synthetic import simulate_extract
 
 IDS = ["sec-1001", "sec-1002", "sec-1003", "sec-1004"]

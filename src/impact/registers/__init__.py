@@ -6,11 +6,30 @@ Public names: :class:`RegisterExtract`, :class:`RegisterColumns`, :func:`risk_se
 :data:`DEFAULT_CODES`, :func:`recode_unknown`. See ``docs/registers.md``.
 """
 
-from impact.registers._codes import CAUSES, DEFAULT_CODES, ROLES, ExitCodes, normalise_codes, recode_unknown
+from impact.registers._codes import (
+           CAUSES,
+           DEFAULT_CODES,
+           ROLES,
+           ExitCodes,
+           normalise_codes,
+           recode_unknown,
+)
 from impact.registers._extract import RegisterColumns, RegisterExtract
 from impact.registers._outcomes import outcomes_from_spells
 from impact.registers._risksets import HISTORY, RiskSets, covariates_at, risk_sets
 
-__all__ = ["RegisterExtract", "RegisterColumns", "risk_sets", "RiskSets", "covariates_at", "HISTORY",
-           "outcomes_from_spells", "ExitCodes", "DEFAULT_CODES", "ROLES", "CAUSES", "recode_unknown",
-           "normalise_codes"]
+__all__ = [
+           "CAUSES",
+           "DEFAULT_CODES",
+           "HISTORY",
+           "ROLES",
+           "ExitCodes",
+           "RegisterColumns",
+           "RegisterExtract",
+           "RiskSets",
+           "covariates_at",
+           "normalise_codes",
+           "outcomes_from_spells",
+           "recode_unknown",
+           "risk_sets",
+]

@@ -16,7 +16,7 @@ import pandas as pd
 from impact._errors import ParameterError
 from impact._validation import InstanceOf, Options, validate_params
 
-__all__ = ["ROLES", "CAUSES", "ExitCodes", "DEFAULT_CODES", "normalise_codes", "recode_unknown"]
+__all__ = ["CAUSES", "DEFAULT_CODES", "ROLES", "ExitCodes", "normalise_codes", "recode_unknown"]
 
 #: what an exit means for the outcome "time to work or studies"
 ROLES: tuple[str, ...] = ("event", "competing", "censored")
@@ -74,6 +74,7 @@ class ExitCodes:
     """
 
     __slots__ = ("_table",)
+    _table: tuple[tuple[str, str, str], ...]
 
     def __init__(self, roles: Mapping[Any, str], causes: Mapping[Any, str] | None = None) -> None:
         if not isinstance(roles, Mapping) or not roles:
@@ -114,7 +115,7 @@ class ExitCodes:
         """``{code: cause}`` (a new dict)."""
         return {c: k for c, _, k in self._table}
 
-    def with_roles(self, roles: Mapping[Any, str], causes: Mapping[Any, str] | None = None) -> "ExitCodes":
+    def with_roles(self, roles: Mapping[Any, str], causes: Mapping[Any, str] | None = None) -> ExitCodes:
         """A new table with these roles (and causes) overriding this one; new codes are added.
 
         This is what ``[outcomes.codes] "11" = "event"`` in an evaluation file does.
@@ -128,7 +129,7 @@ class ExitCodes:
         new_causes = {**self.causes, **{str(k).strip(): v for k, v in (causes or {}).items()}}
         return ExitCodes(new_roles, {k: v for k, v in new_causes.items() if k in new_roles})
 
-    def unknown_as(self, role: str) -> "ExitCodes":
+    def unknown_as(self, role: str) -> ExitCodes:
         """A new table in which every code whose cause is ``"unknown"`` has ``role`` (sensitivity analysis).
 
         Examples

@@ -137,7 +137,7 @@ class RegisterExtract:
         c = self.columns
         return [col for col in self.persons.columns if col not in (c.id, c.birth)]
 
-    def validate(self) -> "RegisterExtract":
+    def validate(self) -> RegisterExtract:
         """Run every check (see :func:`prepare`); return the extract unchanged when it passes."""
         prepare(self)
         return self
@@ -155,7 +155,7 @@ def register_error(table: str, column: str, rule: str, mask_or_positions: Any, f
     msg = f"{table}, column '{column}': {rule}; {format_positions(pos)}."
     if fix:
         msg += f" {fix}"
-    return DataError(msg, column=column, rule=rule, positions=pos[:5])
+    return DataError(msg, column=column, rule=rule, positions=pos[:5].tolist())
 
 
 def to_days(values: pd.Series) -> np.ndarray:

@@ -5,10 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from impact._errors import DataError
-from impact._validation import InstanceOf, Options, check_columns, parse_dates, validate_params
+from impact._validation import (
+    InstanceOf,
+    Options,
+    check_columns,
+    parse_dates,
+    validate_params,
+)
 from impact.registers._codes import ExitCodes
-from impact.registers._extract import OPEN, RegisterExtract, from_days, prepare, register_error, to_days
+from impact.registers._extract import (
+    OPEN,
+    RegisterExtract,
+    from_days,
+    prepare,
+    register_error,
+    to_days,
+)
 
 __all__ = ["outcomes_from_spells"]
 
@@ -85,13 +97,15 @@ def outcomes_from_spells(extract: RegisterExtract, index: pd.DataFrame, *, date:
     dereg = np.where(is_open, prep.sp_dereg[jj], OPEN)
     exits = is_open & (dereg < OPEN)
     end_day = np.where(exits, dereg, prep.cutoff + 1)
-    code = np.where(exits, prep.sp_code[jj], None).astype(object)
+    code = np.full(len(t), None, dtype=object)
+    code[exits] = prep.sp_code[jj[exits]]
     role = np.where(exits, table.role_of(code), "censored").astype(object)
     missing_role = exits & pd.isna(role)
     if missing_role.any():
         raise register_error("index", date, "the spell ends with a code that the codes table does not know",
                              missing_role, "Add it with codes.with_roles({...}).")
-    cause = np.where(exits, table.cause_of(code), None).astype(object)
+    cause = np.full(len(t), None, dtype=object)
+    cause[exits] = table.cause_of(code)[exits]
     end = np.where(exits, "exit", "cutoff").astype(object)
     if censor_at_entry:
         st = prep.start[p64]

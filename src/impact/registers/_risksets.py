@@ -14,11 +14,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact._errors import DataError, ParameterError
-from impact._validation import InstanceOf, Options, check_columns, validate_params
-from impact.registers._extract import OPEN, Prepared, RegisterExtract, as_day, from_days, prepare, to_days
+from impact._errors import ParameterError
+from impact._validation import (
+    InstanceOf,
+    Options,
+    check_columns,
+    parse_dates,
+    validate_params,
+)
+from impact.registers._extract import (
+    OPEN,
+    Prepared,
+    RegisterExtract,
+    as_day,
+    from_days,
+    prepare,
+    register_error,
+    to_days,
+)
 
-__all__ = ["RiskSets", "risk_sets", "covariates_at", "HISTORY"]
+__all__ = ["HISTORY", "RiskSets", "covariates_at", "risk_sets"]
 
 #: the history covariates, as of the date (benefit registers add ``<name>_months_12m``)
 HISTORY: tuple[str, ...] = ("age", "elapsed_days", "days_registered_24m", "earlier_spells")
@@ -145,12 +160,12 @@ class RiskSets:
             d, d2 = int(self._starts[t]), int(self._starts[t + 1])
             reg = self._registered(d)
             at_risk = reg[prep.start[reg] >= d]
-            n_start = int(len(self._starting(d, d2)))
+            n_start = len(self._starting(d, d2))
             treated_at_risk = int((prep.start[at_risk] < d2).sum())
             treated = n_start if self.treated_covariates == "start" else treated_at_risk
-            controls = int(len(at_risk)) - treated_at_risk
-            rows.append(dict(period=from_days(np.array([d]))[0], registered=int(len(reg)),
-                             in_programme=int(len(reg) - len(at_risk)), at_risk=int(len(at_risk)),
+            controls = len(at_risk) - treated_at_risk
+            rows.append(dict(period=from_days(np.array([d]))[0], registered=len(reg),
+                             in_programme=int(len(reg) - len(at_risk)), at_risk=len(at_risk),
                              starting=n_start, treated=treated, controls=controls,
                              not_registered_on_first_day=n_start - treated,
                              no_one_at_risk=bool(n_start > 0 and controls == 0)))
@@ -314,11 +329,7 @@ def covariates_at(extract: RegisterExtract, index: pd.DataFrame, *, date: str = 
     p = pd.Index(prep.ids).get_indexer(index[c.id])
     bad = p < 0
     if bad.any():
-        raise DataError(f"Column '{c.id}': ids that are not in the extract's persons; "
-                        f"{int(bad.sum())} rows (first position {int(np.flatnonzero(bad)[0])}).",
-                        column=c.id, rule="known person", positions=np.flatnonzero(bad)[:5])
-    from impact._validation import parse_dates
-
+        raise register_error("index", c.id, "ids that are not in the extract's persons", bad)
     t = to_days(parse_dates(index[date].reset_index(drop=True), date))
     p64 = p.astype(np.int64)
     _, is_open = prep.spell_at(p64, t)

@@ -22,7 +22,7 @@ Nothing here is real: identifiers are ``"P"`` followed by a number, and every va
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 from impact._validation import InstanceOf, Interval, check_random_state, validate_params
 from impact.registers import DEFAULT_CODES, RegisterExtract
 
-__all__ = ["SyntheticExtract", "simulate_extract", "EXTRACT_HAZARD_RATIO"]
+__all__ = ["EXTRACT_HAZARD_RATIO", "SyntheticExtract", "simulate_extract"]
 
 #: the programme multiplies the hazard of work or studies by these (conditional, cause-specific)
 EXTRACT_HAZARD_RATIO = {"female": 1.4, "male": 1.2}
@@ -92,7 +92,7 @@ def _draw(a: np.ndarray, breaks: np.ndarray, rates: np.ndarray, rng: np.random.G
     with np.errstate(invalid="ignore"):
         piece = np.where(total > 0, total * length, 0.0)
     cum = np.cumsum(piece, axis=1)
-    target = rng.exponential(1.0, n)
+    target = np.asarray(rng.exponential(1.0, n))
     idx = (cum < target[:, None]).sum(axis=1)
     hit = idx < edges.shape[1] - 1
     ii = np.minimum(idx, total.shape[1] - 1)
@@ -102,7 +102,7 @@ def _draw(a: np.ndarray, breaks: np.ndarray, rates: np.ndarray, rng: np.random.G
     with np.errstate(divide="ignore", invalid="ignore"):
         time = np.where(hit & (tot > 0), edges[rows, ii] + (target - before) / tot, np.inf)
     r = rates[rows, ii, :]
-    u = rng.random(n)
+    u = np.asarray(rng.random(n))
     with np.errstate(divide="ignore", invalid="ignore"):
         cdf = np.cumsum(r, axis=1) / tot[:, None]
     cause = (cdf < u[:, None]).sum(axis=1)
@@ -125,7 +125,7 @@ def _cif(u0: np.ndarray, lam_e: np.ndarray, lam_c: np.ndarray, hr: np.ndarray, h
                   "months": [Interval(Integral, 12, 600)],
                   "programme_months": [Interval(Integral, 1, 600)],
                   "cutoff": [InstanceOf(str, "a date (YYYY-MM-DD)")],
-                  "entry_rate": [Interval(float, 0, None, closed="neither")],
+                  "entry_rate": [Interval(Real, 0, None, closed="neither")],
                   "hazard_ratio": [InstanceOf(dict, "a dict {'female': hr, 'male': hr}"), None],
                   "random_state": ["random_state"]})
 def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_months: int = 30,
