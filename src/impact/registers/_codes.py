@@ -46,8 +46,9 @@ def normalise_codes(values: Any) -> pd.Series:
         out = pd.Series(np.where(num.isna(), None, num.fillna(0).astype(np.int64).astype(str)), index=s.index,
                         dtype=object)
         return out.where(num.notna(), np.nan)
-    out = s.astype(object).where(s.notna(), np.nan)
-    return out.map(lambda v: v if isinstance(v, float) else str(v).strip())
+    codes, uniques = pd.factorize(s)               # normalise each distinct value once
+    norm = np.array([str(v).strip() for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(norm[codes], index=s.index, dtype=object)
 
 
 class ExitCodes:

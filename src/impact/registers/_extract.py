@@ -212,12 +212,15 @@ def _months(values: pd.Series, table: str, column: str) -> np.ndarray:
         return np.asarray([p.year * 12 + p.month - 1 for p in s], dtype=np.int64) if len(s) else np.zeros(0, np.int64)
     if pd.api.types.is_datetime64_any_dtype(s):
         return month_index(to_days(s))
-    text = s.astype(str)
-    ok = text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(s)               # parse each distinct value once
+    text = pd.Series(uniques).astype(str)
+    ok_u = text.str.match(_MONTH_RE).to_numpy(dtype=bool)
+    ok = ok_u[codes] if len(codes) else np.ones(0, bool)
     if not ok.all():
         raise register_error(table, column, "months must be written YYYY-MM (e.g. 2021-03)", ~ok,
                              f"Fix with df[{column!r}] = pd.to_datetime(df[{column!r}]).dt.strftime('%Y-%m').")
-    return text.str[:4].astype(np.int64).to_numpy() * 12 + text.str[5:7].astype(np.int64).to_numpy() - 1
+    vals = text.str[:4].astype(np.int64).to_numpy() * 12 + text.str[5:7].astype(np.int64).to_numpy() - 1
+    return vals[codes]
 
 
 @dataclass(frozen=True)
@@ -453,11 +456,12 @@ def prepare(extract: RegisterExtract) -> Prepared:
         if bad.any():
             raise register_error(table, c.month, f"benefit months after the cut-off {extract.cutoff.date()}", bad)
         key = bp.astype(np.int64) * MMULT + m
-        dup = pd.Series(key).duplicated(keep=False).to_numpy()
-        if dup.any():
+        sorted_key = np.sort(key)
+        if (sorted_key[1:] == sorted_key[:-1]).any():
+            dup = pd.Series(key).duplicated(keep=False).to_numpy()
             raise register_error(table, c.month, "one row per person and month", dup,
                                  f"Drop the repeats with df.drop_duplicates([{c.id!r}, {c.month!r}]).")
-        keys[name] = np.sort(key)
+        keys[name] = sorted_key
 
     return Prepared(extract=extract, ids=index.to_numpy(), birth_kind=birth_kind, birth=birth, sp_p=sp_p_s,
                     sp_reg=reg_s, sp_dereg=dereg_s, sp_code=code[order], sp_pos=order, sp_key=sp_key,
