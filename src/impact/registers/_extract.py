@@ -51,7 +51,7 @@ class RegisterColumns:
     month: str = "month"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tables inside: compared and hashed by identity
 class RegisterExtract:
     """Persons, registration spells, programme starts and monthly benefit registers, with a cut-off.
 
@@ -223,7 +223,7 @@ def _months(values: pd.Series, table: str, column: str) -> np.ndarray:
     return vals[codes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tables inside: compared and hashed by identity
 class Prepared:
     """The checked extract as sorted integer arrays (internal to the registers package)."""
 

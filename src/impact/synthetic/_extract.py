@@ -48,7 +48,7 @@ _ELIGIBLE = 60.0   # elapsed days before which nobody enters the programme
 _HORIZONS = (90, 180, 365)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tables inside: compared and hashed by identity
 class SyntheticExtract:
     """A synthetic register extract and its known truth.
 
@@ -294,12 +294,14 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
     bp = np.repeat(sp_p[on], n_m)
     offs = np.arange(int(n_m.sum())) - np.repeat(np.cumsum(n_m) - n_m, n_m)
     bm = np.repeat(m_first, n_m) + offs
-    key = np.unique(bp.astype(np.int64) * 100_000 + (bm - bm.min() if len(bm) else bm))
+    m0 = int(bm.min()) if len(bm) else 0
+    key = np.sort(bp.astype(np.int64) * 100_000 + (bm - m0))
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key   # one row per person-month
     bp_u = key // 100_000
-    bm_u = key % 100_000 + (bm.min() if len(bm) else 0)
-    uniq, inv = np.unique(bm_u, return_inverse=True)
-    labels = np.array([str(np.datetime64(int(v), "M")) for v in uniq], dtype=object)
-    benefits = pd.DataFrame({"person_id": ids[bp_u], "month": labels[inv]})
+    rel = key % 100_000
+    labels = np.array([str(np.datetime64(int(v) + m0, "M")) for v in range(int(rel.max()) + 1 if len(rel) else 0)],
+                      dtype=object)
+    benefits = pd.DataFrame({"person_id": ids[bp_u], "month": labels[rel]})
 
     extract = RegisterExtract(persons=persons, spells=spells, programme=programme, cutoff=cut,
                               benefits={"economic_assistance": benefits}, codes=DEFAULT_CODES,
