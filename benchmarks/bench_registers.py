@@ -18,12 +18,12 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import argparse
+import time
+import tracemalloc
 
-from impact.registers import risk_sets  # noqa: E402
-from impact.synthetic import simulate_extract  # noqa: E402
+from impact.registers import risk_sets
+from impact.synthetic import simulate_extract
 
 #: name -> (persons, months, risk sets over every month of the window rather than the programme's 30)
 SIZES = {"malmo": (40_000, 58, False), "200k": (200_000, 58, False), "1m": (1_000_000, 60, False),

@@ -15,7 +15,7 @@ import pytest
 
 from impact.design import match_riskset
 from impact.registers import outcomes_from_spells, risk_sets
-from impact.survival import CoxPH
+from impact.survival import CoxPH, aalen_johansen
 from impact.synthetic import EXTRACT_HAZARD_RATIO, simulate_extract
 
 
@@ -51,6 +51,22 @@ def test_malmo_scale_is_fast_and_valid():
     rs = risk_sets(e).to_frame()
     means = rs.groupby("treated")[["elapsed_days", "economic_assistance_months_12m"]].mean()
     assert (means.loc[1] > 1.3 * means.loc[0]).all()
+
+
+def test_the_truth_agrees_with_the_participants_observed_incidence():
+    """Participants' observed outcomes are draws of their treated potential outcome (censored only at
+    the cut-off), so the Aalen-Johansen incidence of work or studies from their start must cover
+    the generator's closed-form share_treated; the untreated share is lower."""
+    sim = simulate_extract(40_000, random_state=2)
+    ext = sim.extract
+    idx = ext.programme.rename(columns={"start": "index_date"})
+    out = outcomes_from_spells(ext, idx)
+    aj = aalen_johansen(out["duration"], out["status"])
+    cif = aj.cif(1, [90, 180, 365]).set_index("time")
+    t = sim.truth.set_index(["estimand", "subgroup", "horizon"])["value"]
+    for h in (90, 180, 365):
+        assert cif.loc[h, "ci_low"] < t[("share_treated", "all", float(h))] < cif.loc[h, "ci_high"], h
+        assert t[("share_untreated", "all", float(h))] < cif.loc[h, "ci_low"]
 
 
 @pytest.mark.slow

@@ -61,7 +61,8 @@ class SyntheticExtract:
         ``subgroup`` (all, female, male), ``estimand`` (``hazard_ratio``: conditional, of work or
         studies; ``share_diff``: among participants, cumulative incidence of work or studies with
         minus without the programme, join versus never join), ``horizon`` (days; missing for the
-        hazard ratio) and ``value``.
+        hazard ratio) and ``value``; also ``share_treated`` and ``share_untreated``, the two
+        cumulative incidences whose difference is ``share_diff``.
     hazard_ratio : dict
         The true hazard ratio by gender.
     params : dict
@@ -312,11 +313,13 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
         dict(subgroup=g, estimand="hazard_ratio", horizon=np.nan, value=float(hr_by[g])) for g in ("female", "male")]
     for h in _HORIZONS:
         u0 = start_u0[part]
-        diff = (_cif(u0, lam_e[part], lam_c[part], hr[part], float(h))
-                - _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h)))
+        treated = _cif(u0, lam_e[part], lam_c[part], hr[part], float(h))
+        untreated = _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h))
         for g, mask in (("all", np.ones(len(part), bool)), ("female", female[part]), ("male", ~female[part])):
-            rows.append(dict(subgroup=g, estimand="share_diff", horizon=float(h),
-                             value=float(diff[mask].mean()) if mask.any() else np.nan))
+            for name, values in (("share_diff", treated - untreated), ("share_treated", treated),
+                                 ("share_untreated", untreated)):
+                rows.append({"subgroup": g, "estimand": name, "horizon": float(h),
+                             "value": float(values[mask].mean()) if mask.any() else np.nan})
     truth = pd.DataFrame(rows, columns=["subgroup", "estimand", "horizon", "value"])
     params = dict(n_persons=n, months=months, programme_months=programme_months, cutoff=str(cut.date()),
                   entry_rate=entry_rate, hazard_ratio=hr_by,
