@@ -57,7 +57,7 @@ def main() -> None:
         if every:
             span = {"first": (e.cutoff.to_period("M") - (months - 1)).start_time, "last": e.cutoff}
         t0 = time.perf_counter()
-        rows, largest, treated = build(e, **span)
+        rows, largest, _ = build(e, **span)
         took = time.perf_counter() - t0
         tracemalloc.start()
         build(e, **span)

@@ -269,9 +269,8 @@ def risk_sets(extract: RegisterExtract, period: str = "month", *, first: Any = N
     func = "risk_sets"
     prep = prepare(extract)
     has = prep.start < OPEN
-    if first is None or last is None:
-        if not has.any():
-            raise ParameterError(f"{func}: the programme table is empty; give first= and last= (dates) to choose "
+    if (first is None or last is None) and not has.any():
+        raise ParameterError(f"{func}: the programme table is empty; give first= and last= (dates) to choose "
                                  "the periods.")
     lo = as_day(first, "first", func) if first is not None else int(prep.start[has].min())
     hi = as_day(last, "last", func) if last is not None else int(prep.start[has].max())
