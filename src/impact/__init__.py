@@ -30,6 +30,10 @@ _LAZY = {
     "estimate_effects": "impact.effects",
     "simulate": "impact.synthetic",
     "simulate_monitoring": "impact.synthetic",
+    "simulate_extract": "impact.synthetic",
+    "RegisterExtract": "impact.registers",
+    "risk_sets": "impact.registers",
+    "outcomes_from_spells": "impact.registers",
     "evaluate": "impact.pipeline",
     "run": "impact.pipeline",
     "monitoring_tables": "impact.pipeline",
@@ -47,7 +51,7 @@ __all__ = [
 
 
 #: the layer packages, in flow order; ``impact.survival.CoxPH`` works after a bare ``import impact``
-PACKAGES = ("labels", "data", "datasets", "synthetic", "diagnostics", "design", "outcomes", "survival",
+PACKAGES = ("labels", "data", "registers", "datasets", "synthetic", "diagnostics", "design", "outcomes", "survival",
             "plotting", "effects", "publish", "monitor", "report", "pipeline", "cli")
 
 
