@@ -179,3 +179,29 @@ def check_times(times: Any, name: str = "times") -> np.ndarray:
     if (~np.isfinite(arr)).any() or (arr < 0).any():
         raise ParameterError(f"The '{name}' parameter must hold finite numbers >= 0. Got {arr.tolist()}.")
     return arr
+
+
+def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tuple[np.ndarray, int]:
+    """:func:`check_cluster` for large inputs, where the code order does not matter.
+
+    The same checks and messages. Integer labels whose range is at most a few times the number
+    of rows are coded by that range in O(n) (no hashing, no sort; the codes then equal
+    :func:`check_cluster`'s); other labels by a hash factorize in order of first appearance. Use
+    it only where the result does not depend on the order of the codes (sums over clusters).
+    """
+    if cluster is None:
+        return np.arange(n, dtype=np.int64), n
+    arr = as_1d(cluster, name)
+    check_length(arr, n, name)
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= 4 * n + 1024:
+            off = (arr - lo).astype(np.intp, copy=False)
+            lut = np.cumsum(np.bincount(off, minlength=hi - lo + 1) > 0) - 1
+            return np.take(lut, off).astype(np.int64, copy=False), int(lut[-1]) + 1
+    codes, uniques = pd.factorize(pd.Series(arr), sort=False)
+    bad = codes < 0
+    if bad.any():
+        raise data_error(name, "cluster labels must not be missing", bad,
+                         "Give every row a matched-set label (unmatched rows their own label).")
+    return codes.astype(np.int64, copy=False), len(uniques)

@@ -36,7 +36,9 @@ __all__ = [
     "ARRAY",
     "CAUSES",
     "CONF_LEVEL",
+    "ClusterIndex",
     "TimeIndex",
+    "cluster_index",
     "ij_quadratic",
     "log_ci",
     "quad_form",
@@ -84,69 +86,153 @@ def log_ci(estimate: np.ndarray, se: np.ndarray, z: float,
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimeIndex:
-    """Distinct times and each row's index into them (computed once, one sort)."""
+    """Distinct times and each row's index into them (computed once)."""
 
     times: np.ndarray  # (K,) distinct observed times, ascending
     index: np.ndarray  # (n,) j_i
-    order: np.ndarray  # (n,) argsort of the durations (stable)
 
 
 def time_index(duration: np.ndarray) -> TimeIndex:
-    order = np.argsort(duration, kind="stable")
-    srt = duration[order]
-    new = np.empty(srt.size, dtype=bool)
-    new[0] = True
-    np.not_equal(srt[1:], srt[:-1], out=new[1:])
-    idx_sorted = np.cumsum(new) - 1
-    index = np.empty_like(idx_sorted)
-    index[order] = idx_sorted
-    return TimeIndex(times=srt[new], index=index, order=order)
+    """Distinct times and each row's index into them.
 
-
-def ij_quadratic(ti: TimeIndex, w: np.ndarray, P: np.ndarray, cluster: np.ndarray | None,
-                 n_clusters: int) -> np.ndarray:
-    """``Q(t_k) = sum_g a_g a_g'`` at every distinct time (shape ``(K, M+1, M+1)``).
-
-    ``P`` is ``(n, M)``: the coefficients of a row's influence once it has left the risk set.
-    ``cluster=None`` means every row is its own cluster (the fast path: no second sort).
+    Whole-number durations (days, weeks, months) with a range of at most a few times the number
+    of rows are indexed by counting, in O(n) without a sort; other durations by one sort.
     """
-    n, m = P.shape
-    K = ti.times.size
-    j = ti.index
-    wP = P * w[:, None]
-    Q = np.zeros((K, m + 1, m + 1))
-    if cluster is None:
-        # a_i = (0, w_i) before the row leaves, (w_i P_i, 0) after it.
+    n = duration.size
+    top = float(duration.max()) if n else 0.0
+    if top <= 4 * n + 1024:
+        whole = duration.astype(np.int64)
+        if np.array_equal(whole, duration):
+            present = np.bincount(whole, minlength=int(top) + 1) > 0
+            lut = np.cumsum(present) - 1
+            return TimeIndex(times=np.flatnonzero(present).astype(np.float64), index=lut[whole])
+    times, index = np.unique(duration, return_inverse=True)
+    return TimeIndex(times=times, index=index.reshape(-1).astype(np.int64, copy=False))
+
+
+@dataclass(frozen=True)
+class ClusterIndex:
+    """How the rows fall into clusters, for the clustered IJ variance (computed once per fit).
+
+    Rows in clusters of one or two rows are handled in closed form (``partner``: the other row of
+    a pair, -1 for a row alone), without a sort; rows of larger clusters (``big``) are sorted by
+    (cluster, time) once.
+    """
+
+    codes: np.ndarray        # (n,) cluster code of each row
+    n_clusters: int
+    partner: np.ndarray | None  # (n_small,) partner row position (-1: alone), rows ``small``
+    small: np.ndarray | None    # positions of rows in clusters of 1 or 2 (None: all rows)
+    big: np.ndarray | None      # positions of rows in larger clusters, sorted by (cluster, time)
+
+
+def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterIndex:
+    n = codes.size
+    size = np.bincount(codes, minlength=n_clusters)
+    pos1 = np.arange(1, n + 1, dtype=np.float64)
+    if size.max() <= 2:
+        small, big, rows, sub = None, None, pos1, codes
+    else:
+        in_small = size[codes] <= 2
+        small = np.flatnonzero(in_small)
+        bigrows = np.flatnonzero(~in_small)
+        key = codes[bigrows] * np.int64(ti.times.size) + ti.index[bigrows]
+        big = bigrows[np.argsort(key)]  # any order within a (cluster, time) cell will do
+        rows, sub = pos1[small], codes[small]
+    # the partner of a row in a pair: the sum of the pair's positions minus its own
+    tot = np.bincount(sub, weights=rows, minlength=n_clusters)
+    partner = (np.take(tot, sub) - rows).astype(np.int64) - 1  # -1 for a row alone
+    if small is not None:
+        # positions within the small subset
+        where = np.full(n, -1, dtype=np.int64)
+        where[small] = np.arange(small.size)
+        partner = np.where(partner >= 0, where[np.maximum(partner, 0)], -1)
+    return ClusterIndex(codes=codes, n_clusters=n_clusters, partner=partner, small=small, big=big)
+
+
+def _q_pairs(j: np.ndarray, U: np.ndarray, v: np.ndarray, partner: np.ndarray | None,
+             K: int) -> np.ndarray:
+    """``Q`` for rows alone or in pairs, in closed form (``partner`` -1 or None: alone).
+
+    For a pair with times ``j_lo <= j_hi`` the cluster's vector ``a_g(t)`` is ``(0, V)`` before
+    ``j_lo``, ``(u_lo, v_hi)`` until ``j_hi`` and ``(U, 0)`` after; each row adds its own step at
+    its own time (a tie splits the cross terms half and half), so one bincount per entry gives
+    ``Q`` at every time.
+    """
+    m = U.shape[1]
+    Q = np.empty((K, m + 1, m + 1))
+    vv = v * v
+    if partner is None:
         for a in range(m):
             for b in range(a, m):
-                col = np.bincount(j, weights=wP[:, a] * wP[:, b], minlength=K)
-                Q[:, a, b] = Q[:, b, a] = np.cumsum(col)
-        w2 = np.bincount(j, weights=w * w, minlength=K)
-        Q[:, m, m] = np.sum(w * w) - np.cumsum(w2)
+                Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(j, weights=U[:, a] * U[:, b], minlength=K))
+            Q[:, a, m] = Q[:, m, a] = 0.0
+        Q[:, m, m] = np.sum(vv) - np.cumsum(np.bincount(j, weights=vv, minlength=K))
         return Q
-    # sort rows by (cluster, time): stable sort by cluster of the time order
-    order = ti.order[np.argsort(cluster[ti.order], kind="stable")]
-    cl = cluster[order]
+    n = j.size
+    pe = np.where(partner < 0, n, partner)  # a row alone points at an appended zero row
+
+    def of_partner(x: np.ndarray) -> np.ndarray:
+        return np.take(np.concatenate([x, np.zeros(1, dtype=x.dtype)]), pe)
+
+    vp = of_partner(v)
+    jp = of_partner(j)
+    h = (j > jp) + 0.5 * (j == jp)  # 1: the later row of its pair (for a row alone: no cross terms)
+    lo = 1.0 - h
+    Up = [of_partner(np.ascontiguousarray(U[:, a])) for a in range(m)]
+    for a in range(m):
+        for b in range(a, m):
+            x = U[:, a] * U[:, b] + h * (U[:, a] * Up[b] + Up[a] * U[:, b])
+            Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(j, weights=x, minlength=K))
+        x = lo * U[:, a] * vp - h * Up[a] * v
+        Q[:, a, m] = Q[:, m, a] = np.cumsum(np.bincount(j, weights=x, minlength=K))
+    Q[:, m, m] = np.dot(v, v + vp) - np.cumsum(np.bincount(j, weights=vv + 2.0 * lo * v * vp, minlength=K))
+    return Q
+
+
+def _q_sorted(js: np.ndarray, Us: np.ndarray, vs: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """``Q`` for rows sorted by (cluster, time): within-cluster cumulative sums."""
+    n, m = Us.shape
     delta = np.empty((n, m + 1))
-    delta[:, :m] = wP[order]
-    delta[:, m] = -w[order]
+    delta[:, :m] = Us
+    delta[:, m] = -vs
     cum = np.cumsum(delta, axis=0)
     starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
     run = np.diff(np.r_[starts, n])
     base = np.zeros((starts.size, m + 1))
     base[1:] = cum[starts[1:] - 1]
     cum -= np.repeat(base, run, axis=0)  # within-cluster cumulative sums
-    w_tot = np.bincount(cluster, weights=w, minlength=n_clusters)
+    w_tot = np.add.reduceat(vs, starts)
     after = cum
-    after[:, m] += w_tot[cl]
+    after[:, m] += np.repeat(w_tot, run)
     before = after - delta
-    js = j[order]
+    Q = np.empty((K, m + 1, m + 1))
     for a in range(m + 1):
         for b in range(a, m + 1):
             dq = after[:, a] * after[:, b] - before[:, a] * before[:, b]
-            col = np.cumsum(np.bincount(js, weights=dq, minlength=K))
-            Q[:, a, b] = Q[:, b, a] = col
+            Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(js, weights=dq, minlength=K))
     Q[:, m, m] += np.sum(w_tot * w_tot)
+    return Q
+
+
+def ij_quadratic(ti: TimeIndex, w: np.ndarray, P: np.ndarray, ci: ClusterIndex | None) -> np.ndarray:
+    """``Q(t_k) = sum_g a_g a_g'`` at every distinct time (shape ``(K, M+1, M+1)``).
+
+    ``P`` is ``(n, M)``: the coefficients of a row's influence once it has left the risk set.
+    ``ci=None`` means every row is its own cluster. Rows alone or in pairs cost O(n) (closed
+    form, no sort); only rows of larger clusters are sorted, once.
+    """
+    K = ti.times.size
+    j = ti.index
+    U = P * w[:, None]
+    if ci is None:
+        return _q_pairs(j, U, w, None, K)
+    if ci.small is None:
+        return _q_pairs(j, U, w, ci.partner, K)
+    Q = _q_pairs(j[ci.small], U[ci.small], w[ci.small], ci.partner, K)
+    b = ci.big
+    if b is not None and b.size:
+        Q += _q_sorted(j[b], U[b], w[b], ci.codes[b], K)
     return Q
 
 
