@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact._errors import ParameterError
+from impact._errors import DataError, ParameterError
 from impact._validation import check_cluster, check_cluster_unordered
 from impact.survival import FineGray, aalen_johansen, cox_zph, kaplan_meier
 
@@ -106,7 +106,7 @@ def test_check_cluster_unordered_codes_the_same_partition() -> None:
     assert gs == 4 and (s[0] == s[2]) and (s[1] == s[4]) and len(set(s.tolist())) == 4
     far, _ = check_cluster_unordered(np.array([0, 10**12, 0]), 3)  # a range too wide: hashed
     assert far[0] == far[2] != far[1]
-    with pytest.raises(Exception, match=r"cluster labels must not be missing.*\[1\]"):
+    with pytest.raises(DataError, match=r"cluster labels must not be missing; 1 row \(position 1\)"):
         check_cluster_unordered(np.array([1.0, np.nan, 2.0]), 3)
 
 
