@@ -114,80 +114,122 @@ def time_index(duration: np.ndarray) -> TimeIndex:
 class ClusterIndex:
     """How the rows fall into clusters, for the clustered IJ variance (computed once per fit).
 
-    Rows in clusters of one or two rows are handled in closed form (``partner``: the other row of
-    a pair, -1 for a row alone), without a sort; rows of larger clusters (``big``) are sorted by
-    (cluster, time) once.
+    Rows alone in their cluster (``single``) and pairs (``first``/``second``: the two rows of each
+    cluster of two) are handled in closed form without a sort; the rows of larger clusters
+    (``big``) are sorted by (cluster, time) once.
     """
 
-    codes: np.ndarray        # (n,) cluster code of each row
+    codes: np.ndarray    # (n,) cluster code of each row
     n_clusters: int
-    partner: np.ndarray | None  # (n_small,) partner row position (-1: alone), rows ``small``
-    small: np.ndarray | None    # positions of rows in clusters of 1 or 2 (None: all rows)
-    big: np.ndarray | None      # positions of rows in larger clusters, sorted by (cluster, time)
+    single: np.ndarray   # positions of rows alone in their cluster
+    first: np.ndarray    # (pairs,) one row of each cluster of two
+    second: np.ndarray   # (pairs,) the other row
+    big: np.ndarray      # positions of rows in larger clusters, sorted by (cluster, time)
 
 
 def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterIndex:
     n = codes.size
     size = np.bincount(codes, minlength=n_clusters)
-    pos1 = np.arange(1, n + 1, dtype=np.float64)
+    rep = np.empty(n_clusters, dtype=np.int64)  # one member of each cluster
     if size.max() <= 2:
-        small, big, rows, sub = None, None, pos1, codes
+        big = np.zeros(0, dtype=np.int64)
+        rep[codes] = np.arange(n)  # whichever write lands last: any member will do
+        is_rep = np.take(rep, codes) == np.arange(n)
+        second = np.flatnonzero(~is_rep)
+        first = np.take(rep, np.take(codes, second))
+        if 2 * second.size == n:  # every cluster a pair
+            single = np.zeros(0, dtype=np.int64)
+        else:
+            single = np.flatnonzero(is_rep & (np.take(size, codes) == 1))
     else:
-        in_small = size[codes] <= 2
-        small = np.flatnonzero(in_small)
+        in_small = np.take(size, codes) <= 2
+        rows = np.flatnonzero(in_small)
         bigrows = np.flatnonzero(~in_small)
         key = codes[bigrows] * np.int64(ti.times.size) + ti.index[bigrows]
         big = bigrows[np.argsort(key)]  # any order within a (cluster, time) cell will do
-        rows, sub = pos1[small], codes[small]
-    # the partner of a row in a pair: the sum of the pair's positions minus its own
-    tot = np.bincount(sub, weights=rows, minlength=n_clusters)
-    partner = (np.take(tot, sub) - rows).astype(np.int64) - 1  # -1 for a row alone
-    if small is not None:
-        # positions within the small subset
-        where = np.full(n, -1, dtype=np.int64)
-        where[small] = np.arange(small.size)
-        partner = np.where(partner >= 0, where[np.maximum(partner, 0)], -1)
-    return ClusterIndex(codes=codes, n_clusters=n_clusters, partner=partner, small=small, big=big)
+        sub = codes[rows]
+        rep[sub] = rows
+        is_rep = np.take(rep, sub) == rows
+        second = rows[~is_rep]
+        first = np.take(rep, codes[second])
+        single = rows[is_rep & (np.take(size, sub) == 1)]
+    return ClusterIndex(codes=codes, n_clusters=n_clusters, single=single, first=first,
+                        second=second, big=big)
 
 
-def _q_pairs(j: np.ndarray, U: np.ndarray, v: np.ndarray, partner: np.ndarray | None,
-             K: int) -> np.ndarray:
-    """``Q`` for rows alone or in pairs, in closed form (``partner`` -1 or None: alone).
+#: rows per block in the closed-form loops: the temporaries stay in cache
+_BLOCK = 1 << 16
 
-    For a pair with times ``j_lo <= j_hi`` the cluster's vector ``a_g(t)`` is ``(0, V)`` before
-    ``j_lo``, ``(u_lo, v_hi)`` until ``j_hi`` and ``(U, 0)`` after; each row adds its own step at
-    its own time (a tie splits the cross terms half and half), so one bincount per entry gives
-    ``Q`` at every time.
+
+def _q_single(j: np.ndarray, U: list[np.ndarray], v: np.ndarray, rows: np.ndarray | None, K: int,
+              Q: np.ndarray) -> None:
+    """Add to ``Q`` the rows alone in their cluster: ``a_i(t)`` is ``(0, v_i)``, then ``(u_i, 0)``.
+
+    ``rows`` selects them (``None``: every row).
     """
-    m = U.shape[1]
-    Q = np.empty((K, m + 1, m + 1))
-    vv = v * v
-    if partner is None:
+    m = len(U)
+    ent = [(a, b) for a in range(m) for b in range(a, m)]
+    acc = np.zeros((len(ent) + 1, K))
+    total_vv = 0.0
+    n = j.size if rows is None else rows.size
+    for s in range(0, n, _BLOCK):
+        sl = slice(s, s + _BLOCK)
+        if rows is None:
+            jj, uu, vv = j[sl], [u[sl] for u in U], v[sl]
+        else:
+            r = rows[sl]
+            jj, uu, vv = np.take(j, r), [np.take(u, r) for u in U], np.take(v, r)
+        for e, (a, b) in enumerate(ent):
+            acc[e] += np.bincount(jj, weights=uu[a] * uu[b], minlength=K)
+        v2 = vv * vv
+        total_vv += float(np.sum(v2))
+        acc[-1] += np.bincount(jj, weights=v2, minlength=K)
+    cs = np.cumsum(acc, axis=1)
+    for e, (a, b) in enumerate(ent):
+        Q[:, a, b] += cs[e]
+    Q[:, m, m] += total_vv - cs[-1]
+
+
+def _q_pairs(j: np.ndarray, U: list[np.ndarray], v: np.ndarray, first: np.ndarray, second: np.ndarray,
+             K: int, Q: np.ndarray) -> None:
+    """Add to ``Q`` the clusters of two rows ``a = first``, ``b = second``, in closed form.
+
+    With times ``j_lo <= j_hi`` the cluster's vector ``a_g(t)`` is ``(0, v_a + v_b)`` before
+    ``j_lo``, ``(u_lo, v_hi)`` until ``j_hi`` and ``(u_a + u_b, 0)`` after: each row adds its
+    step at its own time (a tie splits the cross terms half and half), so two bincounts per entry
+    of ``Q`` give it at every time. Blocks of pairs keep the temporaries in cache.
+    """
+    m = len(U)
+    ent = [(a, b) for a in range(m) for b in range(a, m)]
+    ne = len(ent)
+    acc = np.zeros((ne + m + 1, K))
+    total_vv = 0.0
+    for s in range(0, first.size, _BLOCK):
+        ia, ib = first[s:s + _BLOCK], second[s:s + _BLOCK]
+        ja, jb = np.take(j, ia), np.take(j, ib)
+        Ua, Ub = [np.take(u, ia) for u in U], [np.take(u, ib) for u in U]
+        va, vb = np.take(v, ia), np.take(v, ib)
+        h = (ja > jb) + 0.5 * (ja == jb)  # 1: a is the later row
+        hb = 1.0 - h
+        for e, (a, b) in enumerate(ent):
+            cross = Ua[a] * Ub[b] + Ub[a] * Ua[b]
+            acc[e] += np.bincount(ja, weights=Ua[a] * Ua[b] + h * cross, minlength=K)
+            acc[e] += np.bincount(jb, weights=Ub[a] * Ub[b] + hb * cross, minlength=K)
         for a in range(m):
-            for b in range(a, m):
-                Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(j, weights=U[:, a] * U[:, b], minlength=K))
-            Q[:, a, m] = Q[:, m, a] = 0.0
-        Q[:, m, m] = np.sum(vv) - np.cumsum(np.bincount(j, weights=vv, minlength=K))
-        return Q
-    n = j.size
-    pe = np.where(partner < 0, n, partner)  # a row alone points at an appended zero row
-
-    def of_partner(x: np.ndarray) -> np.ndarray:
-        return np.take(np.concatenate([x, np.zeros(1, dtype=x.dtype)]), pe)
-
-    vp = of_partner(v)
-    jp = of_partner(j)
-    h = (j > jp) + 0.5 * (j == jp)  # 1: the later row of its pair (for a row alone: no cross terms)
-    lo = 1.0 - h
-    Up = [of_partner(np.ascontiguousarray(U[:, a])) for a in range(m)]
+            c = hb * Ua[a] * vb - h * Ub[a] * va  # a leaves first: (u_a, v_b) until b leaves
+            acc[ne + a] += np.bincount(ja, weights=c, minlength=K)
+            acc[ne + a] -= np.bincount(jb, weights=c, minlength=K)
+        vab = va * vb
+        V = va + vb
+        total_vv += float(np.dot(V, V))
+        acc[-1] += np.bincount(ja, weights=va * va + 2.0 * hb * vab, minlength=K)
+        acc[-1] += np.bincount(jb, weights=vb * vb + 2.0 * h * vab, minlength=K)
+    cs = np.cumsum(acc, axis=1)
+    for e, (a, b) in enumerate(ent):
+        Q[:, a, b] += cs[e]
     for a in range(m):
-        for b in range(a, m):
-            x = U[:, a] * U[:, b] + h * (U[:, a] * Up[b] + Up[a] * U[:, b])
-            Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(j, weights=x, minlength=K))
-        x = lo * U[:, a] * vp - h * Up[a] * v
-        Q[:, a, m] = Q[:, m, a] = np.cumsum(np.bincount(j, weights=x, minlength=K))
-    Q[:, m, m] = np.dot(v, v + vp) - np.cumsum(np.bincount(j, weights=vv + 2.0 * lo * v * vp, minlength=K))
-    return Q
+        Q[:, a, m] += cs[ne + a]
+    Q[:, m, m] += total_vv - cs[-1]
 
 
 def _q_sorted(js: np.ndarray, Us: np.ndarray, vs: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
@@ -224,15 +266,23 @@ def ij_quadratic(ti: TimeIndex, w: np.ndarray, P: np.ndarray, ci: ClusterIndex |
     """
     K = ti.times.size
     j = ti.index
-    U = P * w[:, None]
+    m = P.shape[1]
+    Q = np.zeros((K, m + 1, m + 1))
+    U = [P[:, a] * w for a in range(m)]
     if ci is None:
-        return _q_pairs(j, U, w, None, K)
-    if ci.small is None:
-        return _q_pairs(j, U, w, ci.partner, K)
-    Q = _q_pairs(j[ci.small], U[ci.small], w[ci.small], ci.partner, K)
-    b = ci.big
-    if b is not None and b.size:
-        Q += _q_sorted(j[b], U[b], w[b], ci.codes[b], K)
+        _q_single(j, U, w, None, K, Q)
+    else:
+        s = ci.single
+        if s.size:
+            _q_single(j, U, w, None if s.size == j.size else s, K, Q)
+        if ci.first.size:
+            _q_pairs(j, U, w, ci.first, ci.second, K, Q)
+        b = ci.big
+        if b.size:
+            Q += _q_sorted(j[b], np.column_stack([u[b] for u in U]), w[b], ci.codes[b], K)
+    for a in range(m + 1):
+        for b2 in range(a + 1, m + 1):
+            Q[:, b2, a] = Q[:, a, b2]
     return Q
 
 
