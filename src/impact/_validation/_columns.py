@@ -196,7 +196,7 @@ def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tupl
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo <= 4 * n + 1024:
-            off = (arr - lo).astype(np.intp, copy=False)
+            off = (arr - lo if lo else arr).astype(np.intp, copy=False)
             lut = np.cumsum(np.bincount(off, minlength=hi - lo + 1) > 0) - 1
             return np.take(lut, off).astype(np.int64, copy=False), int(lut[-1]) + 1
     codes, uniques = pd.factorize(pd.Series(arr), sort=False)

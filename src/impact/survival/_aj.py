@@ -244,7 +244,16 @@ class AalenJohansen:
 def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
     arr = as_1d(cause, "cause")
     check_length(arr, n, "cause")
-    codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
+    uniq: Any
+    if arr.dtype.kind in "iu" and arr.size and int(arr.max()) - int(arr.min()) <= 4 * n + 1024:
+        # integer codes: the distinct values by counting (no hashing)
+        lo = int(arr.min())
+        off = (arr - lo).astype(np.intp, copy=False)
+        present = np.bincount(off) > 0
+        codes_u = np.take(np.cumsum(present) - 1, off)
+        uniq = (np.flatnonzero(present) + lo).tolist()
+    else:
+        codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
 
     def _is_censor(v: Any) -> bool:
         if v is None or (isinstance(v, float) and np.isnan(v)):

@@ -133,8 +133,10 @@ def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterI
     rep = np.empty(n_clusters, dtype=np.int64)  # one member of each cluster
     if size.max() <= 2:
         big = np.zeros(0, dtype=np.int64)
-        rep[codes] = np.arange(n)  # whichever write lands last: any member will do
-        is_rep = np.take(rep, codes) == np.arange(n)
+        pos = np.arange(n)
+        rep[codes] = pos  # whichever write lands last: any member will do
+        is_rep = np.take(rep, codes) == pos
+        del pos
         second = np.flatnonzero(~is_rep)
         first = np.take(rep, np.take(codes, second))
         if 2 * second.size == n:  # every cluster a pair
