@@ -100,35 +100,40 @@ def rounds(contenders: dict[str, Callable[[], object]], n_rounds: int) -> dict[s
     return out
 
 
-def curves_table(sizes: dict[str, int], n_rounds: dict[str, int]) -> pd.DataFrame:
+def _ratio(res: dict[str, list[float]], a: str, b: str) -> float:
+    """Median of the within-round ratios a / b."""
+    return float(np.median(np.array(res[a]) / np.array(res[b])))
+
+
+def curve_row(label: str, n: int, n_rounds: int) -> dict[str, object]:
     from lifelines import AalenJohansenFitter, KaplanMeierFitter
 
+    df = curve_data(n)
+    T, E, C, W = df["time"], df["event"], df["cause"], df["w"]
+    contenders: dict[str, Callable[[], object]] = {
+        "impact KM": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair"]).at([90, 180, 365]),
+        "impact KM adj.": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair_adj"]).at([90, 180, 365]),
+        "lifelines KM": lambda: KaplanMeierFitter().fit(T, E, weights=W),
+        "floor": lambda: floor(df),
+        "impact AJ": lambda: aalen_johansen(T, C, weights=W, cluster=df["pair"]).cif([1, 2], [90, 180, 365]),
+        "lifelines AJ": lambda: AalenJohansenFitter(calculate_variance=False).fit(
+            T, C, event_of_interest=1, weights=W),
+    }
+    res = rounds(contenders, n_rounds)
+    med = {f"{k} s": float(np.median(v)) for k, v in res.items()}
+    return {"size": label, "rows": n, **med,
+            "KM / lifelines": _ratio(res, "impact KM", "lifelines KM"),
+            "KM / floor": _ratio(res, "impact KM", "floor"),
+            "KM adj. / floor": _ratio(res, "impact KM adj.", "floor"),
+            "AJ / lifelines": _ratio(res, "impact AJ", "lifelines AJ"),
+            "rounds": n_rounds}
+
+
+def curves_table(sizes: dict[str, int], n_rounds: dict[str, int]) -> pd.DataFrame:
     warnings.simplefilter("ignore")  # lifelines warns about non-integer weights
     rows = []
     for label, n in sizes.items():
-        df = curve_data(n)
-        T, E, C, W = df["time"], df["event"], df["cause"], df["w"]
-        contenders: dict[str, Callable[[], object]] = {
-            "impact KM": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair"]).at([90, 180, 365]),
-            "impact KM adj.": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair_adj"]).at([90, 180, 365]),
-            "lifelines KM": lambda: KaplanMeierFitter().fit(T, E, weights=W),
-            "floor": lambda: floor(df),
-            "impact AJ": lambda: aalen_johansen(T, C, weights=W, cluster=df["pair"]).cif([1, 2], [90, 180, 365]),
-            "lifelines AJ": lambda: AalenJohansenFitter(calculate_variance=False).fit(
-                T, C, event_of_interest=1, weights=W),
-        }
-        res = rounds(contenders, n_rounds[label])
-        med = {k: float(np.median(v)) for k, v in res.items()}
-
-        def ratio(a: str, b: str) -> float:
-            return float(np.median(np.array(res[a]) / np.array(res[b])))
-
-        rows.append({"size": label, "rows": n, **{f"{k} s": v for k, v in med.items()},
-                     "KM / lifelines": ratio("impact KM", "lifelines KM"),
-                     "KM / floor": ratio("impact KM", "floor"),
-                     "KM adj. / floor": ratio("impact KM adj.", "floor"),
-                     "AJ / lifelines": ratio("impact AJ", "lifelines AJ"),
-                     "rounds": n_rounds[label]})
+        rows.append(curve_row(label, n, n_rounds[label]))
         print(f"  {label} done", file=sys.stderr, flush=True)
     return pd.DataFrame(rows)
 

@@ -47,12 +47,14 @@ def _cluster_se(U: np.ndarray, cl: np.ndarray) -> np.ndarray:
     return np.sqrt((agg ** 2).sum(axis=0))
 
 
-@pytest.mark.parametrize("clusters", ["mixed", "pairs", "singles", "large"])
+@pytest.mark.parametrize("clusters", ["mixed", "pairs", "pairs_and_singles", "singles", "large"])
 def test_km_and_aj_clustered_se_equal_squared_cluster_sums_of_influence(clusters: str) -> None:
     d = _data()
     n = len(d)
-    cl = {"mixed": d["cl"].to_numpy(), "pairs": np.arange(n) // 2, "singles": np.arange(n),
-          "large": np.arange(n) % 7}[clusters]
+    rng = np.random.default_rng(11)
+    cl = {"mixed": d["cl"].to_numpy(), "pairs": rng.permutation(n) // 2,  # pairs scattered
+          "pairs_and_singles": np.where(np.arange(n) < 150, 10_000 + np.arange(n), rng.permutation(n) // 2),
+          "singles": np.arange(n), "large": np.arange(n) % 7}[clusters]
     times = [3.0, 10.0, 25.0, 50.0, 80.0]
     km = kaplan_meier(d["dur"], d["event"], weights=d["w"], cluster=cl)
     np.testing.assert_allclose(km.at(times)["se"], _cluster_se(km.influence(times), cl), rtol=1e-10)
