@@ -135,10 +135,11 @@ def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterI
         big = np.zeros(0, dtype=np.int64)
         pos = np.arange(n)
         rep[codes] = pos  # whichever write lands last: any member will do
-        is_rep = np.take(rep, codes) == pos
+        mate = np.take(rep, codes)  # the cluster's member: the row itself or its partner
+        is_rep = mate == pos
         del pos
         second = np.flatnonzero(~is_rep)
-        first = np.take(rep, np.take(codes, second))
+        first = mate[second]
         if 2 * second.size == n:  # every cluster a pair
             single = np.zeros(0, dtype=np.int64)
         else:
@@ -151,9 +152,10 @@ def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterI
         big = bigrows[np.argsort(key)]  # any order within a (cluster, time) cell will do
         sub = codes[rows]
         rep[sub] = rows
-        is_rep = np.take(rep, sub) == rows
+        mate = np.take(rep, sub)
+        is_rep = mate == rows
         second = rows[~is_rep]
-        first = np.take(rep, codes[second])
+        first = mate[~is_rep]
         single = rows[is_rep & (np.take(size, sub) == 1)]
     return ClusterIndex(codes=codes, n_clusters=n_clusters, single=single, first=first,
                         second=second, big=big)
@@ -206,11 +208,27 @@ def _q_pairs(j: np.ndarray, U: list[np.ndarray], v: np.ndarray, first: np.ndarra
     ne = len(ent)
     acc = np.zeros((ne + m + 1, K))
     total_vv = 0.0
+    # the values two by two as complex numbers: one random gather fetches both
+    vals = [*U, v]
+    packed = []
+    for c in range(0, m + 1, 2):
+        z = np.empty(v.size, dtype=np.complex128)
+        z.real = vals[c]
+        z.imag = vals[c + 1] if c + 1 <= m else 0.0
+        packed.append(z)
+
+    def unpack(idx: np.ndarray) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for z in packed:
+            g = np.take(z, idx)
+            out += [g.real, g.imag]
+        return out[:m + 1]
+
     for s in range(0, first.size, _BLOCK):
         ia, ib = first[s:s + _BLOCK], second[s:s + _BLOCK]
         ja, jb = np.take(j, ia), np.take(j, ib)
-        Ua, Ub = [np.take(u, ia) for u in U], [np.take(u, ib) for u in U]
-        va, vb = np.take(v, ia), np.take(v, ib)
+        *Ua, va = unpack(ia)
+        *Ub, vb = unpack(ib)
         h = (ja > jb) + 0.5 * (ja == jb)  # 1: a is the later row
         hb = 1.0 - h
         for e, (a, b) in enumerate(ent):
