@@ -99,11 +99,17 @@ def test_cluster_label_order_does_not_change_the_answer() -> None:
 
 
 def test_check_cluster_unordered_codes_the_same_partition() -> None:
-    lab = np.array([7, 3, 7, 900, 3, 5])  # a range within 4n + 1024: coded by counting
-    codes, g = check_cluster_unordered(lab, 6)
+    lab = np.array([7, 3, 7, 900, 3, 5])  # a range within 4n + 1024: coded by the offset
+    codes, n_codes = check_cluster_unordered(lab, 6)
     ref, gr = check_cluster(lab, 6)
-    assert g == gr == 4
-    np.testing.assert_array_equal(codes, ref)  # integer labels: the same (sorted) codes
+    np.testing.assert_array_equal(codes, lab - 3)
+    assert n_codes == 898 and gr == 4
+    # the same partition as check_cluster's sorted codes
+    assert len({(a, b) for a, b in zip(codes.tolist(), ref.tolist())}) == gr
+    km = kaplan_meier(np.arange(1.0, 7.0), np.ones(6), cluster=lab)
+    assert km.n_clusters == 4 and "clusters=4" in repr(km)
+    aj = aalen_johansen(np.arange(1.0, 7.0), np.ones(6), cluster=lab)
+    assert aj.n_clusters == 4
     s, gs = check_cluster_unordered(np.array(["b", "a", "b", "z", "a", "c"]), 6)
     assert gs == 4 and (s[0] == s[2]) and (s[1] == s[4]) and len(set(s.tolist())) == 4
     far, _ = check_cluster_unordered(np.array([0, 10**12, 0]), 3)  # a range too wide: hashed

@@ -182,12 +182,14 @@ def check_times(times: Any, name: str = "times") -> np.ndarray:
 
 
 def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tuple[np.ndarray, int]:
-    """:func:`check_cluster` for large inputs, where the code order does not matter.
+    """:func:`check_cluster` for large inputs, where the codes' order and density do not matter.
 
-    The same checks and messages. Integer labels whose range is at most a few times the number
-    of rows are coded by that range in O(n) (no hashing, no sort; the codes then equal
-    :func:`check_cluster`'s); other labels by a hash factorize in order of first appearance. Use
-    it only where the result does not depend on the order of the codes (sums over clusters).
+    The same checks and messages. Returns ``(codes, n_codes)`` with codes in ``0..n_codes-1``,
+    not necessarily all used: integer labels whose range is at most a few times the number of rows
+    are coded by their offset from the smallest label (O(n), no hashing, no sort); other labels by
+    a hash factorize in order of first appearance (then every code is used). Count the clusters
+    as the codes that occur. Use it only where the result does not depend on the codes' order
+    (sums over clusters).
     """
     if cluster is None:
         return np.arange(n, dtype=np.int64), n
@@ -196,9 +198,7 @@ def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tupl
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo <= 4 * n + 1024:
-            off = (arr - lo if lo else arr).astype(np.intp, copy=False)
-            lut = np.cumsum(np.bincount(off, minlength=hi - lo + 1) > 0) - 1
-            return np.take(lut, off).astype(np.int64, copy=False), int(lut[-1]) + 1
+            return (arr - lo if lo else arr).astype(np.int64, copy=False), hi - lo + 1
     codes, uniques = pd.factorize(pd.Series(arr), sort=False)
     bad = codes < 0
     if bad.any():

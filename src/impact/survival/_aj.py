@@ -355,8 +355,10 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     n = T.size
     code, declared = cause_codes(cause, n, causes)
     w = check_weights(weights, n)
-    ccodes, n_clusters = check_cluster_unordered(cluster, n)
+    ccodes, n_codes = check_cluster_unordered(cluster, n)
     ti = time_index(T)
+    ci = None if cluster is None else cluster_index(ccodes, n_codes, ti)
+    n_clusters = n if ci is None else ci.n_clusters
     K = ti.times.size
     j = ti.index
     m = len(declared)
@@ -389,5 +391,5 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
         cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
         last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _code=code,
         _codes_cluster=None if cluster is None else ccodes,
-        _ci=None if cluster is None else cluster_index(ccodes, n_clusters, ti), _n_risk=n_risk, _n_event=n_event,
+        _ci=ci, _n_risk=n_risk, _n_event=n_event,
     )

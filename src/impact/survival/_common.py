@@ -119,18 +119,20 @@ class ClusterIndex:
     (``big``) are sorted by (cluster, time) once.
     """
 
-    codes: np.ndarray    # (n,) cluster code of each row
-    n_clusters: int
+    codes: np.ndarray    # (n,) cluster code of each row (0..n_codes-1, not all used)
+    n_clusters: int      # clusters that occur
     single: np.ndarray   # positions of rows alone in their cluster
     first: np.ndarray    # (pairs,) one row of each cluster of two
     second: np.ndarray   # (pairs,) the other row
     big: np.ndarray      # positions of rows in larger clusters, sorted by (cluster, time)
 
 
-def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterIndex:
+def cluster_index(codes: np.ndarray, n_codes: int, ti: TimeIndex) -> ClusterIndex:
+    """The cluster structure from codes in ``0..n_codes-1`` (:func:`check_cluster_unordered`)."""
     n = codes.size
-    size = np.bincount(codes, minlength=n_clusters)
-    rep = np.empty(n_clusters, dtype=np.int64)  # one member of each cluster
+    size = np.bincount(codes, minlength=n_codes)
+    n_clusters = int(np.count_nonzero(size))
+    rep = np.empty(size.size, dtype=np.int64)  # one member of each cluster
     if size.max() <= 2:
         big = np.zeros(0, dtype=np.int64)
         pos = np.arange(n)
@@ -140,7 +142,7 @@ def cluster_index(codes: np.ndarray, n_clusters: int, ti: TimeIndex) -> ClusterI
         del pos
         second = np.flatnonzero(~is_rep)
         first = mate[second]
-        if 2 * second.size == n:  # every cluster a pair
+        if 2 * n_clusters == n:  # every cluster a pair
             single = np.zeros(0, dtype=np.int64)
         else:
             single = np.flatnonzero(is_rep & (np.take(size, codes) == 1))

@@ -247,7 +247,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     n = T.size
     d = check_event(event, n)
     w = check_weights(weights, n)
-    codes, n_clusters = check_cluster_unordered(cluster, n)
+    codes, n_codes = check_cluster_unordered(cluster, n)
 
     ti = time_index(T)
     K = ti.times.size
@@ -266,7 +266,8 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     C = np.cumsum(h * a)
     P = (d * a[j] - C[j])[:, None]
 
-    ci = None if cluster is None else cluster_index(codes, n_clusters, ti)
+    ci = None if cluster is None else cluster_index(codes, n_codes, ti)
+    n_clusters = n if ci is None else ci.n_clusters
     Q = ij_quadratic(ti, w, P, ci)
     z = np.column_stack([-S, S * C])
     var = np.maximum(quad_form(Q, z), 0.0)
