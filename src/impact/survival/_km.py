@@ -264,7 +264,10 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     S = np.cumprod(1.0 - h)
     S[np.abs(S) < 1e-15] = 0.0
     C = np.cumsum(h * a)
-    P = (d * a[j] - C[j])[:, None]
+    P = np.take(a, j)
+    P *= d
+    P -= np.take(C, j)
+    P = P[:, None]
 
     ci = None if cluster is None else cluster_index(codes, n_codes, ti)
     n_clusters = n if ci is None else ci.n_clusters
