@@ -21,7 +21,7 @@ import pytest
 
 from impact._errors import DataError, ParameterError
 from impact._validation import check_cluster, check_cluster_unordered
-from impact.survival import FineGray, aalen_johansen, cox_zph, kaplan_meier
+from impact.survival import CoxPH, FineGray, aalen_johansen, cox_zph, kaplan_meier
 
 
 def _data(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -139,6 +139,17 @@ def test_fine_gray_scan_equals_the_expanded_fit(ties: str, weights_col: str | No
         assert new.loglik_null_ == pytest.approx(old.loglik_null_, rel=1e-11)
         assert new.n_ == old.n_ and new.n_extension_rows_ == old.n_extension_rows_
         assert new.cov_type_ == old.cov_type_ == "cluster"
+
+
+def test_fine_gray_without_competing_exits_is_the_cox_model() -> None:
+    d = _data(seed=8)
+    d = d.assign(cause=np.where(d["cause"] == 2, 0, d["cause"]))  # competing exits become censorings
+    fg = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights_col="w", causes=[1, 2])
+    cox = CoxPH(robust=True).fit(d, "dur", "cause", covariates=["x"], weights_col="w")
+    assert fg.n_extension_rows_ == 0
+    np.testing.assert_allclose(fg.params_, cox.params_, rtol=1e-12)
+    np.testing.assert_allclose(fg.naive_cov_, cox.naive_cov_, rtol=1e-12)
+    np.testing.assert_allclose(fg.cov_, cox.cov_, rtol=1e-12)
 
 
 def test_fine_gray_dfbeta_is_per_person_and_gives_the_robust_variance() -> None:

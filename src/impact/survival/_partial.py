@@ -256,7 +256,7 @@ def derivatives(pp: Prepared, beta: np.ndarray, need_info: bool = True) -> Deriv
         v = wr * (cum_i - d * np.repeat(e_g, pp.gsize))
         Y = XT * np.sqrt(np.maximum(v, 0.0))
         first = blas.dsyrk(1.0, Y.T, trans=1)  # upper triangle of Y Y'
-        if tl is not None:
+        if tl is not None and tl.rows.size:
             # a tail row is at risk at every later group: sum_{g > g_i} gfac_g c_g
             CG = np.cumsum(tl.gfac * c_g)
             vt = wr_t * (CG[-1] - CG[tl.grp])
