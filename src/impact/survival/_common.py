@@ -17,8 +17,10 @@ them) each row's influence has the shape::
 
 With ``a_g(t) = (sum_{i in g, T_i<=t} w_i P_i, sum_{i in g, T_i>t} w_i)`` and ``z(t) = (f(t), R(t))``
 the clustered variance is ``z(t)' Q(t) z(t)`` with ``Q(t) = sum_g a_g(t) a_g(t)'``. ``Q`` is a step
-function that changes only where a row leaves, so one sort and cumulative sums give it at every
-observed time: O(n log n), never O(n x times) or O(n^2).
+function that changes only where a row leaves, so bincounts by time and cumulative sums give it at
+every observed time, never O(n x times) or O(n^2): in closed form for rows alone and for clusters
+of two (no sort, O(n)), by within-cluster cumulative sums after one sort for larger clusters.
+Whole-number durations are indexed by counting, without a sort.
 """
 
 from __future__ import annotations
