@@ -215,3 +215,29 @@ def parse_months(values: pd.Series, column: str, *, allow_missing: bool = False)
         raise data_error(column, "months must not be missing", out.isna().to_numpy(),
                          f"Find them with df[df[{column!r}].isna()].")
     return out
+
+
+def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tuple[np.ndarray, int]:
+    """:func:`check_cluster` for large inputs, where the codes' order and density do not matter.
+
+    The same checks and messages. Returns ``(codes, n_codes)`` with codes in ``0..n_codes-1``,
+    not necessarily all used: integer labels whose range is at most a few times the number of rows
+    are coded by their offset from the smallest label (O(n), no hashing, no sort); other labels by
+    a hash factorize in order of first appearance (then every code is used). Count the clusters
+    as the codes that occur. Use it only where the result does not depend on the codes' order
+    (sums over clusters).
+    """
+    if cluster is None:
+        return np.arange(n, dtype=np.int64), n
+    arr = as_1d(cluster, name)
+    check_length(arr, n, name)
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= 4 * n + 1024:
+            return (arr - lo if lo else arr).astype(np.int64, copy=False), hi - lo + 1
+    codes, uniques = pd.factorize(pd.Series(arr), sort=False)
+    bad = codes < 0
+    if bad.any():
+        raise data_error(name, "cluster labels must not be missing", bad,
+                         "Give every row a matched-set label (unmatched rows their own label).")
+    return codes.astype(np.int64, copy=False), len(uniques)

@@ -12,7 +12,7 @@ import pandas as pd
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import (
     as_1d,
-    check_cluster,
+    check_cluster_unordered,
     check_duration,
     check_length,
     check_times,
@@ -24,7 +24,9 @@ from impact.survival._common import (
     ARRAY,
     CAUSES,
     CONF_LEVEL,
+    ClusterIndex,
     TimeIndex,
+    cluster_index,
     ij_quadratic,
     log_ci,
     quad_form,
@@ -78,6 +80,7 @@ class AalenJohansen:
     _w: np.ndarray = field(repr=False)
     _code: np.ndarray = field(repr=False)  # 0 censored, 1..m cause
     _codes_cluster: np.ndarray | None = field(repr=False)
+    _ci: ClusterIndex | None = field(repr=False)
     _n_risk: np.ndarray = field(repr=False)
     _n_event: np.ndarray = field(repr=False)  # (K, m)
 
@@ -127,7 +130,7 @@ class AalenJohansen:
         ])
         f = np.column_stack([np.ones_like(F), -F])
         R = -G + F * C - D
-        Q = ij_quadratic(ti, w, P, self._codes_cluster, self.n_clusters)
+        Q = ij_quadratic(ti, w, P, self._ci)
         var = np.maximum(quad_form(Q, np.column_stack([f, R])), 0.0)
         return _CifParts(F=F, P=P, f=f, R=R, se=np.sqrt(var))
 
@@ -241,7 +244,16 @@ class AalenJohansen:
 def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
     arr = as_1d(cause, "cause")
     check_length(arr, n, "cause")
-    codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
+    uniq: Any
+    if arr.dtype.kind in "iu" and arr.size and int(arr.max()) - int(arr.min()) <= 4 * n + 1024:
+        # integer codes: the distinct values by counting (no hashing)
+        lo = int(arr.min())
+        off = (arr - lo).astype(np.intp, copy=False)
+        present = np.bincount(off) > 0
+        codes_u = np.take(np.cumsum(present) - 1, off)
+        uniq = (np.flatnonzero(present) + lo).tolist()
+    else:
+        codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
 
     def _is_censor(v: Any) -> bool:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -343,8 +355,10 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     n = T.size
     code, declared = cause_codes(cause, n, causes)
     w = check_weights(weights, n)
-    ccodes, n_clusters = check_cluster(cluster, n)
+    ccodes, n_codes = check_cluster_unordered(cluster, n)
     ti = time_index(T)
+    ci = None if cluster is None else cluster_index(ccodes, n_codes, ti)
+    n_clusters = n if ci is None else ci.n_clusters
     K = ti.times.size
     j = ti.index
     m = len(declared)
@@ -376,5 +390,6 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
         causes=tuple(declared), table=pd.DataFrame(cols), conf_level=conf_level,
         cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
         last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _code=code,
-        _codes_cluster=None if cluster is None else ccodes, _n_risk=n_risk, _n_event=n_event,
+        _codes_cluster=None if cluster is None else ccodes,
+        _ci=ci, _n_risk=n_risk, _n_event=n_event,
     )

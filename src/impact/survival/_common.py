@@ -17,8 +17,10 @@ them) each row's influence has the shape::
 
 With ``a_g(t) = (sum_{i in g, T_i<=t} w_i P_i, sum_{i in g, T_i>t} w_i)`` and ``z(t) = (f(t), R(t))``
 the clustered variance is ``z(t)' Q(t) z(t)`` with ``Q(t) = sum_g a_g(t) a_g(t)'``. ``Q`` is a step
-function that changes only where a row leaves, so one sort and cumulative sums give it at every
-observed time: O(n log n), never O(n x times) or O(n^2).
+function that changes only where a row leaves, so bincounts by time and cumulative sums give it at
+every observed time, never O(n x times) or O(n^2): in closed form for rows alone and for clusters
+of two (no sort, O(n)), by within-cluster cumulative sums after one sort for larger clusters.
+Whole-number durations are indexed by counting, without a sort.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ __all__ = [
     "ARRAY",
     "CAUSES",
     "CONF_LEVEL",
+    "ClusterIndex",
     "TimeIndex",
+    "cluster_index",
     "ij_quadratic",
     "log_ci",
     "quad_form",
@@ -84,69 +88,225 @@ def log_ci(estimate: np.ndarray, se: np.ndarray, z: float,
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimeIndex:
-    """Distinct times and each row's index into them (computed once, one sort)."""
+    """Distinct times and each row's index into them (computed once)."""
 
     times: np.ndarray  # (K,) distinct observed times, ascending
     index: np.ndarray  # (n,) j_i
-    order: np.ndarray  # (n,) argsort of the durations (stable)
 
 
 def time_index(duration: np.ndarray) -> TimeIndex:
-    order = np.argsort(duration, kind="stable")
-    srt = duration[order]
-    new = np.empty(srt.size, dtype=bool)
-    new[0] = True
-    np.not_equal(srt[1:], srt[:-1], out=new[1:])
-    idx_sorted = np.cumsum(new) - 1
-    index = np.empty_like(idx_sorted)
-    index[order] = idx_sorted
-    return TimeIndex(times=srt[new], index=index, order=order)
+    """Distinct times and each row's index into them.
 
-
-def ij_quadratic(ti: TimeIndex, w: np.ndarray, P: np.ndarray, cluster: np.ndarray | None,
-                 n_clusters: int) -> np.ndarray:
-    """``Q(t_k) = sum_g a_g a_g'`` at every distinct time (shape ``(K, M+1, M+1)``).
-
-    ``P`` is ``(n, M)``: the coefficients of a row's influence once it has left the risk set.
-    ``cluster=None`` means every row is its own cluster (the fast path: no second sort).
+    Whole-number durations (days, weeks, months) with a range of at most a few times the number
+    of rows are indexed by counting, in O(n) without a sort; other durations by one sort.
     """
-    n, m = P.shape
-    K = ti.times.size
-    j = ti.index
-    wP = P * w[:, None]
-    Q = np.zeros((K, m + 1, m + 1))
-    if cluster is None:
-        # a_i = (0, w_i) before the row leaves, (w_i P_i, 0) after it.
+    n = duration.size
+    top = float(duration.max()) if n else 0.0
+    if top <= 4 * n + 1024:
+        whole = duration.astype(np.int64)
+        if np.array_equal(whole, duration):
+            present = np.bincount(whole, minlength=int(top) + 1) > 0
+            lut = np.cumsum(present) - 1
+            return TimeIndex(times=np.flatnonzero(present).astype(np.float64), index=lut[whole])
+    times, index = np.unique(duration, return_inverse=True)
+    return TimeIndex(times=times, index=index.reshape(-1).astype(np.int64, copy=False))
+
+
+@dataclass(frozen=True)
+class ClusterIndex:
+    """How the rows fall into clusters, for the clustered IJ variance (computed once per fit).
+
+    Rows alone in their cluster (``single``) and pairs (``first``/``second``: the two rows of each
+    cluster of two) are handled in closed form without a sort; the rows of larger clusters
+    (``big``) are sorted by (cluster, time) once.
+    """
+
+    codes: np.ndarray    # (n,) cluster code of each row (0..n_codes-1, not all used)
+    n_clusters: int      # clusters that occur
+    single: np.ndarray   # positions of rows alone in their cluster
+    first: np.ndarray    # (pairs,) one row of each cluster of two
+    second: np.ndarray   # (pairs,) the other row
+    big: np.ndarray      # positions of rows in larger clusters, sorted by (cluster, time)
+
+
+def cluster_index(codes: np.ndarray, n_codes: int, ti: TimeIndex) -> ClusterIndex:
+    """The cluster structure from codes in ``0..n_codes-1`` (:func:`check_cluster_unordered`)."""
+    n = codes.size
+    size = np.bincount(codes, minlength=n_codes)
+    n_clusters = int(np.count_nonzero(size))
+    rep = np.empty(size.size, dtype=np.int64)  # one member of each cluster
+    if size.max() <= 2:
+        big = np.zeros(0, dtype=np.int64)
+        pos = np.arange(n)
+        rep[codes] = pos  # whichever write lands last: any member will do
+        mate = np.take(rep, codes)  # the cluster's member: the row itself or its partner
+        is_rep = mate == pos
+        del pos
+        second = np.flatnonzero(~is_rep)
+        first = mate[second]
+        if 2 * n_clusters == n:  # every cluster a pair
+            single = np.zeros(0, dtype=np.int64)
+        else:
+            single = np.flatnonzero(is_rep & (np.take(size, codes) == 1))
+    else:
+        in_small = np.take(size, codes) <= 2
+        rows = np.flatnonzero(in_small)
+        bigrows = np.flatnonzero(~in_small)
+        key = codes[bigrows] * np.int64(ti.times.size) + ti.index[bigrows]
+        big = bigrows[np.argsort(key)]  # any order within a (cluster, time) cell will do
+        sub = codes[rows]
+        rep[sub] = rows
+        mate = np.take(rep, sub)
+        is_rep = mate == rows
+        second = rows[~is_rep]
+        first = mate[~is_rep]
+        single = rows[is_rep & (np.take(size, sub) == 1)]
+    return ClusterIndex(codes=codes, n_clusters=n_clusters, single=single, first=first,
+                        second=second, big=big)
+
+
+#: rows per block in the closed-form loops: the temporaries stay in cache
+_BLOCK = 1 << 16
+
+
+def _q_single(j: np.ndarray, U: list[np.ndarray], v: np.ndarray, rows: np.ndarray | None, K: int,
+              Q: np.ndarray) -> None:
+    """Add to ``Q`` the rows alone in their cluster: ``a_i(t)`` is ``(0, v_i)``, then ``(u_i, 0)``.
+
+    ``rows`` selects them (``None``: every row).
+    """
+    m = len(U)
+    ent = [(a, b) for a in range(m) for b in range(a, m)]
+    acc = np.zeros((len(ent) + 1, K))
+    total_vv = 0.0
+    n = j.size if rows is None else rows.size
+    for s in range(0, n, _BLOCK):
+        sl = slice(s, s + _BLOCK)
+        if rows is None:
+            jj, uu, vv = j[sl], [u[sl] for u in U], v[sl]
+        else:
+            r = rows[sl]
+            jj, uu, vv = np.take(j, r), [np.take(u, r) for u in U], np.take(v, r)
+        for e, (a, b) in enumerate(ent):
+            acc[e] += np.bincount(jj, weights=uu[a] * uu[b], minlength=K)
+        v2 = vv * vv
+        total_vv += float(np.sum(v2))
+        acc[-1] += np.bincount(jj, weights=v2, minlength=K)
+    cs = np.cumsum(acc, axis=1)
+    for e, (a, b) in enumerate(ent):
+        Q[:, a, b] += cs[e]
+    Q[:, m, m] += total_vv - cs[-1]
+
+
+def _q_pairs(j: np.ndarray, U: list[np.ndarray], v: np.ndarray, first: np.ndarray, second: np.ndarray,
+             K: int, Q: np.ndarray) -> None:
+    """Add to ``Q`` the clusters of two rows ``a = first``, ``b = second``, in closed form.
+
+    With times ``j_lo <= j_hi`` the cluster's vector ``a_g(t)`` is ``(0, v_a + v_b)`` before
+    ``j_lo``, ``(u_lo, v_hi)`` until ``j_hi`` and ``(u_a + u_b, 0)`` after: each row adds its
+    step at its own time (a tie splits the cross terms half and half), so two bincounts per entry
+    of ``Q`` give it at every time. Blocks of pairs keep the temporaries in cache.
+    """
+    m = len(U)
+    ent = [(a, b) for a in range(m) for b in range(a, m)]
+    ne = len(ent)
+    acc = np.zeros((ne + m + 1, K))
+    total_vv = 0.0
+    # the values two by two as complex numbers: one random gather fetches both
+    vals = [*U, v]
+    packed = []
+    for c in range(0, m + 1, 2):
+        z = np.empty(v.size, dtype=np.complex128)
+        z.real = vals[c]
+        z.imag = vals[c + 1] if c + 1 <= m else 0.0
+        packed.append(z)
+
+    def unpack(idx: np.ndarray) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for z in packed:
+            g = np.take(z, idx)
+            out += [g.real, g.imag]
+        return out[:m + 1]
+
+    for s in range(0, first.size, _BLOCK):
+        ia, ib = first[s:s + _BLOCK], second[s:s + _BLOCK]
+        ja, jb = np.take(j, ia), np.take(j, ib)
+        *Ua, va = unpack(ia)
+        *Ub, vb = unpack(ib)
+        h = (ja > jb) + 0.5 * (ja == jb)  # 1: a is the later row
+        hb = 1.0 - h
+        for e, (a, b) in enumerate(ent):
+            cross = Ua[a] * Ub[b] + Ub[a] * Ua[b]
+            acc[e] += np.bincount(ja, weights=Ua[a] * Ua[b] + h * cross, minlength=K)
+            acc[e] += np.bincount(jb, weights=Ub[a] * Ub[b] + hb * cross, minlength=K)
         for a in range(m):
-            for b in range(a, m):
-                col = np.bincount(j, weights=wP[:, a] * wP[:, b], minlength=K)
-                Q[:, a, b] = Q[:, b, a] = np.cumsum(col)
-        w2 = np.bincount(j, weights=w * w, minlength=K)
-        Q[:, m, m] = np.sum(w * w) - np.cumsum(w2)
-        return Q
-    # sort rows by (cluster, time): stable sort by cluster of the time order
-    order = ti.order[np.argsort(cluster[ti.order], kind="stable")]
-    cl = cluster[order]
+            c = hb * Ua[a] * vb - h * Ub[a] * va  # a leaves first: (u_a, v_b) until b leaves
+            acc[ne + a] += np.bincount(ja, weights=c, minlength=K)
+            acc[ne + a] -= np.bincount(jb, weights=c, minlength=K)
+        vab = va * vb
+        V = va + vb
+        total_vv += float(np.dot(V, V))
+        acc[-1] += np.bincount(ja, weights=va * va + 2.0 * hb * vab, minlength=K)
+        acc[-1] += np.bincount(jb, weights=vb * vb + 2.0 * h * vab, minlength=K)
+    cs = np.cumsum(acc, axis=1)
+    for e, (a, b) in enumerate(ent):
+        Q[:, a, b] += cs[e]
+    for a in range(m):
+        Q[:, a, m] += cs[ne + a]
+    Q[:, m, m] += total_vv - cs[-1]
+
+
+def _q_sorted(js: np.ndarray, Us: np.ndarray, vs: np.ndarray, cl: np.ndarray, K: int) -> np.ndarray:
+    """``Q`` for rows sorted by (cluster, time): within-cluster cumulative sums."""
+    n, m = Us.shape
     delta = np.empty((n, m + 1))
-    delta[:, :m] = wP[order]
-    delta[:, m] = -w[order]
+    delta[:, :m] = Us
+    delta[:, m] = -vs
     cum = np.cumsum(delta, axis=0)
     starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
     run = np.diff(np.r_[starts, n])
     base = np.zeros((starts.size, m + 1))
     base[1:] = cum[starts[1:] - 1]
     cum -= np.repeat(base, run, axis=0)  # within-cluster cumulative sums
-    w_tot = np.bincount(cluster, weights=w, minlength=n_clusters)
+    w_tot = np.add.reduceat(vs, starts)
     after = cum
-    after[:, m] += w_tot[cl]
+    after[:, m] += np.repeat(w_tot, run)
     before = after - delta
-    js = j[order]
+    Q = np.empty((K, m + 1, m + 1))
     for a in range(m + 1):
         for b in range(a, m + 1):
             dq = after[:, a] * after[:, b] - before[:, a] * before[:, b]
-            col = np.cumsum(np.bincount(js, weights=dq, minlength=K))
-            Q[:, a, b] = Q[:, b, a] = col
+            Q[:, a, b] = Q[:, b, a] = np.cumsum(np.bincount(js, weights=dq, minlength=K))
     Q[:, m, m] += np.sum(w_tot * w_tot)
+    return Q
+
+
+def ij_quadratic(ti: TimeIndex, w: np.ndarray, P: np.ndarray, ci: ClusterIndex | None) -> np.ndarray:
+    """``Q(t_k) = sum_g a_g a_g'`` at every distinct time (shape ``(K, M+1, M+1)``).
+
+    ``P`` is ``(n, M)``: the coefficients of a row's influence once it has left the risk set.
+    ``ci=None`` means every row is its own cluster. Rows alone or in pairs cost O(n) (closed
+    form, no sort); only rows of larger clusters are sorted, once.
+    """
+    K = ti.times.size
+    j = ti.index
+    m = P.shape[1]
+    Q = np.zeros((K, m + 1, m + 1))
+    U = [P[:, a] * w for a in range(m)]
+    if ci is None:
+        _q_single(j, U, w, None, K, Q)
+    else:
+        s = ci.single
+        if s.size:
+            _q_single(j, U, w, None if s.size == j.size else s, K, Q)
+        if ci.first.size:
+            _q_pairs(j, U, w, ci.first, ci.second, K, Q)
+        b = ci.big
+        if b.size:
+            Q += _q_sorted(j[b], np.column_stack([u[b] for u in U]), w[b], ci.codes[b], K)
+    for a in range(m + 1):
+        for b2 in range(a + 1, m + 1):
+            Q[:, b2, a] = Q[:, a, b2]
     return Q
 
 

@@ -18,7 +18,7 @@ R's conventions, checked against ``coxph`` on the Rossi data:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,6 +36,7 @@ from impact.survival._base import (
 )
 from impact.survival._partial import (
     PartialLikelihoodFit,
+    Prepared,
     Ties,
     cluster_score_sums,
     newton_fit,
@@ -71,8 +72,11 @@ class PartialLikelihoodModel(RegressionModel):
 
     def _fit_partial(self, md: ModelData, *, ties: Ties, robust: bool | None, weighted: bool, conf_level: float,
                      cluster_col: str | None, duration_col: str, event_col: str,
-                     notes: Sequence[str]) -> None:
-        """Fit the partial likelihood to checked inputs and set every fitted attribute (once)."""
+                     notes: Sequence[str], tail: Callable[[Prepared], Prepared] | None = None) -> None:
+        """Fit the partial likelihood to checked inputs and set every fitted attribute (once).
+
+        ``tail`` adds rows kept at risk after they leave (Fine-Gray) to the prepared rows.
+        """
         func = type(self).__name__
         covariates = md.terms
         if not covariates:
@@ -88,6 +92,8 @@ class PartialLikelihoodModel(RegressionModel):
         n = md.n
         X = np.asfortranarray(md.X)  # covariates as rows in memory: the layout the core works in
         pp = prepare(md.T, md.d, X, md.w, md.strata_codes, ties, md.entry)
+        if tail is not None:
+            pp = tail(pp)
         fit = newton_fit(pp, int(self.max_iter), float(self.tol), covariates)
         if not fit.converged:
             warnings.warn(f"{func} did not converge in {self.max_iter} iterations; estimates may "

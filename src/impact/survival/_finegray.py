@@ -10,6 +10,7 @@ subject (or on the matched set).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ from impact.survival._aj import cause_codes
 from impact.survival._base import FIT_COLUMNS, SETTINGS, TIES
 from impact.survival._common import CAUSES, CONF_LEVEL
 from impact.survival._cox import PartialLikelihoodModel
-from impact.survival._partial import Ties
+from impact.survival._partial import Prepared, Tail, Ties, cluster_score_sums
 
 __all__ = ["FineGray", "fine_gray"]
 
@@ -47,6 +48,30 @@ def _censoring_km_left(T: np.ndarray, censored: np.ndarray, at: np.ndarray) -> n
     G = np.cumprod(1.0 - np.divide(n_cens, left, out=np.zeros(K), where=left > 0))
     k = np.searchsorted(times, at, side="left") - 1  # last time strictly before t
     return np.where(k >= 0, G[np.maximum(k, 0)], 1.0)
+
+
+def _expanded(base: pd.DataFrame, T: np.ndarray, comp: np.ndarray, GT: np.ndarray, u: np.ndarray,
+              gu: np.ndarray, new_block: np.ndarray, b_end: np.ndarray, first_b: np.ndarray,
+              weights_col: str | None) -> pd.DataFrame:
+    """R's ``finegray`` expansion: (start, stop] rows over the blocks of constant G after each
+    competing exit (the reference the scan is checked against)."""
+    b_g = gu[new_block]
+    b_prev_end = np.r_[0.0, b_end[:-1]]  # start of block = previous block's end
+    nb = b_end.size
+    base = base.assign(_fgstart=0.0, _fgwt=1.0)
+    counts = nb - first_b
+    rows = np.repeat(comp, counts)
+    blocks = np.concatenate([np.arange(f, nb) for f in first_b]) if counts.sum() else np.zeros(0, int)
+    Ti = T[rows]
+    ext = base.iloc[rows].copy()
+    ext["_fgstart"] = np.maximum(b_prev_end[blocks], Ti)
+    ext["_fgstop"] = b_end[blocks]
+    ext["_fgstatus"] = 0
+    ext["_fgwt"] = b_g[blocks] / np.repeat(GT, counts)
+    fg = pd.concat([base, ext], ignore_index=True)
+    if weights_col is not None:
+        fg["_fgwt"] = fg["_fgwt"] * fg[weights_col].to_numpy(dtype=float)
+    return fg
 
 
 _FIT: dict[str, list[Any]] = {"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "duration_col": ["column"],
@@ -101,10 +126,18 @@ class FineGray(PartialLikelihoodModel):
     def fit(self, data: pd.DataFrame, duration_col: str, cause_col: str,
             cause: Any, covariates: Sequence[str] | None = None, weights_col: str | None = None,
             cluster_col: str | None = None, causes: Sequence[Any] | None = None) -> FineGray:
-        """Expand the data as R's ``finegray`` and fit the weighted Cox model with delayed entry.
+        """Fit the weighted subdistribution-hazard model (R's ``finegray`` + ``coxph``, without expanding).
 
         Parameters are those of :func:`fine_gray`. Returns ``self``.
         """
+        return self._fit(data, duration_col, cause_col, cause, covariates, weights_col, cluster_col,
+                         causes, expand=False)
+
+    def _fit(self, data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
+             covariates: Sequence[str] | None, weights_col: str | None, cluster_col: str | None,
+             causes: Sequence[Any] | None, expand: bool) -> FineGray:
+        """The fit; ``expand=True`` is the old way (R's expanded data, a Cox model with delayed
+        entry), kept as the reference the scan is tested and timed against."""
         conf = self._check_settings()
         cols = [duration_col, cause_col] + [c for c in (weights_col, cluster_col) if c]
         check_columns(data, cols)
@@ -126,51 +159,69 @@ class FineGray(PartialLikelihoodModel):
         terms, _, defaulted = covariate_matrix(data, named, cols, "FineGray")
         covs = terms if named is None else named
 
-        # event-of-interest times and G(u-) there; blocks of constant G(u-)
+        # event-of-interest times and G(u-) there; blocks of constant G(u-) (R's expansion)
+        censored = code == 0
         u = np.unique(T[is_event])
-        gu = _censoring_km_left(T, code == 0, u)
+        gu = _censoring_km_left(T, censored, u)
         new_block = np.r_[True, gu[1:] != gu[:-1]]
         b_end = u[np.r_[np.flatnonzero(new_block)[1:] - 1, u.size - 1]]
-        b_g = gu[new_block]
-        b_prev_end = np.r_[0.0, b_end[:-1]]  # start of block = previous block's end
-        nb = b_end.size
+        comp = np.flatnonzero(is_comp)
+        GT = _censoring_km_left(T, censored, T[comp])
+        first_b = np.searchsorted(b_end, T[comp], side="right")  # first block ending after T_i
+        n_ext = int(np.sum(b_end.size - first_b))
 
         base = data[covs + [c for c in (weights_col, cluster_col) if c]].copy()
         base["_fg_row"] = np.arange(n)
-        base["_fgstart"] = 0.0
         base["_fgstop"] = T
         base["_fgstatus"] = is_event.astype(int)
-        base["_fgwt"] = 1.0
-        comp = np.flatnonzero(is_comp)
-        GT = _censoring_km_left(T, code == 0, T[comp])
-        first_b = np.searchsorted(b_end, T[comp], side="right")  # first block ending after T_i
-        counts = nb - first_b
-        rows = np.repeat(comp, counts)
-        blocks = np.concatenate([np.arange(f, nb) for f in first_b]) if counts.sum() else np.zeros(0, int)
-        Ti = T[rows]
-        ext = base.iloc[rows].copy()
-        ext["_fgstart"] = np.maximum(b_prev_end[blocks], Ti)
-        ext["_fgstop"] = b_end[blocks]
-        ext["_fgstatus"] = 0
-        ext["_fgwt"] = b_g[blocks] / np.repeat(GT, counts)
-        fg = pd.concat([base, ext], ignore_index=True)
-        if weights_col is not None:
-            fg["_fgwt"] = fg["_fgwt"] * fg[weights_col].to_numpy(dtype=float)
-        # R's finegray keeps only intervals that contain an exit of interest; with entry times,
-        # rows whose interval holds no such exit do not change the fit
         cluster = cluster_col if cluster_col is not None else "_fg_row"
-        md = self._data(fg, "_fgstop", "_fgstatus", covs, "_fgwt", cluster, "_fgstart")
         notes = [(f"Fine-Gray for cause {cause!r}: competing exits kept at risk with weight G(t-)/G(T-) "
-                 "(censoring Kaplan-Meier, unweighted, as R finegray)"),
-                 f"{len(ext)} extension rows added to {n} persons"]
+                 "(censoring Kaplan-Meier, unweighted, as R finegray)")]
         if defaulted:
             notes.append("covariates: every other numeric column (" + ", ".join(covs) + ")")
         self.cause_ = cause
         self.n_persons_ = n
-        self.n_extension_rows_ = len(ext)
+        self.n_extension_rows_ = n_ext
+        if expand:
+            fg = _expanded(base, T, comp, GT, u, gu, new_block, b_end, first_b, weights_col)
+            md = self._data(fg, "_fgstop", "_fgstatus", covs, "_fgwt", cluster, "_fgstart")
+            notes.append(f"{n_ext} extension rows added to {n} persons")
+            self._fit_partial(md, ties=self.ties, robust=None, weighted=True, conf_level=conf,
+                              cluster_col=cluster, duration_col=duration_col, event_col=cause_col,
+                              notes=notes)
+            return self
+        md = self._data(base, "_fgstop", "_fgstatus", covs, weights_col, cluster)
+        wt = md.w[comp] / GT
+
+        def tail(pp: Prepared) -> Prepared:
+            # the competing exits stay at risk after T_i with weight w_i G(u-) / G(T_i-)
+            pos = np.empty(n, dtype=np.int64)
+            pos[pp.order] = np.arange(n)
+            rows = pos[comp]
+            gfac = _censoring_km_left(T, censored, pp.gtime)
+            return dataclasses.replace(pp, tail=Tail(rows=rows, wt=wt, grp=pp.grp[rows], gfac=gfac))
+
+        notes.append(f"risk sets by a forward-backward scan (no expansion; R's expanded data would "
+                     f"have {n + n_ext} rows)")
         self._fit_partial(md, ties=self.ties, robust=None, weighted=True, conf_level=conf,
-                          cluster_col=cluster, duration_col=duration_col, event_col=cause_col, notes=notes)
+                          cluster_col=cluster, duration_col=duration_col, event_col=cause_col,
+                          notes=notes, tail=tail)
+        # n_ stays the size of R's expanded data, as before
+        self.n_ = n + n_ext
         return self
+
+    def dfbeta(self) -> np.ndarray:
+        """Weighted dfbeta residuals per person ``(n_persons, p)``, input row order.
+
+        Each person's residuals summed over the rows R's expanded data would hold for them
+        (``residuals(fit, type="dfbeta", collapse=id)``); summed within clusters, their
+        cross-product is the robust variance.
+        """
+        self._check_fitted()
+        fit = self.partial_likelihood_
+        n = fit.pp.order.size
+        S = cluster_score_sums(fit.pp, fit.ev, fit.pp.order, n)
+        return S @ fit.naive_cov
 
     def _repr_fitted(self) -> str:
         return f", cause={self.cause_!r}"

@@ -10,7 +10,7 @@ import pandas as pd
 
 from impact._validation import (
     Options,
-    check_cluster,
+    check_cluster_unordered,
     check_duration,
     check_event,
     check_params,
@@ -22,6 +22,7 @@ from impact.survival._common import (
     ARRAY,
     CONF_LEVEL,
     TimeIndex,
+    cluster_index,
     ij_quadratic,
     log_ci,
     quad_form,
@@ -246,7 +247,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     n = T.size
     d = check_event(event, n)
     w = check_weights(weights, n)
-    codes, n_clusters = check_cluster(cluster, n)
+    codes, n_codes = check_cluster_unordered(cluster, n)
 
     ti = time_index(T)
     K = ti.times.size
@@ -263,9 +264,14 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     S = np.cumprod(1.0 - h)
     S[np.abs(S) < 1e-15] = 0.0
     C = np.cumsum(h * a)
-    P = (d * a[j] - C[j])[:, None]
+    P = np.take(a, j)
+    P *= d
+    P -= np.take(C, j)
+    P = P[:, None]
 
-    Q = ij_quadratic(ti, w, P, None if cluster is None else codes, n_clusters)
+    ci = None if cluster is None else cluster_index(codes, n_codes, ti)
+    n_clusters = n if ci is None else ci.n_clusters
+    Q = ij_quadratic(ti, w, P, ci)
     z = np.column_stack([-S, S * C])
     var = np.maximum(quad_form(Q, z), 0.0)
     se = np.sqrt(var)

@@ -20,6 +20,7 @@ __all__ = [
     "Derivatives",
     "PartialLikelihoodFit",
     "Prepared",
+    "Tail",
     "Ties",
     "cluster_score_sums",
     "derivatives",
@@ -29,6 +30,7 @@ __all__ = [
     "rev_within",
     "rev_within_shift",
     "score_residuals",
+    "tail_score_sums",
 ]
 
 Ties = Literal["efron", "breslow"]
@@ -37,6 +39,23 @@ Ties = Literal["efron", "breslow"]
 # ----------------------------------------------------------------------------------------------
 # the computational core
 # ----------------------------------------------------------------------------------------------
+@dataclass
+class Tail:
+    """Rows kept in the risk set after they leave it, with a weight that changes over time.
+
+    Fine-Gray: a competing exit at ``T_i`` stays at risk at every later time ``u`` with weight
+    ``wt_i * gfac(u)`` (``wt_i = w_i / G(T_i-)``, ``gfac(u) = G(u-)``, ``G`` the censoring
+    Kaplan-Meier). Its risk-set sums at each time are a forward cumulative sum over the rows
+    already gone, times ``gfac``: the forward half of the forward-backward scan of Kawaguchi et
+    al. (2020), so nothing is expanded.
+    """
+
+    rows: np.ndarray   # (m,) sorted positions of the rows
+    wt: np.ndarray     # (m,) their base weights
+    grp: np.ndarray    # (m,) the group (time) at which each row leaves; at risk at later groups
+    gfac: np.ndarray   # (G,) the time factor at each group
+
+
 @dataclass
 class Prepared:
     """Rows sorted by (stratum, stop time) and the group structure over distinct times."""
@@ -61,6 +80,7 @@ class Prepared:
     gsize: np.ndarray        # (G,) rows per group
     bounds: np.ndarray       # (2G,) reduceat bounds: deaths of g, then the others of g
     empty_slot: np.ndarray   # (2G,) slots with no rows
+    tail: Tail | None = None  # rows at risk after they leave (Fine-Gray), single stratum only
 
     @property
     def X(self) -> np.ndarray:
@@ -191,6 +211,17 @@ def derivatives(pp: Prepared, beta: np.ndarray, need_info: bool = True) -> Deriv
             E1e[:, c] = np.bincount(pp.entry_grp, weights=wr * XT[c], minlength=G + 1)[:G + 1]
         R0 = R0 - rev_within_shift(E0, pp.g_end)
         R1 = R1 - rev_within_shift(E1e, pp.g_end)
+    tl = pp.tail
+    if tl is not None:
+        # rows gone before group g, still at risk there with weight wt * gfac[g]
+        wr_t = tl.wt * r[tl.rows]
+        XTt = XT[:, tl.rows]
+        A0 = np.bincount(tl.grp, weights=wr_t, minlength=G)
+        R0 = R0 + tl.gfac * (np.cumsum(A0) - A0)
+        A1 = np.empty((G, p))
+        for c in range(p):
+            A1[:, c] = np.bincount(tl.grp, weights=wr_t * XTt[c], minlength=G)
+        R1 = R1 + tl.gfac[:, None] * (np.cumsum(A1, axis=0) - A1)
     kg, f = pp.kg, pp.kfrac
     den = R0[kg] - f * D0[kg]
     inv = 1.0 / den
@@ -225,6 +256,12 @@ def derivatives(pp: Prepared, beta: np.ndarray, need_info: bool = True) -> Deriv
         v = wr * (cum_i - d * np.repeat(e_g, pp.gsize))
         Y = XT * np.sqrt(np.maximum(v, 0.0))
         first = blas.dsyrk(1.0, Y.T, trans=1)  # upper triangle of Y Y'
+        if tl is not None and tl.rows.size:
+            # a tail row is at risk at every later group: sum_{g > g_i} gfac_g c_g
+            CG = np.cumsum(tl.gfac * c_g)
+            vt = wr_t * (CG[-1] - CG[tl.grp])
+            Yt = XTt * np.sqrt(np.maximum(vt, 0.0))
+            first = first + blas.dsyrk(1.0, Yt.T, trans=1)
         first = np.triu(first) + np.triu(first, 1).T
         # sum_k mw xbar_k xbar_k' = R1'(a R1) - R1'(b D1) - D1'(b R1) + D1'(c D1)
         aa, bb, cc = mwg * s2, mwg * sf2, mwg * sff2
@@ -270,6 +307,24 @@ def score_residuals(pp: Prepared, ev: Derivatives) -> np.ndarray:
     return LT
 
 
+def tail_score_sums(pp: Prepared, ev: Derivatives) -> np.ndarray:
+    """Weighted score residuals of the tail rows over the times after they left, ``(m, p)``.
+
+    A tail row is at risk at every later group ``u`` with weight ``wt gfac(u)`` and never dies
+    there, so its residual sums to ``-wt r (x sum_u gfac c_u - sum_u gfac H1_u)`` (R's
+    ``coxscore`` on the expanded rows, summed over them).
+    """
+    tl = pp.tail
+    if tl is None:
+        return np.zeros((0, pp.XT.shape[0]))
+    CG = np.cumsum(tl.gfac * ev.c_g)
+    HG = np.cumsum(ev.H1 * tl.gfac[:, None], axis=0)
+    wr_t = tl.wt * ev.r[tl.rows]
+    after_c = CG[-1] - CG[tl.grp]
+    after_h = HG[-1] - HG[tl.grp]
+    return -wr_t[:, None] * (pp.XT[:, tl.rows].T * after_c[:, None] - after_h)
+
+
 def cluster_score_sums(pp: Prepared, ev: Derivatives, codes: np.ndarray, n_clusters: int) -> np.ndarray:
     """``sum_{i in cluster} w_i L_i`` for every cluster, (n_clusters, p), in O(n p).
 
@@ -303,6 +358,11 @@ def cluster_score_sums(pp: Prepared, ev: Derivatives, codes: np.ndarray, n_clust
         gd = g[di]
         out -= sparse.csr_matrix((w[di], (codes[di], gd)), shape=shape) @ ev.xbar_avg
         out -= sparse.csr_matrix((wr[di], (codes[di], gd)), shape=shape) @ ev.E1
+    if pp.tail is not None:
+        ts = tail_score_sums(pp, ev)
+        ct = codes[pp.tail.rows]
+        for c in range(ts.shape[1]):
+            out[:, c] += np.bincount(ct, weights=ts[:, c], minlength=n_clusters)
     return out
 
 

@@ -198,6 +198,9 @@ def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
         raise ParameterError(f"The 'fit' parameter of cox_zph must be a fitted CoxPH. Got "
                              f"{type(fit).__name__}{' (not fitted yet)' if hasattr(fit, 'fit') else ''}.")
     pp, ev = cf.pp, cf.ev
+    if pp.tail is not None:
+        raise ParameterError("cox_zph supports right-censored Cox fits only; a Fine-Gray model keeps "
+                             "competing exits at risk with time-varying weights.")
     if pp.entry_grp is not None:
         raise ParameterError("cox_zph supports right-censored fits only; this model was fitted "
                              "with entry_col (start, stop] data.")
