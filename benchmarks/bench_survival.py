@@ -213,8 +213,8 @@ def cox_table(quick: bool) -> pd.DataFrame:
     df = make_data(big)
     for n in (small, mid, big):
         d = df.iloc[:n].reset_index(drop=True)
-        t_imp, cox = best(lambda: CoxPH().fit(d, "time", "event", covariates=covs, weights_col="w",
-                                              cluster_col="pair"), reps if n < big else 2)
+        t_imp, cox = best(lambda: CoxPH().fit(d, "time", "event", covariates=covs, weights="w",
+                                              cluster="pair"), reps if n < big else 2)
         row = dict(task="Cox Efron, weights, cluster-robust SE", rows=n, impact_s=t_imp)
         se_imp = np.sqrt(np.diag(cox.cov_.to_numpy()))  # type: ignore[attr-defined]  # best() returns the fit
         if n == small:

@@ -138,7 +138,7 @@ def test_adjusted_hazard_ratio_matches_a_direct_cox_fit(analysed):
                        "edu_sec": (data["education"] == "secondary").astype(float),
                        "edu_ter": (data["education"] == "tertiary").astype(float),
                        "w": data["weights"], "cl": data["subclass"]}).reset_index(drop=True)
-    fit = CoxPH().fit(df, duration_col="duration", event_col="event", weights_col="w", cluster_col="cl",
+    fit = CoxPH().fit(df, duration="duration", event="event", weights="w", cluster="cl",
                       covariates=["treated", "age", "sa", "edu_sec", "edu_ter"])
     assert hr["estimate"] == pytest.approx(np.exp(fit.params_["treated"]), rel=1e-9)
     unadj = ij.summary().query("subgroup == 'all' and estimand == 'hazard_ratio'").iloc[0]

@@ -104,8 +104,8 @@ def test_bootstrap_time_ratio_is_the_sd_of_refitted_weibull_models(matched):
     for child in np.random.SeedSequence(seed).spawn(n_boot):
         draws = np.bincount(np.random.default_rng(child).integers(0, n_sets, n_sets), minlength=n_sets)
         w = matched["weights"].to_numpy() * draws[codes]
-        fit = AFT().fit(df.assign(w=w)[w > 0], duration_col="duration", event_col="event",
-                        covariates=["treated"], weights_col="w")
+        fit = AFT().fit(df.assign(w=w)[w > 0], duration="duration", event="event",
+                        covariates=["treated"], weights="w")
         logs.append(fit.params_["treated"])
     row = res.summary().query("estimand == 'time_ratio'").iloc[0]
     assert row["se_method"] == "bootstrap"

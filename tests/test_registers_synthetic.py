@@ -94,7 +94,7 @@ def test_composed_risk_set_design_recovers_the_true_hazard_ratios_and_naive_does
     assert md["entering"].sum() > 4_000 and (md["end"] == "programme").sum() > 100
     for gender, truth in EXTRACT_HAZARD_RATIO.items():
         d = md[md["gender"] == gender]
-        fit = CoxPH().fit(d, "duration", "event", covariates=["entering"], strata="subclass", cluster_col="person_id")
+        fit = CoxPH().fit(d, "duration", "event", covariates=["entering"], strata="subclass", cluster="person_id")
         row = fit.summary().iloc[0]
         assert row["ci_low"] < truth < row["ci_high"], (gender, row.to_dict())
     # naive cross-sectional: participants from their start, never-participants from their first registration

@@ -22,11 +22,11 @@ TOL_REL = 1e-6  # iterative fit, same likelihood as R
 
 MODELS = {
     "plain": ({}, False, COVS),
-    "weighted": ({"weights_col": "w"}, False, COVS),
+    "weighted": ({"weights": "w"}, False, COVS),
     "robust": ({}, True, COVS),
-    "cluster": ({"cluster_col": "clus"}, None, COVS),
-    "weighted_cluster": ({"weights_col": "w", "cluster_col": "clus"}, None, COVS),
-    "fin_only": ({"weights_col": "w", "cluster_col": "clus"}, None, ["fin"]),
+    "cluster": ({"cluster": "clus"}, None, COVS),
+    "weighted_cluster": ({"weights": "w", "cluster": "clus"}, None, COVS),
+    "fin_only": ({"weights": "w", "cluster": "clus"}, None, ["fin"]),
 }
 
 
@@ -63,7 +63,7 @@ def test_aft_matches_survreg(rossi: pd.DataFrame, dist: str, model: str) -> None
     var = vc["var_weighted"].to_numpy().reshape(k, k, order="F")
     assert _rel(aft.naive_cov_full_.to_numpy(), naive) < TOL_REL
     assert _rel(aft.cov_full_.to_numpy(), var) < TOL_REL
-    if "weights_col" not in kw:
+    if "weights" not in kw:
         assert _rel(aft.cov_full_.to_numpy(), vc["var"].to_numpy().reshape(k, k, order="F")) < TOL_REL
     assert aft.loglik_ == pytest.approx(co["loglik"].iloc[0], rel=1e-9)
     assert aft.cov_type_ == {"plain": "naive", "weighted": "naive", "robust": "robust"}.get(model, "cluster")
@@ -72,7 +72,7 @@ def test_aft_matches_survreg(rossi: pd.DataFrame, dist: str, model: str) -> None
 
 def test_summary_columns_and_time_ratio_scale(rossi: pd.DataFrame) -> None:
     aft = AFT(dist="lognormal", conf_level=0.9).fit(rossi, "week", "arrest", covariates=["fin", "age"],
-                                                     weights_col="w", cluster_col="clus")
+                                                     weights="w", cluster="clus")
     s = aft.summary()
     assert list(s.columns) == ["term", "estimate", "se", "time_ratio", "ci_low", "ci_high", "p_value"]
     assert list(s["term"]) == ["(Intercept)", "fin", "age"]
@@ -90,12 +90,12 @@ def test_integer_weights_equal_duplicated_rows(rossi: pd.DataFrame, dist: str) -
     r = rossi.copy()
     r["k"] = 1 + (np.arange(len(r)) % 3 == 0)
     dup = r.loc[r.index.repeat(r["k"])].reset_index(drop=True)
-    a = AFT(dist=dist, robust=False).fit(r, "week", "arrest", COVS, weights_col="k")
+    a = AFT(dist=dist, robust=False).fit(r, "week", "arrest", COVS, weights="k")
     b = AFT(dist=dist, robust=False).fit(dup, "week", "arrest", COVS)
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-9)
     np.testing.assert_allclose(a.naive_cov_full_, b.naive_cov_full_, rtol=1e-8)
-    a = AFT(dist=dist).fit(r, "week", "arrest", COVS, weights_col="k", cluster_col="id")
-    b = AFT(dist=dist).fit(dup, "week", "arrest", COVS, cluster_col="id")
+    a = AFT(dist=dist).fit(r, "week", "arrest", COVS, weights="k", cluster="id")
+    b = AFT(dist=dist).fit(dup, "week", "arrest", COVS, cluster="id")
     np.testing.assert_allclose(a.cov_full_, b.cov_full_, rtol=1e-8)
 
 
@@ -103,22 +103,22 @@ def test_constant_weights_leave_robust_variance_unchanged(rossi: pd.DataFrame) -
     """Metamorphic: sampling weights of 5 for everyone change nothing in the sandwich."""
     r = rossi.assign(five=5.0)
     a = AFT(robust=True).fit(r, "week", "arrest", COVS)
-    b = AFT(robust=True).fit(r, "week", "arrest", COVS, weights_col="five")
+    b = AFT(robust=True).fit(r, "week", "arrest", COVS, weights="five")
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-9)
     np.testing.assert_allclose(a.cov_, b.cov_, rtol=1e-8)
 
 
 def test_row_shuffle_and_relabelled_clusters(rossi: pd.DataFrame) -> None:
     """Metamorphic: row order and cluster labels do not matter."""
-    a = AFT().fit(rossi, "week", "arrest", COVS, weights_col="w", cluster_col="clus")
+    a = AFT().fit(rossi, "week", "arrest", COVS, weights="w", cluster="clus")
     r = rossi.sample(frac=1, random_state=3).assign(clus=lambda d: "set" + (1000 - d["clus"]).astype(str))
-    b = AFT().fit(r, "week", "arrest", COVS, weights_col="w", cluster_col="clus")
+    b = AFT().fit(r, "week", "arrest", COVS, weights="w", cluster="clus")
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-10)
     np.testing.assert_allclose(a.cov_, b.cov_, rtol=1e-9)
 
 
 def test_default_robust_follows_weights(rossi: pd.DataFrame) -> None:
-    a = AFT().fit(rossi, "week", "arrest", COVS, weights_col="w")
+    a = AFT().fit(rossi, "week", "arrest", COVS, weights="w")
     assert a.cov_type_ == "robust" and any("whole numbers" in n for n in a.notes_)
     assert AFT().fit(rossi, "week", "arrest", COVS).cov_type_ == "naive"
 
@@ -152,7 +152,7 @@ BAD = [
 def test_bad_inputs(rossi: pd.DataFrame, case: tuple) -> None:
     mutate, exc, pattern = case
     with pytest.raises(exc, match=pattern):
-        AFT().fit(mutate(rossi), "week", "arrest", COVS, weights_col="w")
+        AFT().fit(mutate(rossi), "week", "arrest", COVS, weights="w")
 
 
 def test_bad_parameters(rossi: pd.DataFrame) -> None:

@@ -128,7 +128,7 @@ def test_fine_gray_scan_equals_the_expanded_fit(ties: str, weights_col: str | No
     d = _data(seed=4)
     for cause in (1, 2):
         new = FineGray(ties=ties).fit(d, "dur", "cause", cause, covariates=["x", "grp"],
-                                      weights_col=weights_col, cluster_col=cluster_col)
+                                      weights=weights_col, cluster=cluster_col)
         old = FineGray(ties=ties)._fit(d, "dur", "cause", cause, ["x", "grp"], weights_col,
                                        cluster_col, None, expand=True)
         assert old.n_extension_rows_ > len(d)  # the expansion is real work
@@ -144,8 +144,8 @@ def test_fine_gray_scan_equals_the_expanded_fit(ties: str, weights_col: str | No
 def test_fine_gray_without_competing_exits_is_the_cox_model() -> None:
     d = _data(seed=8)
     d = d.assign(cause=np.where(d["cause"] == 2, 0, d["cause"]))  # competing exits become censorings
-    fg = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights_col="w", causes=[1, 2])
-    cox = CoxPH(robust=True).fit(d, "dur", "cause", covariates=["x"], weights_col="w")
+    fg = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights="w", causes=[1, 2])
+    cox = CoxPH(robust=True).fit(d, "dur", "cause", covariates=["x"], weights="w")
     assert fg.n_extension_rows_ == 0
     np.testing.assert_allclose(fg.params_, cox.params_, rtol=1e-12)
     np.testing.assert_allclose(fg.naive_cov_, cox.naive_cov_, rtol=1e-12)
@@ -154,11 +154,11 @@ def test_fine_gray_without_competing_exits_is_the_cox_model() -> None:
 
 def test_fine_gray_dfbeta_is_per_person_and_gives_the_robust_variance() -> None:
     d = _data(seed=6)
-    fg = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights_col="w")
+    fg = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights="w")
     D = fg.dfbeta()
     assert D.shape == (len(d), 1)
     np.testing.assert_allclose(D.T @ D, fg.cov_.to_numpy(), rtol=1e-10)
-    fc = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights_col="w", cluster_col="cl")
+    fc = FineGray().fit(d, "dur", "cause", 1, covariates=["x"], weights="w", cluster="cl")
     Dc = pd.DataFrame(fc.dfbeta()).groupby(d["cl"].to_numpy()).sum().to_numpy()
     np.testing.assert_allclose(Dc.T @ Dc, fc.cov_.to_numpy(), rtol=1e-10)
 

@@ -142,10 +142,10 @@ def test_row_shuffle_and_relabelled_clusters_give_same_answers(rossi: pd.DataFra
     Ua, Ub = a.influence([20, 40]), b.influence([20, 40])
     np.testing.assert_allclose(Ua[perm], Ub, atol=1e-14)
     df = rossi.assign(w=w, cl=cl)
-    ca = CoxPH().fit(df, "week", "arrest", weights_col="w", cluster_col="cl",
+    ca = CoxPH().fit(df, "week", "arrest", weights="w", cluster="cl",
                      covariates=["fin", "age", "prio"])
-    cb = CoxPH().fit(df.iloc[perm].assign(cl=relabel[perm]), "week", "arrest", weights_col="w",
-                     cluster_col="cl", covariates=["fin", "age", "prio"])
+    cb = CoxPH().fit(df.iloc[perm].assign(cl=relabel[perm]), "week", "arrest", weights="w",
+                     cluster="cl", covariates=["fin", "age", "prio"])
     np.testing.assert_allclose(ca.params_, cb.params_, rtol=1e-10)
     np.testing.assert_allclose(ca.cov_, cb.cov_, rtol=1e-8)
 
@@ -162,7 +162,7 @@ def test_integer_weights_equal_duplicated_rows(rossi: pd.DataFrame) -> None:
     np.testing.assert_allclose(a.table["se"], c.table["se"], rtol=1e-10)
     # Breslow ties: weights are frequencies exactly (Efron's approximation with R's mean weight
     # of tied deaths is not invariant to splitting a row into copies, in R either)
-    ca = CoxPH(ties="breslow").fit(rossi.assign(w=w), "week", "arrest", weights_col="w")
+    ca = CoxPH(ties="breslow").fit(rossi.assign(w=w), "week", "arrest", weights="w")
     cb = CoxPH(ties="breslow").fit(rep, "week", "arrest")
     np.testing.assert_allclose(ca.params_, cb.params_, rtol=1e-8)
     np.testing.assert_allclose(ca.naive_cov_, cb.naive_cov_, rtol=1e-8)
@@ -205,7 +205,7 @@ def test_influence_convention_variance_is_sum_of_squared_cluster_sums(rossi: pd.
 
 
 def test_cox_summary_shape(rossi: pd.DataFrame) -> None:
-    cox = CoxPH().fit(rossi, "week", "arrest", cluster_col=None)
+    cox = CoxPH().fit(rossi, "week", "arrest", cluster=None)
     s = cox.summary()
     assert list(s.columns) == ["term", "estimate", "se", "hazard_ratio", "ci_low", "ci_high",
                                "p_value"]

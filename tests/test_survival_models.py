@@ -46,7 +46,7 @@ def _hand_dummies(r: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # one covariate builder: CoxPH and AFT take the categorical covariates match takes
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model, kw", [("plain", {}), ("weighted_cluster", {"weights_col": "w", "cluster_col": "clus"})])
+@pytest.mark.parametrize("model, kw", [("plain", {}), ("weighted_cluster", {"weights": "w", "cluster": "clus"})])
 def test_cox_with_a_string_covariate_matches_r_factor(rossi: pd.DataFrame, model: str, kw: dict) -> None:
     ref = pd.read_csv(FIX / "survival_cox_factor.csv", comment="#").query("model == @model")
     cox = CoxPH().fit(rossi, "week", "arrest", covariates=["fin", "age", "prio_grp"], **kw)
@@ -61,10 +61,10 @@ def test_cox_with_a_string_covariate_matches_r_factor(rossi: pd.DataFrame, model
 @pytest.mark.parametrize("kind", ["object", "string", "category"])
 def test_cox_string_covariate_equals_hand_made_dummies(rossi: pd.DataFrame, kind: str) -> None:
     data = rossi.assign(prio_grp=rossi["prio_grp"].astype(kind))
-    auto = CoxPH().fit(data, "week", "arrest", covariates=["fin", "age", "prio_grp"], weights_col="w",
-                       cluster_col="clus")
+    auto = CoxPH().fit(data, "week", "arrest", covariates=["fin", "age", "prio_grp"], weights="w",
+                       cluster="clus")
     hand = CoxPH().fit(_hand_dummies(rossi), "week", "arrest", covariates=["fin", "age", "many", "none"],
-                       weights_col="w", cluster_col="clus")
+                       weights="w", cluster="clus")
     np.testing.assert_array_equal(auto.params_.to_numpy(), hand.params_.to_numpy())
     np.testing.assert_array_equal(auto.cov_.to_numpy(), hand.cov_.to_numpy())
 
@@ -97,8 +97,8 @@ def test_aft_and_fine_gray_take_string_covariates_too(rossi: pd.DataFrame) -> No
 # ---------------------------------------------------------------------------------------------
 def test_fine_gray_returns_a_fine_gray_fit(rossi: pd.DataFrame) -> None:
     data = rossi.assign(exit=np.where(rossi["arrest"] == 1, np.where(rossi["prio"] > 3, "a", "b"), "censored"))
-    fg = fine_gray(data, "week", "exit", "a", covariates=["fin", "age"], weights_col="w", ties="breslow")
-    direct = FineGray(ties="breslow").fit(data, "week", "exit", "a", covariates=["fin", "age"], weights_col="w")
+    fg = fine_gray(data, "week", "exit", "a", covariates=["fin", "age"], weights="w", ties="breslow")
+    direct = FineGray(ties="breslow").fit(data, "week", "exit", "a", covariates=["fin", "age"], weights="w")
     assert type(fg) is FineGray and not isinstance(fg, CoxPH)  # its own model, not a patched CoxPH
     np.testing.assert_array_equal(fg.params_.to_numpy(), direct.params_.to_numpy())
     np.testing.assert_array_equal(fg.cov_.to_numpy(), direct.cov_.to_numpy())
@@ -117,18 +117,18 @@ def test_fine_gray_returns_a_fine_gray_fit(rossi: pd.DataFrame) -> None:
 # renamed arguments: df -> data
 # ---------------------------------------------------------------------------------------------
 def test_old_df_keyword_warns_and_gives_the_same_fit(rossi: pd.DataFrame) -> None:
-    new = CoxPH().fit(data=rossi, duration_col="week", event_col="arrest", covariates=["fin", "age"])
+    new = CoxPH().fit(data=rossi, duration="week", event="arrest", covariates=["fin", "age"])
     with pytest.warns(FutureWarning, match="'df' parameter of fit is now called 'data'"):
-        old = CoxPH().fit(df=rossi, duration_col="week", event_col="arrest", covariates=["fin", "age"])
+        old = CoxPH().fit(df=rossi, duration="week", event="arrest", covariates=["fin", "age"])
     np.testing.assert_array_equal(new.params_.to_numpy(), old.params_.to_numpy())
-    new_a = AFT().fit(data=rossi, duration_col="week", event_col="arrest", covariates=["fin", "age"])
+    new_a = AFT().fit(data=rossi, duration="week", event="arrest", covariates=["fin", "age"])
     with pytest.warns(FutureWarning, match="'df' parameter"):
-        old_a = AFT().fit(df=rossi, duration_col="week", event_col="arrest", covariates=["fin", "age"])
+        old_a = AFT().fit(df=rossi, duration="week", event="arrest", covariates=["fin", "age"])
     np.testing.assert_array_equal(new_a.params_.to_numpy(), old_a.params_.to_numpy())
     data = rossi.assign(exit=np.where(rossi["arrest"] == 1, np.where(rossi["fin"] == 1, "a", "b"), "censored"))
-    new_f = fine_gray(data=data, duration_col="week", cause_col="exit", cause="a", covariates=["age"])
+    new_f = fine_gray(data=data, duration="week", event="exit", cause="a", covariates=["age"])
     with pytest.warns(FutureWarning, match="'df' parameter of fine_gray is now called 'data'"):
-        old_f = fine_gray(df=data, duration_col="week", cause_col="exit", cause="a", covariates=["age"])
+        old_f = fine_gray(df=data, duration="week", event="exit", cause="a", covariates=["age"])
     np.testing.assert_array_equal(new_f.params_.to_numpy(), old_f.params_.to_numpy())
 
 
@@ -206,3 +206,28 @@ def test_curve_results_are_frozen_and_complete(rossi: pd.DataFrame) -> None:
         km.notes = ()  # type: ignore[misc]
     relabelled = dataclasses.replace(aj, notes=("x",))
     assert relabelled.notes == ("x",) and aj.notes != ("x",)
+
+
+# ---------------------------------------------------------------------------------------------
+# renamed arguments: the lifelines-style *_col names -> the names every other verb uses
+# ---------------------------------------------------------------------------------------------
+def test_old_col_keywords_warn_and_give_the_same_fit(rossi: pd.DataFrame) -> None:
+    d = rossi.assign(w=1.0 + (rossi["age"] % 3), g=rossi.index // 2)
+    new = CoxPH().fit(d, duration="week", event="arrest", covariates=["fin", "age"], weights="w", cluster="g")
+    with pytest.warns(FutureWarning) as rec:
+        old = CoxPH().fit(d, duration_col="week", event_col="arrest", covariates=["fin", "age"],
+                          weights_col="w", cluster_col="g")
+    assert {str(w.message).split("'")[1] for w in rec} == {"duration_col", "event_col", "weights_col", "cluster_col"}
+    assert "'duration_col' parameter of fit is now called 'duration'" in str(rec[0].message)
+    np.testing.assert_array_equal(new.params_.to_numpy(), old.params_.to_numpy())
+    np.testing.assert_array_equal(new.cov_.to_numpy(), old.cov_.to_numpy())
+    new_a = AFT().fit(d, duration="week", event="arrest", covariates=["fin"], cluster="g")
+    with pytest.warns(FutureWarning, match="'cluster_col' parameter"):
+        old_a = AFT().fit(d, duration="week", event="arrest", covariates=["fin"], cluster_col="g")
+    np.testing.assert_array_equal(new_a.cov_.to_numpy(), old_a.cov_.to_numpy())
+    data = d.assign(exit=np.where(d["arrest"] == 1, np.where(d["fin"] == 1, "a", "b"), "censored"))
+    new_f = fine_gray(data, "week", "exit", "a", covariates=["age"], cluster="g")
+    with pytest.warns(FutureWarning) as rec:
+        old_f = fine_gray(data, duration="week", cause_col="exit", cause="a", covariates=["age"], cluster_col="g")
+    assert any("'cause_col' parameter of fine_gray is now called 'event'" in str(w.message) for w in rec)
+    np.testing.assert_array_equal(new_f.cov_.to_numpy(), old_f.cov_.to_numpy())

@@ -168,13 +168,13 @@ def test_aj_influence_matches_r(mgus: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------------------------
 COX_SPECS = {
     "efron_plain": ({}, {}),
-    "efron_weighted": ({}, {"weights_col": "w"}),
+    "efron_weighted": ({}, {"weights": "w"}),
     "efron_robust": ({"robust": True}, {}),
-    "efron_cluster": ({}, {"cluster_col": "clus"}),
-    "efron_weighted_cluster": ({}, {"weights_col": "w", "cluster_col": "clus"}),
-    "efron_strata_weighted_cluster": ({}, {"weights_col": "w", "cluster_col": "clus",
+    "efron_cluster": ({}, {"cluster": "clus"}),
+    "efron_weighted_cluster": ({}, {"weights": "w", "cluster": "clus"}),
+    "efron_strata_weighted_cluster": ({}, {"weights": "w", "cluster": "clus",
                                            "strata": "wexp"}),
-    "breslow_weighted_cluster": ({"ties": "breslow"}, {"weights_col": "w", "cluster_col": "clus"}),
+    "breslow_weighted_cluster": ({"ties": "breslow"}, {"weights": "w", "cluster": "clus"}),
 }
 
 
@@ -201,7 +201,7 @@ def test_cox_matches_r(rossi: pd.DataFrame, model: str) -> None:
 
 def test_cox_dfbeta_matches_r(rossi: pd.DataFrame) -> None:
     ref = _read("survival_cox_dfbeta.csv")
-    cox = CoxPH().fit(rossi, "week", "arrest", covariates=COVS, weights_col="w")
+    cox = CoxPH().fit(rossi, "week", "arrest", covariates=COVS, weights="w")
     np.testing.assert_allclose(cox.dfbeta(), ref[COVS].to_numpy(), atol=1e-8)
 
 
@@ -209,8 +209,8 @@ def test_cause_specific_cox_matches_r(mgus: pd.DataFrame) -> None:
     ref = _read("survival_cause_specific.csv")
     for model, cause in (("cs_pcm", "pcm"), ("cs_death", "death")):
         df = mgus.assign(ev=(mgus["event"] == cause).astype(int))
-        cox = CoxPH().fit(df, "etime", "ev", covariates=["age", "male"], weights_col="w",
-                          cluster_col="clus")
+        cox = CoxPH().fit(df, "etime", "ev", covariates=["age", "male"], weights="w",
+                          cluster="clus")
         r = ref.query("model == @model").set_index("term").loc[["age", "male"]]
         np.testing.assert_allclose(cox.params_.to_numpy(), r["coef"], rtol=TOL_COX_REL)
         np.testing.assert_allclose(np.sqrt(np.diag(cox.cov_)), r["robust_se"], rtol=TOL_COX_REL)
@@ -276,7 +276,7 @@ def test_fine_gray_matches_r_finegray_coxph(mgus: pd.DataFrame, model: str, caus
     from impact.survival import fine_gray
 
     ref = _read("survival_finegray.csv").query("model == @model").set_index("term").loc[["age", "male"]]
-    fg = fine_gray(mgus, "etime", "cause", cause, covariates=["age", "male"], weights_col=wcol)
+    fg = fine_gray(mgus, "etime", "cause", cause, covariates=["age", "male"], weights=wcol)
     np.testing.assert_allclose(fg.params_.to_numpy(), ref["coef"], rtol=TOL_COX_REL)
     np.testing.assert_allclose(np.sqrt(np.diag(fg.naive_cov_)), ref["se"], rtol=TOL_COX_REL)
     # robust variance clustered on the person, as coxph(..., cluster=id) on the expanded data

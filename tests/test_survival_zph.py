@@ -27,8 +27,8 @@ TOL_RESID_ABS = 1e-6
 
 MODELS = {
     "efron_plain": ("efron", {"covariates": COVS}),
-    "efron_weighted": ("efron", {"covariates": COVS, "weights_col": "w"}),
-    "efron_strata_weighted": ("efron", {"covariates": NO_WEXP, "weights_col": "w", "strata": "wexp"}),
+    "efron_weighted": ("efron", {"covariates": COVS, "weights": "w"}),
+    "efron_strata_weighted": ("efron", {"covariates": NO_WEXP, "weights": "w", "strata": "wexp"}),
     "breslow_plain": ("breslow", {"covariates": COVS}),
 }
 
@@ -65,8 +65,8 @@ def test_zph_matches_r(rossi: pd.DataFrame, model: str, transform: str) -> None:
 
 def test_zph_row_shuffle(rossi: pd.DataFrame) -> None:
     """Metamorphic: the test does not depend on row order."""
-    a = CoxPH().fit(rossi, "week", "arrest", COVS, weights_col="w").zph()
-    b = CoxPH().fit(rossi.sample(frac=1, random_state=5), "week", "arrest", COVS, weights_col="w").zph()
+    a = CoxPH().fit(rossi, "week", "arrest", COVS, weights="w").zph()
+    b = CoxPH().fit(rossi.sample(frac=1, random_state=5), "week", "arrest", COVS, weights="w").zph()
     np.testing.assert_allclose(a.table["chisq"], b.table["chisq"], rtol=1e-9)
 
 
@@ -101,6 +101,6 @@ def test_zph_bad_inputs(rossi: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match="not fitted"):
         cox_zph(CoxPH())
     r = rossi.assign(entry=0.0)
-    late = CoxPH().fit(r, "week", "arrest", COVS, entry_col="entry")
+    late = CoxPH().fit(r, "week", "arrest", COVS, entry="entry")
     with pytest.raises(ParameterError, match="right-censored fits only"):
         late.zph()

@@ -492,16 +492,16 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         return rows, pd.concat(curves_out, ignore_index=True), infl
     model_df, terms = _model_frame(dur, cause == 1, t, w, X, cl)
     fits: dict[str, Any] = {
-        "hazard_ratio": CoxPH(ties="efron").fit(model_df, duration_col="duration", event_col="event",
-                                                covariates=terms, weights_col="w", cluster_col="cluster")}
+        "hazard_ratio": CoxPH(ties="efron").fit(model_df, duration="duration", event="event",
+                                                covariates=terms, weights="w", cluster="cluster")}
     # subdistribution hazard of work or studies (Fine-Gray): other exits stay in the risk set
     if subdistribution:
         fits["subdistribution_hazard_ratio"] = fine_gray(
-            model_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights_col="w",
-            cluster_col="cluster", causes=[1, 2])
+            model_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights="w",
+            cluster="cluster", causes=[1, 2])
     # accelerated failure time (Weibull): time to work or studies, other exits censoring it
-    fits["time_ratio"] = AFT(dist="weibull").fit(model_df, duration_col="duration", event_col="event",
-                                                 covariates=terms, weights_col="w", cluster_col="cluster")
+    fits["time_ratio"] = AFT(dist="weibull").fit(model_df, duration="duration", event="event",
+                                                 covariates=terms, weights="w", cluster="cluster")
     for estimand, f in fits.items():
         s = f.summary().set_index("term").loc["treated"]
         b, se = float(s["estimate"]), float(s["se"])
@@ -596,7 +596,7 @@ def _log_ratios(a: dict[str, np.ndarray], w: np.ndarray, mask: np.ndarray,
     df, terms = _model_frame(dur, ev1, t, ww, None if X is None else X[keep])
     for estimand, model in (("hazard_ratio", CoxPH(ties="efron")), ("time_ratio", AFT(dist="weibull"))):
         try:
-            fit = model.fit(df, duration_col="duration", event_col="event", covariates=terms, weights_col="w")
+            fit = model.fit(df, duration="duration", event="event", covariates=terms, weights="w")
         except (EstimationError, DataError):   # e.g. an adjustment level absent from this replicate
             continue
         out[estimand] = float(fit.params_["treated"])

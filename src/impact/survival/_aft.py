@@ -138,7 +138,7 @@ class AFT(RegressionModel):
     >>> from lifelines.datasets import load_rossi
     >>> from impact.survival import AFT
     >>> rossi = load_rossi()
-    >>> aft = AFT(dist="weibull").fit(rossi, duration_col="week", event_col="arrest")
+    >>> aft = AFT(dist="weibull").fit(rossi, duration="week", event="arrest")
     >>> aft.summary().round(3).loc[:2, ["term", "estimate", "se", "time_ratio"]]
               term  estimate     se  time_ratio
     0  (Intercept)     3.990  0.419      54.062
@@ -169,29 +169,30 @@ class AFT(RegressionModel):
         self.tol = tol
 
     # ------------------------------------------------------------------------------------------
-    @renamed_parameters({"df": "data"})
+    @renamed_parameters({"df": "data", "duration_col": "duration", "event_col": "event", "weights_col": "weights",
+                         "cluster_col": "cluster"})
     @validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
-                      **{k: v for k, v in FIT_COLUMNS.items() if k not in ("strata", "entry_col")}}, name="AFT.fit")
-    def fit(self, data: pd.DataFrame, duration_col: str, event_col: str,
-            covariates: Sequence[str] | None = None, weights_col: str | None = None,
-            cluster_col: str | None = None) -> AFT:
+                      **{k: v for k, v in FIT_COLUMNS.items() if k not in ("strata", "entry")}}, name="AFT.fit")
+    def fit(self, data: pd.DataFrame, duration: str, event: str,
+            covariates: Sequence[str] | None = None, weights: str | None = None,
+            cluster: str | None = None) -> AFT:
         """Fit the model by maximum likelihood.
 
         Parameters
         ----------
         data : pandas.DataFrame
             (``df`` is its old name, still accepted with a FutureWarning.)
-        duration_col : str
+        duration : str
             Follow-up time (> 0).
-        event_col : str
+        event : str
             1/True event, 0/False censored.
         covariates : sequence of str, optional
             Numeric, boolean or categorical columns (categorical ones as dummies, the first level
             the reference). Default: every other numeric (or boolean) column. An intercept is
             always included.
-        weights_col : str, optional
+        weights : str, optional
             Case weights (>= 0, not all zero), as R's ``weights=``.
-        cluster_col : str, optional
+        cluster : str, optional
             Cluster (matched set) for cluster-robust variance, as R's ``cluster=``.
 
         Returns
@@ -199,7 +200,7 @@ class AFT(RegressionModel):
         self
         """
         conf = self._check_settings()
-        md = self._data(data, duration_col, event_col, covariates, weights_col, cluster_col)
+        md = self._data(data, duration, event, covariates, weights, cluster)
         names = md.terms
         n, d, w = md.n, md.d, md.w
         n_events = md.n_events
@@ -230,7 +231,7 @@ class AFT(RegressionModel):
                           "unreliable (a covariate may perfectly predict the events).",
                           ImpactWarning, stacklevel=4)
 
-        use_robust, auto_robust = self._robust(self.robust, md, weights_col is not None)
+        use_robust, auto_robust = self._robust(self.robust, md, weights is not None)
         cov = naive
         cov_type = "naive"
         if md.clusters is not None or use_robust:
@@ -264,14 +265,14 @@ class AFT(RegressionModel):
         self.converged_ = converged
         self.conf_level_ = conf
         self.covariates_ = names
-        self.duration_col_ = duration_col
-        self.event_col_ = event_col
+        self.duration_col_ = duration
+        self.event_col_ = event
         notes = [f"distribution: {self.dist} (log T = x'b + scale * "
                  + ("extreme-value error)" if self.dist == "weibull" else "normal error)"),
                  "time ratio = exp(coefficient): < 1 means a shorter time to the event"]
         if md.default_covariates:
             notes.append("covariates: every other numeric column (" + ", ".join(names) + ")")
-        notes.append(self._variance_note(cov_type, cluster_col))
+        notes.append(self._variance_note(cov_type, cluster))
         if auto_robust and md.clusters is None:
             notes.append("robust variance because the weights are not whole numbers "
                          "(R's survreg would need robust=TRUE)")

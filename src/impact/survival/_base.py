@@ -58,13 +58,13 @@ SETTINGS: dict[str, list[Any]] = {
 
 #: constraints of the column arguments of every ``fit``
 FIT_COLUMNS: dict[str, list[Any]] = {
-    "duration_col": ["column"],
-    "event_col": ["column"],
+    "duration": ["column"],
+    "event": ["column"],
     "covariates": ["columns", None],
-    "weights_col": ["column", None],
-    "cluster_col": ["column", None],
+    "weights": ["column", None],
+    "cluster": ["column", None],
     "strata": ["columns", None],
-    "entry_col": ["column", None],
+    "entry": ["column", None],
 }
 
 TIES = Options(["efron", "breslow"])

@@ -219,7 +219,7 @@ class CoxPH(PartialLikelihoodModel):
     >>> from lifelines.datasets import load_rossi
     >>> from impact.survival import CoxPH
     >>> rossi = load_rossi()
-    >>> cox = CoxPH().fit(rossi, duration_col="week", event_col="arrest")
+    >>> cox = CoxPH().fit(rossi, duration="week", event="arrest")
     >>> cox.summary().round(3).loc[:2, ["term", "estimate", "se", "hazard_ratio"]]
        term  estimate     se  hazard_ratio
     0   fin    -0.379  0.191         0.684
@@ -238,33 +238,34 @@ class CoxPH(PartialLikelihoodModel):
         self.tol = tol
 
     # ------------------------------------------------------------------------------------------
-    @renamed_parameters({"df": "data"})
+    @renamed_parameters({"df": "data", "duration_col": "duration", "event_col": "event", "weights_col": "weights",
+                         "cluster_col": "cluster", "entry_col": "entry"})
     @validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], **FIT_COLUMNS}, name="CoxPH.fit")
-    def fit(self, data: pd.DataFrame, duration_col: str, event_col: str,
-            covariates: Sequence[str] | None = None, weights_col: str | None = None,
-            cluster_col: str | None = None, strata: str | Sequence[str] | None = None,
-            entry_col: str | None = None) -> CoxPH:
+    def fit(self, data: pd.DataFrame, duration: str, event: str,
+            covariates: Sequence[str] | None = None, weights: str | None = None,
+            cluster: str | None = None, strata: str | Sequence[str] | None = None,
+            entry: str | None = None) -> CoxPH:
         """Fit the model.
 
         Parameters
         ----------
         data : pandas.DataFrame
             (``df`` is its old name, still accepted with a FutureWarning.)
-        duration_col : str
-            Follow-up time (> 0); with ``entry_col``, the end of each (entry, duration] row.
-        event_col : str
+        duration : str
+            Follow-up time (> 0); with ``entry``, the end of each (entry, duration] row.
+        event : str
             1/True event, 0/False censored.
         covariates : sequence of str, optional
             Numeric, boolean or categorical (string, category) columns; a categorical one enters
             as dummies with its first level (sorted, or the category order) as the reference.
             Default: every other numeric (or boolean) column.
-        weights_col : str, optional
+        weights : str, optional
             Case weights (>= 0, not all zero).
-        cluster_col : str, optional
+        cluster : str, optional
             Cluster (matched set) for cluster-robust variance, as R's ``cluster=``.
         strata : str or sequence of str, optional
             Stratify the baseline hazard (R's ``strata()``).
-        entry_col : str, optional
+        entry : str, optional
             Start of each row's risk interval for (start, stop] data (delayed entry; R's
             ``Surv(start, stop, event)``). Default: every row at risk from 0.
 
@@ -273,9 +274,9 @@ class CoxPH(PartialLikelihoodModel):
         self
         """
         conf = self._check_settings()
-        md = self._data(data, duration_col, event_col, covariates, weights_col, cluster_col, entry_col, strata)
-        self._fit_partial(md, ties=self.ties, robust=self.robust, weighted=weights_col is not None,
-                          conf_level=conf, cluster_col=cluster_col, duration_col=duration_col,
-                          event_col=event_col, notes=())
+        md = self._data(data, duration, event, covariates, weights, cluster, entry, strata)
+        self._fit_partial(md, ties=self.ties, robust=self.robust, weighted=weights is not None,
+                          conf_level=conf, cluster_col=cluster, duration_col=duration,
+                          event_col=event, notes=())
         return self
 

@@ -74,8 +74,8 @@ def _expanded(base: pd.DataFrame, T: np.ndarray, comp: np.ndarray, GT: np.ndarra
     return fg
 
 
-_FIT: dict[str, list[Any]] = {"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "duration_col": ["column"],
-        "cause_col": ["column"], **{k: FIT_COLUMNS[k] for k in ("covariates", "weights_col", "cluster_col")},
+_FIT: dict[str, list[Any]] = {"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "duration": ["column"],
+        "event": ["column"], **{k: FIT_COLUMNS[k] for k in ("covariates", "weights", "cluster")},
         "causes": [CAUSES, None]}
 
 
@@ -121,16 +121,17 @@ class FineGray(PartialLikelihoodModel):
         self.max_iter = max_iter
         self.tol = tol
 
-    @renamed_parameters({"df": "data"})
+    @renamed_parameters({"df": "data", "duration_col": "duration", "cause_col": "event", "weights_col": "weights",
+                         "cluster_col": "cluster"})
     @validate_params(_FIT, name="FineGray.fit")
-    def fit(self, data: pd.DataFrame, duration_col: str, cause_col: str,
-            cause: Any, covariates: Sequence[str] | None = None, weights_col: str | None = None,
-            cluster_col: str | None = None, causes: Sequence[Any] | None = None) -> FineGray:
+    def fit(self, data: pd.DataFrame, duration: str, event: str,
+            cause: Any, covariates: Sequence[str] | None = None, weights: str | None = None,
+            cluster: str | None = None, causes: Sequence[Any] | None = None) -> FineGray:
         """Fit the weighted subdistribution-hazard model (R's ``finegray`` + ``coxph``, without expanding).
 
         Parameters are those of :func:`fine_gray`. Returns ``self``.
         """
-        return self._fit(data, duration_col, cause_col, cause, covariates, weights_col, cluster_col,
+        return self._fit(data, duration, event, cause, covariates, weights, cluster,
                          causes, expand=False)
 
     def _fit(self, data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
@@ -227,11 +228,12 @@ class FineGray(PartialLikelihoodModel):
         return f", cause={self.cause_!r}"
 
 
-@renamed_parameters({"df": "data"})
+@renamed_parameters({"df": "data", "duration_col": "duration", "cause_col": "event", "weights_col": "weights",
+                     "cluster_col": "cluster"})
 @validate_params({**_FIT, "ties": [TIES], "conf_level": [CONF_LEVEL]})
-def fine_gray(data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
-              covariates: Sequence[str] | None = None, weights_col: str | None = None,
-              cluster_col: str | None = None, causes: Sequence[Any] | None = None,
+def fine_gray(data: pd.DataFrame, duration: str, event: str, cause: Any,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              cluster: str | None = None, causes: Sequence[Any] | None = None,
               ties: Ties = "efron", conf_level: float = 0.95) -> FineGray:
     """Fine-Gray model for the subdistribution hazard of ``cause``.
 
@@ -243,18 +245,18 @@ def fine_gray(data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
     ----------
     data : pandas.DataFrame
         One row per person (``df`` is its old name, still accepted with a FutureWarning).
-    duration_col : str
+    duration : str
         Time to the first exit of any kind or to censoring (> 0).
-    cause_col : str
+    event : str
         Exit type: 0/None/"censored" for censoring, else the cause.
     cause : scalar or list
         The cause of interest (a list is pooled, e.g. ``["work", "studies"]``).
     covariates : sequence of str, optional
         Numeric, boolean or categorical columns (as for :class:`CoxPH`). Default: every other
         numeric column.
-    weights_col : str, optional
+    weights : str, optional
         Case weights (matching or IPW); multiplied into the Fine-Gray weights.
-    cluster_col : str, optional
+    cluster : str, optional
         Matched set for the robust variance; default each person is a cluster (R's
         ``cluster=id`` on the expanded data).
     causes : sequence, optional
@@ -282,5 +284,5 @@ def fine_gray(data: pd.DataFrame, duration_col: str, cause_col: str, cause: Any,
     1  age         0.858
     """
     return FineGray(ties=ties, conf_level=conf_level).fit(
-        data, duration_col, cause_col, cause, covariates=covariates, weights_col=weights_col,
-        cluster_col=cluster_col, causes=causes)
+        data, duration, event, cause, covariates=covariates, weights=weights,
+        cluster=cluster, causes=causes)

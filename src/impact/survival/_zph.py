@@ -186,7 +186,7 @@ def cox_zph(fit: FittedCox, transform: Transform = "km") -> CoxZPH:
     --------
     >>> from lifelines.datasets import load_rossi
     >>> from impact.survival import CoxPH, cox_zph
-    >>> cox = CoxPH().fit(load_rossi(), duration_col="week", event_col="arrest")
+    >>> cox = CoxPH().fit(load_rossi(), duration="week", event="arrest")
     >>> cox_zph(cox).table.round(3).iloc[[1, 3, 7]]
          term   chisq  df  p_value
     1     age   5.974   1    0.015
