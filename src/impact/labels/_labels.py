@@ -98,8 +98,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "sv": "uppnått om andelarna för kvinnor och män skiljer sig högst {tolerance}; "
               "delvis högst {partly}"},
     "rule_before_after": {
-        "en": "same people at start and end: achieved if every count fell; partly if some fell",
-        "sv": "samma personer vid start och slut: uppnått om alla antal minskat; delvis om något minskat"},
+        "en": "same people at start and end: achieved if every count fell and McNemar's paired test "
+              "finds each fall significant (p < {alpha}); partly if some count fell",
+        "sv": "samma personer vid start och slut: uppnått om alla antal minskat och McNemars parade test "
+              "visar att varje minskning är signifikant (p < {alpha}); delvis om något antal minskat"},
     "rule_manual": {"en": "assessed by the evaluator", "sv": "bedömt av utvärderaren"},
     "women_share": {"en": "women", "sv": "kvinnor"},
     "social_assistance": {"en": "Social assistance", "sv": "Försörjningsstöd"},
