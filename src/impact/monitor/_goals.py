@@ -73,7 +73,7 @@ def _check_target(goal: str, kind: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
         return  # the generic check names the type
     x = float(value)
-    if kind == "share" and 1 < x <= 100:
+    if kind == "share" and 2 <= x <= 100:  # 90 meant as 90 % (1.5 is left to the generic "<= 1")
         raise ParameterError(f"{where} must be <= 1. Got {value!r}. A share target is a proportion between 0 "
                              f"and 1: give {x / 100:g} for {x:g} %.")
     if kind == "count" and 0 <= x and (x < 1 or not x.is_integer()):  # negative: the generic '>= 0' message
