@@ -96,18 +96,19 @@ def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
                    sign: bool = False) -> str:
     """A proportion as a percentage: ``0.462`` -> ``"46.2%"`` / ``"46,2 %"``.
 
-    Swedish puts a no-break space before the per cent sign and writes negatives with U+2212.
+    Swedish puts a space before the per cent sign and writes negatives with U+2212 (and thousands, in
+    100-fold shares, with a no-break space).
 
     Examples
     --------
     >>> format_percent(0.462, "en"), format_percent(0.462, "sv"), format_percent(0.05, "en", sign=True)
-    ('46.2%', '46,2\xa0%', '+5.0%')
+    ('46.2%', '46,2 %', '+5.0%')
     >>> format_percent(-0.177, "sv")
-    '−17,7\xa0%'
+    '−17,7 %'
     """
     if value is None or pd.isna(value):
         return ""
     number = format_number(100 * float(value), lang, decimals)
     if sign and float(value) > 0 and number.strip("0.,") != "":
         number = "+" + number
-    return f"{number}{THOUSANDS_SV}%" if lang == "sv" else f"{number}%"
+    return f"{number} %" if lang == "sv" else f"{number}%"

@@ -28,7 +28,7 @@ from impact._compat import renamed_parameters
 from impact._errors import ParameterError
 from impact._validation import InstanceOf, Interval, suggest, validate_params
 from impact.labels._format import LANG, LANGS, Lang, format_month, format_percent, month_name
-from impact.labels._user import LabelMap, current_labels, with_user_labels
+from impact.labels._user import LabelMap, resolve_labels, with_user_labels
 
 __all__ = ["LABELS", "label", "has_label", "relabel", "label_of", "subgroup_label", "covariate_label", "untranslated",
            "format_change"]
@@ -488,6 +488,53 @@ _add({
     "europe": {"en": "Europe", "sv": "Europa"},
     "outside_europe": {"en": "Outside Europe", "sv": "Utanför Europa"},
 })
+#: every flow step and reason the design, data and pipeline layers write (the report looks a
+#: reason up as "reason_" + its words joined by "_")
+_add({
+    "complete_cases": {"en": "complete cases", "sv": "fullständiga uppgifter"},
+    "weighted": {"en": "weighted", "sv": "viktade"},
+    "reason_missing_values_in_matching_columns": {"en": "missing values in matching columns",
+                                                  "sv": "saknade värden i matchningsvariabler"},
+    "reason_zero_weight": {"en": "zero weight", "sv": "vikt noll"},
+    "reason_stratum_without_both_treated_and_controls": {
+        "en": "stratum without both treated and controls",
+        "sv": "stratum utan både deltagare och kontrollpersoner"},
+    "reason_subclass_without_both_treated_and_controls": {
+        "en": "subclass without both treated and controls",
+        "sv": "delklass utan både deltagare och kontrollpersoner"},
+    "reason_every_control_of_the_stratum_already_used_by_other_treated_units": {
+        "en": "every control of the stratum already used by other treated units",
+        "sv": "alla kontrollpersoner i stratumet redan använda av andra deltagare"},
+    "reason_every_control_already_used_by_other_treated_units": {
+        "en": "every control already used by other treated units",
+        "sv": "alla kontrollpersoner redan använda av andra deltagare"},
+    "reason_every_remaining_treated_unit_matched": {"en": "every remaining treated unit matched",
+                                                    "sv": "alla återstående deltagare matchade"},
+    "reason_every_remaining_control_unit_matched": {"en": "every remaining control unit matched",
+                                                    "sv": "alla återstående kontrollpersoner matchade"},
+    "reason_no_treated_unit_in_the_same_exact_stratum": {
+        "en": "no treated unit in the same exact stratum", "sv": "ingen deltagare i samma exakta stratum"},
+    "reason_no_treated_unit_within_the_caliper": {"en": "no treated unit within the caliper",
+                                                  "sv": "ingen deltagare inom avståndsgränsen"},
+    "reason_every_treated_unit_within_the_caliper_already_used_by_other_control_units": {
+        "en": "every treated unit within the caliper already used by other control units",
+        "sv": "alla deltagare inom avståndsgränsen redan använda av andra kontrollpersoner"},
+    "reason_every_treated_unit_of_the_stratum_already_used_by_other_control_units": {
+        "en": "every treated unit of the stratum already used by other control units",
+        "sv": "alla deltagare i stratumet redan använda av andra kontrollpersoner"},
+    "reason_every_treated_unit_already_used_by_other_control_units": {
+        "en": "every treated unit already used by other control units",
+        "sv": "alla deltagare redan använda av andra kontrollpersoner"},
+    "reason_not_chosen_by_any_control_unit": {"en": "not chosen by any control unit",
+                                              "sv": "inte vald av någon kontrollperson"},
+    "reason_participant_not_eligible_(or_no_row)_in_its_own_entry_period": {
+        "en": "participant not eligible (or no row) in its own entry period",
+        "sv": "deltagaren var inte möjlig att ingå (eller saknar rad) under sin egen startperiod"},
+    **{f"reason_outside_the_common_support_of_the_distance_(discard='{d}')": {
+        "en": f"outside the common support of the distance (discard='{d}')",
+        "sv": f"utanför det gemensamma stödet för avståndsmåttet (discard='{d}')"}
+       for d in ("both", "treated", "control")},
+})
 _add({f"month_{m}": {lang: month_name(m, lang) for lang in LANGS} for m in range(1, 13)})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})
@@ -541,7 +588,7 @@ def has_label(key: Any, *, labels: LabelMap | None = None) -> bool:
     >>> has_label("women"), has_label("Women"), has_label(3)
     (True, False, False)
     """
-    lm = current_labels(labels)
+    lm = resolve_labels(labels)
     return isinstance(key, str) and (key in LABELS or (lm is not None and lm.text(key, "en") is not None))
 
 
@@ -580,7 +627,7 @@ def label(key: str, lang: Lang = "en", *, labels: LabelMap | None = None, **fiel
     >>> label("persons", "sv", n=1), label("persons", "sv", n=2)
     ('1 person', '2 personer')
     """
-    lm = current_labels(labels)
+    lm = resolve_labels(labels)
     user = lm.text(key, lang) if lm is not None else None
     if user is not None:
         return _fill(user, fields)
@@ -637,7 +684,7 @@ def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True,
                           Kvinnor  Män  Totalt
     Avslutad till arbete       64   87     151
     """
-    lm = current_labels(labels)
+    lm = resolve_labels(labels)
     out = table.copy()
     coded = {c for c in out.columns if lm is not None and str(c) in lm.codes} if values else set()
     if values:
@@ -663,7 +710,7 @@ def label_of(value: Hashable, lang: Lang = "en", *, labels: LabelMap | None = No
     >>> label_of("to_work", "sv"), label_of("Outside Europe", "sv"), label_of(2022)
     ('Avslutad till arbete', 'Utanför Europa', 2022)
     """
-    return _display(value, lang, current_labels(labels))
+    return _display(value, lang, resolve_labels(labels))
 
 
 #: gender codes as registers write them -> the key of their label
@@ -689,7 +736,7 @@ def subgroup_label(value: Any, lang: Lang = "en", *, column: str | None = None,
     >>> subgroup_label("Outside Europe", "en")
     'Outside Europe'
     """
-    lm = current_labels(labels)
+    lm = resolve_labels(labels)
     text = str(value)
     if lm is not None:
         user = lm.code(column, text, lang) if column is not None else lm.code_any(text, lang)
@@ -722,7 +769,7 @@ def covariate_label(name: str, lang: Lang = "en", *, labels: LabelMap | None = N
     >>> covariate_label("gender[K]", "sv", labels=with_user_labels({"gender.K": "Kvinnor"}))
     'Kön: Kvinnor'
     """
-    lm = current_labels(labels)
+    lm = resolve_labels(labels)
     m = re.fullmatch(r"(.+)\[(.*)\]", name)
     if m is None:
         shown = _display(name, lang, lm)
@@ -762,7 +809,7 @@ def format_change(change: float | None, year: int, lang: Lang = "en", decimals: 
     Examples
     --------
     >>> format_change(-0.177, 2021, "sv")
-    '−17,7\xa0% jämfört med samma månad 2021'
+    '−17,7 % jämfört med samma månad 2021'
     >>> format_change(-0.262, 2020, "en")
     '-26.2% compared with the same month 2020'
     """

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from impact._errors import ParameterError
+from impact._validation import InstanceOf, validate_params
 from impact.labels._format import LANGS, Lang
 
 __all__ = ["LabelMap", "with_user_labels", "use_labels", "current_labels"]
@@ -95,6 +96,8 @@ class LabelMap:
         return bool(self.labels) or bool(self.codes)
 
 
+@validate_params({"mapping": [InstanceOf(Mapping, "a mapping (the [labels] table)"), None],
+                  "base": [InstanceOf(LabelMap, "a LabelMap"), None]})
 def with_user_labels(mapping: Mapping[str, Any] | None, *, base: LabelMap | None = None) -> LabelMap:
     """A :class:`LabelMap` from a ``[labels]`` table (see the module text for its shape).
 
@@ -122,9 +125,6 @@ def with_user_labels(mapping: Mapping[str, Any] | None, *, base: LabelMap | None
                                                    for c, t in (base.codes if base else {}).items()}
     if mapping is None:
         mapping = {}
-    if not isinstance(mapping, Mapping):
-        raise ParameterError(f"The labels must be a table of key = \"text\" lines ([labels] in the evaluation "
-                             f"file). Got {type(mapping).__name__}.")
     for key, value in mapping.items():
         key = str(key)
         where = f"[labels] {key}"
@@ -155,6 +155,7 @@ def with_user_labels(mapping: Mapping[str, Any] | None, *, base: LabelMap | None
 _CURRENT: ContextVar[LabelMap | None] = ContextVar("impact_user_labels", default=None)
 
 
+@validate_params({"labels": [InstanceOf(LabelMap, "a LabelMap (impact.labels.with_user_labels)"), None]})
 @contextmanager
 def use_labels(labels: LabelMap | None) -> Iterator[LabelMap | None]:
     """Within the block, ``labels`` is the default user label map of every labelling function.
@@ -168,8 +169,6 @@ def use_labels(labels: LabelMap | None) -> Iterator[LabelMap | None]:
     >>> label("age", "sv")
     'Ålder'
     """
-    if labels is not None and not isinstance(labels, LabelMap):
-        raise ParameterError(f"use_labels takes a LabelMap (from with_user_labels) or None. Got {labels!r}.")
     token = _CURRENT.set(labels)
     try:
         yield labels
@@ -177,6 +176,22 @@ def use_labels(labels: LabelMap | None) -> Iterator[LabelMap | None]:
         _CURRENT.reset(token)
 
 
+@validate_params({"labels": [InstanceOf(LabelMap, "a LabelMap (impact.labels.with_user_labels)"), None]})
 def current_labels(labels: LabelMap | None = None) -> LabelMap | None:
-    """``labels`` if given, else the map of the enclosing :func:`use_labels` block (or None)."""
+    """``labels`` if given, else the map of the enclosing :func:`use_labels` block (or None).
+
+    Examples
+    --------
+    >>> current_labels() is None
+    True
+    >>> lm = with_user_labels({"age": "Ålder"})
+    >>> with use_labels(lm):
+    ...     current_labels() is lm
+    True
+    """
+    return resolve_labels(labels)
+
+
+def resolve_labels(labels: LabelMap | None) -> LabelMap | None:
+    """:func:`current_labels` without the argument check, for the labelling functions of this package."""
     return labels if labels is not None else _CURRENT.get()
