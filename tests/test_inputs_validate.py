@@ -222,3 +222,8 @@ def test_month_13_is_a_date_error(sim):
 def test_negative_seed_is_refused_by_the_random_state_rule(sim):
     with pytest.raises(ParameterError, match=r"'random_state' parameter .* must be an int >= 0"):
         impact.match(sim.registers, treatment="participant", covariates=["age"], random_state=-1)
+
+
+def test_negative_seed_in_evaluate_is_named(sim):
+    with pytest.raises(ParameterError, match=r"^The 'random_state' parameter of evaluate must be an int >= 0"):
+        impact.evaluate(sim.registers, sim.roles, random_state=-1)

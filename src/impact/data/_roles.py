@@ -111,6 +111,18 @@ class Validated:
         t = self.data[self.roles.treatment]
         return f"Validated({len(self.data)} rows: {int(t.sum())} treated, {int((t == 0).sum())} untreated)"
 
+    def _repr_html_(self) -> str:
+        import html
+
+        t = self.data[self.roles.treatment]
+        head = [("rows", len(self.data)), ("treated", int((t == 1).sum())), ("untreated", int((t == 0).sum())),
+                ("covariates", ", ".join(self.roles.covariates) or "none"),
+                ("subgroup", self.roles.subgroup or "none")]
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in head)
+        return (f"<div><p><b>impact.Validated</b></p><table>{rows}</table><p>Flow</p>"
+                f"{self.flow.table().to_html()}</div>")
+
 
 class ValidationError(DataError):
     """Every rule the data break, found in one run of :func:`validate`.
