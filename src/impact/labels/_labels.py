@@ -575,6 +575,8 @@ def _builtin_key(value: Any) -> str | None:
         return None
     if value in LABELS:
         return value
+    if len(value) <= 2:  # codes such as "N" or "M" are never phrases of a key
+        return None
     key = _key_of(value)
     return key if key != value and key in LABELS else None
 
