@@ -561,7 +561,7 @@ _FORMATTER = _Formatter()
 
 
 def _fill(text: str, fields: Mapping[str, Any]) -> str:
-    return _FORMATTER.format(text, **fields) if fields or "|" in text else text
+    return _FORMATTER.format(text, **fields) if fields else text
 
 
 def _key_of(value: str) -> str:
