@@ -89,9 +89,10 @@ def test_months():
 
 
 @pytest.mark.parametrize("value, lang, decimals, text", [
-    (4000, "sv", 0, "4 000"),
+    (4000, "sv", 0, "4\u00a0000"),
     (4000, "en", 0, "4,000"),
-    (1234567.891, "sv", 2, "1 234 567,89"),
+    (1234567.891, "sv", 2, "1\u00a0234\u00a0567,89"),
+    (-17.7, "sv", 1, "\u221217,7"),
     (-17.7, "en", 1, "-17.7"),
     (float("nan"), "en", 0, ""),
 ])
@@ -102,9 +103,10 @@ def test_format_number(value, lang, decimals, text):
 def test_format_percent_and_change_like_the_seed():
     assert format_percent(0.46, "sv", 0) == "46 %"
     assert format_percent(0.46, "en", 0) == "46%"
-    # seed: "-17,7% jämfört med samma månad 2021", "- 26,2 % jämfört med samma månad 2020"
-    assert format_change(-0.177, 2021, "sv") == "-17,7 % jämfört med samma månad 2021"
-    assert format_change(-0.262, 2020, "sv") == "-26,2 % jämfört med samma månad 2020"
+    # seed: "-17,7% jämfört med samma månad 2021", "- 26,2 % jämfört med samma månad 2020"; typeset with the
+    # minus sign U+2212 and a space before the per cent sign
+    assert format_change(-0.177, 2021, "sv") == "\u221217,7 % jämfört med samma månad 2021"
+    assert format_change(-0.262, 2020, "sv") == "\u221226,2 % jämfört med samma månad 2020"
     assert format_change(-0.177, 2021, "en") == "-17.7% compared with the same month 2021"
     assert format_change(0.031, 2021, "en") == "+3.1% compared with the same month 2021"
     assert format_change(float("nan"), 2021, "en") == ""

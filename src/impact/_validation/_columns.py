@@ -5,6 +5,10 @@ Each check names the column, the rule and the row positions (never identifiers),
 
 from __future__ import annotations
 
+import calendar
+import datetime
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -14,55 +18,220 @@ from impact._errors import DataError, ParameterError, data_error
 
 
 def looks_like_date(value: str) -> bool:
+    """True when ``value`` is shaped like a date (``2022-10-31``, ``01/10/2022``, ``2022-13-01``), valid or not.
+
+    A cut-off or other role given as such a string is a date, never a column name: a mistyped date
+    gets a date error, not "column not in the data".
+
+    Examples
+    --------
+    >>> looks_like_date("2022-10-31"), looks_like_date("2022-13-01"), looks_like_date("cutoff_date")
+    (True, True, False)
+    """
+    if not isinstance(value, str):
+        return False
+    if _ISO_SHAPE.match(value) or _DMY_SHAPE.match(value) or _COMPACT_SHAPE.match(value):
+        return True
     try:
         pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return False
     return True
+
+
+#: a date written year first (ISO 8601), with any time and offset after it
+_ISO_SHAPE = re.compile(r"^\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.,]*\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\s*$")
+#: a date written day or month first: 01/10/2022, 1.10.22, 01-10-2022
+_DMY_SHAPE = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ][\d:.]*)?\s*$")
+_COMPACT_SHAPE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+#: a UTC offset after a time of day ("...T00:30:00+01:00", "...12:00Z"): the wall time is kept
+_OFFSET = re.compile(r"^(.*\d{2}:\d{2}(?::\d{2}(?:[.,]\d*)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$")
+_FIRST_DAY = "1677-09-22"
+_LAST_DAY = "2262-04-11"
+
+
+def _wall_time(values: pd.Series) -> pd.Series:
+    """Values with mixed UTC offsets as naive wall times (each value's own local date and time)."""
+    def wall(v: Any) -> Any:
+        if isinstance(v, datetime.datetime) and v.tzinfo is not None:
+            return v.replace(tzinfo=None)
+        if isinstance(v, str):
+            return _OFFSET.sub(r"\1", v.strip())
+        return v
+    return values.map(wall)
+
+
+def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(values, format=fmt, errors="coerce")``; mixed UTC offsets keep each value's wall time."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pandas: "mixed time zones ... utc=True"
+            parsed = pd.to_datetime(values, errors="coerce", format=fmt)
+    except (ValueError, TypeError, OverflowError):
+        parsed = None
+    if parsed is None or not pd.api.types.is_datetime64_any_dtype(parsed) or \
+            (parsed.isna().to_numpy() & values.notna().to_numpy()).any():
+        # mixed offsets (+01:00 in winter, +02:00 in summer) or mixed time zones: each value's local
+        # calendar date is the date meant; converting to UTC would move midnight dates a day back
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = pd.to_datetime(_wall_time(values), errors="coerce", format=fmt)
+    return parsed
+
+
+def _date_kind(value: Any) -> str:
+    """Why a value did not parse as an ISO date: "range", "calendar", "order" or "other"."""
+    text = str(value).strip()
+    m = _ISO_SHAPE.match(text) or _COMPACT_SHAPE.match(text)
+    if m:
+        year, month, day = (int(g) for g in m.groups()[:3])
+        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(min(max(year, 1), 9999), month)[1]:
+            return "range"
+        return "calendar"
+    if _DMY_SHAPE.match(text):
+        return "order"
+    return "other"
+
+
+def _order_hint(examples: list[str]) -> tuple[str, str]:
+    """Rule and fix for dates written day or month first (``01/10/2022``)."""
+    parts = [m.groups() for m in map(_DMY_SHAPE.match, examples) if m]
+    a, sep, b, y = parts[0]
+    year = "%Y" if len(y) == 4 else "%y"
+    day_first, month_first = f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"
+    first_is_day = any(int(p[0]) > 12 for p in parts)
+    second_is_day = any(int(p[2]) > 12 for p in parts)
+    shown = examples[0].strip()
+    yy = int(y) if len(y) == 4 else 2000 + int(y)
+    if first_is_day and not second_is_day:
+        rule = (f"dates must be ISO 8601 (YYYY-MM-DD); these are written day first, e.g. '{shown}'")
+        fmt = day_first
+    elif second_is_day and not first_is_day:
+        rule = (f"dates must be ISO 8601 (YYYY-MM-DD); these are written month first, e.g. '{shown}'")
+        fmt = month_first
+    else:
+        def name(d: int, m: int) -> str:
+            try:
+                return datetime.date(yy, m, d).strftime("%d %B %Y").lstrip("0")
+            except ValueError:
+                return "no such date"
+        rule = (f"dates must be ISO 8601 (YYYY-MM-DD); '{shown}' is ambiguous: day first it is "
+                f"{name(int(a), int(b))}, month first {name(int(b), int(a))}")
+        fmt = day_first
+    fix = (f"Write the dates as YYYY-MM-DD, or say how they are written: date_format='{fmt}'"
+           + ("" if fmt == month_first else f" (day first; month first is '{month_first}')")
+           + f"; in the TOML file: [data] date_format = \"{fmt}\".")
+    return rule, fix
+
+
+def _date_problem(values: pd.Series, column: str, bad: np.ndarray, date_format: str | None) -> DataError:
+    """The error for the values of ``values`` at ``bad`` that did not parse: what is wrong with them and the fix."""
+    shown = values[bad]
+    if date_format is not None:
+        ex = str(shown.iloc[0])
+        return column_error(column, f"values that do not match date_format {date_format!r}, e.g. {ex!r}", bad,
+                            "Check the format (strftime codes, e.g. '%d/%m/%Y'), or fix those values.")
+    kinds = shown.map(_date_kind)
+    kind = kinds.value_counts().index[0]
+    examples = [str(v) for v in shown[(kinds == kind).to_numpy()].iloc[:20]]
+    ex = examples[0].strip()
+    others = int((kinds != kind).sum())
+    tail = f" (and {others} other values that are not dates)" if others else ""
+    if kind == "range":
+        rule = (f"dates out of range: pandas holds dates from {_FIRST_DAY} to {_LAST_DAY}, e.g. '{ex}'"
+                f"{tail}")
+        fix = ("A date such as 9999-12-31 usually stands for 'no end date': make it missing, e.g. "
+               f"df.loc[df[{column!r}].astype(str).str[:4] > '2262', {column!r}] = None; "
+               "a missing exit date (with a missing exit type) means still registered at the cut-off.")
+    elif kind == "calendar":
+        rule = (f"values that are not dates: in the form YYYY-MM-DD but the month or day does not exist, "
+                f"e.g. '{ex}'{tail}")
+        fix = "Dates are read as year-month-day; check the month (01-12) and the day of those rows."
+    elif kind == "order":
+        rule, fix = _order_hint(examples)
+        rule += tail
+    else:
+        rule = "values that are not dates (expected YYYY-MM-DD)"
+        fix = (f"Fix with pd.to_datetime(df[{column!r}], format=...) before calling, or pass "
+               "date_format=... (in the TOML file: [data] date_format = \"...\").")
+    return column_error(column, rule, bad, fix)
 
 
 def parse_dates(values: pd.Series, column: str, *, allow_missing: bool = False,
                 date_format: str | None = None) -> pd.Series:
     """Parse a column of dates; unparseable values raise a :class:`DataError` naming the rows.
 
+    Strings must be ISO 8601 (``YYYY-MM-DD``, optionally with a time) unless ``date_format`` says
+    otherwise: ``01/10/2022`` is never guessed (day first it is 1 October, month first 10 January),
+    the error names the column and the ``date_format`` to pass. Dates beyond what pandas holds
+    (after 2262-04-11, e.g. 9999-12-31 for "no end date") get their own error. Time-zone-aware
+    values, also with mixed offsets (``+01:00`` in winter, ``+02:00`` in summer), keep each value's
+    own local date. Row positions are positions in ``values``.
+
     Examples
     --------
     >>> parse_dates(pd.Series(["2022-01-03", "2022-02-30"]), "start_date")
     Traceback (most recent call last):
     ...
-    impact._errors.DataError: Column 'start_date': values that are not dates (expected YYYY-MM-DD); 1 row (position 1). ...
+    impact._errors.DataError: Column 'start_date': values that are not dates: in the form YYYY-MM-DD but the month or day does not exist, e.g. '2022-02-30'; 1 row (position 1). ...
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
-        fmt = date_format or "ISO8601"
-        parsed = pd.to_datetime(values, errors="coerce", format=fmt)
+        parsed = _to_datetime(values, date_format or "ISO8601")
         bad = values.notna().to_numpy() & parsed.isna().to_numpy()
         if bad.any():
-            raise data_error(column, "values that are not dates (expected YYYY-MM-DD)", bad,
-                             f"Fix with pd.to_datetime(df[{column!r}], format=...) before calling.")
+            raise _date_problem(values, column, bad, date_format)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     parsed = parsed.dt.normalize()
     if not allow_missing and parsed.isna().any():
-        raise data_error(column, "missing dates", parsed.isna().to_numpy(),
-                         f"Find them with df[df[{column!r}].isna()].")
+        raise column_error(column, "missing dates", parsed.isna().to_numpy(),
+                           f"Find them with df[df[{column!r}].isna()].")
     return parsed
 
 
+def column_error(column: str, rule: str, mask_or_positions: Any, fix: str | None = None) -> DataError:
+    """:func:`impact._errors.data_error`, with the number of rows and the fix kept on the error
+    (``n_rows``, ``fix``) so that :func:`impact.validate` can list every problem in one table."""
+    arr = np.asarray(mask_or_positions)
+    err = data_error(column, rule, mask_or_positions, fix)
+    setattr(err, "n_rows", int(arr.sum()) if arr.dtype == bool else int(arr.size))  # noqa: B010 - DataError has no such field yet
+    setattr(err, "fix", fix)  # noqa: B010
+    return err
+
+
+#: treatment codes that have an obvious 1 and 0, for the fix hint
+_YES_NO = {"ja": ("ja", "nej"), "nej": ("ja", "nej"), "yes": ("yes", "no"), "no": ("yes", "no"),
+           "true": ("true", "false"), "false": ("true", "false")}
+
+
 def check_treatment(values: pd.Series, column: str) -> pd.Series:
-    """Return the treatment as int 0/1, or raise naming the offending rows."""
+    """Return the treatment as int 0/1, or raise naming the offending rows.
+
+    Text codes such as ``ja``/``nej`` are not guessed; the error gives the TOML recoding
+    (``[columns.values]``) and the pandas one-liner.
+    """
     miss = values.isna().to_numpy()
     if miss.any():
-        raise data_error(column, "missing treatment values", miss,
-                         "Every row must be 1 (participant) or 0 (potential control).")
+        raise column_error(column, "missing treatment values", miss,
+                           "Every row must be 1 (participant) or 0 (potential control).")
     if pd.api.types.is_bool_dtype(values):
         return values.astype(np.int8)
     ok = values.isin([0, 1]).to_numpy() if not pd.api.types.is_string_dtype(values) else np.zeros(len(values), bool)
     if not ok.all():
-        shown = ", ".join(repr(v) for v in pd.unique(values[~ok])[:5])
-        raise data_error(column, f"treatment must be 0/1 or boolean, found {shown}", ~ok,
-                         f"Recode, e.g. df[{column!r}] = (df[{column!r}] == 'yes').astype(int).")
+        found = pd.unique(values[~ok])
+        shown = ", ".join(repr(v) for v in found[:5])
+        texts = [str(v).strip().lower() for v in found if isinstance(v, str)]
+        pair = next((_YES_NO[t] for t in texts if t in _YES_NO), None)
+        if pair is not None:
+            yes, no = (next((str(v) for v in found if isinstance(v, str) and str(v).strip().lower() == c), c)
+                       for c in pair)
+            fix = (f"Recode: in the TOML file [columns.values] {column} = {{{yes} = 1, {no} = 0}}; in pandas "
+                   f"df[{column!r}] = df[{column!r}].map({{{yes!r}: 1, {no!r}: 0}}).")
+        else:
+            fix = f"Recode, e.g. df[{column!r}] = (df[{column!r}] == 'yes').astype(int)."
+        raise column_error(column, f"treatment must be 0/1 or boolean, found {shown}", ~ok, fix)
     return values.astype(np.int8)
 
 
@@ -241,3 +410,42 @@ def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tupl
         raise data_error(name, "cluster labels must not be missing", bad,
                          "Give every row a matched-set label (unmatched rows their own label).")
     return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def parse_date(value: Any, name: str, func: str = "Roles") -> pd.Timestamp:
+    """One date given as a parameter (e.g. the data cut-off): ISO 8601 (``YYYY-MM-DD``), a Timestamp or a date.
+
+    ``01/10/2022`` is refused with the two readings it could have; ``2022-13-01`` and
+    ``9999-12-31`` get errors that say what is wrong with them. Raises :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> parse_date("2022-10-31", "cutoff")
+    Timestamp('2022-10-31 00:00:00')
+    >>> parse_date("01/10/2022", "cutoff")
+    Traceback (most recent call last):
+    ...
+    impact._errors.ParameterError: The 'cutoff' parameter of Roles must be a date YYYY-MM-DD (ISO 8601). Got '01/10/2022': dates must be ISO 8601 (YYYY-MM-DD); '01/10/2022' is ambiguous: day first it is 1 October 2022, month first 10 January 2022.
+    """
+    if isinstance(value, (pd.Timestamp, datetime.date, np.datetime64)):
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ParameterError(f"The '{name}' parameter of {func} must be a date. Got {value!r}.")
+        return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+    if not isinstance(value, str):
+        raise ParameterError(f"The '{name}' parameter of {func} must be a date YYYY-MM-DD (ISO 8601). Got {value!r}.")
+    parsed = _to_datetime(pd.Series([value]), "ISO8601")
+    if parsed.isna().iloc[0]:
+        kind = _date_kind(value)
+        if kind == "order":
+            why, _ = _order_hint([value])
+        elif kind == "range":
+            why = f"pandas holds dates from {_FIRST_DAY} to {_LAST_DAY} only"
+        elif kind == "calendar":
+            why = "the month or day does not exist (dates are year-month-day)"
+        else:
+            why = "not a date"
+        raise ParameterError(f"The '{name}' parameter of {func} must be a date YYYY-MM-DD (ISO 8601). "
+                             f"Got {value!r}: {why}.")
+    ts = parsed.iloc[0]
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()

@@ -8,10 +8,13 @@ A :class:`Flow` is immutable: :meth:`Flow.add` returns a new one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from impact._errors import ParameterError
 
 __all__ = ["Flow"]
 
@@ -59,12 +62,33 @@ class Flow:
     def add(self, step: str, reason: str, before: pd.DataFrame, after: pd.DataFrame, *,
             treatment: str | None = None, subgroup: str | None = None) -> "Flow":
         """Return a new flow with one more step: ``after`` are the rows of ``before`` kept."""
-        cin = _counts(before, treatment, subgroup)
-        cout = _counts(after, treatment, subgroup)
+        return self.add_counts(step, reason, _counts(before, treatment, subgroup),
+                               _counts(after, treatment, subgroup))
+
+    def add_counts(self, step: str, reason: str, counts_in: Mapping[tuple[str, str], int],
+                   counts_out: Mapping[tuple[str, str], int]) -> "Flow":
+        """Return a new flow with one more step, from counts made elsewhere (e.g. with ``np.bincount``).
+
+        ``counts_in`` and ``counts_out`` map ``(treatment group, subgroup)`` to a number of people,
+        with the keys :meth:`add` makes: treatment group ``"all"``, ``"treated"`` or ``"control"``;
+        subgroup ``"all"`` or ``str(level)``. ``("all", "all")`` is everyone. A key missing from one
+        side counts 0 there. The records are the ones :meth:`add` would make from the same rows.
+
+        Examples
+        --------
+        >>> flow = Flow().add_counts("matched", "no control within caliper",
+        ...                          {("all", "all"): 10, ("treated", "all"): 4, ("control", "all"): 6},
+        ...                          {("all", "all"): 7, ("treated", "all"): 3, ("control", "all"): 4})
+        >>> [int(v) for v in flow.table().loc["matched", ["all", "treated", "control", "dropped"]]]
+        [7, 3, 4, 3]
+        """
         new: list[dict[str, Any]] = []
-        for key in cin.keys() | cout.keys():
-            n_in, n_out = cin.get(key, 0), cout.get(key, 0)
-            new.append(dict(step=step, reason=reason, treatment=key[0], subgroup=key[1],
+        for key in counts_in.keys() | counts_out.keys():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ParameterError(f"Flow.add_counts: count keys must be (treatment group, subgroup) pairs. "
+                                     f"Got {key!r}.")
+            n_in, n_out = int(counts_in.get(key, 0)), int(counts_out.get(key, 0))
+            new.append(dict(step=step, reason=reason, treatment=str(key[0]), subgroup=str(key[1]),
                             n_in=n_in, n_out=n_out, n_dropped=n_in - n_out))
         order = {"all": 0, "treated": 1, "control": 2}
         new.sort(key=lambda r: (order.get(r["treatment"], 3), r["subgroup"] != "all", r["subgroup"]))

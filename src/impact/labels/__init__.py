@@ -1,8 +1,17 @@
-"""Swedish and English labels and number formats, from one map, applied only at display."""
+"""Swedish and English labels and number formats, from one map, applied only at display.
 
-from impact.labels._format import LANGS, Lang, format_month, format_number, format_percent, month_name
-from impact.labels._labels import (LABELS, format_change, has_label, label, label_of, relabel,
-                                   subgroup_label)
+User labels for the user's own columns and codes (the ``[labels]`` table of an evaluation file)
+come from :func:`with_user_labels`; pass the :class:`LabelMap` as ``labels=`` or set it for a block
+with :func:`use_labels`.
+"""
+
+from impact.labels._format import (LANGS, MINUS_SV, THOUSANDS_SV, Lang, format_month, format_number, format_percent,
+                                   month_name)
+from impact.labels._labels import (LABELS, covariate_label, format_change, has_label, label, label_of, relabel,
+                                   subgroup_label, untranslated)
+from impact.labels._user import LabelMap, current_labels, use_labels, with_user_labels
 
 __all__ = ["Lang", "LANGS", "LABELS", "label", "has_label", "relabel", "month_name", "format_month",
-           "format_number", "format_percent", "format_change", "label_of", "subgroup_label"]
+           "format_number", "format_percent", "format_change", "label_of", "subgroup_label", "covariate_label",
+           "untranslated", "LabelMap", "with_user_labels", "use_labels", "current_labels", "THOUSANDS_SV",
+           "MINUS_SV"]

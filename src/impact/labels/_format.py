@@ -14,7 +14,15 @@ import pandas as pd
 
 from impact._validation import InstanceOf, Interval, Options, validate_params
 
-__all__ = ["Lang", "LANGS", "month_name", "format_month", "format_number", "format_percent"]
+__all__ = ["Lang", "LANGS", "month_name", "format_month", "format_number", "format_percent", "THOUSANDS_SV",
+           "MINUS_SV"]
+
+#: the Swedish thousands separator: U+00A0 NO-BREAK SPACE, so that "1 800" never breaks over two
+#: lines. Chosen over U+202F NARROW NO-BREAK SPACE, which some fonts, Excel and screen readers
+#: show as a box or read out; Språkrådet asks only for a (fixed) space between the groups.
+THOUSANDS_SV = "\u00a0"
+#: the Swedish minus sign: U+2212 MINUS SIGN (a hyphen is not a minus in Swedish typesetting)
+MINUS_SV = "\u2212"
 
 #: a language of the labels: English or Swedish
 Lang = Literal["en", "sv"]
@@ -56,20 +64,30 @@ def format_month(period: pd.Period | pd.Timestamp | datetime.date, lang: Lang = 
 
 @validate_params({"lang": LANG, "decimals": _DECIMALS})
 def format_number(value: float | None, lang: Lang = "en", decimals: int = 0) -> str:
-    """A number with the language's thousands separator and decimal mark.
+    """A number with the language's thousands separator, decimal mark and minus sign.
 
-    Missing values give ``""``.
+    Swedish: a no-break space (U+00A0, :data:`THOUSANDS_SV`) between thousands, a decimal comma and
+    the minus sign U+2212 (:data:`MINUS_SV`). English: ASCII only (``1,800.5``, ``-3``). Missing
+    values give ``""``; a value that rounds to zero has no sign.
 
     Examples
     --------
     >>> format_number(1800, "sv"), format_number(1800, "en"), format_number(0.5, "sv", 1)
-    ('1 800', '1,800', '0,5')
+    ('1\xa0800', '1,800', '0,5')
+    >>> format_number(-1234.5, "sv", 1), format_number(-1234.5, "en", 1)
+    ('−1\xa0234,5', '-1,234.5')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return ""
-    text = f"{float(value):,.{decimals}f}" if decimals else f"{round(float(value)):,d}"
+    x = float(value)
+    if not math.isfinite(x):
+        text = "∞" if x > 0 else "-∞"
+    else:
+        text = f"{x:,.{decimals}f}" if decimals else f"{round(x):,d}"
+        if text.lstrip("-").strip("0.,") == "":  # -0.0 and -0.004 at 2 decimals: no sign
+            text = text.lstrip("-")
     if lang == "sv":
-        text = text.replace(",", " ").replace(".", ",")
+        text = text.replace(",", THOUSANDS_SV).replace(".", ",").replace("-", MINUS_SV)
     return text
 
 
@@ -78,14 +96,19 @@ def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
                    sign: bool = False) -> str:
     """A proportion as a percentage: ``0.462`` -> ``"46.2%"`` / ``"46,2 %"``.
 
+    Swedish puts a space before the per cent sign and writes negatives with U+2212 (and thousands, in
+    100-fold shares, with a no-break space).
+
     Examples
     --------
     >>> format_percent(0.462, "en"), format_percent(0.462, "sv"), format_percent(0.05, "en", sign=True)
     ('46.2%', '46,2 %', '+5.0%')
+    >>> format_percent(-0.177, "sv")
+    '−17,7 %'
     """
     if value is None or pd.isna(value):
         return ""
     number = format_number(100 * float(value), lang, decimals)
-    if sign and float(value) > 0:
+    if sign and float(value) > 0 and number.strip("0.,") != "":
         number = "+" + number
     return f"{number} %" if lang == "sv" else f"{number}%"

@@ -2,8 +2,8 @@
 
 Data and results use snake_case keys (``women``, ``to_work``, ``partly_achieved``); labels are
 applied only at display, by :func:`label` and :func:`relabel`. Numbers, percentages, months and
-year-over-year changes are formatted the way each language writes them (``1 800`` and ``-17,7 %``
-in Swedish, ``1,800`` and ``-17.7%`` in English).
+year-over-year changes are formatted the way each language writes them (``1 800`` with a no-break
+space and ``−17,7 %`` with a minus sign in Swedish, ``1,800`` and ``-17.7%`` in English).
 
 Examples
 --------
@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import re
+import string
+from collections.abc import Collection, Hashable, Mapping
 from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
@@ -26,8 +28,10 @@ from impact._compat import renamed_parameters
 from impact._errors import ParameterError
 from impact._validation import InstanceOf, Interval, suggest, validate_params
 from impact.labels._format import LANG, LANGS, Lang, format_month, format_percent, month_name
+from impact.labels._user import LabelMap, resolve_labels, with_user_labels
 
-__all__ = ["LABELS", "label", "has_label", "relabel", "label_of", "subgroup_label", "format_change"]
+__all__ = ["LABELS", "label", "has_label", "relabel", "label_of", "subgroup_label", "covariate_label", "untranslated",
+           "format_change"]
 
 
 #: key -> {"en": ..., "sv": ...}. Keys are the snake_case names used in data and results.
@@ -98,8 +102,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "sv": "uppnått om andelarna för kvinnor och män skiljer sig högst {tolerance}; "
               "delvis högst {partly}"},
     "rule_before_after": {
-        "en": "same people at start and end: achieved if every count fell; partly if some fell",
-        "sv": "samma personer vid start och slut: uppnått om alla antal minskat; delvis om något minskat"},
+        "en": "same people at start and end: achieved if every count fell and McNemar's paired test "
+              "finds each fall significant (p < {alpha}); partly if some count fell",
+        "sv": "samma personer vid start och slut: uppnått om alla antal minskat och McNemars parade test "
+              "visar att varje minskning är signifikant (p < {alpha}); delvis om något antal minskat"},
     "rule_manual": {"en": "assessed by the evaluator", "sv": "bedömt av utvärderaren"},
     "women_share": {"en": "women", "sv": "kvinnor"},
     "social_assistance": {"en": "Social assistance", "sv": "Försörjningsstöd"},
@@ -222,11 +228,11 @@ _add({
               "jämförelse skulle visa. Den är snedvriden när deltagarna skiljer sig från övriga."},
     # methods, written from the settings
     "methods_design": {
-        "en": "Each participant was compared with {ratio} person(s) who had not (yet) taken part, "
+        "en": "Each participant was compared with {ratio} {ratio:person|people} who had not (yet) taken part, "
               "chosen by {method} matching {replace} on a propensity score: a logistic regression of "
               "participation on {covariates}. A match had to lie within {caliper} standard deviations "
               "of the score and have the same {exact}.",
-        "sv": "Varje deltagare jämfördes med {ratio} person(er) som inte (ännu) deltagit, valda genom "
+        "sv": "Varje deltagare jämfördes med {ratio} {ratio:person|personer} som inte (ännu) deltagit, valda genom "
               "{method}-matchning {replace} på ett propensity score: en logistisk regression av "
               "deltagande på {covariates}. En matchning måste ligga inom {caliper} standardavvikelser "
               "av skattningen och ha samma {exact}."},
@@ -323,19 +329,19 @@ _add({
     "common_support": {"en": "common support", "sv": "gemensamt stöd"},
     "reason_rows_in_the_input": {"en": "rows in the input", "sv": "rader i indata"},
     "reason_no_control_within_caliper": {"en": "no control within caliper",
-                                         "sv": "ingen kontrollperson inom caliper"},
+                                         "sv": "ingen kontrollperson inom avståndsgränsen"},
     "exact_stratum": {"en": "exact stratum", "sv": "exakt stratum"},
-    "caliper": {"en": "caliper", "sv": "caliper"},
+    "caliper": {"en": "caliper", "sv": "avståndsgräns (caliper)"},
     "controls_not_selected": {"en": "controls not selected", "sv": "kontrollpersoner som inte valdes"},
     "treated_not_selected": {"en": "participants not selected", "sv": "deltagare som inte valdes"},
     "at_risk_at_entry": {"en": "at risk at entry", "sv": "i riskmängden vid start"},
     "reason_no_control_within_the_caliper": {"en": "no control within the caliper",
-                                             "sv": "ingen kontrollperson inom caliper"},
+                                             "sv": "ingen kontrollperson inom avståndsgränsen"},
     "reason_not_chosen_by_any_treated_unit": {"en": "not chosen by any treated unit",
                                               "sv": "inte vald av någon deltagare"},
     "reason_every_control_within_the_caliper_already_used_by_other_treated_units": {
         "en": "every control within the caliper already used by other treated units",
-        "sv": "alla kontrollpersoner inom caliper redan använda av andra deltagare"},
+        "sv": "alla kontrollpersoner inom avståndsgränsen redan använda av andra deltagare"},
     "reason_no_control_in_the_same_exact_stratum": {"en": "no control in the same exact stratum",
                                                     "sv": "ingen kontrollperson i samma exakta stratum"},
     "reason_matched_and_followed_up": {"en": "matched and followed up", "sv": "matchade och följda"},
@@ -364,34 +370,246 @@ _add({
     "report_fingerprints": {"en": "Input fingerprints", "sv": "Fingeravtryck av indata"},
     "suppressed": {"en": "not shown (small group)", "sv": "visas ej (liten grupp)"},
 })
+#: estimands, standard-error methods, balance, plots, design rows, settings, roles, and the
+#: covariates and codes of the bundled synthetic data
+_add({
+    # estimands and how their uncertainty was computed (values of the se_method column)
+    "time_ratio": {"en": "time ratio", "sv": "tidskvot"},
+    "se_method": {"en": "SE method", "sv": "Metod för medelfel"},
+    "influence_function": {"en": "influence function", "sv": "influensfunktion"},
+    "influence": {"en": "influence function", "sv": "influensfunktion"},
+    "cluster_robust_sandwich": {"en": "cluster-robust sandwich", "sv": "klusterrobust sandwichskattning"},
+    "robust_sandwich": {"en": "robust sandwich", "sv": "robust sandwichskattning"},
+    "bootstrap": {"en": "bootstrap", "sv": "bootstrap (omsampling)"},
+    "women_minus_men": {"en": "Women − men", "sv": "Kvinnor − män"},
+    "persons": {"en": "{n} {n:person|people}", "sv": "{n} {n:person|personer}"},
+    "participants_count": {"en": "{n} {n:participant|participants}", "sv": "{n} {n:deltagare|deltagare}"},
+    "controls_count": {"en": "{n} {n:control|controls}", "sv": "{n} {n:kontrollperson|kontrollpersoner}"},
+    "too_few_to_estimate": {"en": "too few participants to estimate an effect",
+                            "sv": "för få deltagare för att skatta en effekt"},
+    "balance_not_achieved": {"en": "balance not achieved", "sv": "balans uppnåddes inte"},
+    # balance table and Love plot
+    "mean_treated_before": {"en": "Mean, participants, before", "sv": "Medelvärde, deltagare, före"},
+    "mean_control_before": {"en": "Mean, controls, before", "sv": "Medelvärde, kontrollpersoner, före"},
+    "mean_treated_after": {"en": "Mean, participants, after", "sv": "Medelvärde, deltagare, efter"},
+    "mean_control_after": {"en": "Mean, controls, after", "sv": "Medelvärde, kontrollpersoner, efter"},
+    "ecdf_mean_before": {"en": "eCDF mean before", "sv": "eCDF medel före"},
+    "ecdf_mean_after": {"en": "eCDF mean after", "sv": "eCDF medel efter"},
+    "balanced_smd": {"en": "Balanced (SMD)", "sv": "Balanserad (SMD)"},
+    "balanced_var_ratio": {"en": "Balanced (variance ratio)", "sv": "Balanserad (variankvot)"},
+    "binary": {"en": "binary", "sv": "binär"},
+    "continuous": {"en": "continuous", "sv": "kontinuerlig"},
+    "categorical": {"en": "categorical", "sv": "kategorisk"},
+    "before_matching": {"en": "before matching", "sv": "före matchning"},
+    "after_matching": {"en": "after matching", "sv": "efter matchning"},
+    "axis_smd": {"en": "standardised mean difference", "sv": "standardiserad medelvärdesskillnad"},
+    "axis_abs_smd": {"en": "absolute standardised mean difference",
+                     "sv": "absolut standardiserad medelvärdesskillnad"},
+    "title_love_plot": {"en": "Balance of characteristics before and after matching",
+                        "sv": "Balans i bakgrundsvariabler före och efter matchning"},
+    # effect curves and forest plot
+    "title_effect_curves": {"en": "Share in work or studies, participants and matched controls",
+                            "sv": "Andel i arbete eller studier, deltagare och matchade kontrollpersoner"},
+    "title_forest": {"en": "Effects with confidence intervals", "sv": "Effekter med konfidensintervall"},
+    "axis_days_since_start": {"en": "Days since start", "sv": "Dagar sedan start"},
+    "axis_share_in_work_or_studies": {"en": "Share in work or studies", "sv": "Andel i arbete eller studier"},
+    "confidence_interval": {"en": "{level} confidence interval", "sv": "{level} konfidensintervall"},
+    "days": {"en": "days", "sv": "dagar"},
+    "time": {"en": "Time", "sv": "Tid"},
+    # design rows (MatchIt-style header)
+    "method": {"en": "Method", "sv": "Metod"},
+    "distance": {"en": "Distance", "sv": "Avståndsmått"},
+    "exact": {"en": "Exact matching on", "sv": "Exakt matchning på"},
+    "ratio": {"en": "Controls per participant", "sv": "Kontrollpersoner per deltagare"},
+    "replace": {"en": "With replacement", "sv": "Med återläggning"},
+    "number_of_obs": {"en": "Number of observations", "sv": "Antal observationer"},
+    "nearest": {"en": "nearest neighbour", "sv": "närmaste granne"},
+    "optimal": {"en": "optimal", "sv": "optimal"},
+    "propensity_score": {"en": "propensity score", "sv": "benägenhetspoäng (propensity score)"},
+    # settings (settings.csv, the workbook's settings sheet)
+    "clock": {"en": "Clock", "sv": "Tidsnollpunkt"},
+    "conf_level": {"en": "Confidence level", "sv": "Konfidensnivå"},
+    "covariates": {"en": "Characteristics", "sv": "Bakgrundsvariabler"},
+    "horizons": {"en": "Horizons (days)", "sv": "Uppföljningstider (dagar)"},
+    "lang": {"en": "Language", "sv": "Språk"},
+    "monitoring_start": {"en": "Monitoring from", "sv": "Uppföljning från"},
+    "monitoring_end": {"en": "Monitoring to", "sv": "Uppföljning till"},
+    "n_boot": {"en": "Bootstrap replicates", "sv": "Antal bootstrapreplikat"},
+    "random_state": {"en": "Seed", "sv": "Slumpfrö"},
+    "roles": {"en": "Column roles", "sv": "Kolumnroller"},
+    "start_period": {"en": "Start period", "sv": "Startperiod"},
+    "subgroups": {"en": "Subgroups", "sv": "Undergrupper"},
+    "subgroup_column": {"en": "Subgroup column", "sv": "Kolumn för undergrupp"},
+    "threshold": {"en": "Smallest count shown", "sv": "Minsta antal som visas"},
+    "title": {"en": "Title", "sv": "Titel"},
+    "versions": {"en": "Versions", "sv": "Versioner"},
+    "generated_utc": {"en": "Generated (UTC)", "sv": "Skapad (UTC)"},
+    "fingerprint_data": {"en": "Fingerprint, register data", "sv": "Fingeravtryck, registerdata"},
+    "fingerprint_participants": {"en": "Fingerprint, participants", "sv": "Fingeravtryck, deltagare"},
+    "fingerprint_employments": {"en": "Fingerprint, employments", "sv": "Fingeravtryck, anställningar"},
+    "fingerprint_households": {"en": "Fingerprint, households", "sv": "Fingeravtryck, hushåll"},
+    "fingerprint_household_exits": {"en": "Fingerprint, household exits", "sv": "Fingeravtryck, hushållsavslut"},
+    # sheets of the workbook and CSV files
+    "flow": {"en": "Flow", "sv": "Flöde"},
+    "balance": {"en": "Balance", "sv": "Balans"},
+    "effects": {"en": "Effects", "sv": "Effekter"},
+    "headline": {"en": "Headline", "sv": "Huvudresultat"},
+    "naive_effects": {"en": "Naive comparison", "sv": "Naiv jämförelse"},
+    "truth_check": {"en": "Check against the truth", "sv": "Kontroll mot sant värde"},
+    "settings": {"en": "Settings", "sv": "Inställningar"},
+    "methods": {"en": "Methods", "sv": "Metod"},
+    "goal_fulfilment": {"en": "Goal fulfilment", "sv": "Måluppfyllelse"},
+    # column roles and exit codes
+    "id": {"en": "Identifier", "sv": "Identitet"},
+    "treatment": {"en": "Participation", "sv": "Deltagande"},
+    "start": {"en": "Start date", "sv": "Startdatum"},
+    "exit_date": {"en": "Exit date", "sv": "Avslutsdatum"},
+    "exit_type": {"en": "Exit type", "sv": "Avslutsorsak"},
+    "cutoff": {"en": "Data cut-off", "sv": "Datauttag"},
+    "exit_codes": {"en": "Exit codes", "sv": "Avslutskoder"},
+    "event": {"en": "event", "sv": "händelse"},
+    "competing": {"en": "competing event", "sv": "konkurrerande händelse"},
+    "censored": {"en": "censored", "sv": "censurerad"},
+    "work": {"en": "work", "sv": "arbete"},
+    "studies": {"en": "studies", "sv": "studier"},
+    # covariates of the bundled synthetic data, and their levels
+    "age": {"en": "Age", "sv": "Ålder"},
+    "education": {"en": "Education", "sv": "Utbildning"},
+    "region_of_birth": {"en": "Region of birth", "sv": "Födelseregion"},
+    "days_unemployed_2y": {"en": "Days unemployed in the last two years",
+                           "sv": "Dagar i arbetslöshet de senaste två åren"},
+    "disability": {"en": "Disability", "sv": "Funktionsnedsättning"},
+    "district": {"en": "District", "sv": "Stadsområde"},
+    "registered_date": {"en": "Registration date", "sv": "Inskrivningsdatum"},
+    "primary": {"en": "primary", "sv": "förgymnasial"},
+    "secondary": {"en": "secondary", "sv": "gymnasial"},
+    "tertiary": {"en": "tertiary", "sv": "eftergymnasial"},
+    "sweden": {"en": "Sweden", "sv": "Sverige"},
+    "europe": {"en": "Europe", "sv": "Europa"},
+    "outside_europe": {"en": "Outside Europe", "sv": "Utanför Europa"},
+})
+#: every flow step and reason the design, data and pipeline layers write (the report looks a
+#: reason up as "reason_" + its words joined by "_")
+_add({
+    "complete_cases": {"en": "complete cases", "sv": "fullständiga uppgifter"},
+    "weighted": {"en": "weighted", "sv": "viktade"},
+    "reason_missing_values_in_matching_columns": {"en": "missing values in matching columns",
+                                                  "sv": "saknade värden i matchningsvariabler"},
+    "reason_zero_weight": {"en": "zero weight", "sv": "vikt noll"},
+    "reason_stratum_without_both_treated_and_controls": {
+        "en": "stratum without both treated and controls",
+        "sv": "stratum utan både deltagare och kontrollpersoner"},
+    "reason_subclass_without_both_treated_and_controls": {
+        "en": "subclass without both treated and controls",
+        "sv": "delklass utan både deltagare och kontrollpersoner"},
+    "reason_every_control_of_the_stratum_already_used_by_other_treated_units": {
+        "en": "every control of the stratum already used by other treated units",
+        "sv": "alla kontrollpersoner i stratumet redan använda av andra deltagare"},
+    "reason_every_control_already_used_by_other_treated_units": {
+        "en": "every control already used by other treated units",
+        "sv": "alla kontrollpersoner redan använda av andra deltagare"},
+    "reason_every_remaining_treated_unit_matched": {"en": "every remaining treated unit matched",
+                                                    "sv": "alla återstående deltagare matchade"},
+    "reason_every_remaining_control_unit_matched": {"en": "every remaining control unit matched",
+                                                    "sv": "alla återstående kontrollpersoner matchade"},
+    "reason_no_treated_unit_in_the_same_exact_stratum": {
+        "en": "no treated unit in the same exact stratum", "sv": "ingen deltagare i samma exakta stratum"},
+    "reason_no_treated_unit_within_the_caliper": {"en": "no treated unit within the caliper",
+                                                  "sv": "ingen deltagare inom avståndsgränsen"},
+    "reason_every_treated_unit_within_the_caliper_already_used_by_other_control_units": {
+        "en": "every treated unit within the caliper already used by other control units",
+        "sv": "alla deltagare inom avståndsgränsen redan använda av andra kontrollpersoner"},
+    "reason_every_treated_unit_of_the_stratum_already_used_by_other_control_units": {
+        "en": "every treated unit of the stratum already used by other control units",
+        "sv": "alla deltagare i stratumet redan använda av andra kontrollpersoner"},
+    "reason_every_treated_unit_already_used_by_other_control_units": {
+        "en": "every treated unit already used by other control units",
+        "sv": "alla deltagare redan använda av andra kontrollpersoner"},
+    "reason_not_chosen_by_any_control_unit": {"en": "not chosen by any control unit",
+                                              "sv": "inte vald av någon kontrollperson"},
+    "reason_participant_not_eligible_(or_no_row)_in_its_own_entry_period": {
+        "en": "participant not eligible (or no row) in its own entry period",
+        "sv": "deltagaren var inte möjlig att ingå (eller saknar rad) under sin egen startperiod"},
+    **{f"reason_outside_the_common_support_of_the_distance_(discard='{d}')": {
+        "en": f"outside the common support of the distance (discard='{d}')",
+        "sv": f"utanför det gemensamma stödet för avståndsmåttet (discard='{d}')"}
+       for d in ("both", "treated", "control")},
+})
 _add({f"month_{m}": {lang: month_name(m, lang) for lang in LANGS} for m in range(1, 13)})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})
 
 
-def has_label(key: Any) -> bool:
-    """True when ``key`` is a key of the label map.
+_LABEL_MAP: list[Any] = [InstanceOf(LabelMap, "a LabelMap (impact.labels.with_user_labels)"), None]
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` with a plural spec: ``"{n} {n:person|personer}"`` -> ``"1 person"``, ``"2 personer"``."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            try:
+                single = float(value) == 1
+            except (TypeError, ValueError):
+                single = False
+            return one if single else many
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _fill(text: str, fields: Mapping[str, Any]) -> str:
+    return _FORMATTER.format(text, **fields) if fields else text
+
+
+def _key_of(value: str) -> str:
+    """The snake_case key a displayed phrase would have: ``"cluster-robust sandwich"`` -> ``cluster_robust_sandwich``."""
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+def _builtin_key(value: Any) -> str | None:
+    """The key of the built-in map ``value`` names, exactly or as a phrase (case, spaces, hyphens aside)."""
+    if not isinstance(value, str):
+        return None
+    if value in LABELS:
+        return value
+    if len(value) <= 2:  # codes such as "N" or "M" are never phrases of a key
+        return None
+    key = _key_of(value)
+    return key if key != value and key in LABELS else None
+
+
+@validate_params({"labels": _LABEL_MAP})
+def has_label(key: Any, *, labels: LabelMap | None = None) -> bool:
+    """True when ``key`` is a key of the label map (or of the user's labels).
 
     Examples
     --------
     >>> has_label("women"), has_label("Women"), has_label(3)
     (True, False, False)
     """
-    return isinstance(key, str) and key in LABELS
+    lm = resolve_labels(labels)
+    return isinstance(key, str) and (key in LABELS or (lm is not None and lm.text(key, "en") is not None))
 
 
-@validate_params({"key": [InstanceOf(str, "a label key (str)")], "lang": LANG})
-def label(key: str, lang: Lang = "en", **fields: Any) -> str:
+@validate_params({"key": [InstanceOf(str, "a label key (str)")], "lang": LANG, "labels": _LABEL_MAP})
+def label(key: str, lang: Lang = "en", *, labels: LabelMap | None = None, **fields: Any) -> str:
     """The display label of ``key`` in ``lang``.
 
     Parameters
     ----------
     key : str
-        A snake_case key of :data:`LABELS`, e.g. ``"women"`` or ``"to_work"``.
+        A snake_case key of :data:`LABELS`, e.g. ``"women"`` or ``"to_work"``, or of the user's labels.
     lang : {"en", "sv"}
         Language of the label.
+    labels : LabelMap, optional
+        User labels (:func:`with_user_labels`), which win over the built-in ones; by default those of
+        the enclosing :func:`use_labels` block.
     **fields
-        Values for placeholders in the label, e.g. ``target="4 000"`` for goal texts.
+        Values for placeholders in the label, e.g. ``target="4 000"`` for goal texts. A placeholder
+        with a plural spec, ``{n:person|personer}``, gives the first word when the value is 1.
 
     Returns
     -------
@@ -408,16 +626,26 @@ def label(key: str, lang: Lang = "en", **fields: Any) -> str:
     ('Kvinnor', 'Utan anställningsstöd')
     >>> label("goal_participants", "en", target="4,000")
     '4,000 residents have participated'
+    >>> label("persons", "sv", n=1), label("persons", "sv", n=2)
+    ('1 person', '2 personer')
     """
+    lm = resolve_labels(labels)
+    user = lm.text(key, lang) if lm is not None else None
+    if user is not None:
+        return _fill(user, fields)
     if key not in LABELS:
         raise ParameterError(f"No label for key {key!r}.{suggest(str(key), list(LABELS))}")
-    text = LABELS[key][lang]
-    return text.format(**fields) if fields else text
+    return _fill(LABELS[key][lang], fields)
 
 
-def _display(value: Any, lang: Lang) -> Any:
-    if isinstance(value, str) and value in LABELS:
-        text = LABELS[value][lang]
+def _display(value: Any, lang: Lang, lm: LabelMap | None = None) -> Any:
+    if lm is not None and isinstance(value, str):
+        user = lm.text(value, lang)
+        if user is not None:
+            return user
+    key = _builtin_key(value)
+    if key is not None:
+        text = LABELS[key][lang]
         return text if "{" not in text else value
     if isinstance(value, pd.Period) and value.freqstr.startswith("M"):
         return format_month(value, lang)
@@ -425,13 +653,17 @@ def _display(value: Any, lang: Lang) -> Any:
 
 
 @renamed_parameters({"df": "table"})
-@validate_params({"table": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "lang": LANG, "values": ["boolean"]})
-def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> pd.DataFrame:
+@validate_params({"table": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "lang": LANG, "values": ["boolean"],
+                  "labels": _LABEL_MAP})
+def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True,
+            labels: LabelMap | None = None) -> pd.DataFrame:
     """A copy of ``table`` with keys replaced by labels, for display.
 
     Column labels, index labels, the names of both axes and (with ``values=True``) string cells
-    that are keys of :data:`LABELS` are replaced; monthly periods become month names. Anything
-    else is left as it is.
+    that are keys of :data:`LABELS` (or phrases of them: ``"cluster-robust sandwich"``) are
+    replaced; monthly periods become month names. User labels (``labels``, or those of the enclosing
+    :func:`use_labels` block) win, and with ``values=True`` the cells of a column whose codes the
+    user labelled (``gender.K = "Kvinnor"``) get those labels. Anything else is left as it is.
 
     Parameters
     ----------
@@ -440,6 +672,7 @@ def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> p
     lang : {"en", "sv"}
     values : bool
         Also relabel cells of object columns.
+    labels : LabelMap, optional
 
     Returns
     -------
@@ -453,50 +686,112 @@ def relabel(table: pd.DataFrame, lang: Lang = "en", *, values: bool = True) -> p
                           Kvinnor  Män  Totalt
     Avslutad till arbete       64   87     151
     """
+    lm = resolve_labels(labels)
     out = table.copy()
-    out.columns = pd.Index([_display(c, lang) for c in out.columns], name=_display(out.columns.name, lang))
-    out.index = pd.Index([_display(i, lang) for i in out.index], name=_display(out.index.name, lang))
+    coded = {c for c in out.columns if lm is not None and str(c) in lm.codes} if values else set()
     if values:
         for c in out.columns:
-            if out[c].dtype == object:
-                out[c] = out[c].map(lambda v: _display(v, lang))
+            if c in coded:
+                assert lm is not None
+                out[c] = out[c].map(lambda v, c=c: (lm.code(c, v, lang) if lm.code(c, v, lang) is not None
+                                                    else _display(v, lang, lm)))
+            elif out[c].dtype == object:
+                out[c] = out[c].map(lambda v: _display(v, lang, lm))
+    out.columns = pd.Index([_display(c, lang, lm) for c in out.columns],
+                           name=_display(out.columns.name, lang, lm))
+    out.index = pd.Index([_display(i, lang, lm) for i in out.index], name=_display(out.index.name, lang, lm))
     return out
 
 
-@validate_params({"lang": LANG})
-def label_of(value: Hashable, lang: Lang = "en") -> Any:
+@validate_params({"lang": LANG, "labels": _LABEL_MAP})
+def label_of(value: Hashable, lang: Lang = "en", *, labels: LabelMap | None = None) -> Any:
     """The label of ``value`` if it is a key, else ``value`` itself (for mixed axes).
 
     Examples
     --------
     >>> label_of("to_work", "sv"), label_of("Outside Europe", "sv"), label_of(2022)
-    ('Avslutad till arbete', 'Outside Europe', 2022)
+    ('Avslutad till arbete', 'Utanför Europa', 2022)
     """
-    return _display(value, lang)
+    return _display(value, lang, resolve_labels(labels))
 
 
-@validate_params({"lang": LANG})
-def subgroup_label(value: Any, lang: Lang = "en") -> str:
+#: gender codes as registers write them -> the key of their label
+_GENDER_CODES: Mapping[str, str] = MappingProxyType({"K": "women", "M": "men", "k": "women", "m": "men",
+                                                     "kvinna": "women", "man": "men", "Kvinna": "women",
+                                                     "Man": "men"})
+
+
+@validate_params({"lang": LANG, "column": [InstanceOf(str, "a column name (str)"), None], "labels": _LABEL_MAP})
+def subgroup_label(value: Any, lang: Lang = "en", *, column: str | None = None,
+                   labels: LabelMap | None = None) -> str:
     """The display name of a subgroup of an effect table, differences included.
 
-    Keys get their label; a difference ``"female - male"`` becomes ``"Women − men"``; other
-    values are shown as they are, with spaces for underscores.
+    User labels of the codes of ``column`` come first (any column's when ``column`` is None), then
+    keys of the map, then the register gender codes ``K``/``M``; a difference ``"female - male"`` or
+    ``"K - M"`` becomes ``"Kvinnor − män"``; other values are shown as they are, with spaces for
+    underscores.
 
     Examples
     --------
-    >>> subgroup_label("female", "sv"), subgroup_label("female - male", "sv")
-    ('Kvinnor', 'Kvinnor − män')
+    >>> subgroup_label("female", "sv"), subgroup_label("female - male", "sv"), subgroup_label("K - M", "sv")
+    ('Kvinnor', 'Kvinnor − män', 'Kvinnor − män')
     >>> subgroup_label("Outside Europe", "en")
     'Outside Europe'
     """
+    lm = resolve_labels(labels)
     text = str(value)
-    if has_label(text):
-        return LABELS[text][lang]
+    if lm is not None:
+        user = lm.code(column, text, lang) if column is not None else lm.code_any(text, lang)
+        if user is None:
+            user = lm.text(text, lang)
+        if user is not None:
+            return user
+    key = _builtin_key(text) or _GENDER_CODES.get(text)
+    if key is not None:
+        return LABELS[key][lang]
     if " - " in text:
         a, b = text.split(" - ", 1)
-        first, second = subgroup_label(a, lang), subgroup_label(b, lang)
-        return f"{first} − {second.lower() if has_label(b) else second}"
+        first, second = subgroup_label(a, lang, column=column, labels=lm), subgroup_label(b, lang, column=column,
+                                                                                          labels=lm)
+        known = _builtin_key(b) is not None or b in _GENDER_CODES
+        return f"{first} − {second.lower() if known else second}"
     return text.replace("_", " ")
+
+
+@validate_params({"name": [InstanceOf(str, "a covariate name (str)")], "lang": LANG, "labels": _LABEL_MAP})
+def covariate_label(name: str, lang: Lang = "en", *, labels: LabelMap | None = None) -> str:
+    """The display name of a covariate or of one level of it (``"education[primary]"``).
+
+    Examples
+    --------
+    >>> covariate_label("education[primary]", "sv"), covariate_label("days_unemployed_2y", "en")
+    ('Utbildning: förgymnasial', 'Days unemployed in the last two years')
+    >>> covariate_label("district[Fosie]", "sv"), covariate_label("my_var", "sv")
+    ('Stadsområde: Fosie', 'my var')
+    >>> covariate_label("gender[K]", "sv", labels=with_user_labels({"gender.K": "Kvinnor"}))
+    'Kön: Kvinnor'
+    """
+    lm = resolve_labels(labels)
+    m = re.fullmatch(r"(.+)\[(.*)\]", name)
+    if m is None:
+        shown = _display(name, lang, lm)
+        return shown if shown != name else name.replace("_", " ")
+    var, level = m.groups()
+    user = lm.code(var, level, lang) if lm is not None else None
+    level_text = user if user is not None else subgroup_label(level, lang, labels=lm)
+    return f"{covariate_label(var, lang, labels=lm)}: {level_text}"
+
+
+@validate_params({"allow": [InstanceOf((list, tuple, set, frozenset), "a collection of keys")]})
+def untranslated(allow: Collection[str] = ()) -> list[str]:
+    """Keys whose Swedish label is the English one (entries someone forgot to translate), minus ``allow``.
+
+    Examples
+    --------
+    >>> "extratjanster" in untranslated(), untranslated(allow=untranslated())
+    (True, [])
+    """
+    return sorted(k for k, v in LABELS.items() if v["sv"] == v["en"] and k not in set(allow))
 
 
 @validate_params({"change": [InstanceOf(Real, "a number (NaN for none)"), None], "year": [Interval(Integral, 1, None)], "lang": LANG,
@@ -516,7 +811,7 @@ def format_change(change: float | None, year: int, lang: Lang = "en", decimals: 
     Examples
     --------
     >>> format_change(-0.177, 2021, "sv")
-    '-17,7 % jämfört med samma månad 2021'
+    '−17,7 % jämfört med samma månad 2021'
     >>> format_change(-0.262, 2020, "en")
     '-26.2% compared with the same month 2020'
     """

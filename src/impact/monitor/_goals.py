@@ -54,6 +54,32 @@ def _subset(data: pd.DataFrame, column: str | None, values: Sequence[Any]) -> pd
     return data[column].isin(list(values)).astype(bool)
 
 
+def _check_target(goal: str, kind: str, value: Any) -> None:
+    """A goal's target checked against its kind, before the generic checks: text targets, 90 meant
+    as 90 %, 1.5 or -5 people get errors that say what to write instead."""
+    where = f"The 'target' parameter of {goal}"
+    if isinstance(value, str):
+        number = value.strip().replace("\u00a0", "").replace(" ", "").replace("%", "").replace(",", ".")
+        hint = ""
+        try:
+            x = float(number)
+            if kind == "share":
+                hint = f" Write target = {x / 100 if '%' in value or x > 1 else x:g} (a share, no quotes)."
+            else:
+                hint = f" Write target = {x:g} (a number, no quotes)."
+        except ValueError:
+            pass
+        raise ParameterError(f"{where} must be a number, not text. Got {value!r}.{hint}")
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
+        return  # the generic check names the type
+    x = float(value)
+    if kind == "share" and 2 <= x <= 100:  # 90 meant as 90 % (1.5 is left to the generic "<= 1")
+        raise ParameterError(f"{where} must be <= 1. Got {value!r}. A share target is a proportion between 0 "
+                             f"and 1: give {x / 100:g} for {x:g} %.")
+    if kind == "count" and 0 <= x and (x < 1 or not x.is_integer()):  # negative: the generic '>= 0' message
+        raise ParameterError(f"{where} must be a whole number of people >= 1. Got {value!r}.")
+
+
 def _judge_ratio(measured: float, target: float, partly: float) -> Judgement:
     if measured >= target:
         return "achieved"
@@ -115,7 +141,7 @@ def _small(counts: Sequence[int], threshold: int) -> bool:
 
 @dataclass(frozen=True)
 class CountGoal:
-    """At least ``target`` people (optionally: with ``column`` in ``values``).
+    """At least ``target`` people (optionally: with ``column`` in ``values``); ``target`` is a whole number >= 1.
 
     "4,000 residents have participated": ``CountGoal("participants", 4000)``;
     "1,800 went to work or studies": ``CountGoal("to_work_or_studies", 1800, column="outcome",
@@ -138,6 +164,7 @@ class CountGoal:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
+        _check_target("CountGoal", "count", self.target)
         check_params("CountGoal", {"name": _NAME, "target": [Interval(Real, 0, None)], "column": COLUMN_OR_NONE,
                                    "values": _VALUES, "partly": _PARTLY, "text": _TEXT}, vars(self))
 
@@ -160,7 +187,7 @@ class CountGoal:
 
 @dataclass(frozen=True)
 class ShareGoal:
-    """At least ``target`` (a proportion) of the people ``among`` have ``column`` in ``values``.
+    """At least ``target`` (a proportion in [0, 1]: 0.9 for 90 %) of the people ``among`` have ``column`` in ``values``.
 
     "75% of those referred by the social insurance agency moved on to enhanced cooperation":
     ``ShareGoal("fk_enhanced_cooperation", 0.75, column="enhanced_cooperation",
@@ -187,6 +214,7 @@ class ShareGoal:
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
         object.__setattr__(self, "among_values", _as_tuple(self.among_values))
+        _check_target("ShareGoal", "share", self.target)
         check_params("ShareGoal", {"name": _NAME, "target": [Interval(Real, 0, 1)], "column": COLUMN,
                                    "values": _VALUES, "among": COLUMN_OR_NONE, "among_values": _VALUES,
                                    "partly": _PARTLY, "text": _TEXT}, vars(self))
@@ -244,6 +272,11 @@ class GenderBalanceGoal:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _as_tuple(self.values))  # construction: a list becomes a tuple
+        for name in ("tolerance", "partly_tolerance"):
+            v = getattr(self, name)
+            if isinstance(v, Real) and not isinstance(v, bool) and 1 < float(v) <= 100:
+                raise ParameterError(f"The '{name}' parameter of GenderBalanceGoal must be a share between 0 and 1. "
+                                     f"Got {v!r}: give {float(v) / 100:g} for {float(v):g} percentage points.")
         check_params("GenderBalanceGoal", {
             "name": _NAME, "tolerance": [Interval(Real, 0, 1)], "column": COLUMN_OR_NONE, "values": _VALUES,
             "measure": [Options(["composition", "rates"])], "partly_tolerance": [Interval(Real, 0, 1), None],
@@ -293,14 +326,34 @@ class GenderBalanceGoal:
         return target, mark if _small(rec["counts"], threshold) else measured, ""
 
 
+def _mcnemar(start: np.ndarray, end: np.ndarray) -> dict[str, Any]:
+    """McNemar's exact test on paired yes/no states of the same people (statsmodels).
+
+    ``fell``: had the state at start, not at end; ``rose``: the other way. The test is the exact
+    binomial test of ``fell`` against ``fell + rose`` with probability 1/2 (two-sided).
+    """
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    s, e = start.astype(bool), end.astype(bool)
+    table = [[int((s & e).sum()), int((s & ~e).sum())], [int((~s & e).sum()), int((~s & ~e).sum())]]
+    res = mcnemar(table, exact=True)
+    return dict(n_pairs=int(s.size), at_start=int(s.sum()), at_end=int(e.sum()), fell=table[0][1],
+                rose=table[1][0], statistic=float(res.statistic), p_value=float(res.pvalue),
+                method="McNemar exact")
+
+
 @dataclass(frozen=True)
 class BeforeAfterGoal:
     """Fewer people have each state at the end than at the start, counted on the same people.
 
-    ``pairs`` maps a state to its (start column, end column), e.g.
+    ``pairs`` maps a state to its (start, end) column, e.g.
     ``{"social_assistance": ("social_assistance_start", "social_assistance_end")}``. Only people
-    with both columns observed are counted (the others are reported in the notes). Achieved if
-    every count fell, partly achieved if some did.
+    with both columns observed are counted (the others are reported in the notes). Each state is
+    tested on the same people with McNemar's exact test (paired: who left the state against who
+    entered it), for everyone and, when there is a gender column, for women and men; the record's
+    ``tests`` holds one row per state and group (``n_pairs``, ``at_start``, ``at_end``, ``fell``,
+    ``rose``, ``statistic``, ``p_value``, ``method``). Achieved if every count fell and every fall
+    is significant at ``alpha`` for everyone; partly achieved if some count fell.
 
     Examples
     --------
@@ -311,11 +364,13 @@ class BeforeAfterGoal:
     name: str
     pairs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     text: Text = None
+    alpha: float = 0.05
     kind: ClassVar[str] = "before_after"
 
     def __post_init__(self) -> None:
         check_params("BeforeAfterGoal", {"name": _NAME, "text": _TEXT,
-                                         "pairs": [InstanceOf(Mapping, "a mapping of state to (start, end) columns")]},
+                                         "pairs": [InstanceOf(Mapping, "a mapping of state to (start, end) columns")],
+                                         "alpha": [Interval(Real, 0, 1, closed="neither")]},
                      vars(self))
         pairs = {}
         for state, pair in self.pairs.items():
@@ -336,19 +391,36 @@ class BeforeAfterGoal:
         for before, after in self.pairs.values():
             both &= data[before].notna() & data[after].notna()
         dropped = int(ids[~both].nunique())
+        keep = both.to_numpy()
+        person = ids[keep].to_numpy()
+        groups: dict[str, np.ndarray] = {}
+        if gender is not None:
+            g_person = pd.Series(gender[keep].to_numpy()).groupby(person, sort=True).first()
+            groups = {g: (g_person == g).to_numpy() for g in ("women", "men")}
         counts: list[int] = []
         fell: list[bool] = []
         changes: dict[str, tuple[int, int]] = {}
+        tests: list[dict[str, Any]] = []
+        significant = True
         for state, (before, after) in self.pairs.items():
-            b = int(ids[both & _truthy(data[before])].nunique())
-            a = int(ids[both & _truthy(data[after])].nunique())
+            # one pair per person: the state at start (any of the person's rows) and at the end
+            start = _truthy(data.loc[keep, before]).groupby(person, sort=True).any().to_numpy()
+            end = _truthy(data.loc[keep, after]).groupby(person, sort=True).any().to_numpy()
+            b, a = int(start.sum()), int(end.sum())
             counts += [b, a]
             fell.append(a < b)
             changes[state] = (b, a)
-        judgement = "achieved" if all(fell) else "partly_achieved" if any(fell) else "not_achieved"
+            for group, rows in [("all", np.ones(start.size, dtype=bool)), *groups.items()]:
+                test = _mcnemar(start[rows], end[rows])
+                tests.append(dict(state=state, group=group, **test))
+                if group == "all":
+                    significant &= a < b and test["p_value"] < self.alpha
+        judgement = ("achieved" if all(fell) and significant else "partly_achieved" if any(fell)
+                     else "not_achieved")
         rec = _record(self, measured=float(sum(a for _, a in changes.values()) - sum(b for b, _ in changes.values())),
                       n=float(ids[both].nunique()), counts=tuple(counts), changes=changes,
-                      judgement=judgement, rule_key="rule_before_after")
+                      tests=tuple(tests), judgement=judgement, rule_key="rule_before_after",
+                      rule_fields=dict(alpha=self.alpha))
         notes = [f"goal '{self.name}': {dropped} people without both a start and an end value (e.g. still "
                  "participating) are not counted"] if dropped else []
         return rec, notes
@@ -356,12 +428,18 @@ class BeforeAfterGoal:
     @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
         target = "färre än vid start" if lang == "sv" else "fewer than at start"
+        p_all = {t["state"]: t for t in rec.get("tests", ()) if t["group"] == "all"}
         parts = []
         for state, (b, a) in rec["changes"].items():  # each count hidden on its own
             name = label(state, lang) if has_label(state) else state
             bs = mark if 0 < b < threshold else format_number(b, lang)
             as_ = mark if 0 < a < threshold else format_number(a, lang)
-            parts.append(f"{name}: {bs} → {as_}")
+            text = f"{name}: {bs} → {as_}"
+            test = p_all.get(state)
+            # the p-value rests on who left and who entered: hidden with any small count it rests on
+            if test is not None and not _small((b, a, test["fell"], test["rose"]), threshold):
+                text += f" (p = {format_number(test['p_value'], lang, 3)})"
+            parts.append(text)
         return target, "; ".join(parts), ""
 
 
@@ -412,7 +490,9 @@ def rule_text(rec: Mapping[str, Any], lang: Lang) -> str:
     if not rec["rule_key"]:
         return ""
     f = dict(rec["rule_fields"])
-    if rec["rule_key"] in ("rule_count", "rule_share"):
+    if rec["rule_key"] == "rule_before_after":
+        f["alpha"] = format_number(f.get("alpha", 0.05), lang, 2)
+    elif rec["rule_key"] in ("rule_count", "rule_share"):
         f["partly"] = _pct(f["partly"], lang)
     elif rec["rule_key"].startswith("rule_balance"):
         f["tolerance"] = _points(f["tolerance"], lang)
