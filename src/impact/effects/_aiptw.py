@@ -1,0 +1,428 @@
+"""Doubly robust shares at each horizon with competing exits: G-formula, IPTW and AIPTW.
+
+Reproduces R's ``riskRegression::ate`` (version 2022.11.28) for a binary treatment, a
+cause-specific Cox outcome model (``CSC``, one Breslow Cox model per cause), a logistic treatment
+model (``glm(binomial)``) and a Cox (or Kaplan-Meier) censoring model, with the influence-function
+standard errors that account for the estimation of all three nuisance models (``se = TRUE``,
+``B = 0``).
+
+Conventions kept from ``riskRegression`` so that the numbers agree to 1e-6 (checked on
+``survival::mgus2`` by ``tests/reference/aiptw.R``):
+
+* the absolute risk of the cause of interest is ``F(t | x) = sum_{s <= t} S(s- | x) dLambda_1(s | x)``
+  with the all-cause survival ``S`` a product-limit ``prod (1 - sum_k dLambda_k)`` (``CSC``'s
+  default ``product.limit = TRUE``), and the censoring survival ``G`` a product-limit too; the
+  influence functions of ``S`` and ``G`` are those of their exp(-cumulative hazard) forms
+  (``-S dLambda``), as in ``predictCox``/``predictCoxPL``;
+* ``G`` is taken just before ``min(T, tau)``;
+* the censoring-martingale integral of the AIPTW runs over the *sorted censoring times with
+  repetition* (``ATE_TI``'s ``time.jumpC``): with tied censoring times each copy is a term, and the
+  censoring survival of a copy is taken at the previous copy (so, after a tie, at the tied time
+  itself). Untied data are unaffected; the docs (docs/aiptw.md) say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impact._errors import DataError, EstimationError, ParameterError, data_error
+from impact._validation import InstanceOf, Interval, check_columns, check_duration, validate_params
+from impact.data import covariate_matrix
+from impact.survival import CoxPH
+
+__all__ = ["CompetingATEResult", "ate_competing"]
+
+ESTIMATORS = ("gformula", "iptw", "aiptw")
+
+
+# ----------------------------------------------------------------------------------------------
+# nuisance models
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Breslow:
+    """A Cox model with Breslow ties on a fixed grid of times, with its iid decomposition.
+
+    ``iid`` scale: rows sum (over subjects) to the influence, ``sum(iid**2)`` is the variance.
+    """
+
+    beta: np.ndarray      # (q,)
+    grid: np.ndarray      # (G,) sorted distinct times
+    h0: np.ndarray        # (G,) baseline hazard increments (uncentred)
+    H0: np.ndarray        # (G,) cumulative baseline hazard at each grid time
+    IFbeta: np.ndarray    # (n, q)
+    iid_h: np.ndarray     # (n, G) iid of h0
+    iid_H: np.ndarray     # (n, G) iid of H0 (cumulative over the grid)
+
+    def H_at(self, t: np.ndarray, strict: bool = False) -> np.ndarray:
+        """Cumulative baseline hazard at ``t`` (over grid times <= t, or < t when ``strict``)."""
+        k = np.searchsorted(self.grid, t, side="left" if strict else "right")
+        return np.concatenate([[0.0], self.H0])[k]
+
+    def idx(self, t: np.ndarray, strict: bool = False) -> np.ndarray:
+        """Number of grid times <= t (or < t)."""
+        return np.searchsorted(self.grid, t, side="left" if strict else "right")
+
+    def iid_H_at(self, t: np.ndarray, strict: bool = False) -> np.ndarray:
+        """(n, len(t)) iid of the cumulative baseline hazard at ``t``."""
+        k = self.idx(t, strict)
+        z = np.zeros((self.iid_H.shape[0], 1))
+        return np.concatenate([z, self.iid_H], axis=1)[:, k]
+
+
+def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray) -> _Breslow:
+    """Breslow Cox fit of ``d`` on ``Z`` (``impact.survival.CoxPH``), baseline and iid on ``grid``."""
+    n, q = Z.shape
+    if q:
+        names = [f"z{j}" for j in range(q)]
+        frame = pd.DataFrame(Z, columns=names)
+        frame["_t"] = T
+        frame["_d"] = d
+        cox = CoxPH(ties="breslow", robust=False).fit(frame, duration_col="_t", event_col="_d",
+                                                       covariates=names)
+        beta = cox.params_.to_numpy(dtype=np.float64)
+        vcov = cox.naive_cov_.to_numpy(dtype=np.float64)
+    else:
+        beta = np.zeros(0)
+        vcov = np.zeros((0, 0))
+    eXb = np.exp(Z @ beta)
+    order = np.argsort(T, kind="stable")
+    Ts = T[order]
+    # at-risk sums at each grid time: subjects with T >= u
+    start = np.searchsorted(Ts, grid, side="left")
+    suff_e = np.concatenate([np.cumsum(eXb[order][::-1])[::-1], [0.0]])
+    S0 = suff_e[start]
+    EZ = np.zeros((grid.size, q))
+    if q:
+        suff_z = np.concatenate([np.cumsum((eXb[:, None] * Z)[order][::-1], axis=0)[::-1],
+                                 np.zeros((1, q))])
+        EZ = suff_z[start] / S0[:, None]
+    gi = np.searchsorted(grid, T)                       # grid position of each T (if on the grid)
+    on_grid = (gi < grid.size) & (grid[np.minimum(gi, grid.size - 1)] == T)
+    dN = np.zeros(grid.size)
+    np.add.at(dN, gi[(d > 0) & on_grid], d[(d > 0) & on_grid])
+    if np.any((d > 0) & ~on_grid):
+        raise EstimationError("internal: an event time is not on the hazard grid")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h0 = np.where(S0 > 0, dN / S0, 0.0)
+    H0 = np.cumsum(h0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(S0 > 0, 1.0 / S0, 0.0)
+    k_le = np.searchsorted(grid, T, side="right")        # grid times <= T_i
+    if q:
+        # riskRegression's IFbeta_cpp: the compensator of the score sums 1 / S0 over the distinct
+        # event times (not dN / S0), so with tied events it differs from R's dfbeta residuals
+        h_score = np.where(dN > 0, inv, 0.0)
+        H_T = np.concatenate([[0.0], np.cumsum(h_score)])[k_le]
+        cumEh = np.concatenate([np.zeros((1, q)), np.cumsum(EZ * h_score[:, None], axis=0)])
+        E_T = np.where(on_grid[:, None], EZ[np.minimum(gi, grid.size - 1)], 0.0)
+        score = d[:, None] * (Z - E_T) - eXb[:, None] * (Z * H_T[:, None] - cumEh[k_le])
+        IFbeta = score @ vcov
+    else:
+        IFbeta = np.zeros((n, 0))
+    at_risk = T[:, None] >= grid[None, :]
+    iid_h = -(at_risk * eXb[:, None]) * (h0 * inv)[None, :]
+    rows = np.flatnonzero((d > 0) & on_grid)
+    iid_h[rows, gi[rows]] += d[rows] * inv[gi[rows]]
+    if q:
+        iid_h -= (IFbeta @ EZ.T) * h0[None, :]
+    return _Breslow(beta=beta, grid=grid, h0=h0, H0=H0, IFbeta=IFbeta, iid_h=iid_h,
+                    iid_H=np.cumsum(iid_h, axis=1))
+
+
+@dataclass(frozen=True)
+class _CSC:
+    """Cause-specific Cox models on the all-cause event-time grid; model 0 is the cause of interest."""
+
+    models: tuple[_Breslow, ...]
+    grid: np.ndarray
+
+    def hazards(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(e (m,K), S_before (m,G) product-limit survival just before each grid time, P = S_before * e_1 * h_1)."""
+        e = np.exp(np.column_stack([Z @ m.beta for m in self.models]))
+        h = np.column_stack([m.h0 for m in self.models])            # (G, K)
+        tot = e @ h.T                                                # (m, G)
+        S_incl = np.cumprod(1.0 - tot, axis=1)
+        S_before = np.concatenate([np.ones((Z.shape[0], 1)), S_incl[:, :-1]], axis=1)
+        return e, S_before, S_before * e[:, :1] * self.models[0].h0[None, :]
+
+    def risk(self, Z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """(m, len(t)) absolute risk of the cause of interest at ``t``."""
+        _, _, P = self.hazards(Z)
+        F = np.concatenate([np.zeros((Z.shape[0], 1)), np.cumsum(P, axis=1)], axis=1)
+        return F[:, np.searchsorted(self.grid, t, side="right")]
+
+    def survival(self, Z: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
+        """(m, len(t)) all-cause product-limit survival at ``t`` (jumps <= t, or < t when ``strict``)."""
+        e = np.exp(np.column_stack([Z @ m.beta for m in self.models]))
+        h = np.column_stack([m.h0 for m in self.models])
+        S = np.concatenate([np.ones((Z.shape[0], 1)), np.cumprod(1.0 - e @ h.T, axis=1)], axis=1)
+        return S[:, np.searchsorted(self.grid, t, side="left" if strict else "right")]
+
+    def avg_iid_risk(self, Z: np.ndarray, F: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """(n, M): ``mean_j F[j, m] * iid(risk(t_m | Z_j))`` (``predictRisk(average.iid = factor)``)."""
+        n = F.shape[0]
+        e, S_before, P = self.hazards(Z)
+        m1 = self.models[0]
+        Pe = S_before * e[:, :1]
+        mask = (self.grid[:, None] <= t[None, :]).astype(np.float64)    # (G, M)
+        Fn = F / n
+        W = (Pe.T @ Fn) * mask                                          # sum_j f_j S_j e1_j
+        out = m1.iid_h @ W
+        Fcum = P @ mask                                                 # risk(t_m | Z_j)
+        if m1.beta.size:
+            out += m1.IFbeta @ (Z.T @ (Fn * Fcum))
+        for k, mk in enumerate(self.models):
+            Hb = np.concatenate([[0.0], mk.H0[:-1]])                    # H_k(s-)
+            iid_Hb = np.concatenate([np.zeros((n, 1)), mk.iid_H[:, :-1]], axis=1)
+            Wk = ((P * e[:, k:k + 1]).T @ Fn) * mask                    # h1 S e1 e_k
+            out -= iid_Hb @ Wk
+            if mk.beta.size:
+                R = (P * Hb[None, :]) @ mask
+                out -= mk.IFbeta @ (Z.T @ (Fn * e[:, k:k + 1] * R))
+        return out
+
+    def avg_iid_survival(self, Z: np.ndarray, F: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
+        """(n, M): ``mean_j F[j, m] * iid(S(t_m | Z_j))`` with ``iid S = -S sum_k iid Lambda_k``."""
+        n = F.shape[0]
+        e = np.exp(np.column_stack([Z @ m.beta for m in self.models]))
+        Sv = self.survival(Z, t, strict)
+        out = np.zeros((n, t.size))
+        FS = F * Sv / n
+        for k, mk in enumerate(self.models):
+            a = (FS * e[:, k:k + 1]).sum(axis=0)
+            out -= mk.iid_H_at(t, strict) * a[None, :]
+            if mk.beta.size:
+                Hk = mk.H_at(t, strict)
+                out -= mk.IFbeta @ ((Z.T @ (FS * e[:, k:k + 1])) * Hk[None, :])
+        return out
+
+
+@dataclass(frozen=True)
+class _Censoring:
+    """Cox (or, without covariates, Nelson-Aalen) model of the censoring hazard."""
+
+    model: _Breslow
+    Z: np.ndarray
+
+    @property
+    def eXb(self) -> np.ndarray:
+        return np.exp(self.Z @ self.model.beta)
+
+    def G_pl(self, t: np.ndarray) -> np.ndarray:
+        """(n, len(t)) product-limit censoring survival of each subject at ``t`` (jumps <= t)."""
+        G = np.concatenate([np.ones((self.Z.shape[0], 1)),
+                            np.cumprod(1.0 - self.eXb[:, None] * self.model.h0[None, :], axis=1)], axis=1)
+        return G[:, self.model.idx(t)]
+
+    def G_pl_diag(self, t: np.ndarray) -> np.ndarray:
+        """(n,) product-limit censoring survival of subject i at ``t[i]``."""
+        G = np.concatenate([np.ones((self.Z.shape[0], 1)),
+                            np.cumprod(1.0 - self.eXb[:, None] * self.model.h0[None, :], axis=1)], axis=1)
+        return G[np.arange(t.size), self.model.idx(t)]
+
+    def avg_iid_G_diag(self, f: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """(n,): ``mean_j f_j * iid(G(t_j | Z_j))`` with ``iid G = -exp(-Lambda) iid Lambda``."""
+        m = self.model
+        n = f.size
+        e = self.eXb
+        Ht = m.H_at(t)
+        c = f / n * np.exp(-e * Ht) * e
+        k = m.idx(t)                                    # grid times <= t_j
+        # v[u] = sum_j c_j 1{u <= t_j}: grid position u (0-based) counted when u < k_j
+        cnt = np.zeros(m.grid.size + 1)
+        np.add.at(cnt, k, c)
+        v = np.cumsum(cnt[::-1])[::-1][1:]
+        out = m.iid_h @ v
+        if m.beta.size:
+            out += m.IFbeta @ (self.Z.T @ (c * Ht))
+        return -out
+
+    def avg_iid_G(self, F: np.ndarray, t: np.ndarray, strict: bool) -> np.ndarray:
+        """(n, M): ``mean_j F[j, m] iid(G_exp(t_m | Z_j))``."""
+        m = self.model
+        n = F.shape[0]
+        e = self.eXb
+        Ht = m.H_at(t, strict)
+        C = F / n * np.exp(-e[:, None] * Ht[None, :]) * e[:, None]
+        out = m.iid_H_at(t, strict) * C.sum(axis=0)[None, :]
+        if m.beta.size:
+            out += m.IFbeta @ ((self.Z.T @ C) * Ht[None, :])
+        return -out
+
+    def avg_iid_hazard(self, F: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """(n, M): ``mean_j F[j, m] iid(dLambda(t_m | Z_j))`` (the jump at exactly ``t_m``)."""
+        m = self.model
+        n = F.shape[0]
+        e = self.eXb
+        pos = np.searchsorted(m.grid, t)
+        hit = (pos < m.grid.size) & (m.grid[np.minimum(pos, m.grid.size - 1)] == t)
+        C = F / n * e[:, None]
+        ht = np.where(hit, m.h0[np.minimum(pos, m.grid.size - 1)], 0.0)
+        cols = np.where(hit[None, :], m.iid_h[:, np.minimum(pos, m.grid.size - 1)], 0.0)
+        out = cols * C.sum(axis=0)[None, :]
+        if m.beta.size:
+            out += m.IFbeta @ ((self.Z.T @ C) * ht[None, :])
+        return out
+
+    def hazard(self, t: np.ndarray) -> np.ndarray:
+        """(n, len(t)) censoring hazard jump of each subject at exactly ``t``."""
+        m = self.model
+        pos = np.searchsorted(m.grid, t)
+        hit = (pos < m.grid.size) & (m.grid[np.minimum(pos, m.grid.size - 1)] == t)
+        ht = np.where(hit, m.h0[np.minimum(pos, m.grid.size - 1)], 0.0)
+        return self.eXb[:, None] * ht[None, :]
+
+
+@dataclass(frozen=True)
+class _Logit:
+    """Logistic treatment model with the iid of its coefficients (score times inverse information)."""
+
+    X: np.ndarray        # (n, r) with intercept
+    p: np.ndarray        # (n,) P(A = 1 | X)
+    IFbeta: np.ndarray   # (n, r)
+
+    def pi(self, arm: int) -> np.ndarray:
+        return self.p if arm == 1 else 1.0 - self.p
+
+    def avg_iid(self, F: np.ndarray, arm: int) -> np.ndarray:
+        """(n, M): ``mean_j F[j, m] iid(pi_arm(X_j))``."""
+        n = F.shape[0]
+        g = (self.X * (self.p * (1.0 - self.p))[:, None]).T @ F / n
+        return (1.0 if arm == 1 else -1.0) * (self.IFbeta @ g)
+
+
+def _fit_logit(A: np.ndarray, X: np.ndarray) -> _Logit:
+    import statsmodels.api as sm
+
+    Xc = np.column_stack([np.ones(A.size), X])
+    fit = sm.GLM(A, Xc, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
+    p = np.asarray(fit.fittedvalues, dtype=np.float64)
+    info = (Xc * (p * (1 - p))[:, None]).T @ Xc
+    IFbeta = (Xc * (A - p)[:, None]) @ np.linalg.inv(info)
+    return _Logit(X=Xc, p=p, IFbeta=IFbeta)
+
+
+# ----------------------------------------------------------------------------------------------
+# the estimators (riskRegression's ATE_TI and iidATE)
+# ----------------------------------------------------------------------------------------------
+def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, Xc: np.ndarray,
+              horizons: np.ndarray, cause: int, causes: Sequence[int],
+              estimators: Sequence[str]) -> dict[str, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """Estimates and iid decompositions: {estimator: {arm: (estimate (M,), iid (n, M))}}."""
+    n = T.size
+    M = horizons.size
+    want = set(estimators)
+    need_outcome = bool(want & {"gformula", "aiptw"})
+    need_weights = bool(want & {"iptw", "aiptw"})
+    Z = np.column_stack([A, X])                         # event design: treatment + covariates
+    out: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {e: {} for e in estimators}
+
+    csc = None
+    if need_outcome:
+        grid = np.unique(T[status != 0])
+        order = [cause] + [c for c in causes if c != cause]
+        csc = _CSC(models=tuple(_fit_breslow(T, (status == c).astype(np.float64), Z, grid) for c in order),
+                   grid=grid)
+        Zarm = {a: np.column_stack([np.full(n, float(a)), X]) for a in (0, 1)}
+        F1ctf = {a: csc.risk(Zarm[a], horizons) for a in (0, 1)}
+
+    if need_weights:
+        logit = _fit_logit(A, X)
+        before = T[:, None] <= horizons[None, :]
+        Y = before * (status == cause)[:, None]
+        Cm = 1.0 - before * (status == 0)[:, None]
+        cgrid = np.unique(T[status == 0])
+        cens = _Censoring(model=_fit_breslow(T, (status == 0).astype(np.float64), Xc, cgrid), Z=Xc)
+        jumpC_all = np.sort(T[status == 0])
+        # G just before min(T, tau): the last censoring time (with repetition) strictly before it
+        idxC = np.column_stack([np.searchsorted(jumpC_all, np.minimum(T, tau), side="left")
+                                for tau in horizons])
+        last = int(idxC.max())
+        jumpC = jumpC_all[:last]
+        ext = np.concatenate([[0.0], jumpC])
+        G_T = np.column_stack([cens.G_pl_diag(ext[idxC[:, m]]) for m in range(M)])
+        IPCW = Cm / G_T
+
+    if "gformula" in want:
+        assert csc is not None
+        for a in (0, 1):
+            est = F1ctf[a].mean(axis=0)
+            iid = (F1ctf[a] - est) / n + csc.avg_iid_risk(Zarm[a], np.ones((n, M)), horizons)
+            out["gformula"][a] = (est, iid)
+
+    if need_weights:
+        for a in (0, 1):
+            pi = logit.pi(a)
+            w = (A == a) / pi
+            cens_term = np.column_stack([
+                cens.avg_iid_G_diag(-w * IPCW[:, m] / G_T[:, m] * Y[:, m], ext[idxC[:, m]]) for m in range(M)])
+            if "iptw" in want:
+                val = w[:, None] * IPCW * Y
+                est = val.mean(axis=0)
+                iid = ((val - est) / n + logit.avg_iid(-(Y * IPCW) * (w / pi)[:, None], a) + cens_term)
+                out["iptw"][a] = (est, iid)
+
+    if "aiptw" in want:
+        assert csc is not None
+        J = jumpC.size
+        F1tau = csc.risk(Z, horizons)
+        F1jump = csc.risk(Z, jumpC)
+        Sjump = csc.survival(Z, jumpC, strict=True)
+        prev = np.concatenate([[0.0], jumpC[:-1]]) if J else np.zeros(0)
+        Gjump = cens.G_pl(prev)
+        dN = ((T[:, None] == jumpC[None, :]) & (status == 0)[:, None]).astype(np.float64)
+        dM = dN - cens.hazard(jumpC)
+        bE = jumpC[None, :] <= T[:, None]
+        SG = Sjump * Gjump
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iSG = np.where(bE, 1.0 / SG, 0.0)
+        dM_SG = dM * iSG
+        integral = np.cumsum(dM_SG, axis=1)
+        integral2 = np.cumsum(F1jump * dM_SG, axis=1)
+        nJ = np.array([int(np.sum(jumpC <= tau)) for tau in horizons])
+        aug = np.zeros((n, M))
+        for m in range(M):
+            if nJ[m]:
+                aug[:, m] = F1tau[:, m] * integral[:, nJ[m] - 1] - integral2[:, nJ[m] - 1]
+        cum0 = np.concatenate([np.zeros((n, 1)), integral], axis=1)
+        int_tau = np.column_stack([
+            cum0[np.arange(n), np.searchsorted(jumpC, np.minimum(T, tau), side="right")] for tau in horizons])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iSSG = np.where(bE, 1.0 / (SG * Sjump), 0.0)
+            iSGG = np.where(bE, 1.0 / (SG * Gjump), 0.0)
+        for a in (0, 1):
+            pi = logit.pi(a)
+            w = (A == a) / pi
+            val = F1ctf[a] + w[:, None] * (IPCW * Y - F1ctf[a] + aug)
+            est = val.mean(axis=0)
+            iid = (val - est) / n
+            iid += csc.avg_iid_risk(Zarm[a], 1.0 - np.repeat(w[:, None], M, axis=1), horizons)
+            iid += logit.avg_iid(-(Y * IPCW - F1ctf[a]) * (w / pi)[:, None], a)
+            iid += np.column_stack([
+                cens.avg_iid_G_diag(-w * IPCW[:, m] / G_T[:, m] * Y[:, m], ext[idxC[:, m]]) for m in range(M)])
+            if J:
+                iid += csc.avg_iid_risk(Z, w[:, None] * int_tau, horizons)
+                c2 = np.cumsum(csc.avg_iid_risk(Z, -w[:, None] * dM_SG, jumpC), axis=1)
+                iid += np.column_stack([c2[:, nJ[m] - 1] if nJ[m] else np.zeros(n) for m in range(M)])
+            iid += logit.avg_iid(-aug * (w / pi)[:, None], a)
+            if J:
+                for m in range(M):
+                    if not nJ[m]:
+                        continue
+                    keep = (np.arange(J) < nJ[m]).astype(np.float64)
+                    d_tau = F1tau[:, m:m + 1] - F1jump
+                    fS = -w[:, None] * d_tau * dM * iSSG * keep[None, :]
+                    fG1 = -w[:, None] * d_tau * dM * iSGG * keep[None, :]
+                    fG2 = -w[:, None] * d_tau * iSG * keep[None, :]
+                    iid[:, m] += csc.avg_iid_survival(Z, fS, jumpC, strict=True).sum(axis=1)
+                    iid[:, m] += cens.avg_iid_G(fG1, jumpC, strict=True).sum(axis=1)
+                    iid[:, m] += cens.avg_iid_hazard(fG2, jumpC).sum(axis=1)
+            out["aiptw"][a] = (est, iid)
+    return out
