@@ -409,7 +409,12 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
                 cens.avg_iid_G_diag(-w * IPCW[:, m] / G_T[:, m] * Y[:, m], ext[idxC[:, m]]) for m in range(M)])
             if J:
                 iid += csc.avg_iid_risk(Z, w[:, None] * int_tau, horizons)
-                c2 = np.cumsum(csc.avg_iid_risk(Z, -w[:, None] * dM_SG, jumpC), axis=1)
+                # riskRegression's predict.CauseSpecificCox evaluates the averaged iid at the
+                # distinct times only, pairing the u-th distinct time with the u-th column of the
+                # factor (a column of the list with repetition), then maps back by time
+                uC, uidx = np.unique(jumpC, return_inverse=True)
+                fC = -w[:, None] * dM_SG
+                c2 = np.cumsum(csc.avg_iid_risk(Z, fC[:, :uC.size], uC)[:, uidx], axis=1)
                 iid += np.column_stack([c2[:, nJ[m] - 1] if nJ[m] else np.zeros(n) for m in range(M)])
             iid += logit.avg_iid(-aug * (w / pi)[:, None], a)
             if J:
@@ -426,3 +431,4 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
                     iid[:, m] += cens.avg_iid_hazard(fG2, jumpC).sum(axis=1)
             out["aiptw"][a] = (est, iid)
     return out
+
