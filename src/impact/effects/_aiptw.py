@@ -78,8 +78,11 @@ class _Breslow:
         return np.concatenate([z, self.iid_H], axis=1)[:, k]
 
 
-def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray) -> _Breslow:
-    """Breslow Cox fit of ``d`` on ``Z`` (``impact.survival.CoxPH``), baseline and iid on ``grid``."""
+def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray, upto: float) -> _Breslow:
+    """Breslow Cox fit of ``d`` on ``Z`` (``impact.survival.CoxPH``), baseline and iid on ``grid``.
+
+    ``grid`` must hold every event time; the (n, G) iid matrices are kept for grid times <= ``upto``.
+    """
     n, q = Z.shape
     if q:
         names = [f"z{j}" for j in range(q)]
@@ -128,9 +131,11 @@ def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray) 
         IFbeta = score @ vcov
     else:
         IFbeta = np.zeros((n, 0))
+    L = int(np.searchsorted(grid, upto, side="right"))
+    grid, h0, H0, inv, EZ = grid[:L], h0[:L], H0[:L], inv[:L], EZ[:L]
     at_risk = T[:, None] >= grid[None, :]
     iid_h = -(at_risk * eXb[:, None]) * (h0 * inv)[None, :]
-    rows = np.flatnonzero((d > 0) & on_grid)
+    rows = np.flatnonzero((d > 0) & on_grid & (gi < L))
     iid_h[rows, gi[rows]] += d[rows] * inv[gi[rows]]
     if q:
         iid_h -= (IFbeta @ EZ.T) * h0[None, :]
@@ -324,14 +329,15 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
     need_outcome = bool(want & {"gformula", "aiptw"})
     need_weights = bool(want & {"iptw", "aiptw"})
     Z = np.column_stack([A, X])                         # event design: treatment + covariates
+    tmax = float(horizons.max())                        # nothing after the last horizon is needed
     out: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {e: {} for e in estimators}
 
     csc = None
     if need_outcome:
         grid = np.unique(T[status != 0])
         order = [cause] + [c for c in causes if c != cause]
-        csc = _CSC(models=tuple(_fit_breslow(T, (status == c).astype(np.float64), Z, grid) for c in order),
-                   grid=grid)
+        models = tuple(_fit_breslow(T, (status == c).astype(np.float64), Z, grid, tmax) for c in order)
+        csc = _CSC(models=models, grid=models[0].grid)
         Zarm = {a: np.column_stack([np.full(n, float(a)), X]) for a in (0, 1)}
         F1ctf = {a: csc.risk(Zarm[a], horizons) for a in (0, 1)}
 
@@ -341,7 +347,7 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
         Y = before * (status == cause)[:, None]
         Cm = 1.0 - before * (status == 0)[:, None]
         cgrid = np.unique(T[status == 0])
-        cens = _Censoring(model=_fit_breslow(T, (status == 0).astype(np.float64), Xc, cgrid), Z=Xc)
+        cens = _Censoring(model=_fit_breslow(T, (status == 0).astype(np.float64), Xc, cgrid, tmax), Z=Xc)
         jumpC_all = np.sort(T[status == 0])
         # G just before min(T, tau): the last censoring time (with repetition) strictly before it
         idxC = np.column_stack([np.searchsorted(jumpC_all, np.minimum(T, tau), side="left")
@@ -373,32 +379,47 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
 
     if "aiptw" in want:
         assert csc is not None
-        J = jumpC.size
+        # The censoring-martingale integral runs over the censoring times with repetition
+        # (riskRegression's time.jumpC). Copies of a tied time u give identical terms except for
+        # the censoring survival: G(u-) for the first copy, G(u) for the others. They are summed
+        # here per distinct time through 1/G_eff = 1/G(u-) + (k_u - 1)/G(u) (and likewise 1/G^2),
+        # so the work is O(n x distinct censoring times), whatever the ties.
+        uC, first_pos, counts = np.unique(jumpC, return_index=True, return_counts=True)
+        U = uC.size
         F1tau = csc.risk(Z, horizons)
-        F1jump = csc.risk(Z, jumpC)
-        Sjump = csc.survival(Z, jumpC, strict=True)
-        prev = np.concatenate([[0.0], jumpC[:-1]]) if J else np.zeros(0)
-        Gjump = cens.G_pl(prev)
-        dN = ((T[:, None] == jumpC[None, :]) & (status == 0)[:, None]).astype(np.float64)
-        dM = dN - cens.hazard(jumpC)
-        bE = jumpC[None, :] <= T[:, None]
-        SG = Sjump * Gjump
+        F1u = csc.risk(Z, uC)
+        Su = csc.survival(Z, uC, strict=True)
+        G_prev = cens.G_pl(np.concatenate([[0.0], uC[:-1]]) if U else np.zeros(0))
+        G_at = cens.G_pl(uC)
+        invG = 1.0 / G_prev + (counts - 1)[None, :] / G_at
+        invG2 = 1.0 / G_prev ** 2 + (counts - 1)[None, :] / G_at ** 2
+        dN = ((T[:, None] == uC[None, :]) & (status == 0)[:, None]).astype(np.float64)
+        dM = dN - cens.hazard(uC)
+        bE = uC[None, :] <= T[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            iSG = np.where(bE, 1.0 / SG, 0.0)
-        dM_SG = dM * iSG
-        integral = np.cumsum(dM_SG, axis=1)
-        integral2 = np.cumsum(F1jump * dM_SG, axis=1)
-        nJ = np.array([int(np.sum(jumpC <= tau)) for tau in horizons])
+            iS = np.where(bE, 1.0 / Su, 0.0)
+        dM_S = dM * iS
+        A1 = dM_S * invG                                       # sum over copies of dM / (S G)
+        integral = np.cumsum(A1, axis=1)
+        integral2 = np.cumsum(F1u * A1, axis=1)
+        nJ = np.searchsorted(uC, horizons, side="right")       # distinct censoring times <= tau
         aug = np.zeros((n, M))
         for m in range(M):
             if nJ[m]:
                 aug[:, m] = F1tau[:, m] * integral[:, nJ[m] - 1] - integral2[:, nJ[m] - 1]
         cum0 = np.concatenate([np.zeros((n, 1)), integral], axis=1)
         int_tau = np.column_stack([
-            cum0[np.arange(n), np.searchsorted(jumpC, np.minimum(T, tau), side="right")] for tau in horizons])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            iSSG = np.where(bE, 1.0 / (SG * Sjump), 0.0)
-            iSGG = np.where(bE, 1.0 / (SG * Gjump), 0.0)
+            cum0[np.arange(n), np.searchsorted(uC, np.minimum(T, tau), side="right")] for tau in horizons])
+        if U:
+            # riskRegression's predict.CauseSpecificCox averages the iid of the risk at the
+            # distinct times only, pairing the u-th distinct time with the u-th column of the factor
+            # (a column of the list with repetition), then maps back by time: list position p
+            # holds distinct time uidx[p], as its first copy when p is a first position
+            pos = np.arange(U)
+            uidx = np.searchsorted(uC, jumpC[:U])
+            is_first = first_pos[uidx] == pos
+            G_p = np.where(is_first[None, :], G_prev[:, uidx], G_at[:, uidx])
+            fC_base = -dM_S[:, uidx] / G_p
         for a in (0, 1):
             pi = logit.pi(a)
             w = (A == a) / pi
@@ -409,28 +430,21 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
             iid += logit.avg_iid(-(Y * IPCW - F1ctf[a]) * (w / pi)[:, None], a)
             iid += np.column_stack([
                 cens.avg_iid_G_diag(-w * IPCW[:, m] / G_T[:, m] * Y[:, m], ext[idxC[:, m]]) for m in range(M)])
-            if J:
-                iid += csc.avg_iid_risk(Z, w[:, None] * int_tau, horizons)
-                # riskRegression's predict.CauseSpecificCox evaluates the averaged iid at the
-                # distinct times only, pairing the u-th distinct time with the u-th column of the
-                # factor (a column of the list with repetition), then maps back by time
-                uC, uidx = np.unique(jumpC, return_inverse=True)
-                fC = -w[:, None] * dM_SG
-                c2 = np.cumsum(csc.avg_iid_risk(Z, fC[:, :uC.size], uC)[:, uidx], axis=1)
-                iid += np.column_stack([c2[:, nJ[m] - 1] if nJ[m] else np.zeros(n) for m in range(M)])
             iid += logit.avg_iid(-aug * (w / pi)[:, None], a)
-            if J:
-                for m in range(M):
-                    if not nJ[m]:
-                        continue
-                    keep = (np.arange(J) < nJ[m]).astype(np.float64)
-                    d_tau = F1tau[:, m:m + 1] - F1jump
-                    fS = -w[:, None] * d_tau * dM * iSSG * keep[None, :]
-                    fG1 = -w[:, None] * d_tau * dM * iSGG * keep[None, :]
-                    fG2 = -w[:, None] * d_tau * iSG * keep[None, :]
-                    iid[:, m] += csc.avg_iid_survival(Z, fS, jumpC, strict=True).sum(axis=1)
-                    iid[:, m] += cens.avg_iid_G(fG1, jumpC, strict=True).sum(axis=1)
-                    iid[:, m] += cens.avg_iid_hazard(fG2, jumpC).sum(axis=1)
+            if not U:
+                out["aiptw"][a] = (est, iid)
+                continue
+            iid += csc.avg_iid_risk(Z, w[:, None] * int_tau, horizons)
+            c2 = csc.avg_iid_risk(Z, w[:, None] * fC_base, uC)          # (n, U), column u at time uC[u]
+            keep = (uC[:, None] <= horizons[None, :]).astype(np.float64)  # (U, M)
+            iid += c2 @ (counts[:, None] * keep)
+            for m in range(M):
+                if not nJ[m]:
+                    continue
+                d_tau = (F1tau[:, m:m + 1] - F1u) * keep[None, :, m] * (-w[:, None])
+                iid[:, m] += csc.avg_iid_survival(Z, d_tau * dM_S * iS * invG, uC, strict=True).sum(axis=1)
+                iid[:, m] += cens.avg_iid_G(d_tau * dM_S * invG2, uC, strict=True).sum(axis=1)
+                iid[:, m] += cens.avg_iid_hazard(d_tau * iS * invG, uC).sum(axis=1)
             out["aiptw"][a] = (est, iid)
     return out
 
