@@ -33,16 +33,28 @@ def reference() -> pd.DataFrame:
 
 
 SCENARIOS = {"cox_cause1": {"cause": 1, "censoring_covariates": None},
-             "km_cause2": {"cause": 2, "censoring_covariates": []}}
+             "km_cause2": {"cause": 2, "censoring_covariates": []},
+             "untied": {"cause": 1, "censoring_covariates": None}}
+CASES = [("cox_cause1", "riskregression"), ("km_cause2", "riskregression"), ("untied", "riskregression"),
+         ("untied", "exact")]
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_agrees_with_riskregression_ate(mgus, reference, scenario):
-    """Oracle: riskRegression::ate(CSC, glm, coxph, se = TRUE, band = FALSE, B = 0) on mgus2, Breslow
-    ties. Every estimator (G-formula, IPTW with IPCW, AIPTW with AIPCW), both arms and the difference,
-    three horizons: estimates, SEs, interval limits and p-values to 1e-6."""
-    res = ate_competing(mgus, duration="etime", event="status", treatment="male", covariates=["age", "hgb"],
-                        horizons=[60, 120, 240], **SCENARIOS[scenario])
+def _untie(df: pd.DataFrame) -> pd.DataFrame:
+    """The R script's tie-breaking: etime + (i + 1) / (2 (n + 1)) by row position."""
+    n = len(df)
+    return df.assign(etime=df["etime"] + np.arange(1, n + 1) / (2 * (n + 1)))
+
+
+@pytest.mark.parametrize(("scenario", "ties"), CASES)
+def test_agrees_with_riskregression_ate(mgus, reference, scenario, ties):
+    """Oracle: riskRegression::ate(CSC, glm, coxph, se = TRUE, band = FALSE, B = 0) 2022.11.28 on mgus2,
+    Breslow ties. Every estimator (G-formula, IPTW with IPCW, AIPTW with AIPCW), both arms and the
+    difference, three horizons: estimates, SEs, interval limits and p-values to 1e-6. On the tied
+    (whole-month) data with ties="riskregression"; on the untied data with both settings."""
+    data = _untie(mgus) if scenario == "untied" else mgus
+    assert scenario != "untied" or not data["etime"].duplicated().any()
+    res = ate_competing(data, duration="etime", event="status", treatment="male", covariates=["age", "hgb"],
+                        horizons=[60, 120, 240], ties=ties, **SCENARIOS[scenario])
     ref = reference[reference["scenario"] == scenario].set_index(["estimator", "arm", "horizon"]).sort_index()
     got = res.summary().set_index(["estimator", "arm", "horizon"]).sort_index()
     assert len(ref) == 27 and got.index.equals(ref.index)
@@ -52,6 +64,20 @@ def test_agrees_with_riskregression_ate(mgus, reference, scenario):
     np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-6)
     diff = ref.xs("treated - control", level="arm")
     np.testing.assert_allclose(got.xs("treated - control", level="arm")["p_value"], diff["p_value"], atol=1e-6)
+
+
+def test_tie_settings_differ_only_where_documented(mgus, reference):
+    """On tied data the default ties="exact" keeps the G-formula estimates, the IPTW (estimates and
+    SEs) and all point estimates but the AIPTW's equal to riskRegression 2022.11.28, and departs from
+    it in the AIPTW (one martingale term per distinct censoring time instead of one per person)."""
+    res = ate_competing(mgus, duration="etime", event="status", treatment="male", covariates=["age", "hgb"],
+                        horizons=[60, 120, 240])
+    ref = reference[reference["scenario"] == "cox_cause1"].set_index(["estimator", "arm", "horizon"]).sort_index()
+    got = res.summary().set_index(["estimator", "arm", "horizon"]).sort_index()
+    np.testing.assert_allclose(got.loc["gformula", "estimate"], ref.loc["gformula", "estimate"], atol=1e-9)
+    np.testing.assert_allclose(got.loc["iptw", "estimate"], ref.loc["iptw", "estimate"], atol=1e-9)
+    assert np.abs(got.loc["aiptw", "estimate"] - ref.loc["aiptw", "estimate"]).max() > 1e-4
+    assert any("distinct censoring time" in n for n in res.notes)
 
 
 def test_difference_rows_are_arm_differences(mgus):

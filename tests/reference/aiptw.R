@@ -9,6 +9,10 @@
 # "treatment" = male. Scenarios:
 #   cox_cause1  cause 1, censoring Cox model on male + age + hgb
 #   km_cause2   cause 2, Kaplan-Meier censoring (~ 1)
+#   untied      as cox_cause1 on times made distinct: etime + (i + 1) / (2 * (n + 1)), i = 0..n-1 the
+#               row position (mgus2 times are whole months, so this breaks every tie and keeps the order
+#               of distinct months). Without ties riskRegression's tie conventions have no effect, so
+#               both of impact's `ties` settings must agree with it here.
 # All Cox models use Breslow ties (CSC passes ties on to coxph; coxph's default is Efron).
 
 suppressPackageStartupMessages({library(survival); library(prodlim); library(riskRegression)})
@@ -27,11 +31,11 @@ options(digits = 15)
 
 m <- read.csv(file.path(fixdir, "mgus2.csv"), comment.char = "#")
 m <- m[!is.na(m$hgb), ]
-d <- data.frame(etime = m$etime, status = match(m$event, c("censor", "pcm", "death")) - 1,
+d0 <- data.frame(etime = m$etime, status = match(m$event, c("censor", "pcm", "death")) - 1,
                 male = factor(m$male), age = m$age, hgb = m$hgb)
 horizons <- c(60, 120, 240)
 
-run <- function(scenario, cause, censor_formula) {
+run <- function(scenario, cause, censor_formula, d = d0) {
   csc <- CSC(Hist(etime, status) ~ male + age + hgb, data = d, ties = "breslow")
   glm1 <- glm(male ~ age + hgb, data = d, family = binomial)
   cens <- coxph(censor_formula, data = d, ties = "breslow", x = TRUE, y = TRUE)
@@ -49,6 +53,10 @@ run <- function(scenario, cause, censor_formula) {
                ci_high = dr$upper, p_value = dr$p.value))
 }
 
+du <- d0
+du$etime <- du$etime + (seq_len(nrow(du))) / (2 * (nrow(du) + 1))
+stopifnot(!anyDuplicated(du$etime))
 out <- rbind(run("cox_cause1", 1, Surv(etime, status == 0) ~ male + age + hgb),
-             run("km_cause2", 2, Surv(etime, status == 0) ~ 1))
+             run("km_cause2", 2, Surv(etime, status == 0) ~ 1),
+             run("untied", 1, Surv(etime, status == 0) ~ male + age + hgb, du))
 write_fixture(out, "aiptw_mgus2.csv")

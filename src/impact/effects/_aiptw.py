@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from impact._errors import DataError, EstimationError, ParameterError, data_error
-from impact._validation import (Constraint, InstanceOf, Interval, check_columns, check_duration, check_treatment,
+from impact._validation import (Constraint, InstanceOf, Interval, Options, check_columns, check_duration, check_treatment,
                                 validate_params)
 from impact.data import covariate_matrix
 from impact.effects._effects import _Horizons
@@ -78,10 +78,12 @@ class _Breslow:
         return np.concatenate([z, self.iid_H], axis=1)[:, k]
 
 
-def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray, upto: float) -> _Breslow:
+def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray, upto: float,
+                 rr_ties: bool = False) -> _Breslow:
     """Breslow Cox fit of ``d`` on ``Z`` (``impact.survival.CoxPH``), baseline and iid on ``grid``.
 
     ``grid`` must hold every event time; the (n, G) iid matrices are kept for grid times <= ``upto``.
+    ``rr_ties``: riskRegression 2022.11.28's coefficient influence (see below).
     """
     n, q = Z.shape
     if q:
@@ -123,7 +125,7 @@ def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray, 
     if q:
         # riskRegression's IFbeta_cpp: the compensator of the score sums 1 / S0 over the distinct
         # event times (not dN / S0), so with tied events it differs from R's dfbeta residuals
-        h_score = np.where(dN > 0, inv, 0.0)
+        h_score = np.where(dN > 0, inv, 0.0) if rr_ties else h0
         H_T = np.concatenate([[0.0], np.cumsum(h_score)])[k_le]
         cumEh = np.concatenate([np.zeros((1, q)), np.cumsum(EZ * h_score[:, None], axis=0)])
         E_T = np.where(on_grid[:, None], EZ[np.minimum(gi, grid.size - 1)], 0.0)
@@ -320,8 +322,8 @@ def _fit_logit(A: np.ndarray, X: np.ndarray) -> _Logit:
 # the estimators (riskRegression's ATE_TI and iidATE)
 # ----------------------------------------------------------------------------------------------
 def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, Xt: np.ndarray, Xc: np.ndarray,
-              horizons: np.ndarray, cause: int, causes: Sequence[int],
-              estimators: Sequence[str]) -> dict[str, dict[int, tuple[np.ndarray, np.ndarray]]]:
+              horizons: np.ndarray, cause: int, causes: Sequence[int], estimators: Sequence[str],
+              rr_ties: bool = False) -> dict[str, dict[int, tuple[np.ndarray, np.ndarray]]]:
     """Estimates and iid decompositions: {estimator: {arm: (estimate (M,), iid (n, M))}}."""
     n = T.size
     M = horizons.size
@@ -336,7 +338,8 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
     if need_outcome:
         grid = np.unique(T[status != 0])
         order = [cause] + [c for c in causes if c != cause]
-        models = tuple(_fit_breslow(T, (status == c).astype(np.float64), Z, grid, tmax) for c in order)
+        models = tuple(_fit_breslow(T, (status == c).astype(np.float64), Z, grid, tmax, rr_ties)
+                       for c in order)
         csc = _CSC(models=models, grid=models[0].grid)
         Zarm = {a: np.column_stack([np.full(n, float(a)), X]) for a in (0, 1)}
         F1ctf = {a: csc.risk(Zarm[a], horizons) for a in (0, 1)}
@@ -347,7 +350,8 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
         Y = before * (status == cause)[:, None]
         Cm = 1.0 - before * (status == 0)[:, None]
         cgrid = np.unique(T[status == 0])
-        cens = _Censoring(model=_fit_breslow(T, (status == 0).astype(np.float64), Xc, cgrid, tmax), Z=Xc)
+        cens = _Censoring(model=_fit_breslow(T, (status == 0).astype(np.float64), Xc, cgrid, tmax, rr_ties),
+                          Z=Xc)
         jumpC_all = np.sort(T[status == 0])
         # G just before min(T, tau): the last censoring time (with repetition) strictly before it
         idxC = np.column_stack([np.searchsorted(jumpC_all, np.minimum(T, tau), side="left")
@@ -385,6 +389,8 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
         # here per distinct time through 1/G_eff = 1/G(u-) + (k_u - 1)/G(u) (and likewise 1/G^2),
         # so the work is O(n x distinct censoring times), whatever the ties.
         uC, first_pos, counts = np.unique(jumpC, return_index=True, return_counts=True)
+        if not rr_ties:          # one term per distinct censoring time, G(u-) (riskRegression >= 2023)
+            counts = np.ones_like(counts)
         U = uC.size
         F1tau = csc.risk(Z, horizons)
         F1u = csc.risk(Z, uC)
@@ -415,11 +421,14 @@ def _estimate(T: np.ndarray, status: np.ndarray, A: np.ndarray, X: np.ndarray, X
             # distinct times only, pairing the u-th distinct time with the u-th column of the factor
             # (a column of the list with repetition), then maps back by time: list position p
             # holds distinct time uidx[p], as its first copy when p is a first position
-            pos = np.arange(U)
-            uidx = np.searchsorted(uC, jumpC[:U])
-            is_first = first_pos[uidx] == pos
-            G_p = np.where(is_first[None, :], G_prev[:, uidx], G_at[:, uidx])
-            fC_base = -dM_S[:, uidx] / G_p
+            if rr_ties:
+                pos = np.arange(U)
+                uidx = np.searchsorted(uC, jumpC[:U])
+                is_first = first_pos[uidx] == pos
+                G_p = np.where(is_first[None, :], G_prev[:, uidx], G_at[:, uidx])
+                fC_base = -dM_S[:, uidx] / G_p
+            else:
+                fC_base = -dM_S / G_prev
         for a in (0, 1):
             pi = logit.pi(a)
             w = (A == a) / pi
@@ -500,6 +509,7 @@ _PARAMS: dict[str, list[Any]] = {
     "estimator": [_Estimators()],
     "censoring_covariates": ["columns", None],
     "treatment_covariates": ["columns", None],
+    "ties": [Options(["exact", "riskregression"])],
     "conf_level": [Interval(Real, 0, 1, closed="neither")],
 }
 
@@ -563,7 +573,7 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
                   estimator: str | Sequence[str] = ESTIMATORS,
                   censoring_covariates: str | Sequence[str] | None = None,
                   treatment_covariates: str | Sequence[str] | None = None,
-                  conf_level: float = 0.95) -> CompetingATEResult:
+                  ties: str = "exact", conf_level: float = 0.95) -> CompetingATEResult:
     """Doubly robust share reaching one cause by each horizon, with competing exits.
 
     The average risk ``P(T <= h, cause)`` had everyone been treated, and had no one been, and
@@ -604,6 +614,11 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
         empty list gives a Kaplan-Meier (Nelson-Aalen) censoring model.
     treatment_covariates : str or sequence of str, optional
         Covariates of the logistic treatment model. Default: ``covariates``.
+    ties : {"exact", "riskregression"}, default "exact"
+        How tied times are handled. ``"exact"``: the censoring-martingale integral has one term per
+        distinct censoring time (as riskRegression does since 2023) and the Cox coefficients'
+        influence is the dfbeta residual. ``"riskregression"``: riskRegression 2022.11.28's own
+        conventions, bit for bit (see Notes). The two agree on data without ties.
     conf_level : float, default 0.95
 
     Returns
@@ -617,9 +632,12 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
 
     Notes
     -----
-    With tied times the numbers follow riskRegression's own conventions (see docs/aiptw.md):
-    the score compensator in the Cox coefficients' influence sums ``1/S0`` over distinct event
-    times, and the censoring-martingale integral runs over censoring times with repetition.
+    ``ties="riskregression"`` reproduces three conventions of riskRegression 2022.11.28 on tied
+    times (docs/aiptw.md): the Cox coefficients' influence sums ``1/S0`` over distinct event times;
+    the AIPTW censoring-martingale integral runs over the censoring times *with repetition* (``k``
+    people censored at one time give ``k`` terms, which inflates the augmentation and its variance
+    on data in whole days); and the averaged influence of the risk at repeated times pairs the
+    u-th distinct time with the u-th repeated column. Use it only to reproduce that version.
 
     Examples
     --------
@@ -701,7 +719,8 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
             raise DataError(f"Column {nm[const[0]]!r} among the {name} of {func} is constant; drop it.",
                             column=nm[const[0]], rule="not constant")
 
-    res = _estimate(T, status, A, X, Xt, Xc, h, 1, sorted(set(status[status > 0].tolist())), estimators)
+    res = _estimate(T, status, A, X, Xt, Xc, h, 1, sorted(set(status[status > 0].tolist())), estimators,
+                    rr_ties=ties == "riskregression")
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
     rows: list[dict[str, Any]] = []
     influence: dict[tuple[str, str, float], np.ndarray] = {}
@@ -730,8 +749,10 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
              "(riskRegression::ate, se = TRUE, B = 0)"]
     Tc = T[status == 0]
     if np.unique(Tc).size < Tc.size or np.unique(T[status > 0]).size < int((status > 0).sum()):
-        notes.append("tied times: riskRegression's tie conventions reproduced (docs/aiptw.md)")
+        notes.append("tied times: " + ("riskRegression 2022.11.28's tie conventions reproduced (docs/aiptw.md)"
+                                       if ties == "riskregression" else
+                                       "one censoring-martingale term per distinct censoring time"))
     settings = {"duration": duration, "event": event, "treatment": treatment, "covariates": covs,
-                "treatment_covariates": tcovs, "censoring_covariates": ccovs, "cause": cause, "estimator": estimators,
+                "treatment_covariates": tcovs, "censoring_covariates": ccovs, "ties": ties, "cause": cause, "estimator": estimators,
                 "horizons": tuple(float(x) for x in h), "conf_level": float(conf_level), "n": int(T.size)}
     return CompetingATEResult(table=table, influence=influence, settings=settings, notes=tuple(notes))
