@@ -661,8 +661,8 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
     5   gformula    120.0      0.14
     10      iptw     60.0      0.15
     11      iptw    120.0      0.15
-    16     aiptw     60.0      0.16
-    17     aiptw    120.0      0.15
+    16     aiptw     60.0      0.15
+    17     aiptw    120.0      0.13
     """
     func = "ate_competing"
     estimators = (estimator,) if isinstance(estimator, str) else tuple(estimator)
