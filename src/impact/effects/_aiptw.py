@@ -14,11 +14,12 @@ Conventions kept from ``riskRegression`` so that the numbers agree to 1e-6 (chec
   default ``product.limit = TRUE``), and the censoring survival ``G`` a product-limit too; the
   influence functions of ``S`` and ``G`` are those of their exp(-cumulative hazard) forms
   (``-S dLambda``), as in ``predictCox``/``predictCoxPL``;
-* ``G`` is taken just before ``min(T, tau)``;
-* the censoring-martingale integral of the AIPTW runs over the *sorted censoring times with
-  repetition* (``ATE_TI``'s ``time.jumpC``): with tied censoring times each copy is a term, and the
-  censoring survival of a copy is taken at the previous copy (so, after a tie, at the tied time
-  itself). Untied data are unaffected; the docs (docs/aiptw.md) say so.
+* ``G`` is taken just before ``min(T, tau)``.
+
+On tied times, ``ties="riskregression"`` also reproduces three conventions of riskRegression
+2022.11.28 (the coefficient influence sums ``1/S0`` over distinct event times; the martingale
+integral runs over censoring times with repetition; the averaged risk influence at repeated times
+pairs columns by position); the default ``ties="exact"`` does not (docs/aiptw.md).
 """
 
 from __future__ import annotations
