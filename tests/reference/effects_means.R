@@ -92,3 +92,40 @@ path <- file.path(fixdir, "effects_means_matched.csv")
 writeLines(header, path)
 suppressWarnings(write.table(do.call(rbind, designs), path, sep = ",", row.names = FALSE, append = TRUE,
                              quote = FALSE, na = "", col.names = TRUE))
+
+# ---- Rosenbaum bounds for a binary outcome (impact.sensitivity), by direct binomial / convolution ----
+# Pairs: upper bound = P(Binomial(D, Gamma / (1 + Gamma)) >= T) (Rosenbaum 2002, sec. 4.3), for
+# Hammond's smoking pairs (110 discordant with the smoker dead of lung cancer, 12 with the
+# non-smoker; the rbounds::binarysens(12, 110) example) and a small table (T = 7 of D = 9).
+# 1:k sets: upper bound = tail of the sum of independent Bernoulli(Gamma c / (Gamma c + n - c)),
+# by an explicit convolution, for the sets (n, c, treated had it) listed in `sets` below.
+gam <- c(1, 1.5, 2, 3, 4, 5, 6)
+rb <- list()
+for (g in gam) {
+  p <- g / (1 + g)
+  rb[[length(rb) + 1]] <- data.frame(case = "hammond", gamma = g,
+                                     p_upper = pbinom(110 - 1, 122, p, lower.tail = FALSE),
+                                     p_lower = pbinom(110 - 1, 122, 1 / (1 + g), lower.tail = FALSE))
+  rb[[length(rb) + 1]] <- data.frame(case = "small", gamma = g,
+                                     p_upper = pbinom(7 - 1, 9, p, lower.tail = FALSE),
+                                     p_lower = pbinom(7 - 1, 9, 1 / (1 + g), lower.tail = FALSE))
+}
+# 1:2 and 1:3 sets: size n, number with the outcome c, whether the participant had it
+sets <- data.frame(n = c(3, 3, 3, 3, 4, 4, 4, 3, 3, 4, 3, 4),
+                   c = c(1, 2, 1, 2, 1, 2, 3, 1, 1, 2, 2, 1),
+                   t = c(1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0))
+conv_tail <- function(p, k) {
+  dist <- 1
+  for (q in p) dist <- c(dist * (1 - q), 0) + c(0, dist * q)
+  sum(dist[(k + 1):length(dist)])
+}
+for (g in gam) {
+  rb[[length(rb) + 1]] <- data.frame(case = "sets", gamma = g,
+                                     p_upper = conv_tail(g * sets$c / (g * sets$c + sets$n - sets$c), sum(sets$t)),
+                                     p_lower = conv_tail(sets$c / (sets$c + g * (sets$n - sets$c)), sum(sets$t)))
+}
+path <- file.path(fixdir, "sensitivity_rosenbaum.csv")
+writeLines(sprintf("# R %s.%s (stats::pbinom and a direct convolution); written by tests/reference/effects_means.R",
+                   R.version$major, R.version$minor), path)
+suppressWarnings(write.table(format(do.call(rbind, rb), digits = 15), path, sep = ",", row.names = FALSE,
+                             append = TRUE, quote = FALSE))
