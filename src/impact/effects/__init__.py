@@ -2,4 +2,8 @@
 
 from impact.effects._effects import EffectsResult, estimate_effects
 
+# effect over time (issue 12)
+from impact.effects._curve import EffectCurveResult, effect_curve
+
 __all__ = ["EffectsResult", "estimate_effects"]
+__all__ += ["EffectCurveResult", "effect_curve"]
