@@ -120,7 +120,7 @@ class _Times(Constraint):
         if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, pd.Series)):
             return False
         vals = list(value)
-        return len(vals) > 0 and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v) and v > 0
+        return len(vals) > 0 and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(float(v)) and float(v) > 0
                                      for v in vals)
 
     def describe(self) -> str:

@@ -255,7 +255,7 @@ def _by_columns(by: str | Sequence[str] | None) -> list[str]:
 @renamed_parameters({"matched": "data"})
 @validate_params(_PARAMS)
 def estimate_effects(data: Any, duration: str = "duration", event: str = "event", *,
-                     treatment: str | None = None, by: str | None = "gender",
+                     treatment: str | None = None, by: str | Sequence[str] | None = "gender",
                      horizons: Sequence[float] = (90, 180, 365), weights: str | None = "weights",
                      cluster: str | None = "subclass", conf_level: float = 0.95,
                      se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
@@ -456,7 +456,8 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     lead = SUMMARY_COLUMNS + ["se_method"]
     cols_out = lead + [c for c in table.columns if c not in lead]
     settings: dict[str, Any] = dict(
-        duration=duration, event=event, treatment=treatment, by=by, horizons=horizons, weights=w_col,
+        duration=duration, event=event, treatment=treatment, by=by if len(by_cols) < 2 else tuple(by_cols),
+        horizons=horizons, weights=w_col,
         cluster=c_col, conf_level=conf_level, se_method=se_text, n_boot=n_boot if se_method == "bootstrap" else None,
         random_state=random_state if se_method == "bootstrap" else None, adjust=tuple(adjust_cols))
     notes.insert(0, "Share in work or studies: weighted Aalen-Johansen cumulative incidence, other exits "
@@ -556,15 +557,18 @@ def _survival_heterogeneity(rows: list[Row], infl: Influence, layout: _Layout, a
                                       alpha, "influence functions summed within matched sets", kind)
         if kind == "level":
             for estimand in _RATIOS:
-                got = [(n, _estimate(rows, n, estimand, np.nan)) for n in names]
-                got = [(n, r) for n, r in got if r is not None and np.isfinite(r["estimate"])]
-                if len(got) < 2:
+                fits: list[tuple[str, Row]] = []
+                for n in names:
+                    r = _estimate(rows, n, estimand, np.nan)
+                    if r is not None and np.isfinite(r["estimate"]):
+                        fits.append((n, r))
+                if len(fits) < 2:
                     continue
-                b = np.log([r["estimate"] for _, r in got])
-                se = np.array([r["se"] for _, r in got])
-                out += heterogeneity_rows(col, estimand, np.nan, [n for n, _ in got], b, se,
-                                          np.array([r["p_value"] for _, r in got]), np.diag(se ** 2), alpha,
-                                          "separate fits taken as independent (log scale)")
+                lb = np.log(np.array([r["estimate"] for _, r in fits], float))
+                lse = np.array([r["se"] for _, r in fits], float)
+                out += heterogeneity_rows(col, estimand, np.nan, [n for n, _ in fits], lb, lse,
+                                          np.array([r["p_value"] for _, r in fits], float), np.diag(lse ** 2),
+                                          alpha, "separate fits taken as independent (log scale)")
     if not out:
         return pd.DataFrame(columns=HETEROGENEITY_COLUMNS)
     return pd.DataFrame(out)[HETEROGENEITY_COLUMNS]

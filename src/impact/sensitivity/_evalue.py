@@ -113,7 +113,7 @@ def evalue(estimate: float, ci_low: float | None = None, ci_high: float | None =
 
     >>> r = evalue(3.9, 1.8, 8.7)
     >>> r.table[["evalue", "evalue_ci"]].round(2).values.tolist()
-    [[7.26, 3.02]]
+    [[7.26, 3.0]]
     """
     lo = float("nan") if ci_low is None else float(ci_low)
     hi = float("nan") if ci_high is None else float(ci_high)

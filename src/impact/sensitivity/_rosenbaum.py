@@ -101,8 +101,8 @@ class _Gammas(Constraint):
         if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
             return False
         vals = list(value)
-        return len(vals) > 0 and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
-                                     and v >= 1 for v in vals)
+        return len(vals) > 0 and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(float(v))
+                                     and float(v) >= 1 for v in vals)
 
     def describe(self) -> str:
         return "a non-empty sequence of numbers >= 1"
@@ -276,7 +276,7 @@ def rosenbaum_bounds(data: Any, outcome: str | None = None, *, treatment: str | 
         raise DataError(f"Column '{cluster}': every matched set needs exactly one participant; "
                         f"{int((n_t != 1).sum())} set(s) do not (e.g. rows at positions {first[:5].tolist()}). "
                         "Rosenbaum bounds here are for pair and 1:k matching.", column=cluster,
-                        rule="one participant per set", positions=first)
+                        rule="one participant per set", positions=first[:20].tolist())
     known = np.bincount(codes, weights=np.isnan(y).astype(float)) == 0
     if (~known).any():
         notes.append(f"{int((~known).sum())} matched set(s) left out: a member was censored before day "
