@@ -155,3 +155,15 @@ def test_crossed_by_gives_interactions():
     assert (het["kind"] == "joint test (interaction)").sum() == 1
     with pytest.raises(impact.ParameterError, match="takes one column, or two different columns"):
         estimate_effects(sub, outcome="re78", treatment="treat", by=["married", "nodegree", "race"])
+
+
+def test_numeric_outcome_headline_and_plot():
+    sub = MATCHED[MATCHED["design"] == "nearest"].reset_index(drop=True)
+    res = estimate_effects(sub, outcome="re78", treatment="treat", by="married")
+    head = res.headline()
+    assert head.columns.tolist() == ["mean diff"] and head.index.tolist() == ["all", "0", "1", "0 - 1"]
+    with pytest.raises(impact.ParameterError, match="kind='forest'"):
+        res.plot(kind="curves")
+    import matplotlib.pyplot as plt
+    assert res.plot(kind="forest") is not None
+    plt.close("all")

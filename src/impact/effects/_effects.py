@@ -105,11 +105,13 @@ class EffectsResult:
         return self.table.copy()
 
     def headline(self) -> pd.DataFrame:
-        """The share difference at each horizon and the hazard ratio, one row per subgroup."""
+        """The share difference at each horizon and the hazard ratio (or the mean difference of a
+        numeric outcome), one row per subgroup."""
         t = self.table
-        rows = t[t["estimand"].isin(["share_diff", "hazard_ratio"])].copy()
-        rows["label"] = np.where(rows["estimand"] == "hazard_ratio", "hazard ratio",
-                                 "share diff " + rows["horizon"].map(lambda h: f"{h:g}d", na_action="ignore").astype(str))
+        rows = t[t["estimand"].isin(["share_diff", "hazard_ratio", "mean_diff"])].copy()
+        rows["label"] = np.select([rows["estimand"] == "hazard_ratio", rows["estimand"] == "mean_diff"],
+                                  ["hazard ratio", "mean diff"],
+                                  "share diff " + rows["horizon"].map(lambda h: f"{h:g}d", na_action="ignore").astype(str))
         fmt = rows.apply(lambda r: f"{r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
                          if np.isfinite(r.estimate) else "not estimable", axis=1)
         out = pd.DataFrame({"subgroup": rows["subgroup"], "label": rows["label"], "value": fmt})
@@ -159,6 +161,9 @@ class EffectsResult:
                           FutureWarning, stacklevel=2)
             ax, kind = (None if isinstance(kind, str) else kind), ax
         check_option("kind", kind, ["curves", "forest"], "EffectsResult.plot")
+        if kind == "curves" and self.curves.empty:
+            raise ParameterError("EffectsResult.plot: a numeric outcome has no incidence curves; use "
+                                 "plot(kind='forest').")
         from impact.plotting import plot_effect_curves, plot_forest
         if kind == "curves":
             return plot_effect_curves(self.curves, ax=ax, **kwargs)
@@ -350,8 +355,8 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     >>> res.summary().columns[:9].tolist()
     ['subgroup', 'estimand', 'horizon', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value', 'se_method']
 
-    A numeric outcome (earnings in 1978 on the Lalonde data, weighted by the inverse of the odds
-    of participation, each row its own cluster):
+    A numeric outcome (earnings in 1978 on the unmatched Lalonde data, each row its own cluster;
+    ``mean_diff`` by marital status and the difference between the two levels):
 
     >>> from impact.datasets import load_lalonde
     >>> lal = load_lalonde()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,24 @@ class HasTable(Constraint):
 
     def invalid(self) -> list[Any]:
         return [object(), "effects.csv"]
+
+
+class Days(Constraint):
+    """A non-empty sequence of finite numbers > 0 (days)."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        import numpy as np
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+            return False
+        vals = list(value)
+        return len(vals) > 0 and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(float(v))
+                                     and float(v) > 0 for v in vals)
+
+    def describe(self) -> str:
+        return "a non-empty sequence of days > 0"
+
+    def invalid(self) -> list[Any]:
+        return [90, [], [-1.0]]
 
 
 class DataLike(Constraint):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from impact._errors import ParameterError
 from impact._validation import Interval, Options, validate_params
-from impact.sensitivity._common import HasTable
+from impact.sensitivity._common import Days, HasTable
 
 __all__ = ["EValueResult", "evalue", "evalues"]
 
@@ -147,7 +147,7 @@ def _row(subgroup: str, measure: str, horizon: float, est: float, lo: float, hi:
 
 
 @validate_params({"effects": [HasTable("an EffectsResult")], "rare": ["boolean", None],
-                  "common_threshold": [Interval(Real, 0, 1, closed="neither")]})
+                  "common_threshold": [Interval(Real, 0, 1, closed="neither")], "horizons": [Days(), None]})
 def evalues(effects: Any, *, rare: bool | None = None, common_threshold: float = 0.15,
             horizons: Sequence[float] | None = None) -> EValueResult:
     """E-values for every subgroup of an effects result: hazard ratio, risk ratio and risk difference.
