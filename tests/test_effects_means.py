@@ -167,3 +167,20 @@ def test_numeric_outcome_headline_and_plot():
     import matplotlib.pyplot as plt
     assert res.plot(kind="forest") is not None
     plt.close("all")
+
+
+def test_match_result_with_replacement_uses_hc3():
+    """A match result with replace=True: vcov='auto' takes HC3 (rows independent), and the numbers are
+    those of a plain HC3 fit on its matched_data (statsmodels WLS cov_type='HC3')."""
+    import statsmodels.api as sm
+    from impact.datasets import load_lalonde
+    lal = load_lalonde()
+    m = impact.match(lal, treatment="treat", covariates=["age", "educ", "race", "married", "nodegree", "re74",
+                                                         "re75"], replace=True)
+    res = estimate_effects(m, outcome="re78", by=None)
+    assert res.settings["vcov"] == "HC3"
+    md = m.matched_data
+    fit = sm.WLS(md["re78"], sm.add_constant(md["treat"].astype(float)), weights=md["weights"]).fit(cov_type="HC3")
+    row = res.table.query("estimand == 'mean_diff'").iloc[0]
+    assert row["estimate"] == pytest.approx(fit.params["treat"], rel=1e-10)
+    assert row["se"] == pytest.approx(fit.bse["treat"], rel=1e-8)
