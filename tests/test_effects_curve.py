@@ -42,7 +42,7 @@ def test_band_contains_pointwise_intervals(data):
     ax = cur.plot()
     assert len(ax) == 3
     import matplotlib.pyplot as plt
-    fig, one = plt.subplots()
+    _, one = plt.subplots()
     assert cur.plot(one) is one
     plt.close("all")
 
