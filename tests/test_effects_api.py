@@ -173,7 +173,7 @@ def test_restricted_mean_equals_the_brute_force_influence_matrix(matched, h):
     ({"n_jobs": 0}, r"'n_jobs' parameter of estimate_effects must be an int >= 1 or an int <= -1\. Got 0\."),
     ({"conf_level": 95}, r"'conf_level' parameter of estimate_effects must be < 1\. Got 95\."),
     ({"se_method": "jackknife"}, r"'se_method' parameter of estimate_effects must be one of 'influence', 'bootstrap'"),
-    ({"by": 3}, r"'by' parameter of estimate_effects must be a column name \(str\) or None"),
+    ({"by": 3}, r"'by' parameter of estimate_effects must be a column name or a list of column names or None"),
     ({"subdistribution": "no"}, r"'subdistribution' parameter of estimate_effects must be True or False"),
 ])
 def test_parameters_are_checked_from_the_table(matched, kwargs, message):

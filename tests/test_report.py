@@ -165,7 +165,7 @@ def test_methods_and_footer_state_the_settings(inputs, tmp_path):
     ev = impact.evaluate(small, sim.roles, caliper=0.1, ratio=2, replace=True, horizons=(60, 120),
                          random_state=7, conf_level=0.9)
     text = write_report(ev, tmp_path).read_text(encoding="utf-8")
-    assert "with 2 person(s)" in text and "within 0.10 standard deviations" in text
+    assert "with 2 people" in text and "within 0.10 standard deviations" in text
     assert "with replacement" in text and "by 60 and 120 days" in text
     assert "90% confidence intervals" in text
     assert "calendar quarter of the start date" in text

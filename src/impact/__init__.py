@@ -52,7 +52,7 @@ __all__ = [
 
 #: the layer packages, in flow order; ``impact.survival.CoxPH`` works after a bare ``import impact``
 PACKAGES = ("labels", "data", "registers", "datasets", "synthetic", "diagnostics", "design", "outcomes", "survival",
-            "plotting", "effects", "publish", "monitor", "report", "pipeline", "cli")
+            "plotting", "effects", "sensitivity", "publish", "monitor", "report", "pipeline", "cli")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,10 +1,14 @@
-"""Effects on the matched or weighted sample, for all, women and men, with tests of the difference."""
+"""Effects on the matched or weighted sample, for all, women and men, with tests of the difference.
 
+* :func:`estimate_effects`: shares at horizons, restricted means, hazard, time and subdistribution hazard
+  ratios, mean differences of numeric outcomes; by subgroup, with the joint and women-minus-men tests;
+* :func:`effect_curve`: the difference in cumulative incidence over time with pointwise and simultaneous bands;
+* :func:`ate_competing`: G-formula, IPTW and AIPTW shares with competing exits (as ``riskRegression::ate``).
+"""
+
+from impact.effects._aiptw import CompetingATEResult, ate_competing
+from impact.effects._curve import EffectCurveResult, effect_curve
 from impact.effects._effects import EffectsResult, estimate_effects
 
-__all__ = ["EffectsResult", "estimate_effects"]
-
-# doubly robust competing-risks effects (riskRegression::ate)
-from impact.effects._aiptw import CompetingATEResult, ate_competing  # noqa: E402
-
-__all__ += ["CompetingATEResult", "ate_competing"]
+__all__ = ["EffectsResult", "estimate_effects", "EffectCurveResult", "effect_curve", "CompetingATEResult",
+           "ate_competing"]

@@ -92,7 +92,7 @@ def _fit_breslow(T: np.ndarray, d: np.ndarray, Z: np.ndarray, grid: np.ndarray, 
         frame = pd.DataFrame(Z, columns=names)
         frame["_t"] = T
         frame["_d"] = d
-        cox = CoxPH(ties="breslow", robust=False).fit(frame, duration_col="_t", event_col="_d",
+        cox = CoxPH(ties="breslow", robust=False).fit(frame, duration="_t", event="_d",
                                                        covariates=names)
         beta = cox.params_.to_numpy(dtype=np.float64)
         vcov = cox.naive_cov_.to_numpy(dtype=np.float64)

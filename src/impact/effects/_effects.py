@@ -80,7 +80,17 @@ class EffectsResult:
     settings : dict
         The settings used (columns, horizons, how the standard errors were made).
     notes : tuple of str
-        What the reader should know (methods, columns assumed, estimates not made).
+        What the reader should know (methods, columns assumed, estimates not made, rows dropped).
+    heterogeneity : DataFrame
+        Per ``by`` column with two or more levels and per difference estimand (``share_diff``,
+        ``rmst_diff`` at each horizon, ``mean_diff``, the ratios): one ``kind="level"`` row per
+        level with its p-value adjusted over the levels by Holm (``p_holm``) and
+        Benjamini-Hochberg (``p_bh``) and flags ``significant_holm``, ``significant_bh`` (at
+        ``1 - conf_level``), then a ``"joint test"`` row: the Wald chi-squared that all level
+        effects are equal (``statistic`` on ``df = k - 1``). ``covariance`` says how the joint
+        covariance was made. With ``by=[gender, other]``, ``kind="interaction"`` rows hold each
+        level's women-minus-men difference, adjusted and jointly tested the same way. Empty
+        without ``by``.
     """
 
     table: pd.DataFrame
@@ -88,17 +98,20 @@ class EffectsResult:
     conf_level: float
     settings: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """``subgroup, estimand, horizon, estimate, se, ci_low, ci_high, p_value, se_method`` (+ counts)."""
         return self.table.copy()
 
     def headline(self) -> pd.DataFrame:
-        """The share difference at each horizon and the hazard ratio, one row per subgroup."""
+        """The share difference at each horizon and the hazard ratio (or the mean difference of a
+        numeric outcome), one row per subgroup."""
         t = self.table
-        rows = t[t["estimand"].isin(["share_diff", "hazard_ratio"])].copy()
-        rows["label"] = np.where(rows["estimand"] == "hazard_ratio", "hazard ratio",
-                                 "share diff " + rows["horizon"].map(lambda h: f"{h:g}d", na_action="ignore").astype(str))
+        rows = t[t["estimand"].isin(["share_diff", "hazard_ratio", "mean_diff"])].copy()
+        rows["label"] = np.select([rows["estimand"] == "hazard_ratio", rows["estimand"] == "mean_diff"],
+                                  ["hazard ratio", "mean diff"],
+                                  "share diff " + rows["horizon"].map(lambda h: f"{h:g}d", na_action="ignore").astype(str))
         fmt = rows.apply(lambda r: f"{r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
                          if np.isfinite(r.estimate) else "not estimable", axis=1)
         out = pd.DataFrame({"subgroup": rows["subgroup"], "label": rows["label"], "value": fmt})
@@ -148,6 +161,9 @@ class EffectsResult:
                           FutureWarning, stacklevel=2)
             ax, kind = (None if isinstance(kind, str) else kind), ax
         check_option("kind", kind, ["curves", "forest"], "EffectsResult.plot")
+        if kind == "curves" and self.curves.empty:
+            raise ParameterError("EffectsResult.plot: a numeric outcome has no incidence curves; use "
+                                 "plot(kind='forest').")
         from impact.plotting import plot_effect_curves, plot_forest
         if kind == "curves":
             return plot_effect_curves(self.curves, ax=ax, **kwargs)
@@ -192,7 +208,7 @@ _PARAMS: dict[str, list[Any]] = {
     "duration": ["column"],
     "event": ["column"],
     "treatment": ["column", None],
-    "by": ["column", None],
+    "by": ["columns", None],
     "horizons": [_Horizons()],
     "weights": ["column", None],
     "cluster": ["column", None],
@@ -204,6 +220,9 @@ _PARAMS: dict[str, list[Any]] = {
     "progress": ["boolean"],
     "adjust": ["columns", None],
     "subdistribution": ["boolean"],
+    "outcome": ["column", None],
+    "vcov": [Options(["auto", "HC1", "HC3"])],
+    "missing": [Options(["error", "drop"])],
 }
 
 
@@ -218,17 +237,39 @@ def _unwrap(data: Any, treatment: str | None) -> tuple[pd.DataFrame, str]:
     return frame, treatment
 
 
+def _replaced(data: Any) -> bool:
+    """Whether a match result says it matched with replacement."""
+    settings = getattr(data, "settings", None)
+    try:
+        return bool(settings.get("replace", False)) if settings is not None else False
+    except AttributeError:
+        return False
+
+
+def _by_columns(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    cols = [by] if isinstance(by, str) else list(by)
+    if len(cols) > 2 or len(set(cols)) < len(cols):
+        raise ParameterError("The 'by' parameter of estimate_effects takes one column, or two different "
+                             "columns for crossed levels (by=['gender', 'age_band']: the first, usually "
+                             f"gender, is compared within each level of the second). Got {list(cols)!r}.")
+    return cols
+
+
 @renamed_parameters({"matched": "data"})
 @validate_params(_PARAMS)
 def estimate_effects(data: Any, duration: str = "duration", event: str = "event", *,
-                     treatment: str | None = None, by: str | None = "gender",
+                     treatment: str | None = None, by: str | Sequence[str] | None = "gender",
                      horizons: Sequence[float] = (90, 180, 365), weights: str | None = "weights",
                      cluster: str | None = "subclass", conf_level: float = 0.95,
                      se_method: Literal["influence", "bootstrap"] = "influence", n_boot: int = 500,
                      random_state: int | np.random.Generator | None = 0, n_jobs: int = 1,
                      progress: bool = False, adjust: Sequence[str] | str | None = None,
-                     subdistribution: bool = True) -> EffectsResult:
-    """Estimate effects on time to work or studies, for all and by subgroup.
+                     subdistribution: bool = True, outcome: str | None = None,
+                     vcov: Literal["auto", "HC1", "HC3"] = "auto",
+                     missing: Literal["error", "drop"] = "error") -> EffectsResult:
+    """Estimate effects on time to work or studies (or on a numeric outcome), for all and by subgroup.
 
     Parameters
     ----------
@@ -242,8 +283,12 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         0 censored, 1 work or studies (the event), 2 a competing exit.
     treatment : str
         Treatment column, 0/1 or boolean (taken from the match result when one is passed).
-    by : str or None
-        Subgroup column; effects are estimated for everyone and for each level.
+    by : str, list of two str, or None
+        Subgroup column; effects are estimated for everyone and for each level. With two
+        columns (``["gender", "age_band"]``) also for each crossed cell, and the difference
+        between the levels of the first column (two levels, e.g. women minus men) is given
+        within each level of the second (the gender interaction, ``"age_band=16-24: female -
+        male"``). Levels of the second column are named ``"column=level"``.
     horizons : sequence of float
         Days at which shares in work or studies are compared.
     weights, cluster : str or None
@@ -274,6 +319,25 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     subdistribution : bool
         Also fit the Fine-Gray model (``subdistribution_hazard_ratio``). It expands the data
         around every competing exit, so it is the slowest estimand; turn it off for quick looks.
+    outcome : str or None
+        A numeric (continuous or count) outcome column, e.g. earnings or days in work. Then
+        ``duration``, ``event``, ``horizons``, ``adjust`` and ``subdistribution`` are not used
+        and the table has ``mean_treated``, ``mean_control`` and ``mean_diff`` (estimand
+        ``mean_diff``: the weighted mean of participants minus controls, the coefficient of
+        ``lm(y ~ treat, weights = weights)``) per subgroup.
+    vcov : {"auto", "HC1", "HC3"}
+        Standard errors of mean differences. ``"HC1"``: the sandwich clustered on ``cluster``
+        (R ``sandwich::vcovCL(fit, cluster = ~subclass)``, HC1 with the factor
+        ``G/(G-1) (n-1)/(n-k)``; HC1 per row without a cluster column). ``"HC3"``: the
+        unclustered HC3 sandwich (``sandwich::vcovHC(fit, type = "HC3")``), for matching with
+        replacement, where a control belongs to several sets: as MatchIt's vignette
+        *Estimating Effects After Matching* recommends, pair membership is then ignored.
+        ``"auto"``: HC3 when the match result says ``replace=True`` or the cluster column has
+        missing set ids, HC1 otherwise.
+    missing : {"error", "drop"}
+        Missing outcome values: raise a :class:`~impact.DataError` naming the rows, or drop
+        those rows (counted in ``notes`` and ``settings["n_dropped_missing"]``; a matched set
+        may then lose a member).
 
     Returns
     -------
@@ -290,12 +354,31 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     >>> res = estimate_effects(data, treatment="participant", by="gender")
     >>> res.summary().columns[:9].tolist()
     ['subgroup', 'estimand', 'horizon', 'estimate', 'se', 'ci_low', 'ci_high', 'p_value', 'se_method']
+
+    A numeric outcome (earnings in 1978 on the unmatched Lalonde data, each row its own cluster;
+    ``mean_diff`` by marital status and the difference between the two levels):
+
+    >>> from impact.datasets import load_lalonde
+    >>> lal = load_lalonde()
+    >>> lal["weights"] = 1.0
+    >>> r = estimate_effects(lal, outcome="re78", treatment="treat", by="married", cluster=None)
+    >>> r.summary().query("estimand == 'mean_diff'")["subgroup"].tolist()
+    ['all', '0', '1', '0 - 1']
     """
+    replaced = _replaced(data)
     frame, treatment = _unwrap(data, treatment)
     data = frame
+    by_cols = _by_columns(by)
+    if outcome is not None:
+        return _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level, vcov,
+                               missing, replaced, se_method)
+    if se_method == "bootstrap" and len(by_cols) > 1:
+        raise ParameterError("se_method='bootstrap' supports one 'by' column; with crossed levels use "
+                             "se_method='influence'.")
+    by = by_cols[0] if by_cols else None
     horizons = tuple(float(h) for h in horizons)
     adjust_cols = [adjust] if isinstance(adjust, str) else list(adjust or [])
-    cols = [duration, event, treatment] + ([by] if by else [])
+    cols = [duration, event, treatment] + by_cols
     check_columns(data, cols)
     w_col = weights if weights and weights in data.columns else None
     c_col = cluster if cluster and cluster in data.columns else None
@@ -322,11 +405,8 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
 
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
     sandwich = SE_SANDWICH if c_col else "robust sandwich"
-    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
-    if by:
-        from impact.data import require_subgroup_levels
-        for lev in require_subgroup_levels(data, by, treatment):
-            groups.append((str(lev), (data[by] == lev).to_numpy()))
+    layout = _groups(data, by_cols, treatment, notes)
+    groups = layout.groups
 
     rows: list[Row] = []
     curves: list[pd.DataFrame] = []
@@ -342,14 +422,20 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         curves.append(c)
         infl.update(inf)
 
-    if by and len(groups) == 3:
+    first = layout.levels.get(by, []) if by else []
+    if by and len(first) == 2:
         if c_col is not None and data.groupby(c_col)[by].nunique().gt(1).any():
             notes.append(f"Some matched sets span several '{by}' levels: the test of the hazard-ratio "
                          "difference treats the subgroup fits as independent (match exactly on "
                          f"'{by}' to make that hold).")
-        rows += _difference_tests(rows, infl, groups[1][0], groups[2][0], z, sandwich)
-    elif by and len(groups) > 3:
-        notes.append(f"'{by}' has {len(groups) - 1} levels: no pairwise test of differences reported.")
+        rows += _difference_tests(rows, infl, first[0], first[1], z, sandwich)
+        for lev2, (ca, cb) in layout.pairs.items():
+            rows += [dict(r, subgroup=f"{lev2}: {first[0]} - {first[1]}")
+                     for r in _difference_tests(rows, infl, ca, cb, z, sandwich)]
+    elif by and len(first) > 2:
+        notes.append(f"'{by}' has {len(first)} levels: no pairwise test of differences reported; "
+                     "the joint test of equal effects is in .heterogeneity.")
+    het = _survival_heterogeneity(rows, infl, layout, 1 - conf_level)
 
     table = pd.DataFrame(rows)
     se_text = ("infinitesimal jackknife clustered on " + c_col) if c_col else "infinitesimal jackknife"
@@ -375,13 +461,226 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     lead = SUMMARY_COLUMNS + ["se_method"]
     cols_out = lead + [c for c in table.columns if c not in lead]
     settings: dict[str, Any] = dict(
-        duration=duration, event=event, treatment=treatment, by=by, horizons=horizons, weights=w_col,
+        duration=duration, event=event, treatment=treatment, by=by if len(by_cols) < 2 else tuple(by_cols),
+        horizons=horizons, weights=w_col,
         cluster=c_col, conf_level=conf_level, se_method=se_text, n_boot=n_boot if se_method == "bootstrap" else None,
         random_state=random_state if se_method == "bootstrap" else None, adjust=tuple(adjust_cols))
     notes.insert(0, "Share in work or studies: weighted Aalen-Johansen cumulative incidence, other exits "
                     "as competing events; hazard ratio: Cox model of the cause-specific hazard (Efron ties).")
+    if se_method == "bootstrap" and not het.empty:
+        notes.append("The heterogeneity tests use the influence-function and sandwich covariances, "
+                     "not the bootstrap.")
     return EffectsResult(table=table[cols_out], curves=pd.concat(curves, ignore_index=True),
-                         conf_level=conf_level, settings=settings, notes=tuple(dict.fromkeys(notes)))
+                         conf_level=conf_level, settings=settings, notes=tuple(dict.fromkeys(notes)),
+                         heterogeneity=het)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The subgroups: ``groups`` (name, row mask), level names per ``by`` column, and for crossed
+    levels each level of the second column with the two cells of the first column's levels."""
+
+    groups: list[tuple[str, np.ndarray]]
+    levels: dict[str, list[str]]
+    pairs: dict[str, tuple[str, str]]
+    cells: dict[str, list[str]]
+
+
+def _groups(data: pd.DataFrame, by_cols: list[str], treatment: str, notes: list[str]) -> _Layout:
+    from impact.data import require_subgroup_levels
+    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
+    levels: dict[str, list[str]] = {}
+    raw: dict[str, list[Any]] = {}
+    for j, col in enumerate(by_cols):
+        raw[col] = require_subgroup_levels(data, col, treatment)
+        names = [str(lev) if j == 0 else f"{col}={lev}" for lev in raw[col]]
+        levels[col] = names
+        groups += [(name, (data[col] == lev).to_numpy()) for name, lev in zip(names, raw[col])]
+    pairs: dict[str, tuple[str, str]] = {}
+    cells: dict[str, list[str]] = {}
+    if len(by_cols) == 2:
+        a, b = by_cols
+        t = data[treatment].to_numpy() == 1
+        for lb, nb in zip(raw[b], levels[b]):
+            here: list[str] = []
+            for la, na in zip(raw[a], levels[a]):
+                mask = ((data[a] == la) & (data[b] == lb)).to_numpy()
+                if not (mask & t).any() or not (mask & ~t).any():
+                    notes.append(f"Cell {na}, {nb} has no treated or no controls: not estimated.")
+                    continue
+                groups.append((f"{na}, {nb}", mask))
+                here.append(f"{na}, {nb}")
+            cells[nb] = here
+            if len(levels[a]) == 2 and len(here) == 2:
+                pairs[nb] = (here[0], here[1])
+    return _Layout(groups=groups, levels=levels, pairs=pairs, cells=cells)
+
+
+def _estimate(rows: list[Row], name: str, estimand: str, h: float) -> Row | None:
+    for r in rows:
+        if r["subgroup"] == name and r["estimand"] == estimand and (
+                r["horizon"] == h or (np.isnan(h) and np.isnan(r["horizon"]))):
+            return r
+    return None
+
+
+def _survival_heterogeneity(rows: list[Row], infl: Influence, layout: _Layout, alpha: float) -> pd.DataFrame:
+    """Joint tests and adjusted p-values over the levels of each ``by`` column (and the interactions)."""
+    from impact.effects._heterogeneity import HETEROGENEITY_COLUMNS, heterogeneity_rows
+    from impact.effects._means import cluster_cov
+    out: list[Row] = []
+    families: list[tuple[str, str, list[str]]] = [(col, "level", names) for col, names in layout.levels.items()]
+    if layout.pairs:
+        families.append((list(layout.levels)[1], "interaction", list(layout.pairs)))
+    keys = sorted({(k[1], k[2]) for k in infl if k[1] in ("share_diff", "rmst_diff")}, key=lambda k: (k[0], k[1]))
+    for col, kind, names in families:
+        if len(names) < 2:
+            continue
+        for estimand, h in keys:
+            if kind == "interaction":
+                found = []
+                for lev2 in names:
+                    ca, cb = layout.pairs[lev2]
+                    if (ca, estimand, h) in infl and (cb, estimand, h) in infl:
+                        (va, cla), (vb, clb) = infl[(ca, estimand, h)], infl[(cb, estimand, h)]
+                        found.append((lev2, np.r_[va, -vb], np.r_[cla, clb]))
+            else:
+                found = [(n, *infl[(n, estimand, h)]) for n in names if (n, estimand, h) in infl]
+            if len(found) < 2:
+                continue
+            V = cluster_cov([f[1] for f in found], [f[2] for f in found])
+            b, se, p = [], [], []
+            for lev, _, _ in found:
+                label = lev if kind == "level" else f"{lev}: " + " - ".join(
+                    c.split(", ")[0] for c in layout.pairs[lev])
+                r = _estimate(rows, label, estimand, h)
+                b.append(np.nan if r is None else r["estimate"])
+                se.append(np.nan if r is None else r["se"])
+                p.append(np.nan if r is None else r["p_value"])
+            labels = [f[0] for f in found]
+            out += heterogeneity_rows(col, estimand, h, labels, np.array(b), np.array(se), np.array(p), V,
+                                      alpha, "influence functions summed within matched sets", kind)
+        if kind == "level":
+            for estimand in _RATIOS:
+                fits: list[tuple[str, Row]] = []
+                for n in names:
+                    r = _estimate(rows, n, estimand, np.nan)
+                    if r is not None and np.isfinite(r["estimate"]):
+                        fits.append((n, r))
+                if len(fits) < 2:
+                    continue
+                lb = np.log(np.array([r["estimate"] for _, r in fits], float))
+                lse = np.array([r["se"] for _, r in fits], float)
+                out += heterogeneity_rows(col, estimand, np.nan, [n for n, _ in fits], lb, lse,
+                                          np.array([r["p_value"] for _, r in fits], float), np.diag(lse ** 2),
+                                          alpha, "separate fits taken as independent (log scale)")
+    if not out:
+        return pd.DataFrame(columns=HETEROGENEITY_COLUMNS)
+    return pd.DataFrame(out)[HETEROGENEITY_COLUMNS]
+
+
+def _estimate_means(data: pd.DataFrame, outcome: str, treatment: str, by_cols: list[str],
+                    weights: str | None, cluster: str | None, conf_level: float, vcov: str, missing: str,
+                    replaced: bool, se_method: str) -> EffectsResult:
+    """``estimate_effects(..., outcome=...)``: mean differences by weighted least squares."""
+    from impact.effects._heterogeneity import HETEROGENEITY_COLUMNS, heterogeneity_rows
+    from impact.effects._means import SE_CL_HC1, SE_HC1, SE_HC3, mean_difference_row, mean_effects
+    from impact.effects._means import joint_effect_cov
+    if se_method == "bootstrap":
+        raise ParameterError("se_method='bootstrap' is for time-to-event outcomes; mean differences use "
+                             "the sandwich (vcov='HC1' or 'HC3').")
+    check_columns(data, [outcome, treatment] + by_cols)
+    notes: list[str] = []
+    y = data[outcome]
+    if not (pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y)):
+        raise data_error(outcome, "the outcome must be numeric (a continuous or count outcome)",
+                         pd.to_numeric(y, errors="coerce").isna().to_numpy() & y.notna().to_numpy(),
+                         "Convert it (pd.to_numeric) or pick a numeric column.")
+    miss = y.isna().to_numpy()
+    n_dropped = int(miss.sum())
+    if n_dropped:
+        if missing == "error":
+            raise data_error(outcome, "missing outcome values", miss,
+                             "Fill them, or pass missing='drop' to estimate on the rows that have one.")
+        data = data.loc[~miss]
+        notes.append(f"{n_dropped} row(s) with a missing '{outcome}' dropped (missing='drop'); their matched "
+                     "sets keep their other members.")
+    w_col = weights if weights and weights in data.columns else None
+    c_col = cluster if cluster and cluster in data.columns else None
+    if weights and w_col is None:
+        notes.append(f"No '{weights}' column: every row has weight 1.")
+    check_treatment(data[treatment], treatment)
+    if w_col is not None:
+        check_weights(data[w_col].to_numpy(), len(data), w_col)
+        if (data[w_col] == 0).any():
+            notes.append(f"{int((data[w_col] == 0).sum())} row(s) with weight 0 left out (as match.data does).")
+    has_missing_sets = c_col is not None and bool(data[c_col].isna().any())
+    hc3 = vcov == "HC3" or (vcov == "auto" and (replaced or has_missing_sets))
+    if not hc3 and has_missing_sets:
+        raise data_error(c_col or "", "missing matched-set ids (a control used in several sets under "
+                         "replacement has no single set)", data[c_col].isna().to_numpy(),
+                         "Use vcov='HC3' (or 'auto'), or pass cluster=None to treat rows as independent.")
+    if hc3:
+        notes.append("Mean differences: HC3 sandwich, rows independent (matching with replacement: a control "
+                     "may sit in several sets, so sets are not clustered on; MatchIt's vignette recommends "
+                     "robust HC3 errors there).")
+    elif c_col:
+        notes.append(f"Mean differences: sandwich clustered on '{c_col}' (HC1, G/(G-1) (n-1)/(n-k)), as "
+                     "R's sandwich::vcovCL(lm(y ~ treat, weights = weights), cluster = ~subclass).")
+    else:
+        if cluster:
+            notes.append(f"No '{cluster}' column: each row is its own cluster (independent units).")
+        notes.append("Mean differences: HC1 sandwich, each row its own cluster.")
+    method = SE_HC3 if hc3 else (SE_CL_HC1 if c_col else SE_HC1)
+    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    layout = _groups(data, by_cols, treatment, notes)
+    rows, pieces = mean_effects(data, outcome, treatment, layout.groups, w_col, c_col, hc3, z)
+    by = by_cols[0] if by_cols else None
+    first = layout.levels.get(by, []) if by else []
+    if len(first) == 2:
+        rows.append(mean_difference_row(pieces, first[0], first[1], z, method))
+        for lev2, (ca, cb) in layout.pairs.items():
+            rows.append(dict(mean_difference_row(pieces, ca, cb, z, method),
+                             subgroup=f"{lev2}: {first[0]} - {first[1]}"))
+    het: list[Row] = []
+    alpha = 1 - conf_level
+    cov_text = "stacked regressions (the interacted model's " + ("HC3" if hc3 else "clustered HC1") + " covariance)"
+    for col, names in layout.levels.items():
+        if len(names) >= 2:
+            V = joint_effect_cov([pieces[n] for n in names])
+            r = [_estimate(rows, n, "mean_diff", np.nan) for n in names]
+            het += heterogeneity_rows(col, "mean_diff", np.nan, names, np.array([x["estimate"] for x in r if x]),
+                                      np.array([x["se"] for x in r if x]), np.array([x["p_value"] for x in r if x]),
+                                      V, alpha, cov_text)
+    if layout.pairs:
+        col2 = by_cols[1]
+        levs = list(layout.pairs)
+        # interaction of cell a - cell b per level: contrast of the stacked cell estimates
+        cells = [c for lev in levs for c in layout.pairs[lev]]
+        Vc = joint_effect_cov([pieces[c] for c in cells])
+        C = np.zeros((len(levs), len(cells)))
+        for i in range(len(levs)):
+            C[i, 2 * i], C[i, 2 * i + 1] = 1.0, -1.0
+        Vi = C @ Vc @ C.T
+        labels = [f"{lev}: {first[0]} - {first[1]}" for lev in levs]
+        r = [_estimate(rows, lab, "mean_diff", np.nan) for lab in labels]
+        het += heterogeneity_rows(col2, "mean_diff", np.nan, levs, np.array([x["estimate"] for x in r if x]),
+                                  np.array([x["se"] for x in r if x]), np.array([x["p_value"] for x in r if x]),
+                                  Vi, alpha, cov_text, kind="interaction")
+    table = pd.DataFrame(rows)
+    lead = SUMMARY_COLUMNS + ["se_method"]
+    table = table[lead + [c for c in table.columns if c not in lead]]
+    settings: dict[str, Any] = dict(outcome=outcome, treatment=treatment, by=by_cols[0] if len(by_cols) == 1
+                                    else (tuple(by_cols) or None), weights=w_col, cluster=None if hc3 else c_col,
+                                    conf_level=conf_level, se_method=method, vcov="HC3" if hc3 else "HC1",
+                                    n_dropped_missing=n_dropped)
+    notes.insert(0, f"Mean of '{outcome}' in each arm (weighted) and the difference participants minus "
+                    "controls (estimand mean_diff), as the coefficient of a weighted regression on treatment.")
+    het_df = pd.DataFrame(het)[HETEROGENEITY_COLUMNS] if het else pd.DataFrame(columns=HETEROGENEITY_COLUMNS)
+    return EffectsResult(table=table, curves=pd.DataFrame(columns=["subgroup", "arm", "time", "estimate", "se",
+                                                                   "ci_low", "ci_high"]),
+                         conf_level=conf_level, settings=settings, notes=tuple(dict.fromkeys(notes)),
+                         heterogeneity=het_df)
 
 
 def _check_inputs(data: pd.DataFrame, duration: str, event: str, treatment: str, w_col: str | None) -> None:

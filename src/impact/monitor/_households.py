@@ -177,7 +177,7 @@ def households_on_assistance(data: pd.DataFrame, *, household: str = "household_
     >>> res.n_duplicates
     1
     >>> res.change_text(lang="sv")
-    '-25,0 % jämfört med samma månad 2021'
+    '−25,0 % jämfört med samma månad 2021'
     """
     func = "households_on_assistance"
     check_columns(data, [household, month])
