@@ -9,8 +9,8 @@ from impact.pipeline._config import CONFIG_KEYS, ConfigError, EvaluationConfig, 
 from impact.pipeline._evaluate import Evaluation, evaluate
 from impact.pipeline._files import read_inputs, read_monitoring, read_registers, read_table, recode_values
 from impact.pipeline._monitoring import MONITORING_INPUTS, monitoring_tables
-from impact.pipeline._run import run
+from impact.pipeline._run import run, write_design_tables
 
 __all__ = ["Evaluation", "evaluate", "monitoring_tables", "run", "MONITORING_INPUTS", "ConfigError",
            "EvaluationConfig", "read_config", "read_table", "read_inputs", "CONFIG_KEYS", "read_registers",
-           "read_monitoring", "recode_values"]
+           "read_monitoring", "recode_values", "write_design_tables"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, validate_params
@@ -14,7 +15,7 @@ from impact.pipeline._evaluate import Evaluation, evaluate
 from impact.pipeline._files import read_inputs, read_monitoring, read_registers
 from impact.report import write_report
 
-__all__ = ["run"]
+__all__ = ["run", "write_design_tables"]
 
 
 @validate_params({"config": [InstanceOf((str, os.PathLike), "a path to an evaluation file (str or Path)")],
@@ -92,6 +93,7 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
         raise _with_toml_key(exc, cfg) from exc
     path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
                         threshold=cfg.report["threshold"])
+    write_design_tables(ev, path.parent, threshold=cfg.report["threshold"])
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
 
 
@@ -117,3 +119,38 @@ def _with_toml_key(exc: ParameterError, cfg: EvaluationConfig) -> ImpactError:
             text = _PARAM.sub(f"The evaluation-file key {key}", str(exc), count=1)
             return ConfigError(f"{cfg.source}: {text}")
     return exc
+
+
+def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, threshold: int = 5) -> list[Path]:
+    """The risk-set design's own tables as CSV beside the report (counts suppressed under ``threshold``).
+
+    ``sensitivity_unknown.csv`` (the headline with unknown exits as censored, competing and work),
+    ``cause_shares.csv`` (shares by cause of exit), ``contamination.csv`` (controls who later joined
+    the programme) and ``unmatched.csv`` (participants left unmatched, by period and reason).
+    Nothing is written for the cross-sectional design.
+
+    Examples
+    --------
+    >>> write_design_tables.__name__
+    'write_design_tables'
+    """
+    from impact.publish import suppress_counts
+    folder = Path(folder)
+    if ev.design != "riskset":
+        return []
+    written = []
+    for name in ("sensitivity_unknown", "cause_shares"):
+        table = getattr(ev, name)
+        if table is not None:
+            written.append(folder / f"{name}.csv")
+            table.to_csv(written[-1], index=False)
+    for name, col in (("contamination", "count"), ("unmatched", "participants")):
+        table = ev.flow_details.get(name)
+        if table is None:
+            continue
+        pub = table.copy()
+        if len(pub):
+            pub[col] = suppress_counts(pub[[col]], threshold).iloc[:, 0].to_numpy()
+        written.append(folder / f"{name}.csv")
+        pub.to_csv(written[-1], index=False)
+    return written
