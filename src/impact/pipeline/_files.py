@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact._errors import ImpactWarning, format_positions
+from impact._errors import DataError, ImpactWarning, format_positions
 from impact._validation import InstanceOf, validate_params
 from impact.pipeline._config import ConfigError, EvaluationConfig
 
@@ -328,9 +328,22 @@ def read_registers(config: EvaluationConfig) -> Any:
                                   programme=read(reg["programme"]), cutoff=reg["cutoff"],
                                   benefits={k: read(v) for k, v in reg["benefits"].items()}, columns=cols,
                                   codes=codes, genders=reg["genders"])
+        extract = extract.validate()
     except ConfigError:
         raise
+    except DataError as exc:
+        raise DataError(_toml_fix(str(exc), config.source.name), column=exc.column, rule=exc.rule,
+                        positions=exc.positions) from exc
     except ImpactError as exc:
-        raise type(exc)(f"{exc} (The [registers] section of {config.source.name} names the files; "
-                        "[registers.columns] the columns; [outcomes.codes] the codes.)") from exc
+        raise ConfigError(f"{config.source.name}: {_toml_fix(str(exc), config.source.name)}") from exc
     return extract
+
+
+def _toml_fix(message: str, name: str) -> str:
+    """A register error told in evaluation-file keys rather than Python calls."""
+    python_fix = re.compile(r"Give them a role: codes=DEFAULT_CODES\.with_roles\(.*\)\.?")
+    if python_fix.search(message):
+        return python_fix.sub("Give them a role in [outcomes.codes] of " + name +
+                              ', e.g. "47" = "competing" (event | competing | censored).', message)
+    return (f"{message} (In {name}: [registers] names the files, [registers.columns] the columns, "
+            "[registers] genders the gender codes, [outcomes.codes] the codes.)")

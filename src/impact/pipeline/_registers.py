@@ -27,7 +27,7 @@ import pandas as pd
 from impact._errors import DataError, ParameterError
 from impact.data import Flow, Roles, Validated, data_fingerprint
 from impact.effects import EffectsResult, estimate_effects
-from impact.registers import RegisterExtract, outcomes_from_spells, recode_unknown, risk_sets
+from impact.registers import HISTORY, RegisterExtract, outcomes_from_spells, recode_unknown, risk_sets
 
 __all__ = ["ESTIMAND_NOTES", "run_registers", "naive_registers", "unknown_sensitivity", "cause_shares"]
 
@@ -46,11 +46,12 @@ ESTIMAND_NOTES = {
 }
 
 
-def _default_covariates(extract: RegisterExtract, history: Sequence[str]) -> list[str]:
+def _default_covariates(extract: RegisterExtract) -> list[str]:
+    """History covariates (with each benefit's months and whether any), then the fixed person columns."""
     gender = extract.columns.gender
     fixed = [c for c in extract.fixed_columns if c != gender]
-    any_benefit = [f"{b}_any_12m" for b in extract.benefits]
-    return [*history, *any_benefit, *fixed]
+    benefits = [x for b in extract.benefits for x in (f"{b}_months_12m", f"{b}_any_12m")]
+    return [*HISTORY, *benefits, *fixed]
 
 
 def _bands(elapsed: pd.Series, width: int, top: int) -> np.ndarray:
@@ -73,7 +74,7 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     if TREATMENT in panel.columns and TREATMENT != "treated":
         raise DataError(f"The persons table has a column '{TREATMENT}', which the design adds; rename it.",
                         rule="reserved column")
-    covs = list(covariates) if covariates is not None else _default_covariates(extract, rs.covariates[:4])
+    covs = list(covariates) if covariates is not None else _default_covariates(extract)
     missing_cols = [x for x in covs if x not in panel.columns]
     if missing_cols:
         valid = ", ".join(x for x in panel.columns if x not in (c.id, "period", "start_date", "asof", "treated",
