@@ -234,3 +234,14 @@ def test_xlsx_with_a_sheet_and_sas_files(person_table, monkeypatch):
     sas.write_bytes(b"not really sas")
     out = read_table(sas, encoding="cp1252")
     assert seen == {"format": "sas7bdat", "encoding": "cp1252"} and out["person_id"].isna().tolist() == [False, True]
+
+
+def test_the_example_file_runs_on_a_small_synthetic_extract(tmp_path):
+    """examples/evaluation.toml as `make example` runs it (a smaller extract to keep the suite fast)."""
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "examples" / "evaluation.toml"
+    assert main(["simulate", "--registers", "--n-persons", "5000", "--monitoring", "--out", str(tmp_path / "data")]) == 0
+    shutil.copy(example, tmp_path / "evaluation.toml")
+    ev = run(tmp_path / "evaluation.toml", out=tmp_path / "report")
+    assert ev.design == "riskset" and ev.lang == "sv" and ev.goals is not None and ev.monitoring
+    assert (tmp_path / "report" / "effects.csv").exists() and (tmp_path / "report" / "sensitivity_unknown.csv").exists()

@@ -183,8 +183,9 @@ class EvaluationConfig:
 
 def _type_name(want: type | tuple[type, ...]) -> str:
     if isinstance(want, tuple):
-        return {(int, float): "number", (str, dict): "string or table", (str, int): "string or whole number"}.get(
-            want, "value")
+        names: dict[tuple[type, ...], str] = {(int, float): "number", (str, dict): "string or table",
+                                              (str, int): "string or whole number"}
+        return names.get(want, "value")
     return {"str": "string", "int": "whole number", "float": "number", "bool": "true or false",
             "list": "list", "dict": "table"}.get(want.__name__, want.__name__)
 

@@ -87,9 +87,11 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
         exact_cols.append(BAND)
     from impact.design import match_riskset
     cal: Any = caliper
+    est: Any = estimand   # checked by evaluate's parameter table
+    reuse_: Any = reuse
     matching = match_riskset(panel.drop(columns=["treated"]), id=c.id, period="period", entry="entry",
-                             covariates=covs, exact=exact_cols, estimand=estimand, caliper=cal, ratio=ratio,
-                             reuse=reuse, random_state=random_state)
+                             covariates=covs, exact=exact_cols, estimand=est, caliper=cal, ratio=ratio,
+                             reuse=reuse_, random_state=random_state)
     md = matching.matched_data.copy()
     # each control's clock starts on its participant's start date
     own = md.loc[md[TREATMENT] == 1].set_index("subclass")["start_date"]
