@@ -26,6 +26,9 @@ from impact.effects import EffectsResult, estimate_effects
 from impact.labels import LANGS, Lang
 from impact.outcomes import time_to_event
 from impact.pipeline._monitoring import default_period, fingerprints, monitoring_tables, records_of
+from impact.pipeline._registers import (ESTIMAND_NOTES, TREATMENT, cause_shares, effects_of, extract_fingerprints,
+                                        flow_details, naive_registers, registers_flow, registers_roles,
+                                        run_registers, unknown_sensitivity, validated_of, with_notes)
 from impact.pipeline._progress import Progress
 from impact.registers import RegisterExtract
 
@@ -431,8 +434,6 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
                       progress: bool, config: dict | None, sensitivity: bool) -> Evaluation:
     """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
-    from impact.pipeline import _registers as R
-
     records = records_of(monitoring)
     if monitoring_start is None and monitoring_end is None:
         monitoring_start, monitoring_end = default_period(monitoring)
@@ -446,22 +447,22 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
     gender = extract.columns.gender
     try:
         bar.start("risk sets and matching")
-        parts = R.run_registers(extract, estimand=estimand, covariates=covariates, exact=exact,
+        parts = run_registers(extract, estimand=estimand, covariates=covariates, exact=exact,
                                 elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, caliper=caliper,
                                 ratio=ratio, reuse=reuse, period=period, random_state=seed)
         extract = parts["extract"]
         analysed = parts["analysed"]
-        require_subgroup_levels(analysed, gender, R.TREATMENT)
-        flow = R.registers_flow(extract, parts["panel"], parts["matched"], analysed)
-        details = R.flow_details(extract, parts["rs"], parts["matching"], parts["matched"], analysed, estimand)
+        require_subgroup_levels(analysed, gender, TREATMENT)
+        flow = registers_flow(extract, parts["panel"], parts["matched"], analysed)
+        details = flow_details(extract, parts["rs"], parts["matching"], parts["matched"], analysed, estimand)
         bar.done()
         bar.start("effects")
         kw: dict[str, Any] = dict(horizons=horizons, conf_level=conf_level, random_state=seed)
-        effects = R.effects_of(analysed, gender, se_method=se_method, n_boot=n_boot, **kw)
+        effects = effects_of(analysed, gender, se_method=se_method, n_boot=n_boot, **kw)
         bar.done()
         bar.start("naive comparison")
-        naive_data = R.naive_registers(extract)
-        naive = estimate_effects(naive_data, treatment=R.TREATMENT, by=gender, horizons=horizons, weights=None,
+        naive_data = naive_registers(extract)
+        naive = estimate_effects(naive_data, treatment=TREATMENT, by=gender, horizons=horizons, weights=None,
                                  cluster=None, conf_level=conf_level, subdistribution=False)
         bar.done()
         sens = causes = None
@@ -470,14 +471,14 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
             unknown_roles = {r for r, k in zip(extract.codes.roles.values(), extract.codes.causes.values())
                              if k == "unknown"}
             base = unknown_roles.pop() if len(unknown_roles) == 1 else "competing"
-            sens = R.unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
-            causes = R.cause_shares(analysed, gender=gender, **kw)
+            sens = unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
+            causes = cause_shares(analysed, gender=gender, **kw)
             bar.done()
         goal_result, tables = _goals_and_monitoring(bar, records, goals, monitoring_start, monitoring_end, lang)
     finally:
         bar.close()
     con = details["contamination"].set_index("measure")["count"]
-    notes = [R.ESTIMAND_NOTES[estimand],
+    notes = [ESTIMAND_NOTES[estimand],
              "Risk-set design: for each calendar "
              f"{period}, the people registered at the employment service on its first day who had not "
              "started the programme are at risk; covariates are as known on that day. Each control's "
@@ -496,15 +497,15 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
     if sens is not None:
         notes.append("Unknown-reason exits: the headline is rerun with them as censored, as competing and as "
                      "work (Evaluation.sensitivity_unknown).")
-    matching = R.with_notes(parts["matching"], notes)
-    roles = R.registers_roles(extract, parts["covariates"])
-    validated = R.validated_of(parts["panel"], roles, flow)
+    matching = with_notes(parts["matching"], notes)
+    roles = registers_roles(extract, parts["covariates"])
+    validated = validated_of(parts["panel"], roles, flow)
     if truth is not None and "estimand" in truth.columns:
         # the generator's hazard ratios are conditional on the person; the effect table's is the
         # marginal hazard ratio of the matched sample: compare shares only
         truth = truth[truth["estimand"] != "hazard_ratio"].reset_index(drop=True)
     settings = dict(design="riskset", method="riskset", estimand=estimand,
-                    estimand_reason=R.ESTIMAND_NOTES[estimand], period=period, caliper=caliper,
+                    estimand_reason=ESTIMAND_NOTES[estimand], period=period, caliper=caliper,
                     exact=parts["exact"], elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, ratio=ratio,
                     reuse=reuse, horizons=tuple(horizons), clock="matched", random_state=seed,
                     covariates=list(parts["covariates"]), subgroup=gender, subgroups=[], se_method=se_method,
@@ -512,7 +513,7 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                     cutoff=str(extract.cutoff.date()), codes=extract.codes.roles,
                     monitoring_start=None if monitoring_start is None else str(monitoring_start),
                     monitoring_end=None if monitoring_end is None else str(monitoring_end), lang=lang,
-                    fingerprints={**R.extract_fingerprints(extract),
+                    fingerprints={**extract_fingerprints(extract),
                                   **fingerprints(extract.persons, extract.columns.id, records)})
     return Evaluation(validated=validated, matching=matching, analysed=analysed, effects=effects, naive=naive,
                       flow=flow, settings=settings, truth=truth, subgroup_effects={}, goals=goal_result,

@@ -275,7 +275,19 @@ def read_inputs(config: EvaluationConfig) -> tuple[pd.DataFrame, dict[str, pd.Da
 
 
 def read_monitoring(config: EvaluationConfig) -> dict[str, pd.DataFrame]:
-    """The monitoring inputs an evaluation file names (``[monitoring]``), with its file options."""
+    """The monitoring inputs an evaluation file names (``[monitoring]``), with its file options.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"person_id": [1]}).to_csv(folder / "p.csv", sep=";", index=False)
+    >>> _ = (folder / "e.toml").write_text('[data]\\npath = "p.csv"\\n[columns]\\nid = "i"\\ntreatment = "t"\\n'
+    ...                                    'start = "s"\\n[monitoring]\\nparticipants = "p.csv"\\nsep = ";"\\n')
+    >>> from impact.pipeline import read_config
+    >>> read_monitoring(read_config(folder / "e.toml"))["participants"].shape
+    (1, 1)
+    """
     return {name: read_table(p, section="monitoring", **config.monitoring_options)
             for name, p in config.monitoring_paths.items()}
 
@@ -299,8 +311,8 @@ def read_registers(config: EvaluationConfig) -> Any:
     >>> from impact.synthetic import simulate_extract, write_extract
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = write_extract(simulate_extract(500, random_state=1), folder)
-    >>> _ = (folder / "e.toml").write_text('[registers]\npersons = "persons.csv"\nspells = "spells.csv"\n'
-    ...     'programme = "programme.csv"\nbenefits = "benefits.csv"\ncutoff = "2022-10-31"\n')
+    >>> _ = (folder / "e.toml").write_text('[registers]\\npersons = "persons.csv"\\nspells = "spells.csv"\\n'
+    ...     'programme = "programme.csv"\\nbenefits = "benefits.csv"\\ncutoff = "2022-10-31"\\n')
     >>> from impact.pipeline import read_config
     >>> read_registers(read_config(folder / "e.toml"))
     RegisterExtract(500 persons, ... spells, ... participants, 1 benefit registers, cut-off 2022-10-31)
