@@ -119,7 +119,7 @@ def registers_flow(extract: RegisterExtract, panel: pd.DataFrame, matched: pd.Da
     at_risk_people = rows.sort_values(TREATMENT, ascending=False).drop_duplicates(c.id)
     flow = Flow().add("registered", "persons in the extract (participants: everyone with a programme start)",
                       persons, persons, treatment=TREATMENT, subgroup=g)
-    flow = flow.add("at risk (persons)", "not registered on the first day of any period before starting",
+    flow = flow.add("at risk (persons)", "not registered, and not yet in the programme, on the first day of any period",
                     persons, at_risk_people, treatment=TREATMENT, subgroup=g)
     flow = flow.add("at risk (person-periods)", "one row per person and period at risk; participants "
                     "counted in the period they start", rows, rows, treatment=TREATMENT, subgroup=g)
