@@ -34,7 +34,7 @@ test: dev
 
 ## Regenerate data/synthetic/ byte for byte
 data: install
-	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --out data/synthetic
+	$(BIN)/impact simulate --registers --seed 2022 --n-persons 20000 --out data/synthetic
 
 ## API reference from the docstrings (pdoc) into docs/_build/
 docs: install
@@ -42,9 +42,9 @@ docs: install
 	$(BIN)/pdoc --docformat numpy --output-directory docs/_build impact
 	@echo "API reference written to docs/_build/index.html"
 
-## Synthetic registers and monitoring records, then the evaluation examples/evaluation.toml describes
+## A synthetic register extract and monitoring records, then the evaluation examples/evaluation.toml describes
 example: install
-	$(BIN)/impact simulate --seed 2022 --n-pool 20000 --monitoring --out examples/data
+	$(BIN)/impact simulate --registers --seed 2022 --n-persons 20000 --monitoring --out examples/data
 	$(BIN)/impact run examples/evaluation.toml
 
 ## Types only

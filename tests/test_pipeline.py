@@ -1,4 +1,5 @@
-"""The whole evaluation end to end on the bundled synthetic registers.
+"""The cross-sectional evaluation (one row per person) end to end on the one-row-per-person generator
+(drawn in memory with the seed and size that were bundled before the bundle became a register extract).
 
 Oracles: the generator's known truth (each interval covers the true value), and metamorphic
 checks (same seed -> identical results; shuffled rows and relabelled index -> identical results).
@@ -11,13 +12,12 @@ import pandas as pd
 import pytest
 
 import impact
-from impact.cli import BUNDLED_DIR
-from impact.synthetic import read_synthetic
+from impact.cli import BUNDLED_N_POOL, BUNDLED_SEED
 
 
 @pytest.fixture(scope="module")
 def bundled():
-    return read_synthetic(BUNDLED_DIR)
+    return impact.simulate(BUNDLED_N_POOL, random_state=BUNDLED_SEED)
 
 
 @pytest.fixture(scope="module")

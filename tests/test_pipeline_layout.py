@@ -114,7 +114,8 @@ def test_evaluate_checks_its_parameters_from_its_table(small):
         impact.evaluate(small.registers, small.roles, start_period="week")
     with pytest.raises(impact.ParameterError, match=r"The 'conf_level' parameter of evaluate must be < 1\. Got 1\.5\."):
         impact.evaluate(small.registers, small.roles, conf_level=1.5)
-    with pytest.raises(impact.ParameterError, match=r"The 'data' parameter of evaluate must be a pandas DataFrame"):
+    with pytest.raises(impact.ParameterError, match=r"The 'data' parameter of evaluate must be a register extract "
+                                                     r"\(impact.RegisterExtract\) or a pandas DataFrame"):
         impact.evaluate({"a": [1]}, small.roles)
 
 
@@ -129,19 +130,18 @@ def _readme_tour() -> str:
 
 
 def test_readme_tour_runs_as_written(tmp_path, monkeypatch):
-    """Run the README's tour (with a smaller pool, to keep the suite fast) in an empty folder.
-
-    Before the fix it stopped at impact.evaluate(..., monitoring=simulate_monitoring(0)) with a
-    DataError on missing 90-day results."""
+    """Run the README's tour (with a smaller extract, to keep the suite fast) in an empty folder:
+    the register-based main flow, from the extract to the report."""
     code = _readme_tour()
-    assert "n_pool=20_000" in code
-    code = code.replace("n_pool=20_000", "n_pool=3000")
+    assert "simulate_extract(20_000" in code and "impact.evaluate(extract" in code
+    code = code.replace("simulate_extract(20_000", "simulate_extract(6_000")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README is ours
     ev = namespace["ev"]
     assert isinstance(ev, Evaluation) and ev.lang == "sv" and ev.goals is not None and ev.monitoring
+    assert ev.design == "riskset" and ev.sensitivity_unknown is not None
     assert (tmp_path / "reports" / "mine" / "report.html").exists()
     import matplotlib.pyplot as plt
     plt.close("all")

@@ -1,9 +1,10 @@
 """Command line: ``impact run evaluation.toml``, ``impact demo``, ``impact simulate``.
 
-``impact demo`` runs a whole evaluation on the bundled synthetic registers (``data/synthetic``
+``impact demo`` runs a whole evaluation on the bundled synthetic register extract
+(``data/synthetic``: persons, registration spells, programme starts and economic-assistance months,
 in a source checkout; regenerated in memory with the same seed otherwise, which gives the same
-data byte for byte) together with synthetic monitoring records and the goals of Malmökraften 2.0,
-and writes the report.
+data byte for byte) with the dynamic (risk-set) design, together with synthetic monitoring records
+and the goals of Malmökraften 2.0, and writes the report.
 
 Exit codes: 0 success; 2 a bad evaluation file, a missing or unreadable file, a column that is
 not in the data, or data that break a rule (the message names the key, file, column or rule);
@@ -23,7 +24,8 @@ from impact._errors import ImpactError
 from impact._validation import InstanceOf, validate_params
 
 BUNDLED_SEED = 2022
-BUNDLED_N_POOL = 20_000
+BUNDLED_N_POOL = 20_000      # the one-row-per-person generator (impact simulate --table)
+BUNDLED_N_PERSONS = 20_000   # persons in the bundled register extract
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "synthetic"
 
 #: the goals of Malmökraften 2.0 (SWECO's goal-fulfilment table), used by ``impact demo``
@@ -46,8 +48,9 @@ _EPILOG = """\
 examples:
   impact demo                          whole evaluation on synthetic data -> reports/demo/report.html
   impact demo --lang sv --out rapport  the same report in Swedish
-  impact simulate --monitoring --out mydata
-                                       synthetic registers and monitoring records as CSV
+  impact simulate --registers --out mydata
+                                       a synthetic register extract (persons, spells, programme,
+                                       benefits) and its true effects as CSV
   impact run evaluation.toml           the evaluation a TOML file describes (see docs/guide.md)
 
 exit codes: 0 done; 2 bad evaluation file, unreadable file, missing column or invalid data
@@ -57,10 +60,14 @@ exit codes: 0 done; 2 bad evaluation file, unreadable file, missing column or in
 _RUN_HELP = """\
 Run the evaluation described in a TOML file and write its report.
 
-The file has the sections [data] (path to .csv, .parquet, .dta or .sav), [columns] (id,
-treatment, start, exit_date, exit_type, cutoff, subgroup, covariates), and optionally [design],
-[outcomes], [effects], [monitoring], [[goals]] and [report], plus seed and lang at the top.
-Unknown keys are errors with the nearest valid key suggested. See docs/guide.md.
+A register extract: [registers] (persons, spells, programme, benefits, cutoff; file options sep,
+decimal, thousands, encoding, sheet), [registers.columns], [outcomes.codes] (code = "event" |
+"competing" | "censored") and [design] method = "riskset", estimand = "join_vs_never" or
+"join_vs_wait". One row per person instead: [data] (path to .csv, .xlsx, .parquet, .dta, .sav or
+.sas7bdat) and [columns] (id, treatment, start, exit_date, exit_type, cutoff, subgroup,
+covariates; [columns.values] recodes values). Optionally [design], [outcomes], [effects],
+[monitoring], [[goals]] and [report], plus seed and lang at the top. Unknown keys are errors
+with the nearest valid key suggested. See docs/guide.md.
 """
 
 
@@ -87,36 +94,57 @@ def _parser() -> argparse.ArgumentParser:
                                    "synthetic monitoring records and the goals of Malmökraften 2.0, "
                                    "and write the report.", formatter_class=_Formatter)
     d.add_argument("--out", default="reports/demo", help="folder for the report")
-    d.add_argument("--data", default=None, help="folder with registers.csv and truth.csv (default: bundled)")
+    d.add_argument("--data", default=None, help="folder with persons.csv, spells.csv, programme.csv, "
+                   "benefits.csv and truth.csv (default: bundled)")
+    d.add_argument("--estimand", default="join_vs_never", choices=["join_vs_never", "join_vs_wait"],
+                   help="joining versus never joining, or joining now versus waiting")
     d.add_argument("--lang", default="en", choices=["en", "sv"], help="language of the report")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
-    s = sub.add_parser("simulate", help="write synthetic registers with a known true effect",
-                       description="Write synthetic registers (registers.csv, truth.csv) with a known true "
-                                   "effect for women and men; with --monitoring also synthetic monitoring "
+    s = sub.add_parser("simulate", help="write a synthetic register extract with a known true effect",
+                       description="Write a synthetic register extract (persons.csv, spells.csv, programme.csv, "
+                                   "benefits.csv, truth.csv) with a known true effect for women and men "
+                                   "(--registers, the default); --table writes one row per person instead "
+                                   "(registers.csv, truth.csv); with --monitoring also synthetic monitoring "
                                    "records (participants.csv, employments.csv, households.csv, "
                                    "household_exits.csv).", formatter_class=_Formatter)
+    kind = s.add_mutually_exclusive_group()
+    kind.add_argument("--registers", dest="table", action="store_false",
+                      help="a register extract (default)")
+    kind.add_argument("--table", dest="table", action="store_true", help="one row per person")
     s.add_argument("--seed", type=int, default=BUNDLED_SEED, help="random seed")
-    s.add_argument("--n-pool", type=int, default=BUNDLED_N_POOL, help="people in the pool of job seekers")
+    s.add_argument("--n-persons", type=int, default=BUNDLED_N_PERSONS, help="persons in the register extract")
+    s.add_argument("--n-pool", type=int, default=BUNDLED_N_POOL, help="people in the pool of job seekers (--table)")
     s.add_argument("--out", default="data/synthetic", help="folder to write to")
     s.add_argument("--monitoring", action="store_true", help="also write synthetic monitoring records")
     return p
 
 
-def _load_demo_data(folder: str | None) -> Any:
-    from impact.synthetic import read_synthetic, simulate
+def load_bundled(folder: str | None = None) -> Any:
+    """The bundled synthetic register extract (``data/synthetic``), or the same drawn in memory.
+
+    Returns a :class:`impact.synthetic.SyntheticExtract` (``.extract``, ``.truth``).
+    """
+    from impact.synthetic import EXTRACT_FILES, read_extract, simulate_extract
     path = Path(folder) if folder else BUNDLED_DIR
-    if (path / "registers.csv").exists():
-        print(f"Reading synthetic registers from {path}")
-        return read_synthetic(path)
+    if all((path / n).exists() for n in EXTRACT_FILES):
+        return read_extract(path)
     if folder:
-        raise ImpactError(f"No registers.csv in {path}.")
-    print(f"Generating synthetic registers (seed {BUNDLED_SEED}, {BUNDLED_N_POOL} people)")
-    return simulate(BUNDLED_N_POOL, random_state=BUNDLED_SEED)
+        raise ImpactError(f"{path} is not a register extract: it needs {', '.join(EXTRACT_FILES)} "
+                          "(write one with: impact simulate --registers --out FOLDER).")
+    return simulate_extract(BUNDLED_N_PERSONS, random_state=BUNDLED_SEED)
+
+
+def _load_demo_data(folder: str | None) -> Any:
+    path = Path(folder) if folder else BUNDLED_DIR
+    print(f"Reading the synthetic register extract from {path}")
+    return load_bundled(folder)
 
 
 def _print_results(ev: Any) -> None:
     import pandas as pd
     print()
+    if getattr(ev, "design", None) == "riskset":
+        print(f"Design: risk-set (dynamic) matching, estimand {ev.settings['estimand']}")
     print(ev.flow.table().to_string())
     print()
     print("Headline effects (participants vs matched controls, 95% CI):")
@@ -134,7 +162,7 @@ def _demo(args: argparse.Namespace) -> int:
     sim = _load_demo_data(args.data)
     print("Generating synthetic monitoring records (seed 0)")
     records = simulate_monitoring(random_state=0)
-    ev = evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
+    ev = evaluate(sim.extract, estimand=args.estimand, truth=sim.truth, random_state=0,
                   goals=DEMO_GOALS, monitoring=records, monitoring_start="2022-01-01",
                   monitoring_end="2022-10-31", lang=args.lang, progress=not args.quiet)
     _print_results(ev)
@@ -155,9 +183,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from impact.synthetic import simulate, write_synthetic
-    sim = simulate(args.n_pool, random_state=args.seed)
-    for p in write_synthetic(sim, args.out):
+    if args.table:
+        from impact.synthetic import simulate, write_synthetic
+        paths = write_synthetic(simulate(args.n_pool, random_state=args.seed), args.out)
+    else:
+        from impact.synthetic import simulate_extract, write_extract
+        paths = write_extract(simulate_extract(args.n_persons, random_state=args.seed), args.out)
+    for p in paths:
         print(f"wrote {p}")
     if args.monitoring:
         from impact.synthetic import simulate_monitoring

@@ -5,8 +5,34 @@ An evaluation is described once and run again each month::
     seed = 0
     lang = "sv"                     # language of the report: "sv" or "en"
 
+    [registers]                     # a register extract (the dynamic design; see docs/registers.md)
+    persons = "persons.csv"
+    spells = "spells.csv"
+    programme = "programme.csv"
+    benefits = "benefits.csv"       # economic assistance months (or a table {name = "file"})
+    cutoff = "2022-10-31"
+    [registers.columns]             # these are the defaults
+    id = "person_id"
+    gender = "gender"
+    registered = "registered"
+    deregistered = "deregistered"
+    code = "code"
+    start = "start"
+    month = "month"
+    [outcomes.codes]                # deregistration code -> event | competing | censored
+    "11" = "event"
+    "90" = "competing"
+    [design]
+    method = "riskset"
+    estimand = "join_vs_never"      # or "join_vs_wait"
+
+or, for data of one row per person (the cross-sectional design)::
+
     [data]
-    path = "registers.csv"          # .csv, .parquet, .dta (Stata) or .sav (SPSS)
+    path = "registers.csv"          # .csv, .xlsx, .parquet, .dta (Stata), .sav (SPSS), .sas7bdat (SAS)
+    sep = ";"                       # file options, in every input section: sep, decimal,
+    decimal = ","                   # thousands, encoding (utf-8, utf-8-sig, cp1252), sheet (.xlsx)
+    encoding = "cp1252"
 
     [columns]
     id = "person_id"
@@ -17,6 +43,8 @@ An evaluation is described once and run again each month::
     cutoff = "2022-10-31"
     subgroup = "gender"             # effects for all, women and men
     covariates = ["age", "education"]
+    [columns.values]                # recode values: treatment 1/0, gender codes
+    participant = {ja = 1, nej = 0}
 
     [design]
     method = "nearest"
@@ -51,8 +79,8 @@ An evaluation is described once and run again each month::
     title = "Malmökraften 2.0"
     threshold = 5
 
-Unknown keys are errors, with the nearest valid key suggested; relative paths (data, monitoring
-inputs and the report folder) are taken from the folder of the evaluation file.
+Unknown keys are errors, with the nearest valid key suggested; relative paths (data, register,
+monitoring inputs and the report folder) are taken from the folder of the evaluation file.
 """
 
 from __future__ import annotations
@@ -66,26 +94,38 @@ from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, suggest, validate_params
 from impact.data import Roles, read_toml
 
-__all__ = ["ConfigError", "EvaluationConfig", "read_config", "CONFIG_KEYS"]
+__all__ = ["ConfigError", "EvaluationConfig", "read_config", "CONFIG_KEYS", "REGISTER_COLUMN_KEYS"]
 
 #: every key an evaluation file may have: section -> key -> accepted type(s); "" is the top level
+_FILE_OPTIONS: dict[str, type | tuple[type, ...]] = {"sep": str, "decimal": str, "thousands": str,
+                                                     "encoding": str, "sheet": (str, int)}
 CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "": {"seed": int, "lang": str, "goals": list},
-    "data": {"path": str, "date_format": str},
+    "data": {"path": str, "date_format": str, **_FILE_OPTIONS},
+    "registers": {"persons": str, "spells": str, "programme": str, "benefits": (str, dict), "cutoff": str,
+                  "genders": list, "columns": dict, "period": str, **_FILE_OPTIONS},
     "columns": {"id": str, "treatment": str, "start": str, "exit_date": str, "exit_type": str,
-                "cutoff": str, "subgroup": str, "covariates": list, "exit_codes": dict},
+                "cutoff": str, "subgroup": str, "covariates": list, "exit_codes": dict, "values": dict},
     "design": {"method": str, "caliper": (int, float), "ratio": int, "replace": bool, "exact": list,
-               "start_period": str, "missing": str},
-    "outcomes": {"horizons": list, "clock": str},
-    "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float},
+               "start_period": str, "missing": str, "estimand": str, "covariates": list,
+               "elapsed_band": int, "elapsed_bands": int, "reuse": str},
+    "outcomes": {"horizons": list, "clock": str, "codes": dict},
+    "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool},
     "monitoring": {"participants": str, "employments": str, "households": str, "household_exits": str,
-                   "start": str, "end": str},
+                   "start": str, "end": str, **_FILE_OPTIONS},
     "report": {"out": str, "title": str, "threshold": int},
 }
+#: the keys of [registers.columns] (impact.registers.RegisterColumns)
+REGISTER_COLUMN_KEYS = ("id", "gender", "birth", "registered", "deregistered", "code", "start", "month")
 _SECTIONS = [k for k in CONFIG_KEYS if k]
 _CHOICES = {("", "lang"): ("en", "sv"), ("design", "start_period"): ("month", "quarter", "year"),
             ("design", "missing"): ("error", "drop"), ("outcomes", "clock"): ("own", "matched"),
-            ("effects", "se_method"): ("influence", "bootstrap")}
+            ("effects", "se_method"): ("influence", "bootstrap"),
+            ("design", "method"): ("riskset", "nearest", "optimal", "cem", "exact", "subclass", "ipw"),
+            ("design", "estimand"): ("join_vs_never", "join_vs_wait"),
+            ("design", "reuse"): ("across_periods", "never"), ("registers", "period"): ("month", "quarter"),
+            **{(sec, "encoding"): ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1")
+               for sec in ("data", "registers", "monitoring")}}
 
 
 class ConfigError(ImpactError, ValueError):
@@ -103,9 +143,10 @@ class EvaluationConfig:
     ----------
     source : Path
         The evaluation file.
-    data_path : Path
-        The register data (absolute).
-    roles : Roles
+    data_path : Path or None
+        The data of one row per person (absolute); None for a register extract.
+    roles : Roles or None
+        None for a register extract.
     evaluate_kwargs : dict
         Keyword arguments for :func:`impact.evaluate` (design, outcomes, effects, goals, language).
     report : dict
@@ -115,21 +156,36 @@ class EvaluationConfig:
         The file as read (shown in the report's footer).
     monitoring_paths : dict of str -> Path
         Monitoring inputs by name (absolute paths).
+    registers : dict or None
+        The ``[registers]`` section with absolute paths (``persons``, ``spells``, ``programme``,
+        ``benefits`` as ``{name: path}``), ``cutoff``, ``genders``, ``columns`` and ``codes``
+        (from ``[outcomes.codes]``); None for data of one row per person.
+    read_options, monitoring_options : dict
+        File options (``sep``, ``decimal``, ``thousands``, ``encoding``, ``sheet``) of ``[data]``
+        (or ``[registers]``) and of ``[monitoring]``.
+    values : dict
+        ``[columns.values]``: ``{column: {value in the file: value}}``.
     """
 
     source: Path
-    data_path: Path
-    roles: Roles
+    data_path: Path | None
+    roles: Roles | None
     evaluate_kwargs: dict
     report: dict
     date_format: str | None = None
     raw: dict | None = None
     monitoring_paths: dict = field(default_factory=dict)
+    registers: dict | None = None
+    read_options: dict = field(default_factory=dict)
+    monitoring_options: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
 
 
 def _type_name(want: type | tuple[type, ...]) -> str:
     if isinstance(want, tuple):
-        return "number"
+        names: dict[tuple[type, ...], str] = {(int, float): "number", (str, dict): "string or table",
+                                              (str, int): "string or whole number"}
+        return names.get(want, "value")
     return {"str": "string", "int": "whole number", "float": "number", "bool": "true or false",
             "list": "list", "dict": "table"}.get(want.__name__, want.__name__)
 
@@ -158,6 +214,32 @@ def _check_keys(table: dict, section: str, where: Path) -> None:
         if choices and value not in choices:
             raise ConfigError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}. "
                               f"Got {value!r}.{suggest(value, choices)}")
+
+
+def _check_subtables(raw: dict, where: Path) -> None:
+    reg = raw.get("registers", {})
+    for key in reg.get("columns", {}):
+        if key not in REGISTER_COLUMN_KEYS:
+            raise ConfigError(f"{where}: unknown key '[registers.columns] {key}'.{suggest(key, REGISTER_COLUMN_KEYS)} "
+                              f"Valid keys here: {', '.join(REGISTER_COLUMN_KEYS)}.")
+        if not isinstance(reg["columns"][key], str):
+            raise ConfigError(f"{where}: [registers.columns] {key} must be a string (a column name). "
+                              f"Got {reg['columns'][key]!r}.")
+    if isinstance(reg.get("benefits"), dict):
+        for name, value in reg["benefits"].items():
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: [registers.benefits] {name} must be a string (a file). Got {value!r}.")
+            if not name.isidentifier():
+                raise ConfigError(f"{where}: [registers.benefits] '{name}' must be a name of letters, digits and "
+                                  "underscores (it names the covariate <name>_months_12m).")
+    for code, role in raw.get("outcomes", {}).get("codes", {}).items():
+        if role not in ("event", "competing", "censored"):
+            raise ConfigError(f"{where}: [outcomes.codes] \"{code}\" must be one of 'event', 'competing', "
+                              f"'censored'. Got {role!r}.{suggest(str(role), ('event', 'competing', 'censored'))}")
+    for col, mapping in raw.get("columns", {}).get("values", {}).items():
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{where}: [columns.values] {col} must be a table of values, e.g. "
+                              f"{col} = {{ja = 1, nej = 0}}. Got {mapping!r}.")
 
 
 def _resolve(path: str, base: Path) -> Path:
@@ -210,12 +292,16 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
     except ParameterError as exc:
         raise ConfigError(str(exc)) from exc
     _check_keys(raw, "", path)
+    _check_subtables(raw, path)
+    if "registers" in raw:
+        return _registers_config(raw, path)
     for section in ("data", "columns"):
         if section not in raw:
             raise ConfigError(f"{path}: the [{section}] section is missing.")
     if "path" not in raw["data"]:
         raise ConfigError(f"{path}: [data] path is required (the register data: .csv, .parquet, .dta or .sav).")
     cols = dict(raw["columns"])
+    values = cols.pop("values", {})
     for key in ("id", "treatment", "start"):
         if key not in cols:
             raise ConfigError(f"{path}: [columns] {key} is required.")
@@ -226,14 +312,35 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
         raise ConfigError(f"{path}: {exc}") from exc
     base = path.parent
     data_path = _resolve(raw["data"]["path"], base)
-    kwargs: dict[str, Any] = {**raw.get("design", {}), **raw.get("outcomes", {}), **raw.get("effects", {}),
+    design = dict(raw.get("design", {}))
+    if design.get("method") == "riskset":
+        raise ConfigError(f"{path}: [design] method = \"riskset\" needs a register extract: a [registers] section "
+                          "(persons, spells, programme, cutoff) instead of [data] and [columns].")
+    for key in ("estimand", "covariates", "elapsed_band", "elapsed_bands", "reuse"):
+        if key in design:
+            raise ConfigError(f"{path}: [design] {key} is for a register extract ([registers]); with [data] "
+                              "use [columns] covariates and the [design] keys of impact.match.")
+    kwargs, monitoring_paths, mon_opts = _common_kwargs(raw, path, design)
+    report = _report(raw, path)
+    options = {k: v for k, v in raw["data"].items() if k in _FILE_OPTIONS}
+    return EvaluationConfig(source=path, data_path=data_path, roles=roles, evaluate_kwargs=kwargs,
+                            report=report, date_format=raw["data"].get("date_format"), raw=raw,
+                            monitoring_paths=monitoring_paths, read_options=options,
+                            monitoring_options=mon_opts, values=values)
+
+
+def _common_kwargs(raw: dict, path: Path, design: dict) -> tuple[dict[str, Any], dict[str, Path], dict]:
+    base = path.parent
+    outcomes = {k: v for k, v in raw.get("outcomes", {}).items() if k != "codes"}
+    kwargs: dict[str, Any] = {**design, **outcomes, **raw.get("effects", {}),
                               "random_state": raw.get("seed", 0), "lang": raw.get("lang", "en")}
-    for key in ("horizons", "exact", "subgroups"):
+    for key in ("horizons", "exact", "subgroups", "covariates"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     mon = dict(raw.get("monitoring", {}))
     kwargs["monitoring_start"] = mon.pop("start", None)
     kwargs["monitoring_end"] = mon.pop("end", None)
+    mon_opts = {k: mon.pop(k) for k in list(mon) if k in _FILE_OPTIONS}
     monitoring_paths = {k: _resolve(v, base) for k, v in mon.items()}
     if "goals" in raw:
         from impact.monitor import goals_from_config
@@ -244,9 +351,59 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
         if "participants" not in monitoring_paths:
             raise ConfigError(f"{path}: [[goals]] are judged on the participants' records: add "
                               "[monitoring] participants = \"participants.csv\".")
+    return kwargs, monitoring_paths, mon_opts
+
+
+def _report(raw: dict, path: Path) -> dict:
     report = {"out": "reports/evaluation", "title": "Programme evaluation", "threshold": 5,
               **raw.get("report", {})}
-    report["out"] = _resolve(report["out"], base)
-    return EvaluationConfig(source=path, data_path=data_path, roles=roles, evaluate_kwargs=kwargs,
-                            report=report, date_format=raw["data"].get("date_format"), raw=raw,
-                            monitoring_paths=monitoring_paths)
+    report["out"] = _resolve(report["out"], path.parent)
+    return report
+
+
+def _registers_config(raw: dict, path: Path) -> EvaluationConfig:
+    """An evaluation file with a [registers] section: the dynamic (risk-set) design."""
+    for section in ("data", "columns"):
+        if section in raw:
+            raise ConfigError(f"{path}: [registers] and [{section}] do not go together: a register extract is "
+                              "evaluated with the risk-set design ([registers.columns] names its columns); "
+                              "[data] and [columns] are for data of one row per person.")
+    reg = dict(raw["registers"])
+    for key in ("persons", "spells", "programme", "cutoff"):
+        if key not in reg:
+            raise ConfigError(f"{path}: [registers] {key} is required "
+                              + ("(the data cut-off, YYYY-MM-DD)." if key == "cutoff" else "(a file)."))
+    design = dict(raw.get("design", {}))
+    method = design.pop("method", "riskset")
+    if method != "riskset":
+        raise ConfigError(f"{path}: [design] method = {method!r}: a register extract is evaluated with the risk-set "
+                          "design; use method = \"riskset\" (or leave it out).")
+    for key in ("replace", "start_period", "missing"):
+        if key in design:
+            raise ConfigError(f"{path}: [design] {key} is for data of one row per person ([data]); "
+                              "it has no meaning in the risk-set design.")
+    if "clock" in raw.get("outcomes", {}):
+        raise ConfigError(f"{path}: [outcomes] clock is for data of one row per person: in the risk-set design "
+                          "each control's clock starts on its participant's start date.")
+    if "subgroups" in raw.get("effects", {}):
+        raise ConfigError(f"{path}: [effects] subgroups is not yet available in the risk-set design "
+                          "(effects are given for all and by gender).")
+    kwargs, monitoring_paths, mon_opts = _common_kwargs(raw, path, design)
+    kwargs["method"] = "riskset"
+    if "period" in reg:
+        kwargs["period"] = reg["period"]
+    base = path.parent
+    benefits = reg.get("benefits", {})
+    if isinstance(benefits, str):
+        benefits = {"economic_assistance": benefits}
+    registers = {
+        "persons": _resolve(reg["persons"], base), "spells": _resolve(reg["spells"], base),
+        "programme": _resolve(reg["programme"], base),
+        "benefits": {k: _resolve(v, base) for k, v in benefits.items()},
+        "cutoff": reg["cutoff"], "genders": tuple(reg["genders"]) if "genders" in reg else None,
+        "columns": dict(reg.get("columns", {})), "codes": dict(raw.get("outcomes", {}).get("codes", {})),
+    }
+    options = {k: v for k, v in reg.items() if k in _FILE_OPTIONS}
+    return EvaluationConfig(source=path, data_path=None, roles=None, evaluate_kwargs=kwargs, report=_report(raw, path),
+                            raw=raw, monitoring_paths=monitoring_paths, registers=registers,
+                            read_options=options, monitoring_options=mon_opts)

@@ -26,12 +26,16 @@ from impact.effects import EffectsResult, estimate_effects
 from impact.labels import LANGS, Lang
 from impact.outcomes import time_to_event
 from impact.pipeline._monitoring import default_period, fingerprints, monitoring_tables, records_of
+from impact.pipeline._registers import (ESTIMAND_NOTES, TREATMENT, cause_shares, effects_of, extract_fingerprints,
+                                        flow_details, naive_registers, registers_flow, registers_roles,
+                                        run_registers, unknown_sensitivity, validated_of, with_notes)
 from impact.pipeline._progress import Progress
+from impact.registers import RegisterExtract
 
 __all__ = ["Evaluation", "evaluate"]
 
 _PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
-Method = Literal["nearest", "optimal", "cem", "exact", "subclass", "ipw"]
+Method = Literal["nearest", "optimal", "cem", "exact", "subclass", "ipw", "riskset"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,20 @@ class Evaluation:
         The evaluation file as read, when the evaluation came from one.
     report_path : Path or None
         The ``report.html`` that :func:`run` wrote (None from :func:`evaluate`).
+    design : {"riskset", "cross-sectional"}
+        Which design ran: the dynamic (risk-set) design of a register extract, or the
+        cross-sectional match of one row per person.
+    flow_details : dict of str -> DataFrame
+        Risk-set design only: ``periods`` (registered, at risk, starting, treated and controls per
+        period), ``steps`` (persons and person-periods from the extract to the treated rows),
+        ``unmatched`` (participants left unmatched, by period and reason) and ``contamination``
+        (controls who later joined the programme, and how many were censored for it).
+    sensitivity_unknown : DataFrame or None
+        Risk-set design only: the headline rerun with unknown-reason exits as censored, as
+        competing and as work (``unknown_as``; ``headline`` marks the coding of the main result).
+    cause_shares : DataFrame or None
+        Risk-set design only: shares in work (all work, unsubsidised, subsidised) and in studies
+        at each horizon, each cause as the event and every other exit competing.
 
     An Evaluation is never changed after it is made: :func:`run` returns a new one with
     ``report_path`` set (``dataclasses.replace``).
@@ -87,6 +105,10 @@ class Evaluation:
     lang: str = "en"
     config: dict | None = None
     report_path: Path | None = None
+    design: str = "cross-sectional"
+    flow_details: dict = field(default_factory=dict)
+    sensitivity_unknown: pd.DataFrame | None = None
+    cause_shares: pd.DataFrame | None = None
 
     @property
     def roles(self) -> Roles:
@@ -108,9 +130,26 @@ class Evaluation:
             extra += f"; {len(self.goals.table)} goals"
         if self.monitoring:
             extra += f"; monitoring: {', '.join(self.monitoring)}"
-        return (f"Evaluation({int((t == 1).sum())} participants and {int((t == 0).sum())} matched "
-                f"controls analysed; {len(self.effects.table)} estimates{extra})")
+        what = "matched control set memberships" if self.design == "riskset" else "matched controls"
+        return (f"Evaluation({int((t == 1).sum())} participants and {int((t == 0).sum())} {what} "
+                f"analysed; {len(self.effects.table)} estimates{extra})")
 
+
+
+def _goals_and_monitoring(bar: Progress, records: dict, goals: Any, start: Any, end: Any,
+                          lang: Lang) -> tuple[Any, dict[str, Any]]:
+    goal_result = None
+    if goals is not None:
+        bar.start("goal fulfilment")
+        from impact.monitor import goal_fulfilment
+        goal_result = goal_fulfilment(records["participants"], goals, lang=lang)
+        bar.done()
+    tables: dict[str, Any] = {}
+    if records:
+        bar.start("monitoring tables")
+        tables = monitoring_tables(records, start=start, end=end, lang=lang)
+        bar.done()
+    return goal_result, tables
 
 
 def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series:
@@ -128,8 +167,17 @@ def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series
     return analysed["subclass"].map(level).fillna(own)
 
 
-@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
-                  "roles": [InstanceOf(Roles, "a Roles (impact.Roles)")],
+@validate_params({"data": [InstanceOf((pd.DataFrame, RegisterExtract),
+                                      "a register extract (impact.RegisterExtract) or a pandas DataFrame")],
+                  "roles": [InstanceOf(Roles, "a Roles (impact.Roles)"), None],
+                  "method": [Options(["nearest", "optimal", "cem", "exact", "subclass", "ipw", "riskset"]), None],
+                  "estimand": [Options(["join_vs_never", "join_vs_wait"])],
+                  "covariates": ["columns", None],
+                  "elapsed_band": [Interval(Integral, 1, None), None],
+                  "elapsed_bands": [Interval(Integral, 2, None)],
+                  "period": [Options(["month", "quarter"])],
+                  "reuse": [Options(["across_periods", "never"])],
+                  "sensitivity": ["boolean"],
                   "caliper": [Interval(Real, 0, None, closed="neither"), None],
                   "exact": ["columns", None],
                   "ratio": [Interval(Integral, 1, None)],
@@ -147,7 +195,8 @@ def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series
                   "lang": [Options(LANGS)],
                   "progress": ["boolean"],
                   "config": [InstanceOf(Mapping, "a mapping (the evaluation file as read)"), None]})
-def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", caliper: float | None = 0.2,
+def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *, method: Method | None = None,
+             caliper: float | None = 0.2,
              exact: Sequence[str] | None = None, ratio: int = 1, replace: bool = False,
              start_period: Literal["month", "quarter", "year"] | None = "quarter",
              horizons: Sequence[float] = (90, 180, 365), missing: Literal["error", "drop"] = "error",
@@ -157,18 +206,38 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", ca
              n_boot: int = 500, conf_level: float = 0.95, goals: Any = None, monitoring: Any = None,
              monitoring_start: Any = None, monitoring_end: Any = None,
              lang: Lang = "en", progress: bool = False,
-             config: dict | None = None) -> Evaluation:
+             config: dict | None = None, estimand: str = "join_vs_never",
+             covariates: Sequence[str] | None = None, elapsed_band: int | None = 60, elapsed_bands: int = 8,
+             period: str = "month", reuse: str = "across_periods", sensitivity: bool = True) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
+
+    Two designs, chosen by the type of ``data``:
+
+    * a :class:`impact.RegisterExtract` (persons, registration spells, programme starts, benefit
+      months) runs the **dynamic (risk-set) design**, the main flow: for each calendar month the
+      people registered and not yet in the programme on its first day are at risk; each
+      participant is matched, exactly on the month, gender and 60-day bands of elapsed time in the
+      open spell, greedy nearest neighbour on the propensity score of entering then (from the
+      covariates as known on that day) within ``caliper`` SDs, to one such person; the control's
+      clock starts on the participant's start date and both outcomes come from the spell open on
+      that date (see ``docs/registers.md``). ``roles`` is not used.
+    * a DataFrame of one row per person with ``roles`` runs the cross-sectional match
+      (:func:`impact.match`): for data that are already one row per person.
 
     Parameters
     ----------
-    data : DataFrame
-        One row per person, participants and potential controls.
-    roles : Roles
-        Column roles; ``roles.covariates`` are matched on, ``roles.subgroup`` (e.g. gender) gives
-        the effects for women and men.
-    method, caliper, ratio, replace : see :func:`impact.match`
-        Caliper in standard deviations of the propensity score, as in MatchIt.
+    data : RegisterExtract or DataFrame
+        The register extract, or one row per person, participants and potential controls.
+    roles : Roles, optional
+        Column roles (DataFrame data only); ``roles.covariates`` are matched on,
+        ``roles.subgroup`` (e.g. gender) gives the effects for women and men.
+    method : str, optional
+        ``"riskset"`` for an extract (the default and only choice there); for a DataFrame one of
+        :func:`impact.match`'s methods (default ``"nearest"``).
+    caliper, ratio, replace : see :func:`impact.match`
+        Caliper in standard deviations of the propensity score, as in MatchIt (``replace``:
+        DataFrame data only; in the risk-set design a control may serve in several periods,
+        see ``reuse``).
     exact : sequence of str, optional
         Columns to match exactly on; by default the subgroup (e.g. gender), so that effects for
         women and men compare women with women and men with men.
@@ -210,6 +279,29 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", ca
         Show a progress bar over the steps (on stderr).
     config : dict, optional
         The evaluation file this run came from, kept for the report's footer.
+    estimand : {"join_vs_never", "join_vs_wait"}
+        Extract only. ``"join_vs_never"`` (default): joining versus never joining; a control who
+        later joins is censored on the day it starts (MatchTime's ``censor_at_treat``).
+        ``"join_vs_wait"``: joining now versus waiting (Sianesi); no censoring.
+    covariates : sequence of str, optional
+        Extract only: the propensity-score covariates. Default: the history covariates (age,
+        elapsed days, days registered in the past 24 months, earlier spells, months with each
+        benefit in the past 12 months and whether any), plus every fixed person column except the
+        id, the birth year and gender (gender is matched exactly).
+    elapsed_band, elapsed_bands : int
+        Extract only: exact matching on bands of ``elapsed_band`` days of elapsed time in the
+        open spell, the last of ``elapsed_bands`` bands open-ended (60 and 8: 0-59, ..., 420+
+        days). ``None`` turns it off (the propensity score alone then leaves participants with
+        longer spells than their controls, which attenuates the effect when the chance of work
+        falls with elapsed time).
+    period : {"month", "quarter"}
+        Extract only: the risk-set period.
+    reuse : {"across_periods", "never"}
+        Extract only: see :func:`impact.design.match_riskset`.
+    sensitivity : bool
+        Extract only: also rerun the headline with unknown exits as censored, competing and
+        work (``Evaluation.sensitivity_unknown``) and give shares by cause
+        (``Evaluation.cause_shares``).
 
     Returns
     -------
@@ -231,6 +323,26 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", ca
     """
     seed = int(random_state) if isinstance(random_state, Integral) else \
         int(check_random_state(random_state).integers(2**32))
+    if isinstance(data, RegisterExtract):
+        if method not in (None, "riskset"):
+            raise ParameterError(f"A register extract is evaluated with the risk-set design (method='riskset'). "
+                                 f"Got method={method!r}; for a cross-sectional match pass one row per person "
+                                 "(a DataFrame) and roles.")
+        return _evaluate_extract(data, estimand=estimand, covariates=covariates, exact=exact,
+                                 elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, caliper=caliper,
+                                 ratio=ratio, reuse=reuse, period=period, horizons=horizons, seed=seed,
+                                 truth=truth, se_method=se_method, n_boot=n_boot, conf_level=conf_level,
+                                 goals=goals, monitoring=monitoring, monitoring_start=monitoring_start,
+                                 monitoring_end=monitoring_end, lang=lang, progress=progress, config=config,
+                                 sensitivity=sensitivity)
+    if roles is None:
+        raise ParameterError("evaluate: one row per person (a DataFrame) needs roles=impact.Roles(...); "
+                             "a register extract (impact.RegisterExtract) does not.")
+    if method is None:
+        method = "nearest"
+    if method == "riskset":
+        raise ParameterError("method='riskset' needs a register extract (impact.RegisterExtract); "
+                             "for one row per person use method='nearest' (or another impact.match method).")
     if isinstance(subgroups, str):
         subgroups = [subgroups]
     subgroups = list(subgroups)
@@ -299,17 +411,7 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", ca
             by_sub[col] = effects_of(analysed.assign(**{level_col: _set_level(analysed, col, roles.treatment)}),
                                      level_col)
             bar.done()
-        goal_result = None
-        if goals is not None:
-            bar.start("goal fulfilment")
-            from impact.monitor import goal_fulfilment
-            goal_result = goal_fulfilment(records["participants"], goals, lang=lang)
-            bar.done()
-        tables: dict[str, Any] = {}
-        if records:
-            bar.start("monitoring tables")
-            tables = monitoring_tables(records, start=monitoring_start, end=monitoring_end, lang=lang)
-            bar.done()
+        goal_result, tables = _goals_and_monitoring(bar, records, goals, monitoring_start, monitoring_end, lang)
     finally:
         bar.close()
     settings = dict(method=method, caliper=caliper, exact=exact_cols, ratio=ratio, replace=replace,
@@ -323,3 +425,97 @@ def evaluate(data: pd.DataFrame, roles: Roles, *, method: Method = "nearest", ca
     return Evaluation(validated=validated, matching=matching, analysed=analysed, effects=effects,
                       naive=naive, flow=flow, settings=settings, truth=truth, subgroup_effects=by_sub,
                       goals=goal_result, monitoring=tables, lang=lang, config=None if config is None else dict(config))
+
+
+def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Sequence[str] | None,
+                      exact: Sequence[str] | None, elapsed_band: int | None, elapsed_bands: int,
+                      caliper: float | None, ratio: int, reuse: str, period: str, horizons: Sequence[float],
+                      seed: int, truth: pd.DataFrame | None, se_method: str, n_boot: int, conf_level: float,
+                      goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
+                      progress: bool, config: dict | None, sensitivity: bool) -> Evaluation:
+    """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
+    records = records_of(monitoring)
+    if monitoring_start is None and monitoring_end is None:
+        monitoring_start, monitoring_end = default_period(monitoring)
+    if goals is not None and "participants" not in records:
+        raise ParameterError("Goals are judged on the monitoring records' participants: pass "
+                             "monitoring={'participants': df, ...} (or simulate_monitoring()) with goals=.")
+    steps = ["risk sets and matching", "effects", "naive comparison"]
+    steps += ["unknown exits and causes"] * sensitivity
+    steps += ["goal fulfilment"] * (goals is not None) + ["monitoring tables"] * bool(records)
+    bar = Progress(progress, steps)
+    gender = extract.columns.gender
+    try:
+        bar.start("risk sets and matching")
+        parts = run_registers(extract, estimand=estimand, covariates=covariates, exact=exact,
+                                elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, caliper=caliper,
+                                ratio=ratio, reuse=reuse, period=period, random_state=seed)
+        extract = parts["extract"]
+        analysed = parts["analysed"]
+        require_subgroup_levels(analysed, gender, TREATMENT)
+        flow = registers_flow(extract, parts["panel"], parts["matched"], analysed)
+        details = flow_details(extract, parts["rs"], parts["matching"], parts["matched"], analysed, estimand)
+        bar.done()
+        bar.start("effects")
+        kw: dict[str, Any] = dict(horizons=horizons, conf_level=conf_level, random_state=seed)
+        effects = effects_of(analysed, gender, se_method=se_method, n_boot=n_boot, **kw)
+        bar.done()
+        bar.start("naive comparison")
+        naive_data = naive_registers(extract)
+        naive = estimate_effects(naive_data, treatment=TREATMENT, by=gender, horizons=horizons, weights=None,
+                                 cluster=None, conf_level=conf_level, subdistribution=False)
+        bar.done()
+        sens = causes = None
+        if sensitivity:
+            bar.start("unknown exits and causes")
+            unknown_roles = {r for r, k in zip(extract.codes.roles.values(), extract.codes.causes.values())
+                             if k == "unknown"}
+            base = unknown_roles.pop() if len(unknown_roles) == 1 else "competing"
+            sens = unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
+            causes = cause_shares(analysed, gender=gender, **kw)
+            bar.done()
+        goal_result, tables = _goals_and_monitoring(bar, records, goals, monitoring_start, monitoring_end, lang)
+    finally:
+        bar.close()
+    con = details["contamination"].set_index("measure")["count"]
+    notes = [ESTIMAND_NOTES[estimand],
+             "Risk-set design: for each calendar "
+             f"{period}, the people registered at the employment service on its first day who had not "
+             "started the programme are at risk; covariates are as known on that day. Each control's "
+             "clock starts on its participant's start date; outcomes come from the registration spell "
+             "open on that date (time to its deregistration; the code gives work or studies, a "
+             "competing exit or censoring).",
+             f"Exact matching on the {period}, gender"
+             + (f" and {elapsed_band}-day bands of elapsed time in the open spell (the last from "
+                f"{elapsed_band * (elapsed_bands - 1)} days)" if elapsed_band is not None else "")
+             + "; a control may serve in several periods (the flow counts set memberships and persons).",
+             f"Contamination: {int(con.iloc[3])} of the {int(con.iloc[1])} control persons later joined the "
+             f"programme; {int(con.iloc[4])} control set memberships were censored on the day they joined."
+             if estimand == "join_vs_never" else
+             f"Contamination: {int(con.iloc[3])} of the {int(con.iloc[1])} control persons later joined the "
+             "programme and keep their follow-up (join_vs_wait)."]
+    if sens is not None:
+        notes.append("Unknown-reason exits: the headline is rerun with them as censored, as competing and as "
+                     "work (Evaluation.sensitivity_unknown).")
+    matching = with_notes(parts["matching"], notes)
+    roles = registers_roles(extract, parts["covariates"])
+    validated = validated_of(parts["panel"], roles, flow)
+    if truth is not None and "estimand" in truth.columns:
+        # the generator's hazard ratios are conditional on the person; the effect table's is the
+        # marginal hazard ratio of the matched sample: compare shares only
+        truth = truth[truth["estimand"] != "hazard_ratio"].reset_index(drop=True)
+    settings = dict(design="riskset", method="riskset", estimand=estimand,
+                    estimand_reason=ESTIMAND_NOTES[estimand], period=period, caliper=caliper,
+                    exact=parts["exact"], elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, ratio=ratio,
+                    reuse=reuse, horizons=tuple(horizons), clock="matched", random_state=seed,
+                    covariates=list(parts["covariates"]), subgroup=gender, subgroups=[], se_method=se_method,
+                    conf_level=conf_level, n_boot=n_boot if se_method == "bootstrap" else None,
+                    cutoff=str(extract.cutoff.date()), codes=extract.codes.roles,
+                    monitoring_start=None if monitoring_start is None else str(monitoring_start),
+                    monitoring_end=None if monitoring_end is None else str(monitoring_end), lang=lang,
+                    fingerprints={**extract_fingerprints(extract),
+                                  **fingerprints(extract.persons, extract.columns.id, records)})
+    return Evaluation(validated=validated, matching=matching, analysed=analysed, effects=effects, naive=naive,
+                      flow=flow, settings=settings, truth=truth, subgroup_effects={}, goals=goal_result,
+                      monitoring=tables, lang=lang, config=None if config is None else dict(config),
+                      design="riskset", flow_details=details, sensitivity_unknown=sens, cause_shares=causes)

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
+from pathlib import Path
 
+from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, validate_params
-from impact.pipeline._config import read_config
+from impact.pipeline._config import ConfigError, EvaluationConfig, read_config
 from impact.pipeline._evaluate import Evaluation, evaluate
-from impact.pipeline._files import read_inputs
+from impact.pipeline._files import read_inputs, read_monitoring, read_registers
 from impact.report import write_report
 
-__all__ = ["run"]
+__all__ = ["run", "write_design_tables"]
 
 
 @validate_params({"config": [InstanceOf((str, os.PathLike), "a path to an evaluation file (str or Path)")],
@@ -76,9 +79,78 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
     ('report.html', True, 'sv')
     """
     cfg = read_config(config)
-    data, records = read_inputs(cfg)
-    ev = evaluate(data, cfg.roles, date_format=cfg.date_format, progress=progress, config=cfg.raw,
-                  monitoring=records or None, **cfg.evaluate_kwargs)
+    try:
+        if cfg.registers is not None:
+            extract = read_registers(cfg)
+            records = read_monitoring(cfg)
+            ev = evaluate(extract, progress=progress, config=cfg.raw, monitoring=records or None,
+                          **cfg.evaluate_kwargs)
+        else:
+            data, records = read_inputs(cfg)
+            ev = evaluate(data, cfg.roles, date_format=cfg.date_format, progress=progress, config=cfg.raw,
+                          monitoring=records or None, **cfg.evaluate_kwargs)
+    except ParameterError as exc:
+        raise _with_toml_key(exc, cfg) from exc
     path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
                         threshold=cfg.report["threshold"])
+    write_design_tables(ev, path.parent, threshold=cfg.report["threshold"])
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
+
+
+_PARAM = re.compile(r"The '(\w+)' parameter of (?:evaluate|match|match_riskset|estimate_effects)")
+
+
+def _with_toml_key(exc: ParameterError, cfg: EvaluationConfig) -> ImpactError:
+    """A parameter error from a TOML run, told as the evaluation-file key that fixes it."""
+    m = _PARAM.search(str(exc))
+    raw = cfg.raw or {}
+    if m:
+        name = m.group(1)
+        names = {"random_state": ("", "seed"), "monitoring_start": ("monitoring", "start"),
+                 "monitoring_end": ("monitoring", "end")}
+        where = names.get(name)
+        if where is None:
+            for section in ("design", "outcomes", "effects", "registers", "columns", ""):
+                if name in (raw.get(section, {}) if section else raw):
+                    where = (section, name)
+                    break
+        if where is not None:
+            key = f"[{where[0]}] {where[1]}" if where[0] else where[1]
+            text = _PARAM.sub(f"The evaluation-file key {key}", str(exc), count=1)
+            return ConfigError(f"{cfg.source}: {text}")
+    return exc
+
+
+def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, threshold: int = 5) -> list[Path]:
+    """The risk-set design's own tables as CSV beside the report (counts suppressed under ``threshold``).
+
+    ``sensitivity_unknown.csv`` (the headline with unknown exits as censored, competing and work),
+    ``cause_shares.csv`` (shares by cause of exit), ``contamination.csv`` (controls who later joined
+    the programme) and ``unmatched.csv`` (participants left unmatched, by period and reason).
+    Nothing is written for the cross-sectional design.
+
+    Examples
+    --------
+    >>> write_design_tables.__name__
+    'write_design_tables'
+    """
+    from impact.publish import suppress_counts
+    folder = Path(folder)
+    if ev.design != "riskset":
+        return []
+    written = []
+    for name in ("sensitivity_unknown", "cause_shares"):
+        table = getattr(ev, name)
+        if table is not None:
+            written.append(folder / f"{name}.csv")
+            table.to_csv(written[-1], index=False)
+    for name, col in (("contamination", "count"), ("unmatched", "participants")):
+        table = ev.flow_details.get(name)
+        if table is None:
+            continue
+        pub = table.copy()
+        if len(pub):
+            pub[col] = suppress_counts(pub[[col]], threshold).iloc[:, 0].to_numpy()
+        written.append(folder / f"{name}.csv")
+        pub.to_csv(written[-1], index=False)
+    return written

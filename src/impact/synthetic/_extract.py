@@ -21,8 +21,10 @@ Nothing here is real: identifiers are ``"P"`` followed by a number, and every va
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,8 @@ import pandas as pd
 from impact._validation import InstanceOf, Interval, check_random_state, validate_params
 from impact.registers import DEFAULT_CODES, RegisterExtract
 
-__all__ = ["EXTRACT_HAZARD_RATIO", "SyntheticExtract", "simulate_extract"]
+__all__ = ["EXTRACT_FILES", "EXTRACT_HAZARD_RATIO", "SyntheticExtract", "read_extract", "simulate_extract",
+           "write_extract"]
 
 #: the programme multiplies the hazard of work or studies by these (conditional, cause-specific)
 EXTRACT_HAZARD_RATIO = {"female": 1.4, "male": 1.2}
@@ -325,3 +328,68 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
                   entry_rate=entry_rate, hazard_ratio=hr_by,
                   random_state=random_state if not isinstance(random_state, np.random.Generator) else "Generator")
     return SyntheticExtract(extract=extract, truth=truth, hazard_ratio=hr_by, params=params)
+
+
+#: the files of a register extract on disk (``impact simulate --registers``, ``data/synthetic``)
+EXTRACT_FILES = ("persons.csv", "spells.csv", "programme.csv", "benefits.csv", "truth.csv")
+
+
+@validate_params({"sim": [InstanceOf(SyntheticExtract, "a SyntheticExtract (the result of simulate_extract)")],
+                  "folder": [InstanceOf((str, os.PathLike), "a folder (str or Path)")]})
+def write_extract(sim: SyntheticExtract, folder: str | os.PathLike[str]) -> list[Path]:
+    """Write the extract as evaluators receive it: persons, spells, programme, benefits and truth (CSV).
+
+    Dates are written ``YYYY-MM-DD`` (an open spell has an empty ``deregistered``), benefit months
+    ``YYYY-MM``; the same seed gives the same bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = write_extract(simulate_extract(500, random_state=1), tempfile.mkdtemp())
+    >>> [p.name for p in paths]
+    ['persons.csv', 'spells.csv', 'programme.csv', 'benefits.csv', 'truth.csv']
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    e = sim.extract
+    if len(e.benefits) != 1:
+        raise ValueError("write_extract writes one benefit register (benefits.csv).")
+    benefits = next(iter(e.benefits.values()))
+    tables = [e.persons, e.spells, e.programme, benefits]
+    paths = [folder / name for name in EXTRACT_FILES]
+    for table, path in zip(tables, paths):
+        table.to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    sim.truth.to_csv(paths[-1], index=False, float_format="%.10g", lineterminator="\n")
+    return paths
+
+
+@validate_params({"folder": [InstanceOf((str, os.PathLike), "a folder (str or Path)")],
+                  "cutoff": [InstanceOf(str, "a date (YYYY-MM-DD)")]})
+def read_extract(folder: str | os.PathLike[str], cutoff: str = "2022-10-31") -> SyntheticExtract:
+    """Read what :func:`write_extract` wrote, as a :class:`SyntheticExtract` (benefits: economic assistance).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_extract(simulate_extract(500, random_state=1), folder)
+    >>> read_extract(folder).extract.validate()
+    RegisterExtract(500 persons, ... spells, ... participants, 1 benefit registers, cut-off 2022-10-31)
+    """
+    folder = Path(folder)
+    missing = [n for n in EXTRACT_FILES if not (folder / n).exists()]
+    if missing:
+        from impact._errors import ParameterError
+
+        raise ParameterError(f"{folder} is not a register extract: missing {', '.join(missing)}.")
+    persons = pd.read_csv(folder / "persons.csv", dtype={"person_id": str})
+    spells = pd.read_csv(folder / "spells.csv", dtype={"person_id": str, "code": str},
+                         parse_dates=["registered", "deregistered"])
+    programme = pd.read_csv(folder / "programme.csv", dtype={"person_id": str}, parse_dates=["start"])
+    benefits = pd.read_csv(folder / "benefits.csv", dtype={"person_id": str, "month": str})
+    truth = pd.read_csv(folder / "truth.csv")
+    extract = RegisterExtract(persons=persons, spells=spells, programme=programme, cutoff=cutoff,
+                              benefits={"economic_assistance": benefits}, codes=DEFAULT_CODES,
+                              genders=("female", "male"))
+    hr = {str(r.subgroup): float(r.value) for r in truth[truth["estimand"] == "hazard_ratio"].itertuples()}
+    return SyntheticExtract(extract=extract, truth=truth, hazard_ratio=hr, params={"source": str(folder)})

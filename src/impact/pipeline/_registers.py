@@ -1,0 +1,261 @@
+"""The dynamic (risk-set) evaluation of a register extract: the main flow of :func:`impact.evaluate`.
+
+Steps, each an ordinary public function that a notebook can repeat:
+
+1. :meth:`impact.registers.RegisterExtract.validate` and :func:`impact.registers.risk_sets`: for each
+   calendar month, the people registered and not yet in the programme on its first day, with their
+   covariates as known on that day;
+2. :func:`impact.design.match_riskset`: exact on the period, on gender and on bands of elapsed time
+   in the open spell, greedy nearest neighbour on the propensity score of entering the programme in
+   that period, within a caliper;
+3. each control's clock starts on its participant's start date, and
+   :func:`impact.registers.outcomes_from_spells` measures the outcome from the spell open on that
+   date (censoring a control on the day it joins the programme itself for ``join_vs_never``);
+4. :func:`impact.estimate_effects` for all, women and men, and the unknown-exit sensitivity
+   (:func:`impact.registers.recode_unknown`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impact._errors import DataError, ParameterError
+from impact.data import Flow, Roles, Validated, data_fingerprint
+from impact.effects import EffectsResult, estimate_effects
+from impact.registers import HISTORY, RegisterExtract, outcomes_from_spells, recode_unknown, risk_sets
+
+__all__ = ["ESTIMAND_NOTES", "run_registers", "naive_registers", "unknown_sensitivity", "cause_shares"]
+
+TREATMENT = "entering"          # match_riskset's treatment column: starts the programme in that period
+BAND = "elapsed_band"           # exact-matching column: band of elapsed days in the open spell
+
+#: why each estimand, in words (shown in the report's notes)
+ESTIMAND_NOTES = {
+    "join_vs_never": ("Estimand join_vs_never (joining versus never joining, Li, Propert and Rosenbaum 2001): "
+                      "a control who later joins the programme is censored on the day it starts (as "
+                      "MatchTime's censor_at_treat), so the controls show what would have happened "
+                      "without the programme. This is the effect the programme's goals speak of."),
+    "join_vs_wait": ("Estimand join_vs_wait (joining now versus waiting, Sianesi 2004): controls who later "
+                     "join keep their whole follow-up, so the comparison is with people who did not "
+                     "start yet and may start later; it answers 'should this person start now or wait?'."),
+}
+
+
+def _default_covariates(extract: RegisterExtract) -> list[str]:
+    """History covariates (with each benefit's months and whether any), then the fixed person columns."""
+    gender = extract.columns.gender
+    fixed = [c for c in extract.fixed_columns if c != gender]
+    benefits = [x for b in extract.benefits for x in (f"{b}_months_12m", f"{b}_any_12m")]
+    return [*HISTORY, *benefits, *fixed]
+
+
+def _bands(elapsed: pd.Series, width: int, top: int) -> np.ndarray:
+    return np.minimum(elapsed.to_numpy(dtype=np.float64) // width, top).astype(np.int64)
+
+
+def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequence[str] | None,
+                  exact: Sequence[str] | None, elapsed_band: int | None, elapsed_bands: int,
+                  caliper: float | None, ratio: int, reuse: str, period: str,
+                  random_state: int) -> dict[str, Any]:
+    """Risk sets, matching and outcomes; returns the pieces :func:`impact.evaluate` puts together."""
+    c = extract.columns
+    extract = extract.validate()
+    rs = risk_sets(extract, period)
+    panel = rs.to_frame()
+    # match_riskset writes the set's period into 'index_date': keep the risk sets' own column apart
+    panel = panel.rename(columns={"index_date": "start_date"}).reset_index(drop=True)
+    for b in extract.benefits:
+        panel[f"{b}_any_12m"] = (panel[f"{b}_months_12m"] > 0).astype(np.int64)
+    if TREATMENT in panel.columns and TREATMENT != "treated":
+        raise DataError(f"The persons table has a column '{TREATMENT}', which the design adds; rename it.",
+                        rule="reserved column")
+    covs = list(covariates) if covariates is not None else _default_covariates(extract)
+    missing_cols = [x for x in covs if x not in panel.columns]
+    if missing_cols:
+        valid = ", ".join(x for x in panel.columns if x not in (c.id, "period", "start_date", "asof", "treated",
+                                                                 "entry"))
+        raise ParameterError(f"The 'covariates' ([design] covariates) are not in the risk sets: "
+                             f"{', '.join(missing_cols)}. Valid: {valid}.")
+    exact_cols = [c.gender] + [x for x in (exact or []) if x != c.gender]
+    if elapsed_band is not None:
+        panel[BAND] = _bands(panel["elapsed_days"], int(elapsed_band), int(elapsed_bands) - 1)
+        exact_cols.append(BAND)
+    from impact.design import match_riskset
+    cal: Any = caliper
+    est: Any = estimand   # checked by evaluate's parameter table
+    reuse_: Any = reuse
+    matching = match_riskset(panel.drop(columns=["treated"]), id=c.id, period="period", entry="entry",
+                             covariates=covs, exact=exact_cols, estimand=est, caliper=cal, ratio=ratio,
+                             reuse=reuse_, random_state=random_state)
+    md = matching.matched_data.copy()
+    # each control's clock starts on its participant's start date
+    own = md.loc[md[TREATMENT] == 1].set_index("subclass")["start_date"]
+    md["index_date"] = md["subclass"].map(own)
+    out = outcomes_from_spells(extract, md, censor_at_entry=estimand == "join_vs_never", unregistered="keep")
+    out = out.rename(columns={"event": "work_or_studies", "status": "event"})
+    matched = pd.concat([md.drop(columns=[x for x in out.columns if x in md.columns]), out], axis=1)
+    # a control no longer registered on its participant's start date leaves its set (and so the set:
+    # with one control per participant the participant is left unmatched)
+    whole = matched.groupby("subclass")["duration"].transform(lambda s: s.notna().all()).to_numpy(dtype=bool)
+    analysed = matched[whole].reset_index(drop=True)
+    analysed["event"] = analysed["event"].astype(np.int64)
+    return dict(extract=extract, rs=rs, panel=panel, matching=matching, matched=matched, analysed=analysed,
+                covariates=covs, exact=["period", *exact_cols])
+
+
+def registers_flow(extract: RegisterExtract, panel: pd.DataFrame, matched: pd.DataFrame,
+                   analysed: pd.DataFrame) -> Flow:
+    """Persons and person-periods from registered to at risk to matched to analysed."""
+    c = extract.columns
+    persons = extract.persons[[c.id, c.gender]].copy()
+    persons[TREATMENT] = persons[c.id].isin(extract.programme[c.id]).astype(int)
+    g = c.gender
+    rows = panel.rename(columns={"treated": TREATMENT})
+    at_risk_people = rows.sort_values(TREATMENT, ascending=False).drop_duplicates(c.id)
+    flow = Flow().add("registered", "persons in the extract (participants: everyone with a programme start)",
+                      persons, persons, treatment=TREATMENT, subgroup=g)
+    flow = flow.add("at risk (persons)", "not registered, and not yet in the programme, on the first day of any period",
+                    persons, at_risk_people, treatment=TREATMENT, subgroup=g)
+    flow = flow.add("at risk (person-periods)", "one row per person and period at risk; participants "
+                    "counted in the period they start", rows, rows, treatment=TREATMENT, subgroup=g)
+    flow = flow.add("matched (set memberships)", "participant without a control within the caliper and "
+                    "exact cells (controls: candidates not chosen)", rows, matched, treatment=TREATMENT, subgroup=g)
+    flow = flow.add("analysed (set memberships)", "the control was no longer registered on its "
+                    "participant's start date", matched, analysed, treatment=TREATMENT, subgroup=g)
+    people = analysed.sort_values(TREATMENT, ascending=False).drop_duplicates(c.id)
+    flow = flow.add("analysed (persons)", "persons, not set memberships (a control may serve in several periods)",
+                    analysed, people, treatment=TREATMENT, subgroup=g)
+    return flow
+
+
+def flow_details(extract: RegisterExtract, rs: Any, matching: Any, matched: pd.DataFrame,
+                 analysed: pd.DataFrame, estimand: str) -> dict[str, pd.DataFrame]:
+    """The counts the flow table cannot hold: per period, unmatched by reason, and contamination."""
+    c = extract.columns
+    un = matching.unmatched
+    by_reason = (un.assign(period=pd.to_datetime(un["period"]).dt.strftime("%Y-%m"))
+                 .groupby(["period", "reason"]).size().rename("participants").reset_index())
+    dropped_sets = int(matched["subclass"].nunique() - analysed["subclass"].nunique())
+    if dropped_sets:
+        extra = (matched[matched["duration"].isna() & (matched[TREATMENT] == 0)]
+                 .assign(period=lambda d: pd.to_datetime(d["period"]).dt.strftime("%Y-%m"))
+                 .groupby("period").size().rename("participants").reset_index()
+                 .assign(reason="control no longer registered on the participant's start date"))
+        by_reason = pd.concat([by_reason, extra], ignore_index=True)
+    ctrl = analysed[analysed[TREATMENT] == 0]
+    joined = ctrl["entry"].notna()
+    censored = ctrl["end"] == "programme"
+    contamination = pd.DataFrame({
+        "measure": ["controls (set memberships)", "controls (persons)",
+                    "controls who later joined the programme (set memberships)",
+                    "controls who later joined the programme (persons)",
+                    "censored on the day they joined (set memberships)",
+                    "joined within the follow-up but kept (join_vs_wait, set memberships)"],
+        "count": [int(len(ctrl)), int(ctrl[c.id].nunique()), int(joined.sum()),
+                  int(ctrl.loc[joined, c.id].nunique()), int(censored.sum()),
+                  int((joined & (ctrl["end"] != "programme")).sum()) if estimand == "join_vs_wait" else 0],
+    })
+    return {"periods": rs.flow(), "steps": rs.summary(), "unmatched": by_reason, "contamination": contamination}
+
+
+def naive_registers(extract: RegisterExtract) -> pd.DataFrame:
+    """The naive comparison: participants from their start, never-participants from their first registration."""
+    c = extract.columns
+    first = extract.spells.sort_values([c.id, c.registered]).drop_duplicates(c.id)
+    people = extract.persons[[c.id, c.gender]].merge(extract.programme[[c.id, c.start]], on=c.id, how="left")
+    people = people.merge(first[[c.id, c.registered]], on=c.id)
+    people[TREATMENT] = people[c.start].notna().astype(int)
+    people["index_date"] = pd.to_datetime(people[c.start]).fillna(pd.to_datetime(people[c.registered]))
+    out = outcomes_from_spells(extract, people, unregistered="keep")
+    out = out.rename(columns={"event": "work_or_studies", "status": "event"})
+    naive = pd.concat([people, out], axis=1)
+    return naive[naive["duration"].notna()].reset_index(drop=True)
+
+
+def unknown_sensitivity(analysed: pd.DataFrame, *, gender: str, horizons: Sequence[float], conf_level: float,
+                        random_state: int, base_role: str) -> pd.DataFrame:
+    """The headline (share differences and hazard ratio) with unknown exits as censored, competing and work."""
+    frames = []
+    for role in ("censored", "competing", "event"):
+        tmp = analysed[["cause", "role"]].assign(event=analysed["work_or_studies"], status=analysed["event"])
+        recoded = recode_unknown(tmp, role)
+        sample = analysed.assign(event=recoded["status"].astype(np.int64), work_or_studies=recoded["event"])
+        eff = estimate_effects(sample, treatment=TREATMENT, by=gender, horizons=horizons, conf_level=conf_level,
+                               random_state=random_state, cluster="subclass", subdistribution=False)
+        s = eff.summary()
+        s = s[s["estimand"].isin(["share_diff", "hazard_ratio"])]
+        frames.append(s[["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]]
+                      .assign(unknown_as="work" if role == "event" else role,
+                              headline=role == base_role))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["unknown_as", "headline", "subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]]
+
+
+def cause_shares(analysed: pd.DataFrame, *, gender: str, horizons: Sequence[float], conf_level: float,
+                 random_state: int) -> pd.DataFrame:
+    """Share differences by cause of exit: each group of causes as the event, every other exit competing.
+
+    Groups: ``work`` (every work cause), ``studies``, ``work_unsubsidised`` and ``work_subsidised``
+    (nystartsjobb, introduktionsjobb, lönebidrag, extratjänst and any other work cause of the table).
+    """
+    cause = analysed["cause"].astype(object)
+    is_event = analysed["work_or_studies"].to_numpy() == 1
+    groups = {
+        "work": is_event & (cause != "studies").to_numpy(),
+        "studies": is_event & (cause == "studies").to_numpy(),
+        "work_unsubsidised": is_event & (cause == "work_unsubsidised").to_numpy(),
+        "work_subsidised": is_event & ~cause.isin(["studies", "work_unsubsidised"]).to_numpy(),
+    }
+    exited = analysed["event"].to_numpy() > 0
+    frames = []
+    for name, mask in groups.items():
+        status = np.where(mask, 1, np.where(exited, 2, 0))
+        sample = analysed.assign(event=status.astype(np.int64))
+        if not ((status == 1) & (analysed[TREATMENT] == 1).to_numpy()).any():
+            continue
+        eff = estimate_effects(sample, treatment=TREATMENT, by=gender, horizons=horizons, conf_level=conf_level,
+                               random_state=random_state, cluster="subclass", subdistribution=False)
+        s = eff.summary()
+        s = s[s["estimand"].isin(["share_treated", "share_control", "share_diff"])]
+        frames.append(s[["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]].assign(cause=name))
+    if not frames:
+        return pd.DataFrame(columns=["cause", "subgroup", "estimand", "horizon", "estimate", "se", "ci_low",
+                                     "ci_high"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["cause", "subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]]
+
+
+def extract_fingerprints(extract: RegisterExtract) -> dict[str, str]:
+    """Fingerprints of each table of the extract, without the id column."""
+    ex = [extract.columns.id]
+    out = {"persons": data_fingerprint(extract.persons, exclude=ex),
+           "spells": data_fingerprint(extract.spells, exclude=ex),
+           "programme": data_fingerprint(extract.programme, exclude=ex)}
+    out.update({f"benefits_{k}": data_fingerprint(v, exclude=ex) for k, v in extract.benefits.items()})
+    return out
+
+
+def registers_roles(extract: RegisterExtract, covariates: Sequence[str]) -> Roles:
+    """The column roles of the analysed sample (treatment ``entering``, clock from ``index_date``)."""
+    c = extract.columns
+    return Roles(id=c.id, treatment=TREATMENT, start="index_date", cutoff=str(extract.cutoff.date()),
+                 subgroup=c.gender, covariates=tuple(covariates))
+
+
+def validated_of(panel: pd.DataFrame, roles: Roles, flow: Flow) -> Validated:
+    """The risk-set rows as the 'sample before matching' (person-periods; treatment = starts then)."""
+    return Validated(data=panel.rename(columns={"treated": TREATMENT}), roles=roles, flow=flow)
+
+
+def with_notes(matching: Any, notes: Sequence[str]) -> Any:
+    """A copy of the match result with more notes (the report lists them)."""
+    return replace(matching, notes=tuple(dict.fromkeys([*matching.notes, *notes])))
+
+
+def effects_of(analysed: pd.DataFrame, gender: str, **kw: Any) -> EffectsResult:
+    return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", **kw)
