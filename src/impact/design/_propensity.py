@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
-from impact.design._rows import canonical_order, distinct_rows
+from impact.design._rows import canonical_order
 from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
@@ -62,52 +62,182 @@ def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[
 
 # R's glm.fit: eps <- 10 * .Machine$double.eps; warns when any fitted mu > 1 - eps or mu < eps
 _R_GLM_EPS = 10 * float(np.finfo(float).eps)
+# statsmodels' (and R's mu.eta) floor on the fitted probability in the IRLS weights
+_FLOAT_EPS = float(np.finfo(float).eps)
+# R's glm.fit: the QR of the weighted design uses tol = min(1e-07, epsilon / 1000) = 1e-11
+_RANK_TOL = 1e-11
+#: bytes of one block of design rows gathered at a time (bounds the memory beyond X itself)
+_BLOCK_BYTES = 1 << 21
+
+
+class _Blocks:
+    """The rows of ``[1, X]`` in a fixed (canonical) order, gathered a block at a time.
+
+    Every sum over rows runs block by block in this order, so it does not depend on the row order
+    of the data, and no second copy of ``X`` is made: the memory beyond ``X`` is one block.
+    """
+
+    def __init__(self, X: np.ndarray, order: np.ndarray) -> None:
+        self.X, self.order = X, order
+        self.n, self.k = X.shape[0], X.shape[1] + 1
+        self.size = max(256, _BLOCK_BYTES // (8 * self.k))
+        self.buf = np.empty((min(self.size, max(self.n, 1)), self.k))
+        self.buf[:, 0] = 1.0
+        self.aux = np.empty_like(self.buf)
+
+    def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """``(start, stop, block)``: the rows ``start:stop`` of the canonical order, as ``[1, X]``."""
+        for a in range(0, self.n, self.size):
+            b = min(a + self.size, self.n)
+            blk = self.buf[: b - a]
+            np.take(self.X, self.order[a:b], axis=0, out=blk[:, 1:], mode="clip")
+            yield a, b, blk
+
+
+def _log1pexp(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(x))`` without overflow."""
+    return np.logaddexp(0.0, x)
+
+
+def _pass(blocks: _Blocks, beta: np.ndarray, y: np.ndarray, sign: np.ndarray, *, hessian: bool = True
+          ) -> tuple[float, np.ndarray, np.ndarray, bool]:
+    """One pass over the rows at ``beta``: deviance, ``X'WX``, ``X'(y - mu)`` and whether every
+    fitted probability equals its outcome (statsmodels' perfect-prediction check)."""
+    k = blocks.k
+    H = np.zeros((k, k))
+    g = np.zeros(k)
+    dev = 0.0
+    perfect = True
+    for a, b, blk in blocks:
+        eta = blk @ beta
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        r = y[a:b] - mu
+        dev += 2.0 * float(_log1pexp(sign[a:b] * eta).sum())
+        perfect = perfect and bool(np.allclose(r, 0.0))
+        if hessian:
+            pc = np.clip(mu, _FLOAT_EPS, 1 - _FLOAT_EPS)
+            aux = np.multiply(blk, np.sqrt(pc * (1 - pc))[:, None], out=blocks.aux[: b - a])
+            H += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
+            g += blk.T @ r
+    return dev, H, g, perfect
+
+
+def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``H^-1 g`` for the (weighted) information matrix, by a Cholesky of its equilibrated form."""
+    import scipy.linalg as sla
+
+    d = 1.0 / np.sqrt(np.maximum(np.diag(H), 1e-300))
+    Hs = H * d[:, None] * d[None, :]
+    try:
+        return d * sla.cho_solve(sla.cho_factor(Hs, lower=False, check_finite=False), d * g,
+                                 check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError):   # not positive definite (separation)
+        return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
+
+
+def _start_and_rank(blocks: _Blocks, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """R's first IRLS step (least squares of the working response on ``[1, X]``: its weights are
+    constant at the start) and the rank of ``[1, X]``, from one tall-skinny QR of ``[1, X, z]``
+    accumulated block by block, then one column-pivoted QR of the small triangular factor, with
+    the columns scaled to unit norm (a column counts as dependent when its part not explained
+    by the others is below ``1e-11`` of its norm: R's glm tolerance).
+
+    Returns ``(beta, column norms, rank, pivot order)``.
+    """
+    import scipy.linalg as sla
+
+    k = blocks.k
+    R = np.zeros((0, k + 1))
+    aug = np.empty((blocks.buf.shape[0], k + 1))
+    for a, b, blk in blocks:
+        aug[: b - a, :k] = blk
+        aug[: b - a, k] = z[a:b]
+        R = np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r")
+    if R.shape[0] < k + 1:
+        R = np.vstack([R, np.zeros((k + 1 - R.shape[0], k + 1))])
+    Rx, qz = R[:k, :k], R[:k, k]
+    norms = np.sqrt((Rx * Rx).sum(axis=0))
+    _, R2, piv = sla.qr(Rx / np.where(norms > 0, norms, 1.0), pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R2))
+    rank = int((diag > _RANK_TOL).sum()) if (norms > 0).all() else int(((diag > _RANK_TOL) & (norms[piv] > 0)).sum())
+    beta = np.zeros(k)
+    if rank == k:
+        beta = sla.solve_triangular(Rx, qz, check_finite=False)
+    return beta, norms, rank, np.asarray(piv)
 
 
 def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str]
              ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
     """Logistic regression as R's ``glm``; the score is computed once per distinct design row.
 
-    The rows are fitted in a canonical order (sorted on treatment, then the design row), so the
-    coefficients do not depend on the row order of the data, and ``X @ beta`` is evaluated once
-    per distinct row, so identical rows get bit-identical scores (BLAS rounding of a product can
-    depend on a row's position).
-    """
-    import statsmodels.api as sm
+    Newton-Raphson (for the logit link the same iterates as R's IRLS), started and stopped as
+    R's ``glm.fit``: the first step is the least-squares fit from ``mu = (y + 0.5) / 2``, then
+    each step solves the weighted normal equations ``X'WX d = X'(y - mu)`` by a Cholesky of the
+    equilibrated ``X'WX``, until ``|dev - dev_old| <= 1e-9 + 1e-8 |dev|`` (R: epsilon = 1e-8).
+    The SEs come from the ``X'WX`` of the last step, as R's ``summary.glm()``. The rank of the
+    design is checked once, before the fit, by a pivoted QR.
 
-    Xc = np.column_stack([np.ones(len(t)), X])
+    The rows are visited in a canonical order (sorted on the design row, then treatment), a
+    block at a time, so the coefficients do not depend on the row order of the data and no
+    second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
+    rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
+    """
+    from scipy.special import ndtr
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n, p = X.shape
     terms = ["Intercept", *names]
     notes: list[str] = []
-    order = canonical_order(X, t) if X.shape[1] else np.argsort(t, kind="stable")
-    Xs = Xc[order]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        y = t[order].astype(float)
-        model = sm.GLM(y, Xs, family=sm.families.Binomial())
-        try:
-            # Start and stop exactly as R's glm.fit: the first IRLS step from mu = (y + 0.5) / 2,
-            # then stop when |dev - dev_old| <= 1e-8 |dev| + 1e-9 (R: epsilon = 1e-8). The SEs
-            # then come from the same last weighted least-squares step as R's summary.glm().
-            mu = (y + 0.5) / 2
-            w0 = mu * (1 - mu)
-            z = np.log(mu / (1 - mu)) + (y - mu) / w0
-            sw = np.sqrt(w0)
-            start = np.linalg.lstsq(Xs * sw[:, None], z * sw, rcond=None)[0]
-            res = model.fit(start_params=start, tol=1e-8, tol_criterion="deviance", atol=1e-9,
-                            rtol=1e-8, maxiter=25)
-        except Exception as exc:  # statsmodels raises on singular designs
+    order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
+    y = t[order].astype(np.float64)
+    sign = 1.0 - 2.0 * y                       # deviance of a row: 2 log(1 + exp(sign * eta))
+    blocks = _Blocks(X, order)
+
+    mu0 = (y + 0.5) / 2
+    z = np.log(mu0 / (1 - mu0)) + (y - mu0) / (mu0 * (1 - mu0))
+    beta, norms, rank, piv = _start_and_rank(blocks, z)
+    del z, mu0
+    if rank < p + 1:
+        const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
+        dependent = [terms[j] for j in piv[rank:].tolist()]
+        raise EstimationError(
+            "The propensity model's design matrix is rank deficient"
+            + (f": covariate(s) {', '.join(repr(c) for c in const)} are constant" if const else
+               f": some covariates are collinear ({', '.join(repr(c) for c in dependent)} "
+               f"{'is a linear combination' if len(dependent) == 1 else 'are linear combinations'} "
+               "of the others)")
+            + ". Remove them from covariates=[...]."
+        )
+    if not np.all(np.isfinite(beta)):
+        raise EstimationError(
+            f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
+            "could not be fitted: the starting values are not finite. Check for covariates that "
+            "are constant or collinear.")
+    dev, H, g, perfect = _pass(blocks, beta, y, sign)
+    separated = perfect
+    H_last = H
+    for _ in range(25):
+        H_last = H
+        beta = beta + _solve_spd(H, g)
+        dev_old = dev
+        dev, H, g, perfect = _pass(blocks, beta, y, sign)
+        separated = separated or perfect
+        if not np.isfinite(dev):
             raise EstimationError(
                 f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
-                f"could not be fitted: {exc}. Check for covariates that are constant or collinear."
-            ) from exc
-    params = np.asarray(res.params, dtype=float)
-    urows, inv = distinct_rows(X, order if X.shape[1] else None)
-    lin_u = np.column_stack([np.ones(len(urows)), urows]) @ params
-    p_u = np.asarray(model.family.link.inverse(lin_u), dtype=float)
-    lin, p = lin_u[inv], p_u[inv]
-    sep = [str(w.message) for w in caught if "separation" in str(w.message).lower()]
-    extreme = (p < _R_GLM_EPS) | (p > 1 - _R_GLM_EPS)
-    if sep or extreme.any():
+                "could not be fitted: the deviance is not finite. Check for covariates that are "
+                "constant, collinear or that separate treated from controls.")
+        if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev):
+            break
+    cov = _solve_spd(H_last, np.eye(p + 1))
+    bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
+
+    # the score, once per distinct design row (in canonical order)
+    lin_u, inv = _distinct_linear(X, order, beta)
+    p_u = 1.0 / (1.0 + np.exp(-lin_u))
+    lin, prob = lin_u[inv], p_u[inv]
+    extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
+    if separated or extreme.any():
         culprits = _separating_columns(X, names, t)
         which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
                  if culprits else "a combination of covariates separates treated from controls")
@@ -117,20 +247,38 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                "on them with exact=[...].")
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
-    # rank deficiency: a constant or collinear covariate
-    rank = np.linalg.matrix_rank(Xc)
-    if rank < Xc.shape[1]:
-        const = [names[j] for j in range(X.shape[1]) if np.ptp(X[:, j]) == 0]
-        raise EstimationError(
-            "The propensity model's design matrix is rank deficient"
-            + (f": covariate(s) {', '.join(repr(c) for c in const)} are constant" if const else
-               ": some covariates are collinear")
-            + ". Remove them from covariates=[...]."
-        )
-    bse = np.asarray(res.bse, dtype=float)
-    coef = pd.DataFrame({"term": terms, "estimate": params, "se": bse,
-                         "z": params / bse, "p_value": np.asarray(res.pvalues, dtype=float)})
-    return p, lin, coef, float(res.llf), notes
+    zval = beta / bse
+    coef = pd.DataFrame({"term": terms, "estimate": beta, "se": bse,
+                         "z": zval, "p_value": 2.0 * ndtr(-np.abs(zval))})
+    return prob, lin, coef, -dev / 2.0, notes
+
+
+def _distinct_linear(X: np.ndarray, order: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
+    (the rows in canonical ``order``, compared a block at a time, never copied whole)."""
+    n, p = X.shape
+    if p == 0 or n == 0:
+        return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
+    size = max(256, _BLOCK_BYTES // (8 * p))
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    prev = X[order[0]]
+    for a in range(0, n, size):
+        b = min(a + size, n)
+        blk = X[order[a:b]]
+        new[a] = bool(np.any(blk[0] != prev))
+        if a == 0:
+            new[0] = True
+        new[a + 1:b] = np.any(blk[1:] != blk[:-1], axis=1)
+        prev = blk[-1]
+    first = order[new]
+    lin_u = np.empty(len(first))
+    for a in range(0, len(first), size):
+        b = min(a + size, len(first))
+        lin_u[a:b] = X[first[a:b]] @ beta[1:] + beta[0]
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return lin_u, inv
 
 
 def _is_sklearn_estimator(obj: Any) -> bool:
@@ -154,7 +302,7 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
         X, names = expand_covariates(data, covariates)
         p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates)
         score = lin if link == "linear_logit" else p
-        desc = ("propensity score from a logistic regression (statsmodels GLM, binomial, logit link) "
+        desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
                 "of treatment on " + ", ".join(covariates)
                 + "; categorical covariates in treatment coding with the first sorted level as reference")
         if link == "linear_logit":
