@@ -99,7 +99,7 @@ def _log1pexp(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
-def _pass(blocks: _Blocks, beta: np.ndarray, y: np.ndarray, sign: np.ndarray, *, hessian: bool = True
+def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, *, hessian: bool = True
           ) -> tuple[float, np.ndarray, np.ndarray, bool]:
     """One pass over the rows at ``beta``: deviance, ``X'WX``, ``X'(y - mu)`` and whether every
     fitted probability equals its outcome (statsmodels' perfect-prediction check)."""
@@ -111,8 +111,10 @@ def _pass(blocks: _Blocks, beta: np.ndarray, y: np.ndarray, sign: np.ndarray, *,
     for a, b, blk in blocks:
         eta = blk @ beta
         mu = 1.0 / (1.0 + np.exp(-eta))
-        r = y[a:b] - mu
-        dev += 2.0 * float(_log1pexp(sign[a:b] * eta).sum())
+        y = t[a:b].astype(np.float64)
+        r = y - mu
+        # the deviance of a row is 2 log(1 + exp(-eta)) if treated, 2 log(1 + exp(eta)) if not
+        dev += 2.0 * float(_log1pexp((1.0 - 2.0 * y) * eta).sum())
         perfect = perfect and bool(np.allclose(r, 0.0))
         if hessian:
             pc = np.clip(mu, _FLOAT_EPS, 1 - _FLOAT_EPS)
@@ -135,7 +137,7 @@ def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
 
 
-def _start_and_rank(blocks: _Blocks, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def _start_and_rank(blocks: _Blocks, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """R's first IRLS step (least squares of the working response on ``[1, X]``: its weights are
     constant at the start) and the rank of ``[1, X]``, from one tall-skinny QR of ``[1, X, z]``
     accumulated block by block, then one column-pivoted QR of the small triangular factor, with
@@ -147,11 +149,14 @@ def _start_and_rank(blocks: _Blocks, z: np.ndarray) -> tuple[np.ndarray, np.ndar
     import scipy.linalg as sla
 
     k = blocks.k
+    # the working response from mu = (y + 0.5) / 2: one value for the treated, one for the others
+    mu0 = np.array([0.25, 0.75])
+    z01 = np.log(mu0 / (1 - mu0)) + (np.array([0.0, 1.0]) - mu0) / (mu0 * (1 - mu0))
     R = np.zeros((0, k + 1))
     aug = np.empty((blocks.buf.shape[0], k + 1))
     for a, b, blk in blocks:
         aug[: b - a, :k] = blk
-        aug[: b - a, k] = z[a:b]
+        aug[: b - a, k] = z01[t[a:b]]
         R = np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r")
     if R.shape[0] < k + 1:
         R = np.vstack([R, np.zeros((k + 1 - R.shape[0], k + 1))])
@@ -189,14 +194,9 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     terms = ["Intercept", *names]
     notes: list[str] = []
     order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
-    y = t[order].astype(np.float64)
-    sign = 1.0 - 2.0 * y                       # deviance of a row: 2 log(1 + exp(sign * eta))
+    ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
     blocks = _Blocks(X, order)
-
-    mu0 = (y + 0.5) / 2
-    z = np.log(mu0 / (1 - mu0)) + (y - mu0) / (mu0 * (1 - mu0))
-    beta, norms, rank, piv = _start_and_rank(blocks, z)
-    del z, mu0
+    beta, norms, rank, piv = _start_and_rank(blocks, ts)
     if rank < p + 1:
         const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
         dependent = [terms[j] for j in piv[rank:].tolist()]
@@ -213,14 +213,14 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
             f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
             "could not be fitted: the starting values are not finite. Check for covariates that "
             "are constant or collinear.")
-    dev, H, g, perfect = _pass(blocks, beta, y, sign)
+    dev, H, g, perfect = _pass(blocks, beta, ts)
     separated = perfect
     H_last = H
     for _ in range(25):
         H_last = H
         beta = beta + _solve_spd(H, g)
         dev_old = dev
-        dev, H, g, perfect = _pass(blocks, beta, y, sign)
+        dev, H, g, perfect = _pass(blocks, beta, ts)
         separated = separated or perfect
         if not np.isfinite(dev):
             raise EstimationError(
