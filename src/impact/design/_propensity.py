@@ -99,10 +99,11 @@ def _log1pexp(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
-def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, *, hessian: bool = True
-          ) -> tuple[float, np.ndarray, np.ndarray, bool]:
+def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None, *,
+          hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray, bool]:
     """One pass over the rows at ``beta``: deviance, ``X'WX``, ``X'(y - mu)`` and whether every
-    fitted probability equals its outcome (statsmodels' perfect-prediction check)."""
+    fitted probability equals its outcome (statsmodels' perfect-prediction check). ``m``: how
+    many data rows each row stands for (distinct rows with counts), None for one each."""
     k = blocks.k
     H = np.zeros((k, k))
     g = np.zeros(k)
@@ -114,11 +115,16 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, *, hessian: bool = T
         y = t[a:b].astype(np.float64)
         r = y - mu
         # the deviance of a row is 2 log(1 + exp(-eta)) if treated, 2 log(1 + exp(eta)) if not
-        dev += 2.0 * float(_log1pexp((1.0 - 2.0 * y) * eta).sum())
+        dv = _log1pexp((1.0 - 2.0 * y) * eta)
         perfect = perfect and bool(np.allclose(r, 0.0))
+        if m is not None:
+            dv *= m[a:b]
+            r *= m[a:b]
+        dev += 2.0 * float(dv.sum())
         if hessian:
             pc = np.clip(mu, _FLOAT_EPS, 1 - _FLOAT_EPS)
-            aux = np.multiply(blk, np.sqrt(pc * (1 - pc))[:, None], out=blocks.aux[: b - a])
+            w = pc * (1 - pc) if m is None else pc * (1 - pc) * m[a:b]
+            aux = np.multiply(blk, np.sqrt(w)[:, None], out=blocks.aux[: b - a])
             H += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
             g += blk.T @ r
     return dev, H, g, perfect
@@ -137,7 +143,8 @@ def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
 
 
-def _start_and_rank(blocks: _Blocks, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """R's first IRLS step (least squares of the working response on ``[1, X]``: its weights are
     constant at the start) and the rank of ``[1, X]``, from one tall-skinny QR of ``[1, X, z]``
     accumulated block by block, then one column-pivoted QR of the small triangular factor, with
@@ -157,6 +164,8 @@ def _start_and_rank(blocks: _Blocks, t: np.ndarray) -> tuple[np.ndarray, np.ndar
     for a, b, blk in blocks:
         aug[: b - a, :k] = blk
         aug[: b - a, k] = z01[t[a:b]]
+        if m is not None:
+            aug[: b - a] *= np.sqrt(m[a:b])[:, None]
         R = np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r")
     if R.shape[0] < k + 1:
         R = np.vstack([R, np.zeros((k + 1 - R.shape[0], k + 1))])
@@ -195,8 +204,19 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     notes: list[str] = []
     order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
     ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
-    blocks = _Blocks(X, order)
-    beta, norms, rank, piv = _start_and_rank(blocks, ts)
+    new = _new_rows(X, order, ts)
+    n_d = int(np.count_nonzero(new))
+    m: np.ndarray | None = None
+    if 2 * n_d <= n:
+        # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
+        at = np.flatnonzero(new)
+        m = np.diff(np.r_[at, n]).astype(np.float64)
+        blocks = _Blocks(X[order[at]], np.arange(n_d))
+        ts = ts[at]
+    else:
+        blocks = _Blocks(X, order)
+    del new
+    beta, norms, rank, piv = _start_and_rank(blocks, ts, m)
     if rank < p + 1:
         const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
         dependent = [terms[j] for j in piv[rank:].tolist()]
@@ -213,14 +233,14 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
             f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
             "could not be fitted: the starting values are not finite. Check for covariates that "
             "are constant or collinear.")
-    dev, H, g, perfect = _pass(blocks, beta, ts)
+    dev, H, g, perfect = _pass(blocks, beta, ts, m)
     separated = perfect
     H_last = H
     for _ in range(25):
         H_last = H
         beta = beta + _solve_spd(H, g)
         dev_old = dev
-        dev, H, g, perfect = _pass(blocks, beta, ts)
+        dev, H, g, perfect = _pass(blocks, beta, ts, m)
         separated = separated or perfect
         if not np.isfinite(dev):
             raise EstimationError(
@@ -253,6 +273,26 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     return prob, lin, coef, -dev / 2.0, notes
 
 
+def _new_rows(X: np.ndarray, order: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """``new[i]``: row ``order[i]`` of ``X`` (with ``extra[i]``, given in canonical order)
+    differs from row ``order[i - 1]``; compared a block at a time, ``X`` never copied whole."""
+    n, p = X.shape
+    new = np.empty(n, dtype=bool)
+    if n == 0:
+        return new
+    size = max(256, _BLOCK_BYTES // (8 * max(p, 1)))
+    prev = X[order[0]]
+    for a in range(0, n, size):
+        b = min(a + size, n)
+        blk = X[order[a:b]]
+        new[a] = a == 0 or bool(np.any(blk[0] != prev))
+        new[a + 1:b] = np.any(blk[1:] != blk[:-1], axis=1) if p else False
+        prev = blk[-1]
+    if extra is not None:
+        new[1:] |= extra[1:] != extra[:-1]
+    return new
+
+
 def _distinct_linear(X: np.ndarray, order: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
     (the rows in canonical ``order``, compared a block at a time, never copied whole)."""
@@ -260,17 +300,7 @@ def _distinct_linear(X: np.ndarray, order: np.ndarray, beta: np.ndarray) -> tupl
     if p == 0 or n == 0:
         return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
     size = max(256, _BLOCK_BYTES // (8 * p))
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    prev = X[order[0]]
-    for a in range(0, n, size):
-        b = min(a + size, n)
-        blk = X[order[a:b]]
-        new[a] = bool(np.any(blk[0] != prev))
-        if a == 0:
-            new[0] = True
-        new[a + 1:b] = np.any(blk[1:] != blk[:-1], axis=1)
-        prev = blk[-1]
+    new = _new_rows(X, order)
     first = order[new]
     lin_u = np.empty(len(first))
     for a in range(0, len(first), size):
