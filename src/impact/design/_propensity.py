@@ -71,32 +71,59 @@ _BLOCK_BYTES = 1 << 21
 
 
 class _Blocks:
-    """The rows of ``[1, X]`` in a fixed (canonical) order, gathered a block at a time.
+    """The rows of ``X`` in a fixed (canonical) order, a block at a time.
 
     Every sum over rows runs block by block in this order, so it does not depend on the row order
-    of the data, and no second copy of ``X`` is made: the memory beyond ``X`` is one block.
+    of the data, and no second copy of ``X`` is made: when ``X`` is sorted already the blocks are
+    views, otherwise they are gathered into one buffer. The intercept is not stored: the sums
+    that involve it are formed separately (:func:`_accumulate`).
     """
 
-    def __init__(self, X: np.ndarray, order: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, order: np.ndarray | None) -> None:
         self.X, self.order = X, order
         self.n, self.k = X.shape[0], X.shape[1] + 1
-        self.size = max(256, _BLOCK_BYTES // (8 * self.k))
-        self.buf = np.empty((min(self.size, max(self.n, 1)), self.k))
-        self.buf[:, 0] = 1.0
-        self.aux = np.empty_like(self.buf)
+        # blocks of about 2 MB, smaller for small data (the memory beyond X stays a fraction of it)
+        self.size = max(256, min(_BLOCK_BYTES // (8 * self.k), -(-self.n // 8)))
+        rows = min(self.size, max(self.n, 1))
+        self.buf = None if order is None else np.empty((rows, self.k - 1))
+        self.aux = np.empty((rows, self.k - 1))
 
     def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """``(start, stop, block)``: the rows ``start:stop`` of the canonical order, as ``[1, X]``."""
+        """``(start, stop, block)``: the rows ``start:stop`` of the canonical order of ``X``."""
         for a in range(0, self.n, self.size):
             b = min(a + self.size, self.n)
-            blk = self.buf[: b - a]
-            np.take(self.X, self.order[a:b], axis=0, out=blk[:, 1:], mode="clip")
-            yield a, b, blk
+            if self.order is None or self.buf is None:     # X is in canonical order already
+                yield a, b, self.X[a:b]
+            else:
+                blk = self.buf[: b - a]
+                np.take(self.X, self.order[a:b], axis=0, out=blk, mode="clip")
+                yield a, b, blk
 
 
 def _log1pexp(x: np.ndarray) -> np.ndarray:
     """``log(1 + exp(x))`` without overflow."""
-    return np.logaddexp(0.0, x)
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0.0)
+    return out
+
+
+def _accumulate(H: np.ndarray, g: np.ndarray, blocks: _Blocks, a: int, blk: np.ndarray,
+                sw: np.ndarray, r: np.ndarray) -> None:
+    """Add a block's ``[1, X]' W [1, X]`` (``sw = sqrt(w)``) to ``H`` and ``[1, X]' r`` to ``g``."""
+    aux = np.multiply(blk, sw[:, None], out=blocks.aux[: len(blk)])
+    H[1:, 1:] += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
+    H[0, 1:] += sw @ aux
+    H[0, 0] += sw @ sw
+    g[0] += r.sum()
+    g[1:] += blk.T @ r
+
+
+def _symmetric(H: np.ndarray) -> np.ndarray:
+    H[1:, 0] = H[0, 1:]
+    return H
 
 
 def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None, *,
@@ -109,25 +136,27 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
     g = np.zeros(k)
     dev = 0.0
     perfect = True
+    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     for a, b, blk in blocks:
-        eta = blk @ beta
+        eta = blk @ beta[1:]
+        eta += beta[0]
         mu = 1.0 / (1.0 + np.exp(-eta))
         y = t[a:b].astype(np.float64)
         r = y - mu
         # the deviance of a row is 2 log(1 + exp(-eta)) if treated, 2 log(1 + exp(eta)) if not
         dv = _log1pexp((1.0 - 2.0 * y) * eta)
-        perfect = perfect and bool(np.allclose(r, 0.0))
+        if perfect:
+            perfect = bool(np.all(np.abs(r) <= 1e-8))      # np.allclose(mu - y, 0)
         if m is not None:
             dv *= m[a:b]
             r *= m[a:b]
         dev += 2.0 * float(dv.sum())
         if hessian:
-            pc = np.clip(mu, _FLOAT_EPS, 1 - _FLOAT_EPS)
-            w = pc * (1 - pc) if m is None else pc * (1 - pc) * m[a:b]
-            aux = np.multiply(blk, np.sqrt(w)[:, None], out=blocks.aux[: b - a])
-            H += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
-            g += blk.T @ r
-    return dev, H, g, perfect
+            w = np.maximum(mu * (1 - mu), w_floor)
+            if m is not None:
+                w *= m[a:b]
+            _accumulate(H, g, blocks, a, blk, np.sqrt(w), r)
+    return dev, _symmetric(H), g, perfect
 
 
 def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -160,9 +189,10 @@ def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
     mu0 = np.array([0.25, 0.75])
     z01 = np.log(mu0 / (1 - mu0)) + (np.array([0.0, 1.0]) - mu0) / (mu0 * (1 - mu0))
     R = np.zeros((0, k + 1))
-    aug = np.empty((blocks.buf.shape[0], k + 1))
+    aug = np.empty((blocks.aux.shape[0], k + 1))
+    aug[:, 0] = 1.0
     for a, b, blk in blocks:
-        aug[: b - a, :k] = blk
+        aug[: b - a, 1:k] = blk
         aug[: b - a, k] = z01[t[a:b]]
         if m is not None:
             aug[: b - a] *= np.sqrt(m[a:b])[:, None]
@@ -180,8 +210,49 @@ def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
     return beta, norms, rank, np.asarray(piv)
 
 
-def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str]
-             ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
+def _start_from_gram(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
+    """:func:`_start_and_rank` by the normal equations when they are safe, else None.
+
+    One pass forms ``X'X`` and ``X'z`` (``z``: the starting working response); when the
+    equilibrated ``X'X`` has a Cholesky factor with reciprocal condition above ``1e-8`` (so the
+    design's condition number is below about ``1e4``, far from any rank question at R's
+    ``1e-11``), the start is solved from it and the rank is read from one pivoted QR of that
+    factor. Otherwise None: the caller takes the tall-skinny QR of the design itself.
+    """
+    import scipy.linalg as sla
+    from scipy.linalg import lapack
+
+    k = blocks.k
+    mu0 = np.array([0.25, 0.75])
+    z01 = np.log(mu0 / (1 - mu0)) + (np.array([0.0, 1.0]) - mu0) / (mu0 * (1 - mu0))
+    G = np.zeros((k, k))
+    c = np.zeros(k)
+    for a, b, blk in blocks:
+        z = z01[t[a:b]]
+        sw = np.ones(b - a) if m is None else np.sqrt(m[a:b])
+        _accumulate(G, c, blocks, a, blk, sw, z if m is None else z * m[a:b])
+    G = _symmetric(G)
+    norms = np.sqrt(np.maximum(np.diag(G), 0.0))
+    if not (norms > 0).all():
+        return None
+    d = 1.0 / norms
+    Gs = G * d[:, None] * d[None, :]
+    try:
+        R1 = sla.cholesky(Gs, lower=False, check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError):
+        return None
+    rcond, info = lapack.dpocon(R1, 1.0 if k == 0 else float(np.abs(Gs).sum(axis=0).max()))
+    if info != 0 or not rcond > 1e-8:
+        return None
+    _, R2, piv = sla.qr(R1, pivoting=True, check_finite=False)
+    rank = int((np.abs(np.diag(R2)) > _RANK_TOL * abs(R2[0, 0])).sum())
+    beta = d * sla.cho_solve((R1, False), d * c, check_finite=False)
+    return beta, norms, rank, np.asarray(piv)
+
+
+def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str], *,
+             reorder: bool = False) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
     """Logistic regression as R's ``glm``; the score is computed once per distinct design row.
 
     Newton-Raphson (for the logit link the same iterates as R's IRLS), started and stopped as
@@ -195,6 +266,10 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     block at a time, so the coefficients do not depend on the row order of the data and no
     second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
     rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
+
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a quarter of the columns at a
+    time, so the scratch memory is a quarter of ``X``), so that every later pass reads contiguous blocks; the caller must not
+    use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
     """
     from scipy.special import ndtr
 
@@ -204,19 +279,26 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     notes: list[str] = []
     order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
     ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
-    new = _new_rows(X, order, ts)
+    rows: np.ndarray | None = order             # how the passes reach the canonical order
+    if reorder and X.flags.writeable:
+        step = max(1, -(-p // 4))               # a quarter of the columns at a time: scratch <= X / 4
+        for j in range(0, p, step):
+            X[:, j:j + step] = X[order, j:j + step]
+        rows = None
+    new = _new_rows(X, rows, ts)
     n_d = int(np.count_nonzero(new))
     m: np.ndarray | None = None
     if 2 * n_d <= n:
         # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
         at = np.flatnonzero(new)
         m = np.diff(np.r_[at, n]).astype(np.float64)
-        blocks = _Blocks(X[order[at]], np.arange(n_d))
+        blocks = _Blocks(X[at if rows is None else rows[at]], None)
         ts = ts[at]
     else:
-        blocks = _Blocks(X, order)
+        blocks = _Blocks(X, rows)
     del new
-    beta, norms, rank, piv = _start_and_rank(blocks, ts, m)
+    got = _start_from_gram(blocks, ts, m)
+    beta, norms, rank, piv = _start_and_rank(blocks, ts, m) if got is None else got
     if rank < p + 1:
         const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
         dependent = [terms[j] for j in piv[rank:].tolist()]
@@ -253,12 +335,17 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
     # the score, once per distinct design row (in canonical order)
-    lin_u, inv = _distinct_linear(X, order, beta)
+    lin_u, inv = _distinct_linear(X, rows, beta)
     p_u = 1.0 / (1.0 + np.exp(-lin_u))
-    lin, prob = lin_u[inv], p_u[inv]
+    if rows is None:                            # back from the canonical order to the data's
+        lin, prob = np.empty(n), np.empty(n)
+        lin[order], prob[order] = lin_u[inv], p_u[inv]
+    else:
+        lin, prob = lin_u[inv], p_u[inv]
+    del inv
     extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
     if separated or extreme.any():
-        culprits = _separating_columns(X, names, t)
+        culprits = _separating_columns(X, names, t if rows is not None else t[order])
         which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
                  if culprits else "a combination of covariates separates treated from controls")
         msg = (f"Perfect separation in the propensity model: {which}; {int(extreme.sum())} rows have "
@@ -273,7 +360,7 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     return prob, lin, coef, -dev / 2.0, notes
 
 
-def _new_rows(X: np.ndarray, order: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+def _new_rows(X: np.ndarray, order: np.ndarray | None, extra: np.ndarray | None = None) -> np.ndarray:
     """``new[i]``: row ``order[i]`` of ``X`` (with ``extra[i]``, given in canonical order)
     differs from row ``order[i - 1]``; compared a block at a time, ``X`` never copied whole."""
     n, p = X.shape
@@ -281,10 +368,10 @@ def _new_rows(X: np.ndarray, order: np.ndarray, extra: np.ndarray | None = None)
     if n == 0:
         return new
     size = max(256, _BLOCK_BYTES // (8 * max(p, 1)))
-    prev = X[order[0]]
+    prev = X[0 if order is None else order[0]]
     for a in range(0, n, size):
         b = min(a + size, n)
-        blk = X[order[a:b]]
+        blk = X[a:b] if order is None else X[order[a:b]]
         new[a] = a == 0 or bool(np.any(blk[0] != prev))
         new[a + 1:b] = np.any(blk[1:] != blk[:-1], axis=1) if p else False
         prev = blk[-1]
@@ -293,19 +380,24 @@ def _new_rows(X: np.ndarray, order: np.ndarray, extra: np.ndarray | None = None)
     return new
 
 
-def _distinct_linear(X: np.ndarray, order: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
-    (the rows in canonical ``order``, compared a block at a time, never copied whole)."""
+    (the rows in canonical ``order``, None when ``X`` is sorted already, compared a block at a
+    time, never copied whole). ``inverse`` maps the rows in canonical order (``order`` None) or
+    in the order of ``X`` to their distinct row."""
     n, p = X.shape
     if p == 0 or n == 0:
         return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
     size = max(256, _BLOCK_BYTES // (8 * p))
     new = _new_rows(X, order)
-    first = order[new]
+    first = np.flatnonzero(new) if order is None else order[new]
     lin_u = np.empty(len(first))
     for a in range(0, len(first), size):
         b = min(a + size, len(first))
         lin_u[a:b] = X[first[a:b]] @ beta[1:] + beta[0]
+    if order is None:
+        return lin_u, np.cumsum(new) - 1
     inv = np.empty(n, dtype=np.intp)
     inv[order] = np.cumsum(new) - 1
     return lin_u, inv
@@ -330,7 +422,8 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
             raise ParameterError("The 'covariates' parameter of match must name at least one column "
                                  "when distance='glm'.")
         X, names = expand_covariates(data, covariates)
-        p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates)
+        p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates, reorder=True)
+        del X
         score = lin if link == "linear_logit" else p
         desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
                 "of treatment on " + ", ".join(covariates)
