@@ -83,7 +83,7 @@ class _Blocks:
         self.X, self.order = X, order
         self.n, self.k = X.shape[0], X.shape[1] + 1
         # blocks of about 2 MB, smaller for small data (the memory beyond X stays a fraction of it)
-        self.size = max(256, min(_BLOCK_BYTES // (8 * self.k), -(-self.n // 8)))
+        self.size = max(256, min(_BLOCK_BYTES // (8 * self.k), -(-self.n // 4)))
         rows = min(self.size, max(self.n, 1))
         self.buf = None if order is None else np.empty((rows, self.k - 1))
         self.aux = np.empty((rows, self.k - 1))
@@ -161,14 +161,13 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
 
 def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     """``H^-1 g`` for the (weighted) information matrix, by a Cholesky of its equilibrated form."""
-    import scipy.linalg as sla
-
     d = 1.0 / np.sqrt(np.maximum(np.diag(H), 1e-300))
     Hs = H * d[:, None] * d[None, :]
     try:
-        return d * sla.cho_solve(sla.cho_factor(Hs, lower=False, check_finite=False), d * g,
-                                 check_finite=False)
-    except (np.linalg.LinAlgError, sla.LinAlgError):   # not positive definite (separation)
+        L = np.linalg.cholesky(Hs)              # raises unless positive definite
+        # two triangular solves, done by numpy's (small, k x k) general solver
+        return d * np.linalg.solve(L.T, np.linalg.solve(L, d * g))
+    except np.linalg.LinAlgError:               # not positive definite (separation)
         return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
 
 
@@ -267,8 +266,8 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
     rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
 
-    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a quarter of the columns at a
-    time, so the scratch memory is a quarter of ``X``), so that every later pass reads contiguous blocks; the caller must not
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a column at a time, so the
+    scratch memory is two columns), so that every later pass reads contiguous blocks; the caller must not
     use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
     """
     from scipy.special import ndtr
@@ -281,11 +280,12 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
     rows: np.ndarray | None = order             # how the passes reach the canonical order
     if reorder and X.flags.writeable:
-        step = max(1, -(-p // 4))               # a quarter of the columns at a time: scratch <= X / 4
-        for j in range(0, p, step):
-            X[:, j:j + step] = X[order, j:j + step]
+        for j in range(p):                      # a column at a time: two columns of scratch
+            X[:, j] = np.take(np.ascontiguousarray(X[:, j]), order)
         rows = None
-    new = _new_rows(X, rows, ts)
+    new_x = _new_rows(X, rows)                  # distinct design rows (for the score)
+    new = new_x.copy()
+    new[1:] |= ts[1:] != ts[:-1]                # distinct (design row, treatment) pairs
     n_d = int(np.count_nonzero(new))
     m: np.ndarray | None = None
     if 2 * n_d <= n:
@@ -335,7 +335,8 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
     # the score, once per distinct design row (in canonical order)
-    lin_u, inv = _distinct_linear(X, rows, beta)
+    lin_u, inv = _distinct_linear(X, rows, beta, new_x)
+    del new_x
     p_u = 1.0 / (1.0 + np.exp(-lin_u))
     if rows is None:                            # back from the canonical order to the data's
         lin, prob = np.empty(n), np.empty(n)
@@ -380,8 +381,8 @@ def _new_rows(X: np.ndarray, order: np.ndarray | None, extra: np.ndarray | None 
     return new
 
 
-def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
+                     new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
     (the rows in canonical ``order``, None when ``X`` is sorted already, compared a block at a
     time, never copied whole). ``inverse`` maps the rows in canonical order (``order`` None) or
@@ -390,7 +391,8 @@ def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray
     if p == 0 or n == 0:
         return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
     size = max(256, _BLOCK_BYTES // (8 * p))
-    new = _new_rows(X, order)
+    if new is None:
+        new = _new_rows(X, order)
     first = np.flatnonzero(new) if order is None else order[new]
     lin_u = np.empty(len(first))
     for a in range(0, len(first), size):
