@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -195,7 +195,7 @@ def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
         aug[: b - a, k] = z01[t[a:b]]
         if m is not None:
             aug[: b - a] *= np.sqrt(m[a:b])[:, None]
-        R = np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r")
+        R = cast(np.ndarray, np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r"))  # mode="r": R only
     if R.shape[0] < k + 1:
         R = np.vstack([R, np.zeros((k + 1 - R.shape[0], k + 1))])
     Rx, qz = R[:k, :k], R[:k, k]
