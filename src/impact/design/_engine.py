@@ -711,9 +711,30 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray |
     if len(exact_cols) == 1:
         codes, uniques = pd.factorize(work[exact_cols[0]], sort=True)
         return codes.astype(np.int64), [str(u) for u in uniques]
-    g = work.groupby(list(exact_cols), sort=True, observed=True, dropna=False)
-    codes = g.ngroup().to_numpy().astype(np.int64)
-    labels = [", ".join(map(str, k if isinstance(k, tuple) else (k,))) for k in g.groups.keys()]
+    # combined codes, column by column, without materialising any group's rows: after each step
+    # the codes number the observed combinations so far in sorted (lexicographic) order, as
+    # groupby(sort=True, observed=True).ngroup() would
+    codes = np.zeros(len(work), dtype=np.int64)
+    keys: list[tuple[Any, ...]] = [()]
+    for c in exact_cols:
+        cc, uniques = pd.factorize(work[c], sort=True, use_na_sentinel=False)
+        nu = max(len(uniques), 1)
+        codes *= nu
+        codes += cc
+        del cc
+        space = len(keys) * nu
+        if space <= max(4 * len(codes), 1 << 16):
+            # renumber the observed combinations in place (no sort, no second code array)
+            first = np.flatnonzero(np.bincount(codes, minlength=space))
+            remap = np.zeros(space, dtype=np.int64)
+            remap[first] = np.arange(len(first))
+            np.take(remap, codes, out=codes)
+        else:
+            combined, first = pd.factorize(codes, sort=True)
+            codes = combined.astype(np.int64)
+        levels = list(uniques)
+        keys = [keys[int(v) // nu] + (levels[int(v) % nu],) for v in np.asarray(first).tolist()]
+    labels = [", ".join(map(str, k)) for k in keys]
     return codes, labels
 
 

@@ -8,6 +8,8 @@ unchanged) from one integer code per row: ``treated * k + subgroup code``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,13 @@ class FlowCounter:
             codes, uniques = _factorize(subgroup)
             self.labels = [str(u) for u in uniques]
             self.k = len(uniques) + 1
-            self.code = t.astype(np.intp) * self.k + (codes + 1)
+            # the smallest integer type that holds the codes (one per row, kept for every step)
+            dt: type[np.signedinteger[Any]] = (np.int16 if 2 * self.k < 2**15 else np.int32
+                                                if 2 * self.k < 2**31 else np.intp)
+            code: np.ndarray = t.astype(dt)
+            code *= self.k
+            code += (codes + 1).astype(dt)
+            self.code = code
 
     def of_mask(self, mask: np.ndarray | None = None) -> np.ndarray:
         """State of the rows where ``mask`` is true (all rows if None)."""

@@ -105,7 +105,7 @@ def match(data: pd.DataFrame, treatment: str, covariates: Sequence[str] = (), *,
         ``"subclass"``: ``subclasses`` strata on quantiles of the score. ``"ipw"``: inverse
         probability weights (R: ``WeightIt::weightit``).
     distance : "glm", "mahalanobis", str, array or scikit-learn classifier
-        ``"glm"`` (default): logistic regression via statsmodels. A column name or a 1-D array: your
+        ``"glm"`` (default): logistic regression, fitted as R's ``glm``. A column name or a 1-D array: your
         own score. A scikit-learn classifier: fitted on the expanded covariates if unfitted, else
         used as given (``predict_proba``). ``"mahalanobis"``: nearest neighbour on the Mahalanobis
         distance of the expanded covariates (pooled within-group covariance; only for

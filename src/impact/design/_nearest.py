@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from impact._errors import DataError
+
 from impact.design._engine import Allocation, Design, active_subset, pair_allocation, warn_short_supply
 from impact.design._pairs import Pairs
 
@@ -56,16 +58,18 @@ def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) ->
         return np.empty(0, dtype=np.int64)
     if kb < 16 or (strata is not None and sb and int(strata.min()) < 0):   # too many rows or strata: plain argsort
         return _sort_units_lexsort(score, strata, rank_fn)
-    key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
-    key |= np.arange(n, dtype=np.uint64)
-    if strata is not None and sb:
-        key |= strata.astype(np.uint64) << np.uint64(ib + kb)
-    key.sort()
-    order = (key & np.uint64((1 << ib) - 1)).astype(np.int64)
-    head = key >> np.uint64(ib)                      # stratum and leading score bits
+    order, head = _packed_sort(score, strata, ib, kb, sb)
     eq = head[1:] == head[:-1]
     if not eq.any():
         return order
+    if int(np.count_nonzero(eq)) > n // 4:
+        # mostly ties (few distinct scores): rank every row once and sort on it in the packed key
+        del order, head, eq
+        try:
+            return _sort_units_ranked(score, strata, rank_fn, ib, kb, sb)
+        except DataError:      # the tie key fails somewhere: the per-run path names the rows
+            order, head = _packed_sort(score, strata, ib, kb, sb)
+            eq = head[1:] == head[:-1]
     # runs of equal leading bits: order them on the full score, then on the tie key where equal
     in_run = np.zeros(n, dtype=bool)
     in_run[1:] |= eq
@@ -86,6 +90,54 @@ def sort_units(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn) ->
         o = np.lexsort((rank, s, h))
         units = units[o]
     order[at] = units
+    return order
+
+
+def _packed_sort(score: np.ndarray, strata: np.ndarray | None, ib: int, kb: int, sb: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, head)``: positions sorted on (stratum, leading score bits, position), and the
+    (stratum, leading score bits) part of each sorted key."""
+    key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
+    key |= np.arange(len(score), dtype=np.uint64)
+    if strata is not None and sb:
+        key |= strata.astype(np.uint64) << np.uint64(ib + kb)
+    key.sort()
+    order = (key & np.uint64((1 << ib) - 1)).astype(np.int64)
+    key >>= np.uint64(ib)                            # stratum and leading score bits
+    return order, key
+
+
+def _sort_units_ranked(score: np.ndarray, strata: np.ndarray | None, rank_fn: RankFn,
+                       ib: int, kb: int, sb: int) -> np.ndarray:
+    """:func:`sort_units` when most rows share their score with others.
+
+    The packed key holds the tie rank of the row (a permutation of ``0..n-1``) instead of its
+    position, so one sort puts equal scores in tie-key order; only runs whose leading score
+    bits coincide while their full scores differ are re-sorted. A few arrays of ``n`` integers,
+    never ``n``-sized index lists per run.
+    """
+    n = len(score)
+    rank = rank_fn(np.arange(n)).astype(np.uint64)
+    pos_of = np.empty(n, dtype=np.int64)
+    pos_of[rank] = np.arange(n)
+    key = (_sortable_u64(score) >> np.uint64(64 - kb)) << np.uint64(ib)
+    key |= rank
+    del rank
+    if strata is not None and sb:
+        key |= strata.astype(np.uint64) << np.uint64(ib + kb)
+    key.sort()
+    low = np.uint64((1 << ib) - 1)
+    order = pos_of[(key & low).astype(np.int64)]
+    del pos_of
+    s_o = score[order]
+    head = key >> np.uint64(ib)
+    bad = (head[1:] == head[:-1]) & (s_o[1:] != s_o[:-1])
+    if bad.any():
+        # runs of equal leading bits holding different scores: re-sort them on (score, rank)
+        run = np.cumsum(np.r_[True, head[1:] != head[:-1]])
+        at = np.flatnonzero(np.isin(run, np.unique(run[1:][bad])))
+        sub = np.lexsort(((key[at] & low), s_o[at], head[at]))
+        order[at] = order[at][sub]
     return order
 
 
@@ -224,18 +276,25 @@ def allocate(design: Design) -> Allocation:
     """``method="nearest"`` on a score: greedy k:1 matching (the engine's method table entry)."""
     warn_short_supply(design)
     spec = design.spec
-    idx, rank, strata = active_subset(design)
-    whole = len(idx) == design.n
+    whole = bool(design.active.all())
+    # every row active: no index array (positions are already those of the design)
+    idx, rank, strata = ((None, design.rank_fn, design.strata) if whole
+                         else active_subset(design))
     cw = design.covariate_width
     pl = greedy_nearest(design.score if whole else design.score[idx],
                         design.focal if whole else design.focal[idx], strata, rank,
                         ratio=spec.ratio, replace=spec.replace, caliper=design.width,
                         m_order=design.m_order or "largest", rng=spec.rng,
-                        block=None if design.block is None else design.block[idx],
-                        group=None if design.group is None else design.group[idx],
+                        block=design.block if design.block is None or idx is None else design.block[idx],
+                        group=design.group if design.group is None or idx is None else design.group[idx],
                         covariate_caliper=None if not cw else (
-                            design.work[list(cw)].to_numpy(dtype=float)[idx], np.array(list(cw.values()))))
-    return pair_allocation(design, pl.take(idx))
+                            _rows_of(design.work[list(cw)].to_numpy(dtype=float), idx),
+                            np.array(list(cw.values()))))
+    return pair_allocation(design, pl if idx is None else pl.take(idx))
+
+
+def _rows_of(a: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    return a if idx is None else a[idx]
 
 
 def _blocks_and_groups(proc, t_units, c_units, block, group):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
-from impact.design._rows import canonical_order, distinct_rows
+from impact.design._rows import canonical_order
 from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
@@ -62,53 +62,291 @@ def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[
 
 # R's glm.fit: eps <- 10 * .Machine$double.eps; warns when any fitted mu > 1 - eps or mu < eps
 _R_GLM_EPS = 10 * float(np.finfo(float).eps)
+# statsmodels' (and R's mu.eta) floor on the fitted probability in the IRLS weights
+_FLOAT_EPS = float(np.finfo(float).eps)
+# R's glm.fit: the QR of the weighted design uses tol = min(1e-07, epsilon / 1000) = 1e-11
+_RANK_TOL = 1e-11
+#: bytes of one block of design rows gathered at a time (bounds the memory beyond X itself)
+_BLOCK_BYTES = 1 << 21
 
 
-def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str]
-             ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
+class _Blocks:
+    """The rows of ``X`` in a fixed (canonical) order, a block at a time.
+
+    Every sum over rows runs block by block in this order, so it does not depend on the row order
+    of the data, and no second copy of ``X`` is made: when ``X`` is sorted already the blocks are
+    views, otherwise they are gathered into one buffer. The intercept is not stored: the sums
+    that involve it are formed separately (:func:`_accumulate`).
+    """
+
+    def __init__(self, X: np.ndarray, order: np.ndarray | None) -> None:
+        self.X, self.order = X, order
+        self.n, self.k = X.shape[0], X.shape[1] + 1
+        # blocks of about 2 MB, smaller for small data (the memory beyond X stays a fraction of it)
+        self.size = max(256, min(_BLOCK_BYTES // (8 * self.k), -(-self.n // 4)))
+        rows = min(self.size, max(self.n, 1))
+        self.buf = None if order is None else np.empty((rows, self.k - 1))
+        self.aux = np.empty((rows, self.k - 1))
+
+    def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """``(start, stop, block)``: the rows ``start:stop`` of the canonical order of ``X``."""
+        for a in range(0, self.n, self.size):
+            b = min(a + self.size, self.n)
+            if self.order is None or self.buf is None:     # X is in canonical order already
+                yield a, b, self.X[a:b]
+            else:
+                blk = self.buf[: b - a]
+                np.take(self.X, self.order[a:b], axis=0, out=blk, mode="clip")
+                yield a, b, blk
+
+
+def _log1pexp(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(x))`` without overflow."""
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0.0)
+    return out
+
+
+def _accumulate(H: np.ndarray, g: np.ndarray, blocks: _Blocks, a: int, blk: np.ndarray,
+                sw: np.ndarray, r: np.ndarray) -> None:
+    """Add a block's ``[1, X]' W [1, X]`` (``sw = sqrt(w)``) to ``H`` and ``[1, X]' r`` to ``g``."""
+    aux = np.multiply(blk, sw[:, None], out=blocks.aux[: len(blk)])
+    H[1:, 1:] += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
+    H[0, 1:] += sw @ aux
+    H[0, 0] += sw @ sw
+    g[0] += r.sum()
+    g[1:] += blk.T @ r
+
+
+def _symmetric(H: np.ndarray) -> np.ndarray:
+    H[1:, 0] = H[0, 1:]
+    return H
+
+
+def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None, *,
+          hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray, bool]:
+    """One pass over the rows at ``beta``: deviance, ``X'WX``, ``X'(y - mu)`` and whether every
+    fitted probability equals its outcome (statsmodels' perfect-prediction check). ``m``: how
+    many data rows each row stands for (distinct rows with counts), None for one each."""
+    k = blocks.k
+    H = np.zeros((k, k))
+    g = np.zeros(k)
+    dev = 0.0
+    perfect = True
+    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
+    for a, b, blk in blocks:
+        eta = blk @ beta[1:]
+        eta += beta[0]
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        y = t[a:b].astype(np.float64)
+        r = y - mu
+        # the deviance of a row is 2 log(1 + exp(-eta)) if treated, 2 log(1 + exp(eta)) if not
+        dv = _log1pexp((1.0 - 2.0 * y) * eta)
+        if perfect:
+            perfect = bool(np.all(np.abs(r) <= 1e-8))      # np.allclose(mu - y, 0)
+        if m is not None:
+            dv *= m[a:b]
+            r *= m[a:b]
+        dev += 2.0 * float(dv.sum())
+        if hessian:
+            w = np.maximum(mu * (1 - mu), w_floor)
+            if m is not None:
+                w *= m[a:b]
+            _accumulate(H, g, blocks, a, blk, np.sqrt(w), r)
+    return dev, _symmetric(H), g, perfect
+
+
+def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``H^-1 g`` for the (weighted) information matrix, by a Cholesky of its equilibrated form."""
+    d = 1.0 / np.sqrt(np.maximum(np.diag(H), 1e-300))
+    Hs = H * d[:, None] * d[None, :]
+    try:
+        L = np.linalg.cholesky(Hs)              # raises unless positive definite
+        # two triangular solves, done by numpy's (small, k x k) general solver
+        return d * np.linalg.solve(L.T, np.linalg.solve(L, d * g))
+    except np.linalg.LinAlgError:               # not positive definite (separation)
+        return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
+
+
+def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """R's first IRLS step (least squares of the working response on ``[1, X]``: its weights are
+    constant at the start) and the rank of ``[1, X]``, from one tall-skinny QR of ``[1, X, z]``
+    accumulated block by block, then one column-pivoted QR of the small triangular factor, with
+    the columns scaled to unit norm (a column counts as dependent when its part not explained
+    by the others is below ``1e-11`` of its norm: R's glm tolerance).
+
+    Returns ``(beta, column norms, rank, pivot order)``.
+    """
+    import scipy.linalg as sla
+
+    k = blocks.k
+    # the working response from mu = (y + 0.5) / 2: one value for the treated, one for the others
+    mu0 = np.array([0.25, 0.75])
+    z01 = np.log(mu0 / (1 - mu0)) + (np.array([0.0, 1.0]) - mu0) / (mu0 * (1 - mu0))
+    R = np.zeros((0, k + 1))
+    aug = np.empty((blocks.aux.shape[0], k + 1))
+    aug[:, 0] = 1.0
+    for a, b, blk in blocks:
+        aug[: b - a, 1:k] = blk
+        aug[: b - a, k] = z01[t[a:b]]
+        if m is not None:
+            aug[: b - a] *= np.sqrt(m[a:b])[:, None]
+        R = cast(np.ndarray, np.linalg.qr(np.vstack([R, aug[: b - a]]), mode="r"))  # mode="r": R only
+    if R.shape[0] < k + 1:
+        R = np.vstack([R, np.zeros((k + 1 - R.shape[0], k + 1))])
+    Rx, qz = R[:k, :k], R[:k, k]
+    norms = np.sqrt((Rx * Rx).sum(axis=0))
+    _, R2, piv = sla.qr(Rx / np.where(norms > 0, norms, 1.0), pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R2))
+    rank = int((diag > _RANK_TOL).sum()) if (norms > 0).all() else int(((diag > _RANK_TOL) & (norms[piv] > 0)).sum())
+    beta = np.zeros(k)
+    if rank == k:
+        beta = sla.solve_triangular(Rx, qz, check_finite=False)
+    return beta, norms, rank, np.asarray(piv)
+
+
+def _start_from_gram(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
+    """:func:`_start_and_rank` by the normal equations when they are safe, else None.
+
+    One pass forms ``X'X`` and ``X'z`` (``z``: the starting working response); when the
+    equilibrated ``X'X`` has a Cholesky factor with reciprocal condition above ``1e-8`` (so the
+    design's condition number is below about ``1e4``, far from any rank question at R's
+    ``1e-11``), the start is solved from it and the rank is read from one pivoted QR of that
+    factor. Otherwise None: the caller takes the tall-skinny QR of the design itself.
+    """
+    import scipy.linalg as sla
+    from scipy.linalg import lapack
+
+    k = blocks.k
+    mu0 = np.array([0.25, 0.75])
+    z01 = np.log(mu0 / (1 - mu0)) + (np.array([0.0, 1.0]) - mu0) / (mu0 * (1 - mu0))
+    G = np.zeros((k, k))
+    c = np.zeros(k)
+    for a, b, blk in blocks:
+        z = z01[t[a:b]]
+        sw = np.ones(b - a) if m is None else np.sqrt(m[a:b])
+        _accumulate(G, c, blocks, a, blk, sw, z if m is None else z * m[a:b])
+    G = _symmetric(G)
+    norms = np.sqrt(np.maximum(np.diag(G), 0.0))
+    if not (norms > 0).all():
+        return None
+    d = 1.0 / norms
+    Gs = G * d[:, None] * d[None, :]
+    try:
+        R1 = sla.cholesky(Gs, lower=False, check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError):
+        return None
+    rcond, info = lapack.dpocon(R1, 1.0 if k == 0 else float(np.abs(Gs).sum(axis=0).max()))
+    if info != 0 or not rcond > 1e-8:
+        return None
+    _, R2, piv = sla.qr(R1, pivoting=True, check_finite=False)
+    rank = int((np.abs(np.diag(R2)) > _RANK_TOL * abs(R2[0, 0])).sum())
+    beta = d * sla.cho_solve((R1, False), d * c, check_finite=False)
+    return beta, norms, rank, np.asarray(piv)
+
+
+def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str], *,
+             reorder: bool = False) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
     """Logistic regression as R's ``glm``; the score is computed once per distinct design row.
 
-    The rows are fitted in a canonical order (sorted on treatment, then the design row), so the
-    coefficients do not depend on the row order of the data, and ``X @ beta`` is evaluated once
-    per distinct row, so identical rows get bit-identical scores (BLAS rounding of a product can
-    depend on a row's position).
-    """
-    import statsmodels.api as sm
+    Newton-Raphson (for the logit link the same iterates as R's IRLS), started and stopped as
+    R's ``glm.fit``: the first step is the least-squares fit from ``mu = (y + 0.5) / 2``, then
+    each step solves the weighted normal equations ``X'WX d = X'(y - mu)`` by a Cholesky of the
+    equilibrated ``X'WX``, until ``|dev - dev_old| <= 1e-9 + 1e-8 |dev|`` (R: epsilon = 1e-8).
+    The SEs come from the ``X'WX`` of the last step, as R's ``summary.glm()``. The rank of the
+    design is checked once, before the fit, by a pivoted QR.
 
-    Xc = np.column_stack([np.ones(len(t)), X])
+    The rows are visited in a canonical order (sorted on the design row, then treatment), a
+    block at a time, so the coefficients do not depend on the row order of the data and no
+    second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
+    rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
+
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a column at a time, so the
+    scratch memory is two columns), so that every later pass reads contiguous blocks; the caller must not
+    use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
+    """
+    from scipy.special import ndtr
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n, p = X.shape
     terms = ["Intercept", *names]
     notes: list[str] = []
-    order = canonical_order(X, t) if X.shape[1] else np.argsort(t, kind="stable")
-    Xs = Xc[order]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        y = t[order].astype(float)
-        model = sm.GLM(y, Xs, family=sm.families.Binomial())
-        try:
-            # Start and stop exactly as R's glm.fit: the first IRLS step from mu = (y + 0.5) / 2,
-            # then stop when |dev - dev_old| <= 1e-8 |dev| + 1e-9 (R: epsilon = 1e-8). The SEs
-            # then come from the same last weighted least-squares step as R's summary.glm().
-            mu = (y + 0.5) / 2
-            w0 = mu * (1 - mu)
-            z = np.log(mu / (1 - mu)) + (y - mu) / w0
-            sw = np.sqrt(w0)
-            start = np.linalg.lstsq(Xs * sw[:, None], z * sw, rcond=None)[0]
-            res = model.fit(start_params=start, tol=1e-8, tol_criterion="deviance", atol=1e-9,
-                            rtol=1e-8, maxiter=25)
-        except Exception as exc:  # statsmodels raises on singular designs
+    order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
+    ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
+    rows: np.ndarray | None = order             # how the passes reach the canonical order
+    if reorder and X.flags.writeable:
+        for j in range(p):                      # a column at a time: two columns of scratch
+            X[:, j] = np.take(np.ascontiguousarray(X[:, j]), order)
+        rows = None
+    new_x = _new_rows(X, rows)                  # distinct design rows (for the score)
+    new = new_x.copy()
+    new[1:] |= ts[1:] != ts[:-1]                # distinct (design row, treatment) pairs
+    n_d = int(np.count_nonzero(new))
+    m: np.ndarray | None = None
+    if 2 * n_d <= n:
+        # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
+        at = np.flatnonzero(new)
+        m = np.diff(np.r_[at, n]).astype(np.float64)
+        blocks = _Blocks(X[at if rows is None else rows[at]], None)
+        ts = ts[at]
+    else:
+        blocks = _Blocks(X, rows)
+    del new
+    got = _start_from_gram(blocks, ts, m)
+    beta, norms, rank, piv = _start_and_rank(blocks, ts, m) if got is None else got
+    if rank < p + 1:
+        const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
+        dependent = [terms[j] for j in piv[rank:].tolist()]
+        raise EstimationError(
+            "The propensity model's design matrix is rank deficient"
+            + (f": covariate(s) {', '.join(repr(c) for c in const)} are constant" if const else
+               f": some covariates are collinear ({', '.join(repr(c) for c in dependent)} "
+               f"{'is a linear combination' if len(dependent) == 1 else 'are linear combinations'} "
+               "of the others)")
+            + ". Remove them from covariates=[...]."
+        )
+    if not np.all(np.isfinite(beta)):
+        raise EstimationError(
+            f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
+            "could not be fitted: the starting values are not finite. Check for covariates that "
+            "are constant or collinear.")
+    dev, H, g, perfect = _pass(blocks, beta, ts, m)
+    separated = perfect
+    H_last = H
+    for _ in range(25):
+        H_last = H
+        beta = beta + _solve_spd(H, g)
+        dev_old = dev
+        dev, H, g, perfect = _pass(blocks, beta, ts, m)
+        separated = separated or perfect
+        if not np.isfinite(dev):
             raise EstimationError(
                 f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
-                f"could not be fitted: {exc}. Check for covariates that are constant or collinear."
-            ) from exc
-    params = np.asarray(res.params, dtype=float)
-    urows, inv = distinct_rows(X, order if X.shape[1] else None)
-    lin_u = np.column_stack([np.ones(len(urows)), urows]) @ params
-    p_u = np.asarray(model.family.link.inverse(lin_u), dtype=float)
-    lin, p = lin_u[inv], p_u[inv]
-    sep = [str(w.message) for w in caught if "separation" in str(w.message).lower()]
-    extreme = (p < _R_GLM_EPS) | (p > 1 - _R_GLM_EPS)
-    if sep or extreme.any():
-        culprits = _separating_columns(X, names, t)
+                "could not be fitted: the deviance is not finite. Check for covariates that are "
+                "constant, collinear or that separate treated from controls.")
+        if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev):
+            break
+    cov = _solve_spd(H_last, np.eye(p + 1))
+    bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
+
+    # the score, once per distinct design row (in canonical order)
+    lin_u, inv = _distinct_linear(X, rows, beta, new_x)
+    del new_x
+    p_u = 1.0 / (1.0 + np.exp(-lin_u))
+    if rows is None:                            # back from the canonical order to the data's
+        lin, prob = np.empty(n), np.empty(n)
+        lin[order], prob[order] = lin_u[inv], p_u[inv]
+    else:
+        lin, prob = lin_u[inv], p_u[inv]
+    del inv
+    extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
+    if separated or extreme.any():
+        culprits = _separating_columns(X, names, t if rows is not None else t[order])
         which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
                  if culprits else "a combination of covariates separates treated from controls")
         msg = (f"Perfect separation in the propensity model: {which}; {int(extreme.sum())} rows have "
@@ -117,20 +355,54 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                "on them with exact=[...].")
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
-    # rank deficiency: a constant or collinear covariate
-    rank = np.linalg.matrix_rank(Xc)
-    if rank < Xc.shape[1]:
-        const = [names[j] for j in range(X.shape[1]) if np.ptp(X[:, j]) == 0]
-        raise EstimationError(
-            "The propensity model's design matrix is rank deficient"
-            + (f": covariate(s) {', '.join(repr(c) for c in const)} are constant" if const else
-               ": some covariates are collinear")
-            + ". Remove them from covariates=[...]."
-        )
-    bse = np.asarray(res.bse, dtype=float)
-    coef = pd.DataFrame({"term": terms, "estimate": params, "se": bse,
-                         "z": params / bse, "p_value": np.asarray(res.pvalues, dtype=float)})
-    return p, lin, coef, float(res.llf), notes
+    zval = beta / bse
+    coef = pd.DataFrame({"term": terms, "estimate": beta, "se": bse,
+                         "z": zval, "p_value": 2.0 * ndtr(-np.abs(zval))})
+    return prob, lin, coef, -dev / 2.0, notes
+
+
+def _new_rows(X: np.ndarray, order: np.ndarray | None, extra: np.ndarray | None = None) -> np.ndarray:
+    """``new[i]``: row ``order[i]`` of ``X`` (with ``extra[i]``, given in canonical order)
+    differs from row ``order[i - 1]``; compared a block at a time, ``X`` never copied whole."""
+    n, p = X.shape
+    new = np.empty(n, dtype=bool)
+    if n == 0:
+        return new
+    size = max(256, _BLOCK_BYTES // (8 * max(p, 1)))
+    prev = X[0 if order is None else order[0]]
+    for a in range(0, n, size):
+        b = min(a + size, n)
+        blk = X[a:b] if order is None else X[order[a:b]]
+        new[a] = a == 0 or bool(np.any(blk[0] != prev))
+        new[a + 1:b] = np.any(blk[1:] != blk[:-1], axis=1) if p else False
+        prev = blk[-1]
+    if extra is not None:
+        new[1:] |= extra[1:] != extra[:-1]
+    return new
+
+
+def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
+                     new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
+    (the rows in canonical ``order``, None when ``X`` is sorted already, compared a block at a
+    time, never copied whole). ``inverse`` maps the rows in canonical order (``order`` None) or
+    in the order of ``X`` to their distinct row."""
+    n, p = X.shape
+    if p == 0 or n == 0:
+        return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
+    size = max(256, _BLOCK_BYTES // (8 * p))
+    if new is None:
+        new = _new_rows(X, order)
+    first = np.flatnonzero(new) if order is None else order[new]
+    lin_u = np.empty(len(first))
+    for a in range(0, len(first), size):
+        b = min(a + size, len(first))
+        lin_u[a:b] = X[first[a:b]] @ beta[1:] + beta[0]
+    if order is None:
+        return lin_u, np.cumsum(new) - 1
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return lin_u, inv
 
 
 def _is_sklearn_estimator(obj: Any) -> bool:
@@ -152,9 +424,10 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
             raise ParameterError("The 'covariates' parameter of match must name at least one column "
                                  "when distance='glm'.")
         X, names = expand_covariates(data, covariates)
-        p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates)
+        p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates, reorder=True)
+        del X
         score = lin if link == "linear_logit" else p
-        desc = ("propensity score from a logistic regression (statsmodels GLM, binomial, logit link) "
+        desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
                 "of treatment on " + ", ".join(covariates)
                 + "; categorical covariates in treatment coding with the first sorted level as reference")
         if link == "linear_logit":

@@ -180,6 +180,7 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     tcode = pd.factorize(rs[period], sort=True)[0].astype(np.int64)
     key = pcode * (int(tcode.max()) + 1) + tcode
     seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
+    del pcode, tcode                 # only the key (and, for reuse="never", seq) from here on
     rows = np.flatnonzero(at_risk)
     by = subgroup or period
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,

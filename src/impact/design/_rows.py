@@ -18,23 +18,29 @@ def canonical_order(X: np.ndarray, last: np.ndarray | None = None) -> np.ndarray
 
     Identical rows end up adjacent, in an order that depends on the values only (their relative
     order is immaterial: they are identical). One quicksort of the first column; only runs tied
-    there are sorted on the remaining columns.
+    there are sorted on the remaining columns (all rows at once, by one ``lexsort`` of the
+    column views, when most are tied: no stacked copy of the keys).
     """
-    keys = X if last is None else np.column_stack([X, last])
-    n = len(keys)
-    if keys.ndim != 2 or keys.shape[1] == 0 or n < 2:
+    n = len(X)
+    cols = [] if X.ndim != 2 else [X[:, j] for j in range(X.shape[1])]
+    if last is not None:
+        cols.append(np.asarray(last))
+    if not cols or n < 2:
         return np.arange(n)
-    o = np.argsort(keys[:, 0])
-    k0 = keys[o, 0]
+    o = np.argsort(cols[0])
+    k0 = cols[0][o]
     tie = k0[1:] == k0[:-1]
-    if keys.shape[1] > 1 and tie.any():
+    del k0
+    if len(cols) > 1 and tie.any():
+        if int(np.count_nonzero(tie)) > n // 4:
+            return np.lexsort(cols[::-1])
         in_run = np.zeros(n, dtype=bool)
         in_run[1:] |= tie
         in_run[:-1] |= tie
         at = np.flatnonzero(in_run)
         run = np.cumsum(np.r_[True, ~tie])[at]
         sub = o[at]
-        o[at] = sub[np.lexsort((*keys[sub, 1:].T[::-1], run))]
+        o[at] = sub[np.lexsort((*(c[sub] for c in cols[:0:-1]), run))]
     return o
 
 
