@@ -208,7 +208,7 @@ ERRORS = [
     ("registered after the cut-off", _mut("spells", "registered", 4, "2022-02-01"),
      r"^spells, column 'registered': registered after the cut-off"),
     ("not a date", _mut("spells", "deregistered", 0, "2019-02-30"),
-     r"^spells, Column 'deregistered': values that are not dates .*position 0\)"),
+     r"^spells, Column 'deregistered': values that are not dates.*position 0\)"),
 ]
 
 
