@@ -48,9 +48,21 @@ def adjust(p: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndar
     rb = np.zeros(p.shape, bool)
     ok = np.isfinite(p)
     if ok.any():
-        rh[ok], holm[ok] = multipletests(p[ok], alpha=alpha, method="holm")[:2]
+        holm[ok] = _holm(p[ok])
+        rh[ok] = holm[ok] <= alpha
         rb[ok], bh[ok] = multipletests(p[ok], alpha=alpha, method="fdr_bh")[:2]
     return holm, bh, rh, rb
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (as statsmodels' ``multipletests(method="holm")``, whose
+    implementation calls ``gc.collect()`` on every call: 70 ms each, seconds per effect table)."""
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    adj = np.minimum(np.maximum.accumulate(p[order] * np.arange(m, 0, -1)), 1.0)
+    out = np.empty(m)
+    out[order] = adj
+    return out
 
 
 def heterogeneity_rows(by: str, estimand: str, horizon: float, levels: list[str], b: np.ndarray,
