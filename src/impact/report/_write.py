@@ -24,17 +24,21 @@ import os
 from datetime import datetime, timezone
 from numbers import Integral
 from pathlib import Path
+from collections.abc import Callable
 from typing import cast
 
 import pandas as pd
 
+from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
 from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
 from impact.publish import MARK, balance_published, effects_published, scrub_counts, suppress_counts
+from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
+from impact.report._safe import file_stem, neutralise, sheet_name
 from impact.report._tables import compact_effects, flow_labels, headline, headline_labels
 from impact.report._tables import name as label_name
 from impact.report._toml import to_toml
@@ -66,7 +70,9 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     evaluation : Evaluation
         The result of :func:`impact.evaluate` (or :func:`impact.run`).
     folder : str or Path
-        Created if it does not exist; files in it with the same names are replaced.
+        Created if it does not exist. The report replaces the whole folder, in one rename once
+        every file is complete (files of an earlier report that this one does not write are
+        gone); a folder holding files that are not from a report is refused.
     title : str
         Title of the report.
     threshold : int
@@ -80,6 +86,12 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     Returns
     -------
     Path
+
+    Raises
+    ------
+    ReportError
+        Another run is writing into ``folder``, the disk is full, or anything else failed while
+        the report was written; the previous report in ``folder`` is then unchanged.
 
     Examples
     --------
@@ -96,21 +108,40 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from impact.plotting import plot_effect_curves, plot_forest
-
     if lang is None:  # the evaluation's language, checked as if it had been passed
         check_params("write_report", {"lang": [Options(LANGS)]}, {"lang": evaluation.lang})
         lang = cast(Lang, evaluation.lang)
     lg: Lang = lang
+    folder = Path(folder).absolute()
+    with folder_lock(folder):
+        try:
+            return _write_report(evaluation, folder, title, threshold, lg, excel)
+        except ImpactError:
+            plt.close("all")
+            raise
+        except Exception as exc:
+            plt.close("all")
+            raise ReportError(failure_message(folder, exc)) from exc
+
+
+def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshold: int, lang: Lang,
+                  excel: bool) -> Path:
+    import matplotlib.pyplot as plt
+
+    from impact.plotting import plot_effect_curves, plot_forest
+
+    lg: Lang = lang
     L = lambda key, **kw: label(key, lg, **kw)  # noqa: E731
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     roles = evaluation.roles
     eff = evaluation.effects
     s = evaluation.settings
     csv: dict[str, pd.DataFrame] = {}       # name -> tidy table (snake_case), as published
     sheets: dict[str, pd.DataFrame] = {}    # name -> labelled table for the workbook
     sections: list[tuple[str, str, str]] = []   # (anchor, heading, html)
+    used_files = {"headline", "flow", "balance", "effects", "naive_effects", "settings", "truth_check",
+                  "goal_fulfilment", "report", "tables"}
+    used_sheets = {"methods", "settings", "headline", "flow", "balance", "effects", "naive_effects", "truth_check",
+                   "goal_fulfilment"}
 
     # flow ------------------------------------------------------------------------------------
     flow = evaluation.flow.table().drop(columns=["dropped"]).reset_index()
@@ -181,9 +212,9 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
 
     for col, res in evaluation.subgroup_effects.items():
         pub = effects_published(res.summary(), threshold)
-        name = f"effects_by_{col}"
+        name = file_stem(f"effects_by_{col}", used_files)
         csv[name] = pub.assign(subgroup_column=col)
-        sheets[name[:31]] = relabel(pub, lang)
+        sheets[sheet_name(name, used_sheets)] = relabel(pub, lang)
         sg = label_name(col, lang).lower()
         keep = pub[pub["estimand"].isin(["share_diff", "hazard_ratio"])]
         sections.append((name, L("report_effects_by", subgroup=sg),
@@ -229,8 +260,8 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
                   "household_exits": "report_household_exits"}
         for name, res in mon.items():
             pub = res.published(lang, threshold)
-            csv[f"monitoring_{name}"] = pub.reset_index()
-            sheets[name[:31]] = pub.reset_index()
+            csv[file_stem(f"monitoring_{name}", used_files)] = pub.reset_index()
+            sheets[sheet_name(name, used_sheets)] = pub.reset_index()
             parts.append(f"<h3>{html.escape(L(titles.get(name, name)) if has_label(titles.get(name, '')) else name)}</h3>")
             if name == "households":
                 change = res.change_text(lang=lang)
@@ -283,14 +314,22 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
             f"<p>{html.escape(L('report_configuration'))}:</p><pre>{html.escape(config_text)}</pre>"]
     text = page(title, lang, f"{now:%Y-%m-%d}", L("report_contents"), sections,
                 (L("report_reproducibility"), "".join(foot)))
-    path = folder / "report.html"
-    path.write_text(text, encoding="utf-8")
+    writers: dict[str, Callable[[Path], None]] = {"report.html": lambda p: _write_text(p, text)}
     for key, df in csv.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
+        writers[f"{key}.csv"] = lambda p, df=df: neutralise(df).to_csv(p, index=False)
     if excel:
         about = pd.DataFrame({L("report_methods"): method_text + ["", L("report_technical_notes") + ":"] + notes +
                               ["", L("report_configuration") + ":"] + config_text.splitlines()})
         sheets["settings"] = relabel(settings_df, lang)
-        write_workbook(folder / "tables.xlsx", {"methods": about, **sheets})
+        book = {"methods": about, **sheets}
+        writers["tables.xlsx"] = lambda p: write_workbook(p, {k: neutralise(v) for k, v in book.items()})
     plt.close("all")
-    return path
+    write_folder(folder, writers)
+    return folder / "report.html"
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
