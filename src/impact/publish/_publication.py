@@ -47,8 +47,15 @@ _ESTIMATES = ["estimate", "se", "ci_low", "ci_high", "p_value"]
 _SHARE_ARMS = {"share_treated": "treated", "share_control": "control"}
 
 
-def withheld_note(threshold: int) -> str:
-    """The text that replaces a technical note which mentions a small group."""
+@validate_params({"threshold": _THRESHOLD})
+def withheld_note(threshold: int = 5) -> str:
+    """The text that replaces a technical note which mentions a small group.
+
+    Examples
+    --------
+    >>> withheld_note(5)[:60]
+    'A technical note is not shown because it mentions a group of'
+    """
     return (f"A technical note is not shown because it mentions a group of fewer than {threshold} people "
             "(the full note is in the result object, which is not for publication).")
 
@@ -410,10 +417,12 @@ def flow_published(table: pd.DataFrame, threshold: int = 5, mark: str = MARK) ->
     for t in sens:
         lo, hi = _flow_interval(n, everything, cols, all_col, t)
         need.append(min(float(threshold), hi - lo))
-    for t, w in zip(sens, need, strict=True):  # primary: small counts themselves
-        nz = np.flatnonzero(t > 0)
+    primary = np.zeros_like(hidden)
+    for t in sens:  # primary: small counts themselves (a drop is protected by the cells around it)
+        nz = np.flatnonzero(t)
         if len(nz) == 1:
-            hidden[np.unravel_index(nz[0], n.shape)] = True
+            primary[np.unravel_index(nz[0], n.shape)] = True
+    hidden |= primary
 
     def worst() -> float:
         gaps = []
@@ -422,29 +431,42 @@ def flow_published(table: pd.DataFrame, threshold: int = 5, mark: str = MARK) ->
             gaps.append(hi - lo - w)
         return min(gaps)
 
-    # candidates: middle steps first (later first), then the first and last rows
-    order = [(i, j) for i in range(rows - 2, 0, -1) for j in range(k)] + \
-            [(i, j) for i in (rows - 1, 0) for j in range(k)]
+    def total_gap() -> float:
+        gaps = []
+        for t, w in zip(sens, need, strict=True):
+            lo, hi = _flow_interval(n, hidden, cols, all_col, t)
+            gaps.append(min(hi - lo - w, 0.0))
+        return sum(gaps)
+
+    # candidates: one cell, or two cells of one step (all = treated + control: one hidden cell of a
+    # step is given back by the other two); middle steps first, the first and last only if they must
+    def moves(steps: list[int]) -> list[list[tuple[int, int]]]:
+        out = [[(i, j)] for i in steps for j in range(k)]
+        out += [[(i, a), (i, b)] for i in steps for a in range(k) for b in range(a + 1, k)]
+        return out
+    middle = moves(list(range(rows - 2, 0, -1)))
+    ends = moves([rows - 1, 0])
     gap = worst()
-    while gap < -1e-7:
-        best, best_gap = None, -np.inf
-        for i, j in order:
-            if hidden[i, j]:
-                continue
-            hidden[i, j] = True
-            g = worst()
-            hidden[i, j] = False
-            if g > best_gap + 1e-9:
-                best, best_gap = (i, j), g
-        if best is None:
-            break
-        hidden[best] = True
-        gap = best_gap
-    primary = np.zeros_like(hidden)
-    for t in sens:
-        nz = np.flatnonzero(t > 0)
-        if len(nz) == 1:
-            primary[np.unravel_index(nz[0], n.shape)] = True
+    for order in (middle, middle + ends):
+        while gap < -1e-7:
+            best, best_score = None, (worst(), total_gap())
+            for move in order:
+                new = [c for c in move if not hidden[c]]
+                if len(new) < len(move):
+                    continue
+                for c in new:
+                    hidden[c] = True
+                score = (worst(), total_gap())
+                for c in new:
+                    hidden[c] = False
+                if score[0] > best_score[0] + 1e-9 or (abs(score[0] - best_score[0]) <= 1e-9 and
+                                                       score[1] > best_score[1] + 1e-9):
+                    best, best_score = move, score
+            if best is None:
+                break
+            for c in best:
+                hidden[c] = True
+            gap = best_score[0]
     if gap >= -1e-7:  # prune: show again every secondary cell that is not needed
         for i, j in reversed(list(zip(*np.nonzero(hidden & ~primary), strict=True))):
             hidden[i, j] = False
@@ -571,6 +593,21 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
     Returns
     -------
     Publication
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"subgroup": ["all", "women", "men", "women - men"], "estimand": "hazard_ratio",
+    ...                   "horizon": float("nan"), "estimate": [1.2, 1.5, 1.1, 1.36],
+    ...                   "n_treated": [60, 8, 52, None], "n_control": [60, 8, 52, None]})
+    >>> flow = pd.DataFrame({"step": ["eligible", "analysed"], "reason": ["", ""], "all": [300, 120],
+    ...                      "treated": [60, 60], "control": [240, 60]})
+    >>> bal = pd.DataFrame({"covariate": ["age"], "type": ["continuous"], "smd_after": [0.01]})
+    >>> pub = publish({"effects": (s, None)}, pd.DataFrame(), flow, bal, {}, ["2 people had no match"])
+    >>> pub
+    Publication(1 effect tables, 3 estimates withheld, threshold 5, min_effect_n 20)
+    >>> pub.flow["treated"].tolist(), pub.notes[0][:30]
+    ([60, 60], 'A technical note is not shown ')
     """
     pub = {name: effects_withheld(summary, num, threshold=threshold, min_effect_n=min_effect_n)
            for name, (summary, num) in effects.items()}
