@@ -5,11 +5,26 @@
   :class:`Suppression`; :func:`feasible_intervals` runs the reader's attack on any published table;
 * the publication rules built on it (:mod:`impact.publish._rules`): :func:`suppress_counts`,
   :func:`scrub_counts`, :func:`effects_published`, :func:`balance_published`, all with the same
-  ``threshold`` (default 5) and the same :data:`MARK`.
+  ``threshold`` (default 5) and the same :data:`MARK`;
+* one publication step for a whole report (:mod:`impact.publish._publication`): :func:`publish`
+  takes every table with the counts behind each statistic and returns a :class:`Publication`:
+  effects (:func:`effects_withheld`: small groups, small numerators of shares, values that
+  subtraction would give back, differences), curves, flow (a chain, :func:`flow_published`),
+  balance (:func:`balance_rounded`) and notes (:func:`notes_published`);
+* the cell-key method for tables published every month (:mod:`impact.publish._cellkey`):
+  :func:`cell_key_table`, :func:`record_keys`, :func:`cell_keys`, :func:`cell_key_noise`,
+  :data:`PTABLE` -- deterministic noise keyed on the records behind each cell.
 """
 
 from impact.publish._rules import MARK, balance_published, effects_published, scrub_counts, suppress_counts
+from impact.publish._cellkey import PTABLE, CellKeyTable, cell_key_noise, cell_key_table, cell_keys, record_keys
+from impact.publish._publication import (MIN_EFFECT_N, Publication, balance_rounded, curves_published,
+                                         effects_withheld, flow_published, notes_published, publish,
+                                         share_numerators, withheld_note)
 from impact.publish._suppress import Suppression, feasible_intervals, suppress
 
 __all__ = ["MARK", "Suppression", "suppress", "feasible_intervals", "suppress_counts", "scrub_counts",
-           "effects_published", "balance_published"]
+           "effects_published", "balance_published", "Publication", "publish", "share_numerators",
+           "effects_withheld", "curves_published", "balance_rounded", "flow_published", "notes_published",
+           "withheld_note", "MIN_EFFECT_N", "PTABLE", "CellKeyTable", "record_keys", "cell_keys",
+           "cell_key_noise", "cell_key_table"]

@@ -6,7 +6,8 @@ methods text), ``_toml`` (the configuration written back), ``_workbook`` (the Ex
 ``_protocol`` (:class:`EvaluationLike`, what the report reads from an evaluation).
 """
 
+from impact.report._atomic import ReportError
 from impact.report._protocol import EvaluationLike
 from impact.report._write import REPORT_FILES, write_report
 
-__all__ = ["write_report", "REPORT_FILES", "EvaluationLike"]
+__all__ = ["write_report", "REPORT_FILES", "EvaluationLike", "ReportError"]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from impact.labels import Lang, format_number
 from impact.publish import MARK
+from impact.report._safe import anchor
 
 __all__ = ["fig_to_img", "figure_of", "looks_numeric", "html_table", "published_html", "page"]
 
@@ -90,7 +91,7 @@ def html_table(df: pd.DataFrame, lang: Lang, index: bool = False, digits: int = 
         cells = []
         for v, num, w in zip(rec, numeric, whole, strict=True):
             cls = "" if num or looks_numeric(v) else "text"
-            extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""
+            extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""  # fixed words only
             text = _cell(v, lang, 0 if w else digits)
             cells.append(f"<td class='{cls}{extra}'>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -110,13 +111,16 @@ def page(title: str, lang: Lang, date: str, contents_heading: str, sections: Seq
 
     ``footer`` is ``(heading, html)``; it is linked from the contents as ``#reproducibility``.
     """
-    nav = "".join(f"<li><a href='#{a}'>{html.escape(h)}</a></li>" for a, h, _ in sections)
+    used = {"reproducibility"}
+    ids = [anchor(a, used) for a, _, _ in sections]  # never a column name raw inside id='...'
+    nav = "".join(f"<li><a href='#{a}'>{html.escape(h)}</a></li>" for a, (_, h, _) in zip(ids, sections, strict=True))
     nav += f"<li><a href='#reproducibility'>{html.escape(footer[0])}</a></li>"
     body = [f"<h1>{html.escape(title)}</h1>",
             f"<p class='sub'>{html.escape(date)}</p>",
             f"<nav><h2>{html.escape(contents_heading)}</h2><ol>{nav}</ol></nav>"]
-    body += [f"<section><h2 id='{a}'>{html.escape(h)}</h2>{content}</section>" for a, h, content in sections]
+    body += [f"<section><h2 id='{a}'>{html.escape(h)}</h2>{content}</section>"
+             for a, (_, h, content) in zip(ids, sections, strict=True)]
     body.append(f"<footer class='foot'><h2 id='reproducibility'>{html.escape(footer[0])}</h2>{footer[1]}</footer>")
-    return (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+    return (f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")

@@ -27,7 +27,24 @@ def versions() -> str:
 
 
 
-def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, lang: Lang) -> list[str]:
+_MIN_EFFECT = {
+    "en": ("Disclosure control: an effect estimate is published only for groups of at least {n} people in each "
+           "arm; a share resting on fewer than {threshold} people (or with fewer than {threshold} without the "
+           "event), a value that would give a withheld one back by subtraction, and every difference or test "
+           "involving a withheld value are withheld. Means of binary covariates are shown as whole percents, "
+           "and only for arms of at least {big} people; otherwise only the standardised difference is shown. "
+           "Small drops in the flow are protected like small counts."),
+    "sv": ("Röjandekontroll: en effektskattning redovisas bara för grupper med minst {n} personer i varje arm; "
+           "en andel som vilar på färre än {threshold} personer (eller där färre än {threshold} saknar "
+           "händelsen), ett värde som genom subtraktion skulle ge tillbaka ett dolt värde och varje skillnad "
+           "eller test som rör ett dolt värde redovisas inte. Medelvärden för binära kovariater visas i hela "
+           "procent och bara för armar med minst {big} personer; annars visas bara den standardiserade "
+           "skillnaden. Små bortfall i flödet skyddas som små antal."),
+}
+
+
+def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, lang: Lang,
+            min_effect_n: int = 20) -> list[str]:
     s = evaluation.settings
     roles = evaluation.roles
     paras = []
@@ -69,4 +86,5 @@ def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, 
     if evaluation.goals is not None:
         paras.append(label("methods_goals", lang))
     paras.append(label("methods_suppression", lang, threshold=threshold))
+    paras.append(_MIN_EFFECT[lang].format(n=min_effect_n, threshold=threshold, big=100 * threshold))
     return paras

@@ -22,19 +22,25 @@ import html
 import json
 import os
 from datetime import datetime, timezone
+from functools import partial
 from numbers import Integral
 from pathlib import Path
-from typing import cast
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any, cast
 
 import pandas as pd
 
+from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
 from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
-from impact.publish import MARK, balance_published, effects_published, scrub_counts, suppress_counts
+from impact.publish import MARK, MIN_EFFECT_N, publish, share_numerators
+from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
+from impact.report._safe import file_stem, neutralise, sheet_name
 from impact.report._tables import compact_effects, flow_labels, headline, headline_labels
 from impact.report._tables import name as label_name
 from impact.report._toml import to_toml
@@ -52,9 +58,11 @@ REPORT_FILES: tuple[str, ...] = ("report.html", "tables.xlsx", "headline.csv", "
                   "title": [InstanceOf(str, "a str")],
                   "threshold": [Interval(Integral, 1, None)],
                   "lang": [Options(LANGS), None],
-                  "excel": ["boolean"]})
+                  "excel": ["boolean"],
+                  "min_effect_n": [Interval(Integral, 1, None)]})
 def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, title: str = "Programme evaluation",
-                 threshold: int = 5, lang: Lang | None = None, excel: bool = True) -> Path:
+                 threshold: int = 5, lang: Lang | None = None, excel: bool = True,
+                 min_effect_n: int = MIN_EFFECT_N) -> Path:
     """Write the report of an evaluation into ``folder``; return the path of ``report.html``.
 
     Writes ``report.html`` (self-contained: figures embedded, no external files), every table as
@@ -66,7 +74,9 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     evaluation : Evaluation
         The result of :func:`impact.evaluate` (or :func:`impact.run`).
     folder : str or Path
-        Created if it does not exist; files in it with the same names are replaced.
+        Created if it does not exist. The report replaces the whole folder, in one rename once
+        every file is complete (files of an earlier report that this one does not write are
+        gone); a folder holding files that are not from a report is refused.
     title : str
         Title of the report.
     threshold : int
@@ -76,10 +86,22 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
         Language of the report; default the evaluation's (``evaluate(..., lang=)``).
     excel : bool
         Also write ``tables.xlsx`` (needs openpyxl, a dependency of impact).
+    min_effect_n : int, default 20
+        Smallest number of people per arm for an effect estimate of a group to be published at
+        all (stated in the methods text). Every table goes through one publication step
+        (:func:`impact.publish.publish`): shares resting on fewer than ``threshold`` people,
+        values that subtraction would give back, and differences and tests involving a withheld
+        group are withheld too, in every file and figure.
 
     Returns
     -------
     Path
+
+    Raises
+    ------
+    ReportError
+        Another run is writing into ``folder``, the disk is full, or anything else failed while
+        the report was written; the previous report in ``folder`` is then unchanged.
 
     Examples
     --------
@@ -96,35 +118,77 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from impact.plotting import plot_effect_curves, plot_forest
-
     if lang is None:  # the evaluation's language, checked as if it had been passed
         check_params("write_report", {"lang": [Options(LANGS)]}, {"lang": evaluation.lang})
         lang = cast(Lang, evaluation.lang)
     lg: Lang = lang
+    folder = Path(folder).absolute()
+    with folder_lock(folder):
+        try:
+            return _write_report(evaluation, folder, title, threshold, lg, excel, min_effect_n)
+        except ImpactError:
+            plt.close("all")
+            raise
+        except Exception as exc:
+            plt.close("all")
+            raise ReportError(failure_message(folder, exc)) from exc
+
+
+def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshold: int, lang: Lang,
+                  excel: bool, min_effect_n: int) -> Path:
+    import matplotlib.pyplot as plt
+
+    from impact.plotting import plot_effect_curves, plot_forest
+
+    lg: Lang = lang
     L = lambda key, **kw: label(key, lg, **kw)  # noqa: E731
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     roles = evaluation.roles
     eff = evaluation.effects
     s = evaluation.settings
     csv: dict[str, pd.DataFrame] = {}       # name -> tidy table (snake_case), as published
     sheets: dict[str, pd.DataFrame] = {}    # name -> labelled table for the workbook
     sections: list[tuple[str, str, str]] = []   # (anchor, heading, html)
+    used_files = {"headline", "flow", "balance", "effects", "naive_effects", "settings", "truth_check",
+                  "goal_fulfilment", "report", "tables"}
+    used_sheets = {"methods", "settings", "headline", "flow", "balance", "effects", "naive_effects", "truth_check",
+                   "goal_fulfilment"}
+
+    # the publication: every table with the people behind it, the rules applied to all at once --
+    bal = evaluation.balance()
+    tr = evaluation.roles.treatment
+    sizes = {("treated", "before"): int((evaluation.validated.data[tr] == 1).sum()),
+             ("control", "before"): int((evaluation.validated.data[tr] == 0).sum()),
+             ("treated", "after"): int((evaluation.analysed[tr] == 1).sum()),
+             ("control", "after"): int((evaluation.analysed[tr] == 0).sum())}
+    notes: list[str] = list(getattr(evaluation.matching, "notes", ()))
+    if hasattr(bal, "notes"):
+        notes += list(bal.notes)
+    notes += list(eff.notes)
+    if evaluation.goals is not None:
+        notes += list(evaluation.goals.notes)
+    for res in (evaluation.monitoring or {}).values():
+        notes += list(res.notes)
+    tables = {"effects": (eff.summary(), _numerators(evaluation.analysed, eff.settings)),
+              "naive_effects": (evaluation.naive.summary(), _numerators(evaluation.validated.data,
+                                                                         evaluation.naive.settings))}
+    sub_names = {}
+    for col, res in evaluation.subgroup_effects.items():
+        sub_names[col] = file_stem(f"effects_by_{col}", used_files)
+        tables[sub_names[col]] = (res.summary(), _numerators(evaluation.analysed, res.settings))
+    pub = publish(tables, eff.curves, evaluation.flow.table(),
+                  bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal), sizes, notes,
+                  threshold=threshold, min_effect_n=min_effect_n)
 
     # flow ------------------------------------------------------------------------------------
-    flow = evaluation.flow.table().drop(columns=["dropped"]).reset_index()
-    count_cols = [c for c in ["all", "treated", "control"] if c in flow.columns]
-    flow_pub = flow.copy()
-    # steps are not additive (no row total); "all" is the total of treated and control
-    flow_pub[count_cols] = suppress_counts(flow[count_cols], threshold, total_col="all", hidden_totals="ignore",
-                                           fmt=lambda v: format_number(v, lang)).astype(str).to_numpy()
+    flow_pub = pub.flow.copy()
+    for c in [c for c in ["all", "treated", "control"] if c in flow_pub.columns]:
+        flow_pub[c] = [v if v == MARK else format_number(int(v), lang) for v in flow_pub[c]]
     csv["flow"] = flow_pub
     flow_shown = relabel(flow_labels(flow_pub, lang), lang, values=False)
     sheets["flow"] = flow_shown
 
     # effects ---------------------------------------------------------------------------------
-    effects_pub = effects_published(eff.summary(), threshold)
+    effects_pub = pub.effects["effects"]
     csv["effects"] = effects_pub
     sheets["effects"] = relabel(effects_pub, lang)
     head = headline(effects_pub, lang)
@@ -141,13 +205,7 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
                      f"<p class='note'>{html.escape(L('report_note_flow', threshold=threshold, mark=MARK))}</p>"))
 
     # design and balance ----------------------------------------------------------------------
-    bal = evaluation.balance()
-    tr = evaluation.roles.treatment
-    sizes = {("treated", "before"): int((evaluation.validated.data[tr] == 1).sum()),
-             ("control", "before"): int((evaluation.validated.data[tr] == 0).sum()),
-             ("treated", "after"): int((evaluation.analysed[tr] == 1).sum()),
-             ("control", "after"): int((evaluation.analysed[tr] == 0).sum())}
-    bal_pub = balance_published(bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal), sizes, threshold)
+    bal_pub = pub.balance
     csv["balance"] = bal_pub
     shown_cols = [c for c in ["covariate", "type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after",
                               "ecdf_max_before", "ecdf_max_after"] if c in bal_pub.columns]
@@ -158,7 +216,6 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     if callable(header):
         rows = [(k, v) for k, v in header() if k != "number of obs."]
         parts.append(html_table(pd.DataFrame(rows, columns=[L("setting"), L("value")]), lang))
-    bal = evaluation.balance()
     if hasattr(bal, "plot"):
         parts.append(fig_to_img(figure_of(bal.plot()), "Love plot"))
     parts.append(html_table(bal_shown, lang))
@@ -166,11 +223,12 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     sections.append(("design", L("report_design"), "".join(parts)))
 
     # effects ---------------------------------------------------------------------------------
-    parts = [fig_to_img(figure_of(plot_effect_curves(eff.curves, lang=lang)), "curves"),
+    parts = [fig_to_img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), "curves")
+             if len(pub.curves) else "",
              fig_to_img(figure_of(plot_forest(effects_pub, lang=lang)), "forest plot"),
              html_table(compact_effects(effects_pub, lang), lang, index=True),
              f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
-    naive = effects_published(evaluation.naive.summary(), threshold)
+    naive = pub.effects["naive_effects"]
     naive = naive[naive["estimand"].isin(["share_diff", "hazard_ratio"])].reset_index(drop=True)
     csv["naive_effects"] = naive
     sheets["naive_effects"] = relabel(naive, lang)
@@ -180,12 +238,12 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
     sections.append(("effects", L("report_effects"), "".join(parts)))
 
     for col, res in evaluation.subgroup_effects.items():
-        pub = effects_published(res.summary(), threshold)
-        name = f"effects_by_{col}"
-        csv[name] = pub.assign(subgroup_column=col)
-        sheets[name[:31]] = relabel(pub, lang)
+        sub = pub.effects[sub_names[col]]
+        name = sub_names[col]
+        csv[name] = sub.assign(subgroup_column=col)
+        sheets[sheet_name(name, used_sheets)] = relabel(sub, lang)
         sg = label_name(col, lang).lower()
-        keep = pub[pub["estimand"].isin(["share_diff", "hazard_ratio"])]
+        keep = sub[sub["estimand"].isin(["share_diff", "hazard_ratio"])]
         sections.append((name, L("report_effects_by", subgroup=sg),
                          html_table(compact_effects(keep, lang), lang, index=True) +
                          f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"))
@@ -202,22 +260,17 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
                          f"<p class='note'>{html.escape(L('report_data_note'))}</p>"))
 
     # goals -----------------------------------------------------------------------------------
-    notes: list[str] = list(getattr(evaluation.matching, "notes", ()))
-    if hasattr(bal, "notes"):
-        notes += list(bal.notes)
-    notes += list(eff.notes)
     if evaluation.goals is not None:
         g = evaluation.goals
-        pub = g.published(lang, threshold)
-        csv["goal_fulfilment"] = pub.reset_index()
-        sheets["goal_fulfilment"] = pub.reset_index()
-        body = published_html(pub)
+        goals_pub = g.published(lang, threshold)
+        csv["goal_fulfilment"] = goals_pub.reset_index()
+        sheets["goal_fulfilment"] = goals_pub.reset_index()
+        body = published_html(goals_pub)
         for key in ("achieved", "partly_achieved", "not_achieved"):  # colour the judgements
             body = body.replace(f"<td class='text'>{html.escape(L(key))}</td>",
                                 f"<td class='text {key}'>{html.escape(L(key))}</td>")
         body += fig_to_img(g.plot(lang=lang).figure, "goal fulfilment")
         sections.append(("goals", L("title_goal_fulfilment"), body))
-        notes += list(g.notes)
 
     # monitoring ------------------------------------------------------------------------------
     mon = evaluation.monitoring
@@ -228,33 +281,32 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
                   "hires_by_subsidy": "title_hires_by_subsidy", "households": "title_households",
                   "household_exits": "report_household_exits"}
         for name, res in mon.items():
-            pub = res.published(lang, threshold)
-            csv[f"monitoring_{name}"] = pub.reset_index()
-            sheets[name[:31]] = pub.reset_index()
+            mon_pub = res.published(lang, threshold)
+            csv[file_stem(f"monitoring_{name}", used_files)] = mon_pub.reset_index()
+            sheets[sheet_name(name, used_sheets)] = mon_pub.reset_index()
             parts.append(f"<h3>{html.escape(L(titles.get(name, name)) if has_label(titles.get(name, '')) else name)}</h3>")
             if name == "households":
-                change = res.change_text(lang=lang)
+                change = res.change_text(lang=lang) if _change_is_safe(res, threshold) else ""
                 if change:
                     month = format_month(res.table.index.max(), lang)
                     parts.append(f"<p><b>{html.escape(month)}</b>: {html.escape(change)}</p>")
                 parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
-                shown = pub.tail(24)
+                shown = mon_pub.tail(24)
             else:
                 try:
                     parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
                 except Exception:  # a table too sparse to draw is still published  # pragma: no cover
                     plt.close("all")
-                shown = pub
+                shown = mon_pub
             parts.append(published_html(shown))
-            notes += list(res.notes)
         parts.append(f"<p class='note'>{html.escape(L('suppressed_note', mark=MARK, threshold=threshold))}</p>")
         sections.append(("monitoring", L("report_monitoring"), "".join(parts)))
 
     # methods ---------------------------------------------------------------------------------
-    method_text = methods(evaluation, flow_pub, threshold, lang)
+    method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n)
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
-    notes = [scrub_counts(str(n), threshold) for n in dict.fromkeys(notes)]
+    notes = list(pub.notes)
     parts += [f"<li>{html.escape(n)}</li>" for n in notes]
     parts.append("</ul>")
     sections.append(("methods", L("report_methods"), "".join(parts)))
@@ -283,14 +335,56 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
             f"<p>{html.escape(L('report_configuration'))}:</p><pre>{html.escape(config_text)}</pre>"]
     text = page(title, lang, f"{now:%Y-%m-%d}", L("report_contents"), sections,
                 (L("report_reproducibility"), "".join(foot)))
-    path = folder / "report.html"
-    path.write_text(text, encoding="utf-8")
+    writers: dict[str, Callable[[Path], None]] = {"report.html": lambda p: _write_text(p, text)}
     for key, df in csv.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
+        writers[f"{key}.csv"] = partial(_write_csv, df)
     if excel:
         about = pd.DataFrame({L("report_methods"): method_text + ["", L("report_technical_notes") + ":"] + notes +
                               ["", L("report_configuration") + ":"] + config_text.splitlines()})
         sheets["settings"] = relabel(settings_df, lang)
-        write_workbook(folder / "tables.xlsx", {"methods": about, **sheets})
+        book = {"methods": about, **sheets}
+        writers["tables.xlsx"] = lambda p: write_workbook(p, {k: neutralise(v) for k, v in book.items()})
     plt.close("all")
-    return path
+    write_folder(folder, writers)
+    return folder / "report.html"
+
+
+def _numerators(data: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The people behind each share, when ``data`` holds the columns the effects were computed from."""
+    needed = [settings.get(k) for k in ("duration", "event", "treatment")] + \
+             ([settings["by"]] if settings.get("by") else [])
+    if not all(isinstance(c, str) and c in data.columns for c in needed):
+        return None
+    return share_numerators(data, settings)
+
+
+def _drawable(curves: pd.DataFrame) -> pd.DataFrame:
+    """Curves whose group names cannot be read as mathtext by matplotlib (a ``$`` in a label)."""
+    out = curves.copy()
+    out["subgroup"] = [str(v).replace("$", r"\$") for v in out["subgroup"]]
+    return out
+
+
+def _change_is_safe(res: Any, threshold: int) -> bool:
+    """The sentence on the change of households is shown only when none of the months it compares
+    has a hidden count (a published percentage and one count would give the hidden one back)."""
+    table = getattr(res, "table", None)
+    if table is None or "households" not in table.columns or not len(table):
+        return False
+    supp = res.suppression(threshold=threshold) if hasattr(res, "suppression") else None
+    hidden = set() if supp is None else {k for k, v in supp.mask.iloc[:, 0].items() if v}
+    m = table.index.max()
+    months = [m] + [mm for mm in table.index if getattr(mm, "month", None) == m.month and mm != m]
+    counts = table.loc[months, "households"]
+    return not any(mm in hidden for mm in months) and bool(((counts.isna()) | (counts >= threshold)).all())
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    neutralise(df).to_csv(path, index=False)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -1,0 +1,237 @@
+"""The cell-key method (Statistics Sweden, ABS): deterministic noise for tables published again and again.
+
+Threshold suppression hides a small cell in one table, but a table published every month is
+published again with one more month, new totals and revised cells: a reader who solves the
+releases together (differences of consecutive cumulative totals, a month hidden this time and
+shown the next) gets hidden counts back. The cell-key method instead adds a small noise to every
+count, and the noise of a cell is fixed by *the records behind it*:
+
+1. every record (person, household) gets a fixed random key in ``[0, 1)``, from a keyed hash of
+   its identifier and a secret (:func:`record_keys`); the secret is a setting that is never
+   published, so nobody can compute the keys;
+2. a cell's key is the fractional part of the sum of its records' keys (:func:`cell_keys`);
+3. the noise is read from a fixed table of probabilities (the *p-table*, :data:`PTABLE`) at the
+   cell key: noise in ``{-2, ..., +2}``, symmetric with mean 0 for counts of 2 or more, never
+   negative results, and no noise for an empty cell.
+
+The same cell (the same records) gets the same noise in every release, so publishing it again
+tells nothing new; totals are cells of their own (their own records, their own key), so they are
+perturbed consistently in every table in which they appear. The identifiers never leave the
+function: only the keys' sums do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impact._errors import ParameterError
+from impact._validation import InstanceOf, validate_params
+
+__all__ = ["PTABLE", "record_keys", "cell_keys", "cell_key_noise", "CellKeyTable", "cell_key_table"]
+
+#: noise -> probability, by the count it is added to (the last row for every larger count)
+PTABLE: Mapping[int, Mapping[int, float]] = {
+    0: {0: 1.0},
+    1: {-1: 0.4, 0: 0.3, 1: 0.2, 2: 0.1},
+    2: {-2: 0.1, -1: 0.2, 0: 0.4, 1: 0.2, 2: 0.1},
+}
+_MAX_NOISE = 2
+
+
+def _check_ptable(ptable: Mapping[int, Mapping[int, float]]) -> None:
+    if 0 not in ptable or dict(ptable[0]) != {0: 1.0}:
+        raise ParameterError("The 'ptable' parameter must give an empty cell no noise ({0: {0: 1.0}}).")
+    for n, row in ptable.items():
+        total = sum(row.values())
+        if abs(total - 1) > 1e-9 or any(p < 0 for p in row.values()):
+            raise ParameterError(f"The 'ptable' row for count {n} must hold probabilities that sum to 1. Got {total}.")
+        if any(n + v < 0 for v in row):
+            raise ParameterError(f"The 'ptable' row for count {n} would publish a negative count.")
+
+
+@validate_params({"ids": [InstanceOf((pd.Series, pd.Index, np.ndarray, list, tuple), "a column of identifiers")],
+                  "secret": [InstanceOf(str, "a str")]})
+def record_keys(ids: Sequence[Any] | pd.Series | np.ndarray, secret: str) -> np.ndarray:
+    """A fixed random key in ``[0, 1)`` for each record: HMAC-SHA256 of its identifier under ``secret``.
+
+    Parameters
+    ----------
+    ids : sequence
+        The identifiers of the records (a person's id, a household's id).
+    secret : str
+        A setting that is kept, never published: the same secret gives the same keys (and so the
+        same noise) in every release.
+
+    Returns
+    -------
+    ndarray of float
+
+    Examples
+    --------
+    >>> k = record_keys(["A1", "A2", "A1"], secret="s3cret")
+    >>> bool(k[0] == k[2]), bool(0 <= k.min() and k.max() < 1)
+    (True, True)
+    """
+    if not secret:
+        raise ParameterError("The 'secret' parameter of record_keys must not be empty.")
+    key = secret.encode("utf-8")
+    out = np.empty(len(ids))
+    for i, v in enumerate(list(ids)):
+        digest = hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).digest()
+        out[i] = int.from_bytes(digest[:7], "big") / 2.0 ** 56
+    return out
+
+
+@validate_params({"keys": [InstanceOf(pd.Series, "a pandas Series of record keys")],
+                  "cells": [InstanceOf((pd.Series, pd.DataFrame), "a pandas Series or DataFrame of cell labels")]})
+def cell_keys(keys: pd.Series, cells: pd.Series | pd.DataFrame) -> pd.Series:
+    """The key of each cell: the fractional part of the sum of its records' keys.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cell_keys(pd.Series([0.7, 0.6, 0.2]), pd.Series(["a", "a", "b"])).round(2).tolist()
+    [0.3, 0.2]
+    """
+    return keys.groupby([cells[c] for c in cells.columns] if isinstance(cells, pd.DataFrame) else cells,
+                        observed=True).sum() % 1.0
+
+
+_ARRAY = [InstanceOf((list, tuple, np.ndarray, pd.Series, pd.DataFrame), "array-like")]
+
+
+@validate_params({"counts": _ARRAY, "keys": _ARRAY,
+                  "ptable": [InstanceOf(Mapping, "a mapping of count to {noise: probability}"), None]})
+def cell_key_noise(counts: Any, keys: Any, ptable: Mapping[int, Mapping[int, float]] | None = None) -> np.ndarray:
+    """The noise of each cell, read from the p-table at the cell's key.
+
+    Parameters
+    ----------
+    counts, keys : array-like
+        The true count and the cell key of each cell.
+    ptable : mapping, optional
+        ``{count: {noise: probability}}``; the largest count's row serves every larger count.
+        Default :data:`PTABLE`.
+
+    Returns
+    -------
+    ndarray of int
+
+    Examples
+    --------
+    >>> cell_key_noise([0, 1, 7, 7], [0.99, 0.05, 0.05, 0.55]).tolist()
+    [0, -1, -2, 0]
+    """
+    table = PTABLE if ptable is None else ptable
+    _check_ptable(table)
+    n = np.asarray(counts, dtype=float).astype(int)
+    k = np.asarray(keys, dtype=float)
+    top = max(table)
+    out = np.zeros(n.shape, dtype=int)
+    for i, (c, key) in enumerate(zip(n.ravel(), k.ravel(), strict=True)):
+        row = table[min(int(c), top)]
+        values = sorted(row)
+        cum = np.cumsum([row[v] for v in values])
+        out.flat[i] = values[min(int(np.searchsorted(cum, key, side="right")), len(values) - 1)]
+    return out
+
+
+@dataclass(frozen=True)
+class CellKeyTable:
+    """A count table perturbed with the cell-key method.
+
+    Attributes
+    ----------
+    published : DataFrame
+        The perturbed counts (whole numbers, never negative), totals included. For publication.
+    counts : DataFrame
+        The true counts. Not for publication.
+    keys : DataFrame
+        The cell keys. Not for publication.
+    """
+
+    published: pd.DataFrame
+    counts: pd.DataFrame
+    keys: pd.DataFrame
+
+    def __repr__(self) -> str:
+        r, c = self.published.shape
+        return f"CellKeyTable({r}x{c} table, noise within ±{_MAX_NOISE})"
+
+
+@validate_params({"data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "rows": ["column"],
+                  "columns": ["column", None], "id": ["column"], "secret": [InstanceOf(str, "a str")],
+                  "total": [InstanceOf(str, "a str"), None],
+                  "ptable": [InstanceOf(Mapping, "a mapping of count to {noise: probability}"), None]})
+def cell_key_table(data: pd.DataFrame, rows: Hashable, columns: Hashable | None = None, *, id: Hashable,
+                   secret: str, total: str | None = "total",
+                   ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+    """Count the records of ``data`` by ``rows`` (and ``columns``), with cell-key noise.
+
+    Every cell, and every total (row totals, column totals, the grand total, when ``total`` is
+    given), is counted from its records and perturbed by the noise its own records' keys give.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per record.
+    rows, columns : column
+        What the table is by (e.g. month, and gender).
+    id : column
+        The records' identifiers (never published; only their keys' sums are used).
+    secret : str
+        See :func:`record_keys`.
+    total : str or None, default "total"
+        The label of the totals; None for no totals.
+    ptable : mapping, optional
+        See :func:`cell_key_noise`.
+
+    Returns
+    -------
+    CellKeyTable
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"pid": range(40), "month": ["2022-01"] * 25 + ["2022-02"] * 15,
+    ...                   "gender": ["women", "men"] * 20})
+    >>> t = cell_key_table(d, "month", "gender", id="pid", secret="s")
+    >>> int(t.counts.loc["2022-01", "total"]), bool(abs(t.published - t.counts).max().max() <= 2)
+    (25, True)
+    """
+    if id not in data.columns:
+        raise ParameterError(f"The 'id' parameter of cell_key_table must be a column of data. Got {id!r}.")
+    keys = pd.Series(record_keys(data[id].to_numpy(), secret), index=data.index)
+    one = pd.Series(1, index=data.index)
+    r = data[rows].astype(str)
+    if columns is None:
+        c = pd.Series(total or "count", index=data.index)
+        counts = one.groupby(r).sum().to_frame(total or "count")
+        key = (keys.groupby(r).sum() % 1.0).to_frame(total or "count")
+    else:
+        c = data[columns].astype(str)
+        counts = one.groupby([r, c]).sum().unstack(fill_value=0)
+        key = (keys.groupby([r, c]).sum() % 1.0).unstack(fill_value=0.0)
+        if total:
+            counts[total] = one.groupby(r).sum()
+            key[total] = keys.groupby(r).sum() % 1.0
+    if total and columns is not None:
+        col_counts = one.groupby(c).sum()
+        col_keys = keys.groupby(c).sum() % 1.0
+        counts.loc[total] = [col_counts.get(k, len(data)) if k != total else len(data) for k in counts.columns]
+        key.loc[total] = [col_keys.get(k, 0.0) if k != total else float(keys.sum() % 1.0) for k in key.columns]
+    elif total:
+        counts.loc[total] = len(data)
+        key.loc[total] = float(keys.sum() % 1.0)
+    counts = counts.astype(int)
+    noise = cell_key_noise(counts.to_numpy(), key.to_numpy(), ptable)
+    published = counts + noise
+    counts.index.name = key.index.name = published.index.name = str(rows)
+    return CellKeyTable(published=published, counts=counts, keys=key)
