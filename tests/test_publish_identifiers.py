@@ -16,9 +16,9 @@ import pytest
 import impact
 
 _LEAKS = {
-    "treatment": "impact._validation._columns.check_treatment prints the values found (the ids)",
-    "subgroup": "impact.design._engine (exact strata without controls) prints stratum values (the ids)",
-    "covariates": "impact.design._propensity (perfect separation) prints dummy names person_id[<id>]",
+
+
+
 }
 
 
@@ -50,3 +50,23 @@ def test_no_identifier_in_messages_when_a_role_names_the_id_column(sim, role, re
     assert texts, "a role on the id column must not pass silently"
     leaked = [t for t in texts if any(i in t for i in ids)]
     assert not leaked, leaked[0][:200]
+    assert any(f"'{role}' role points at the identifier column '{sim.roles.id}'" in t for t in texts)
+
+
+@pytest.mark.parametrize("kwargs", [{"treatment": "person_id"}, {"exact": ["person_id"]}, {"subgroup": "person_id"},
+                                    {"covariates": ["age", "person_id"]}])
+def test_match_refuses_an_argument_on_the_id_column_without_printing_ids(sim, kwargs):
+    args = {"treatment": sim.roles.treatment, "covariates": ["age"], "id": sim.roles.id, **kwargs}
+    with pytest.raises(impact.ParameterError, match="points at the identifier column 'person_id'") as err:
+        impact.match(sim.registers, **args)
+    assert not any(i in str(err.value) for i in set(sim.registers[sim.roles.id].astype(str)))
+
+
+def test_a_treatment_with_many_bad_values_is_not_printed():
+    import pandas as pd
+    from impact._validation import check_treatment
+    with pytest.raises(impact.DataError, match="50 distinct values \\(not shown") as err:
+        check_treatment(pd.Series([f"P{i:07d}" for i in range(50)]), "participant")
+    assert "P0000001" not in str(err.value)
+    with pytest.raises(impact.DataError, match="found 2"):
+        check_treatment(pd.Series([0, 1, 2]), "participant")

@@ -206,6 +206,9 @@ _YES_NO = {"ja": ("ja", "nej"), "nej": ("ja", "nej"), "yes": ("yes", "no"), "no"
            "true": ("true", "false"), "false": ("true", "false")}
 
 
+_MAX_SHOWN_CODES = 10  # distinct bad values shown in a message; more may be identifiers
+
+
 def check_treatment(values: pd.Series, column: str) -> pd.Series:
     """Return the treatment as int 0/1, or raise naming the offending rows.
 
@@ -221,7 +224,10 @@ def check_treatment(values: pd.Series, column: str) -> pd.Series:
     ok = values.isin([0, 1]).to_numpy() if not pd.api.types.is_string_dtype(values) else np.zeros(len(values), bool)
     if not ok.all():
         found = pd.unique(values[~ok])
-        shown = ", ".join(repr(v) for v in found[:5])
+        # a column with many distinct values may be an identifier (a personal number): never print those
+        shown = (", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in found[:5])
+                 if len(found) <= _MAX_SHOWN_CODES
+                 else f"{len(found)} distinct values (not shown: a column with this many values may hold identifiers)")
         texts = [str(v).strip().lower() for v in found if isinstance(v, str)]
         pair = next((_YES_NO[t] for t in texts if t in _YES_NO), None)
         if pair is not None:

@@ -305,6 +305,12 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
     """
     if len(data) == 0:
         raise DataError("The data have no rows.", rule="data must not be empty")
+    on_id = [name for name in ("treatment", "start", "exit_date", "exit_type", "subgroup", "cutoff")
+             if getattr(roles, name) == roles.id] + (["covariates"] if roles.id in roles.covariates else [])
+    if on_id:
+        raise ParameterError(
+            f"The '{on_id[0]}' role points at the identifier column '{roles.id}'. Identifiers are never "
+            f"analysed or shown; give the '{on_id[0]}' role another column (in TOML: [columns] {on_id[0]} = ...).")
     found = _Problems()
     wanted = roles.columns(data)
     absent = [c for c in wanted if c not in data.columns]

@@ -221,6 +221,15 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     needed = [treatment, *covariates, *exact_cols] + ([spec.id] if spec.id else []) \
         + ([spec.subgroup] if spec.subgroup else []) + list(cov_cal)
     check_columns(data, needed)
+    if spec.id is not None:
+        pointing = [name for name, cols in (("treatment", [treatment]), ("covariates", list(covariates)),
+                                            ("exact", exact_cols), ("subgroup", [spec.subgroup] if spec.subgroup else []),
+                                            ("caliper", list(cov_cal))) if spec.id in cols]
+        if pointing:
+            raise ParameterError(
+                f"The '{pointing[0]}' parameter of {func} points at the identifier column '{spec.id}'. "
+                f"An identifier cannot be {'a ' + pointing[0] if pointing[0] != 'covariates' else 'a covariate'}: "
+                f"name another column.")
     if dist_col is not None and dist_col not in data.columns:
         fit_propensity(data.iloc[:0], np.empty(0), covariates, distance, spec.link)  # raises, naming it
     clash = [c for c in RESERVED if c in data.columns and c != dist_col]

@@ -169,13 +169,42 @@ def number_format(lang: Lang) -> Callable[[float], str]:
     return lambda v: format_number(v, lang)
 
 
+def fill_template(text: str, fields: Mapping[str, Any]) -> str:
+    """``text`` with ``{name}`` replaced by ``fields[name]``: named fields only.
+
+    A user's text is a template, never a Python format string: attribute access, indexing,
+    conversions and unknown names (``{target.__class__}``, ``{0}``, ``{x!r}``) stay as written.
+
+    Examples
+    --------
+    >>> fill_template("{target} people; {target.__class__.__mro__}", {"target": "4 000"})
+    '4 000 people; {target.__class__.__mro__}'
+    """
+    import string
+
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:  # unbalanced braces: the text as written
+        return text
+    for literal, name, spec, conv in parsed:
+        out.append(literal)
+        if name is None:
+            continue
+        if name.isidentifier() and name in fields and not spec and conv is None:
+            out.append(str(fields[name]))
+        else:
+            out.append("{" + name + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}")
+    return "".join(out)
+
+
 def text_of(text: str | Mapping[str, str] | None, key: str, lang: Lang, **fields: Any) -> str:
     """A user's text (one string, or one per language), else the label of ``key``, else ``key``."""
     if isinstance(text, str):
-        return text.format(**fields) if fields else text
+        return fill_template(text, fields)
     if isinstance(text, Mapping):
         t = text.get(lang) or next(iter(text.values()))
-        return t.format(**fields) if fields else t
+        return fill_template(t, fields)
     if has_label(key):
         return label(key, lang, **fields)
     return key
