@@ -167,6 +167,17 @@ def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series
     return analysed["subclass"].map(level).fillna(own)
 
 
+def _monitoring_inputs(monitoring: Any, start: Any, end: Any, goals: Any) -> tuple[dict[str, pd.DataFrame], Any, Any]:
+    """The monitoring records and their period (the records' own when none is given), checked for goals."""
+    records = records_of(monitoring)
+    if start is None and end is None:
+        start, end = default_period(monitoring)
+    if goals is not None and "participants" not in records:
+        raise ParameterError("Goals are judged on the monitoring records' participants: pass "
+                             "monitoring={'participants': df, ...} (or simulate_monitoring()) with goals=.")
+    return records, start, end
+
+
 @validate_params({"data": [InstanceOf((pd.DataFrame, RegisterExtract),
                                       "a register extract (impact.RegisterExtract) or a pandas DataFrame")],
                   "roles": [InstanceOf(Roles, "a Roles (impact.Roles)"), None],
@@ -348,12 +359,8 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
     subgroups = list(subgroups)
     if subgroups:
         check_columns(data, subgroups, role="subgroup column")
-    records = records_of(monitoring)
-    if monitoring_start is None and monitoring_end is None:
-        monitoring_start, monitoring_end = default_period(monitoring)
-    if goals is not None and "participants" not in records:
-        raise ParameterError("Goals are judged on the monitoring records' participants: pass "
-                             "monitoring={'participants': df, ...} (or simulate_monitoring()) with goals=.")
+    records, monitoring_start, monitoring_end = _monitoring_inputs(monitoring, monitoring_start, monitoring_end,
+                                                                   goals)
     steps = ["validate", "match", "outcomes", "effects", "naive comparison"]
     steps += [f"effects by {s}" for s in subgroups]
     steps += ["goal fulfilment"] * (goals is not None) + ["monitoring tables"] * bool(records)
@@ -434,12 +441,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
                       progress: bool, config: dict | None, sensitivity: bool) -> Evaluation:
     """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
-    records = records_of(monitoring)
-    if monitoring_start is None and monitoring_end is None:
-        monitoring_start, monitoring_end = default_period(monitoring)
-    if goals is not None and "participants" not in records:
-        raise ParameterError("Goals are judged on the monitoring records' participants: pass "
-                             "monitoring={'participants': df, ...} (or simulate_monitoring()) with goals=.")
+    records, monitoring_start, monitoring_end = _monitoring_inputs(monitoring, monitoring_start, monitoring_end,
+                                                                   goals)
     steps = ["risk sets and matching", "effects", "naive comparison"]
     steps += ["unknown exits and causes"] * sensitivity
     steps += ["goal fulfilment"] * (goals is not None) + ["monitoring tables"] * bool(records)
