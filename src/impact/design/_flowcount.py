@@ -15,9 +15,8 @@ import pandas as pd
 
 from impact.data import Flow
 
-__all__ = ["FlowCounter", "add_counts"]
+__all__ = ["FlowCounter"]
 
-_ORDER = {"all": 0, "treated": 1, "control": 2}
 
 
 class FlowCounter:
@@ -72,23 +71,11 @@ class FlowCounter:
 
     def add(self, flow: Flow, step: str, reason: str, before: np.ndarray, after: np.ndarray) -> Flow:
         """``flow.add(step, reason, before_rows, after_rows, ...)`` from two states."""
-        return add_counts(flow, step, reason, self._dict(before), self._dict(after))
+        return flow.add_counts(step, reason, self._dict(before), self._dict(after))
 
     def counts(self, state: np.ndarray) -> dict[tuple[str, str], int]:
         """A state as ``{(treatment group, subgroup): count}``, the keys ``Flow`` uses."""
         return self._dict(state)
-
-
-def add_counts(flow: Flow, step: str, reason: str, cin: dict[tuple[str, str], int],
-               cout: dict[tuple[str, str], int]) -> Flow:
-    """One more step from counts keyed ``(treatment group, subgroup)``, as ``Flow.add`` makes."""
-    new = []
-    for key in cin.keys() | cout.keys():
-        n_in, n_out = cin.get(key, 0), cout.get(key, 0)
-        new.append(dict(step=step, reason=reason, treatment=key[0], subgroup=key[1],
-                        n_in=n_in, n_out=n_out, n_dropped=n_in - n_out))
-    new.sort(key=lambda r: (_ORDER.get(str(r["treatment"]), 3), r["subgroup"] != "all", str(r["subgroup"])))
-    return Flow(flow.records + tuple(new))
 
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, list]:

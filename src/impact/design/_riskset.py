@@ -14,7 +14,7 @@ from impact._errors import DataError, ParameterError, data_error
 from impact._validation import Interval, Options, check_columns, validate_params
 from impact.data import Flow
 from impact.design._engine import assemble, make_spec, prepare
-from impact.design._flowcount import FlowCounter, add_counts
+from impact.design._flowcount import FlowCounter
 from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._result import MatchResult
@@ -246,5 +246,5 @@ def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id
             lab = labels.get(v, str(v))
             for key in (("all", "all"), ("treated", "all"), ("treated", lab), ("all", lab)):
                 cin[key] = cin.get(key, 0) + 1
-    return add_counts(Flow(), "at risk at entry",
-                      "participant not eligible (or no row) in its own entry period", cin, cout)
+    return Flow().add_counts("at risk at entry", "participant not eligible (or no row) in its own entry period",
+                             cin, cout)
