@@ -27,6 +27,7 @@ Constraints
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 import inspect
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,14 +43,16 @@ __all__ = ["Interval", "Options", "InstanceOf", "Constraint", "validate_params",
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Constraint:
+class Constraint(ABC):
     """One admissible kind of value for a parameter."""
 
-    def is_satisfied_by(self, value: Any) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def is_satisfied_by(self, value: Any) -> bool:
+        """Whether ``value`` is admissible."""
 
-    def describe(self) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str:
+        """The rule in words, as the message shows it (``"a number > 0"``)."""
 
     def invalid(self) -> list[Any]:
         """Values this constraint rejects (for generated bad-input tests)."""
