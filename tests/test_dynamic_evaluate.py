@@ -197,3 +197,13 @@ def test_bundled_evaluate_is_fast(bundled):
     t0 = time.perf_counter()
     impact.evaluate(bundled.extract, sensitivity=False)
     assert time.perf_counter() - t0 < 30   # a few seconds alone; generous on the shared machine
+
+
+def test_every_flow_step_and_reason_has_a_swedish_label(ev):
+    """Oracle: the label map. The Swedish report shows no English step or reason of the register flow."""
+    from impact.labels import has_label, label
+    table = ev.flow.table().reset_index()
+    for step, reason in zip(table["step"], table["reason"]):
+        skey, rkey = str(step).replace(" ", "_"), "reason_" + "_".join(str(reason).split())
+        assert has_label(skey) and label(skey, "sv") != label(skey, "en"), step
+        assert has_label(rkey) and label(rkey, "sv") != label(rkey, "en"), reason

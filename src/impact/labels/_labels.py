@@ -535,6 +535,27 @@ _add({
         "sv": f"utanför det gemensamma stödet för avståndsmåttet (discard='{d}')"}
        for d in ("both", "treated", "control")},
 })
+#: the flow of the register (risk-set) design: steps and reasons as pipeline writes them
+_add({
+    'registered': {"en": 'registered', "sv": 'registrerade'},
+    'at_risk_(persons)': {"en": 'at risk (persons)', "sv": 'i riskmängden (personer)'},
+    'at_risk_(person-periods)': {"en": 'at risk (person-periods)', "sv": 'i riskmängden (person-perioder)'},
+    'matched_(set_memberships)': {"en": 'matched (set memberships)', "sv": 'matchade (platser i matchade grupper)'},
+    'analysed_(set_memberships)': {"en": 'analysed (set memberships)', "sv": 'analyserade (platser i matchade grupper)'},
+    'analysed_(persons)': {"en": 'analysed (persons)', "sv": 'analyserade (personer)'},
+    'reason_persons_in_the_extract_(participants:_everyone_with_a_programme_start)': {"en": 'persons in the extract (participants: everyone with a programme start)',
+     "sv": 'personer i uttaget (deltagare: alla med ett startdatum i programmet)'},
+    'reason_not_registered,_and_not_yet_in_the_programme,_on_the_first_day_of_any_period': {"en": 'not registered, and not yet in the programme, on the first day of any period',
+     "sv": 'inte inskrivna, och inte redan i programmet, den första dagen i någon period'},
+    'reason_one_row_per_person_and_period_at_risk;_participants_counted_in_the_period_they_start': {"en": 'one row per person and period at risk; participants counted in the period they start',
+     "sv": 'en rad per person och period i riskmängden; deltagare räknas i den period de startar'},
+    'reason_participant_without_a_control_within_the_caliper_and_exact_cells_(controls:_candidates_not_chosen)': {"en": 'participant without a control within the caliper and exact cells (controls: candidates not chosen)',
+     "sv": 'deltagare utan kontrollperson inom avståndsgränsen och de exakta cellerna (kontrollpersoner: kandidater som inte valdes)'},
+    "reason_the_control_was_no_longer_registered_on_its_participant's_start_date": {"en": "the control was no longer registered on its participant's start date",
+     "sv": 'kontrollpersonen var inte längre inskriven på sin deltagares startdatum'},
+    'reason_persons,_not_set_memberships_(a_control_may_serve_in_several_periods)': {"en": 'persons, not set memberships (a control may serve in several periods)',
+     "sv": 'personer, inte platser (en kontrollperson kan ingå i flera perioder)'},
+})
 _add({f"month_{m}": {lang: month_name(m, lang) for lang in LANGS} for m in range(1, 13)})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})
