@@ -84,6 +84,18 @@ def test_run_writes_report(tmp_path, capsys):
     assert "Report written" in capsys.readouterr().out
 
 
+def test_min_effect_n_from_the_file_withholds_effects(tmp_path):
+    """[report] min_effect_n reaches the publication layer: with 100 000 no effect can be shown."""
+    import pandas as pd
+    sim = impact.simulate(3000, random_state=2)
+    write_synthetic(sim, tmp_path)
+    p = _write(tmp_path, GOOD.format(data="registers.csv") + "min_effect_n = 100000\n")
+    assert main(["run", str(p), "--out", str(tmp_path / "out")]) == 0
+    eff = pd.read_csv(tmp_path / "out" / "effects.csv")
+    assert len(eff) and eff["estimate"].isna().all()
+    assert "100" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
 # ------------------------------------------------------------------------------------------------
 # input formats, goals and monitoring from the file, help, progress
 

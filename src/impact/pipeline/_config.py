@@ -93,6 +93,7 @@ from typing import Any
 from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, suggest, validate_params
 from impact.data import Roles, read_toml
+from impact.publish import MIN_EFFECT_N
 
 __all__ = ["ConfigError", "EvaluationConfig", "read_config", "CONFIG_KEYS", "REGISTER_COLUMN_KEYS"]
 
@@ -113,7 +114,7 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool},
     "monitoring": {"participants": str, "employments": str, "households": str, "household_exits": str,
                    "start": str, "end": str, **_FILE_OPTIONS},
-    "report": {"out": str, "title": str, "threshold": int},
+    "report": {"out": str, "title": str, "threshold": int, "min_effect_n": int},
 }
 #: the keys of [registers.columns] (impact.registers.RegisterColumns)
 REGISTER_COLUMN_KEYS = ("id", "gender", "birth", "registered", "deregistered", "code", "start", "month")
@@ -150,7 +151,8 @@ class EvaluationConfig:
     evaluate_kwargs : dict
         Keyword arguments for :func:`impact.evaluate` (design, outcomes, effects, goals, language).
     report : dict
-        ``out``, ``title``, ``threshold``.
+        ``out``, ``title``, ``threshold``, ``min_effect_n`` (the smallest arm an effect is
+        published for, default 20).
     date_format : str or None
     raw : dict or None
         The file as read (shown in the report's footer).
@@ -356,7 +358,7 @@ def _common_kwargs(raw: dict, path: Path, design: dict) -> tuple[dict[str, Any],
 
 def _report(raw: dict, path: Path) -> dict:
     report = {"out": "reports/evaluation", "title": "Programme evaluation", "threshold": 5,
-              **raw.get("report", {})}
+              "min_effect_n": MIN_EFFECT_N, **raw.get("report", {})}
     report["out"] = _resolve(report["out"], path.parent)
     return report
 

@@ -92,7 +92,7 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
     except ParameterError as exc:
         raise _with_toml_key(exc, cfg) from exc
     path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
-                        threshold=cfg.report["threshold"])
+                        threshold=cfg.report["threshold"], min_effect_n=cfg.report["min_effect_n"])
     write_design_tables(ev, path.parent, threshold=cfg.report["threshold"])
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
 
