@@ -18,6 +18,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    warned = [o.get("text", "")[:200] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("name") == "stderr" and "Warning" in o.get("text", "")]
+    assert not warned, warned  # a notebook shows no warnings (a TqdmWarning, a FutureWarning from an old name)
     assert len(NOTEBOOKS) >= 1
 
 

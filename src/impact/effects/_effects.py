@@ -956,7 +956,8 @@ def _bootstrap(a: dict[str, np.ndarray], groups: Groups, horizons: tuple[float, 
                random_state: int | np.random.Generator | None, n_jobs: int,
                progress: bool) -> tuple[list[tuple[str, str, float]], np.ndarray]:
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from impact._progress import progress_class
+    tqdm = progress_class()
     keys = list(_point_estimates(a, a["w"], groups, horizons))
     seeds = spawn_seeds(random_state, n_boot)   # replicate b uses child b, whatever n_jobs is
     chunk = 10

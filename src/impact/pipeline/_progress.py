@@ -12,7 +12,8 @@ class Progress:
     """A tqdm bar over the named steps of an evaluation (on stderr; silent when disabled)."""
 
     def __init__(self, enabled: bool, steps: Sequence[str]) -> None:
-        from tqdm.auto import tqdm
+        from impact._progress import progress_class
+        tqdm = progress_class()
         # disable=None: shown on a terminal, silent in logs and pipes
         self.bar = tqdm(total=len(steps), disable=None if enabled else True, unit="step", file=sys.stderr,
                         bar_format="{desc:<32}{bar:20} {n_fmt}/{total_fmt} [{elapsed}]")
