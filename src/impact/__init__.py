@@ -21,6 +21,8 @@ from impact._version import __version__ as __version__
 _LAZY = {
     "Flow": "impact.data",
     "Roles": "impact.data",
+    "ValidationError": "impact.data",
+    "ReportError": "impact.report",
     "validate": "impact.data",
     "match": "impact.design",
     "match_riskset": "impact.design",
