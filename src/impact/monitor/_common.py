@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral
 from typing import Any, ClassVar, Union
@@ -210,7 +211,7 @@ def text_of(text: str | Mapping[str, str] | None, key: str, lang: Lang, **fields
     return key
 
 
-class Display:
+class Display(ABC):
     """Notebook display shared by the monitoring results: a title, the published (suppressed)
     table and the notes. Nothing else of a result is shown: the counts behind hidden cells stay in
     ``.table``, which is not for publication."""
@@ -224,8 +225,9 @@ class Display:
         """The label key of the result's title."""
         return self._TITLE
 
+    @abstractmethod
     def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK) -> pd.DataFrame:
-        raise NotImplementedError  # pragma: no cover - every result defines it
+        """The table to print: small cells suppressed, months and columns labelled."""
 
     def _repr_html_(self) -> str:
         lang = self.lang
