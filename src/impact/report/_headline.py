@@ -28,8 +28,8 @@ Examples
 All participants
 - Within a year, participants had gone to work or studies 7.1 percentage points (95% CI 4.2 to 10.0) more often than matched controls.
 - Participants reached work or studies sooner than matched controls (hazard ratio 1.310, 95% CI 1.120 to 1.520).
->>> print(h.blocks[0].lines[0].text("sv"))
-Inom ett år hade deltagarna gått till arbete eller studier 7,1 procentenheter (95 % KI 4,2 till 10,0) oftare än matchade kontrollpersoner.
+>>> h.blocks[0].lines[0].text("sv")
+'Inom ett år hade deltagarna gått till arbete eller studier 7,1 procentenheter (95\\xa0%\\xa0KI 4,2 till 10,0) oftare än matchade kontrollpersoner.'
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Level:
 
     def text(self, lang: Lang) -> str:
         pct = format_number(100 * self.value, lang, 0 if round(100 * self.value, 6) % 1 == 0 else 1)
-        return f"{pct} %" if lang == "sv" else f"{pct}%"
+        return f"{pct}\u00a0%" if lang == "sv" else f"{pct}%"   # "95 %" never broken over two lines
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,9 @@ class Headline:
 
 # -- the texts --------------------------------------------------------------------------------------
 
-_CI = {"en": "({level} CI {low} to {high})", "sv": "({level} KI {low} till {high})"}
-_HR = {"en": "hazard ratio {ratio}, {level} CI {low} to {high}", "sv": "hazardkvot {ratio}, {level} KI {low} till {high}"}
+_CI = {"en": "({level} CI {low} to {high})", "sv": "({level}\u00a0KI {low} till {high})"}
+_HR = {"en": "hazard ratio {ratio}, {level} CI {low} to {high}",
+       "sv": "hazardkvot {ratio}, {level}\u00a0KI {low} till {high}"}
 
 #: key -> {"en": ..., "sv": ...}: every sentence of the headline (fields in braces)
 TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType({k: MappingProxyType(v) for k, v in {
@@ -229,22 +230,22 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType({k: MappingProxyType(v
         "en": "{horizon}, the effect did not clearly differ between {a} and {b} ({a} minus {b}: {diff} percentage "
               "points, {level} CI {low} to {high}).",
         "sv": "{horizon} skilde sig effekten inte säkert mellan {a} och {b} ({a} minus {b}: {diff} procentenheter, "
-              "{level} KI {low} till {high})."},
+              "{level}\u00a0KI {low} till {high})."},
     "difference_hr_higher": {
         "en": "The hazard ratio was higher for {a} than for {b} (ratio of the hazard ratios {ratio}, "
               "{level} CI {low} to {high}).",
         "sv": "Hazardkvoten var högre för {a} än för {b} (kvot mellan hazardkvoterna {ratio}, "
-              "{level} KI {low} till {high})."},
+              "{level}\u00a0KI {low} till {high})."},
     "difference_hr_lower": {
         "en": "The hazard ratio was lower for {a} than for {b} (ratio of the hazard ratios {ratio}, "
               "{level} CI {low} to {high}).",
         "sv": "Hazardkvoten var lägre för {a} än för {b} (kvot mellan hazardkvoterna {ratio}, "
-              "{level} KI {low} till {high})."},
+              "{level}\u00a0KI {low} till {high})."},
     "difference_hr_unclear": {
         "en": "The hazard ratio did not clearly differ between {a} and {b} (ratio of the hazard ratios {ratio}, "
               "{level} CI {low} to {high}).",
         "sv": "Hazardkvoten skilde sig inte säkert mellan {a} och {b} (kvot mellan hazardkvoterna {ratio}, "
-              "{level} KI {low} till {high})."},
+              "{level}\u00a0KI {low} till {high})."},
     "balance_not_achieved": {
         "en": "Balance not achieved: {n} covariates have an absolute standardised mean difference above {limit} "
               "after matching, so the effects below may be biased.",

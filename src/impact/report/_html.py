@@ -63,8 +63,8 @@ a{color:inherit;text-decoration:none}
 
 def _titles(fig: Any) -> str:
     """The titles of a figure, for its alt text: the figure's own, then each panel's."""
-    sup = getattr(fig, "_suptitle", None)
-    parts = [sup.get_text()] if sup is not None and sup.get_text().strip() else []
+    sup = fig.get_suptitle()
+    parts = [sup] if sup.strip() else []
     parts += [ax.get_title() for ax in fig.axes if ax.get_title().strip()]
     return "; ".join(" ".join(p.split()) for p in dict.fromkeys(parts))
 
