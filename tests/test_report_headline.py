@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,7 +164,7 @@ def report_en(evaluation, tmp_path_factory):
 
 
 def _headline_section(page: str) -> str:
-    m = re.search(r"<section class='summary'>(.*?)</section>", page, flags=re.S)
+    m = re.search(r"<section class='summary'>(.*?)</section>", page, flags=re.DOTALL)
     assert m is not None
     return m.group(1)
 

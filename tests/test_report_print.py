@@ -19,8 +19,8 @@ import pytest
 import impact
 from impact.cli import DEMO_GOALS
 from impact.plotting import plot_effect_curves, plot_forest
-from impact.report import write_report
 from impact.report import _write as report_write
+from impact.report import write_report
 from impact.report._html import _CSS, _titles, fig_to_img
 from impact.survival import aalen_johansen, kaplan_meier, plot_cif, plot_survival
 from impact.synthetic import simulate_monitoring
@@ -56,6 +56,9 @@ def test_print_css_is_a4_with_nothing_clipped_and_a_page_per_section():
     # wide tables wrap instead of running off the page
     assert any("td" in s.split(",") and "white-space:normal" in b for s, b in in_print)
     assert any("table" in s.split(",") and "max-width:100%" in b for s, b in in_print)
+    # ... at spaces between words, never inside a number ("20 000" split as "20 00" / "0")
+    assert not re.search(r"overflow-wrap:anywhere|word-break:break-all", _CSS)
+    assert not any(s == "td" and "overflow-wrap" in b for sel, b in in_print for s in sel.split(","))
     # a page break before each section, not before the summary (headline + key table on page 1)
     assert any("section" in s.split(",") and "break-before:page" in b for s, b in in_print)
     assert any(s == "section.summary" and "break-before:auto" in b for s, b in in_print)

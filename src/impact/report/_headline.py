@@ -321,10 +321,14 @@ def _rows(pub: pd.DataFrame, group: str) -> tuple[list[Any], Any | None]:
     return shares, hr
 
 
+def _all_rows(pub: pd.DataFrame, group: str) -> list[Any]:
+    shares, hr = _rows(pub, group)
+    return shares + ([hr] if hr is not None else [])
+
+
 def _group_lines(pub: pd.DataFrame, group: str, level: Level) -> tuple[Message, ...]:
     shares, hr = _rows(pub, group)
-    rows = shares + ([hr] if hr is not None else [])
-    if any(_shown(r) == "group_size" for r in rows):
+    if any(_shown(r) == "group_size" for r in _all_rows(pub, group)):
         return (_msg("too_few"),)
     out = []
     for r in shares:
@@ -348,7 +352,7 @@ def _group_lines(pub: pd.DataFrame, group: str, level: Level) -> tuple[Message, 
 
 def _difference_lines(pub: pd.DataFrame, name: str, a: Group, b: Group, level: Level) -> tuple[Message, ...]:
     shares, hr = _rows(pub, name)
-    parts = [r for p in (a.code, b.code) for r in (lambda s, h: s + ([h] if h is not None else []))(*_rows(pub, p))]
+    parts = [r for p in (a.code, b.code) for r in _all_rows(pub, p)]
     if any(_shown(r) == "group_size" for r in parts):
         return (_msg("difference_too_few", {"a": a, "b": b}),)
     lines, clear, compared = [], 0, 0
