@@ -158,9 +158,17 @@ def evaluation():
     return impact.evaluate(sim.registers, sim.roles, random_state=0)
 
 
+def _report(evaluation, folder, **kw):
+    """The report without rendering its figures (PNG bytes hold no searchable text; the slow part)."""
+    from impact.report import _write as report_write
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_write, "fig_to_img", lambda fig, alt: "")
+        return write_report(evaluation, folder, excel=False, **kw)
+
+
 @pytest.fixture(scope="module")
 def report_en(evaluation, tmp_path_factory):
-    return write_report(evaluation, tmp_path_factory.mktemp("headline_en"), excel=False)
+    return _report(evaluation, tmp_path_factory.mktemp("headline_en"))
 
 
 def _headline_section(page: str) -> str:
@@ -201,8 +209,7 @@ def report_sv_small(evaluation, tmp_path_factory):
     n = s.loc[s["estimand"] == "hazard_ratio"].set_index("subgroup")["n_treated"]
     cut = int(min(n["female"], n["male"])) + 1          # the smaller gender group falls under the minimum
     assert cut <= max(n["female"], n["male"]) and cut <= n["all"]
-    return write_report(evaluation, tmp_path_factory.mktemp("headline_sv"), lang="sv", excel=False,
-                        min_effect_n=cut), s
+    return _report(evaluation, tmp_path_factory.mktemp("headline_sv"), lang="sv", min_effect_n=cut), s
 
 
 def test_in_the_report_a_small_group_has_no_number_anywhere(report_sv_small):
@@ -233,3 +240,20 @@ def test_in_the_report_a_small_group_has_no_number_anywhere(report_sv_small):
                     checked += 1
                     assert not _has_number(text, flat), text
     assert np.isfinite(rows["estimate"]).all() and checked >= 12   # the numbers exist, so the test can fail
+
+
+def test_a_poorly_balanced_design_is_flagged_in_the_headline_of_the_report(tmp_path):
+    import warnings
+
+    sim = impact.simulate(n_pool=600, random_state=4, participation=0.6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                                      # the design warns about balance too
+        ev = impact.evaluate(sim.registers, sim.roles, caliper=None, exact=[], elapsed_band=None)
+    bal = ev.balance().summary()
+    smd = bal["smd_after"].abs()
+    n = int(((smd > 0.25) & (bal.index != "distance")).sum())
+    assert n >= 2
+    page = _report(ev, tmp_path, lang="sv").read_text(encoding="utf-8")
+    head = _headline_section(page)
+    assert (f"<p class='flag' role='alert'><strong>Balans uppnåddes inte</strong>: {n} kovariater har en absolut "
+            "standardiserad medelvärdesskillnad över 0,25") in head
