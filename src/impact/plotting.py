@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from impact._validation import InstanceOf, Options, validate_params
-from impact.labels import LANGS, Lang
+from impact.labels import LANGS, Lang, label
 
 __all__ = ["plot_effect_curves", "plot_forest", "new_axes"]
 
@@ -42,6 +42,15 @@ _TEXT = {
 }
 
 
+def _title(axes: list[Any], given: Any, text: str) -> None:
+    """Say what the chart shows: a figure title when the function made the figure, else the title
+    of the one Axes it was given (unless that has one already)."""
+    if given is None:
+        axes[0].figure.suptitle(text)
+    elif len(axes) == 1 and not axes[0].get_title():
+        axes[0].set_title(text)
+
+
 def _name(key: Any, lang: Lang) -> str:
     from impact.labels import subgroup_label
     return subgroup_label(key, lang)
@@ -53,7 +62,7 @@ _FRAME = InstanceOf(pd.DataFrame, "a pandas DataFrame")
 @validate_params({"curves": [_FRAME], "title": [InstanceOf(str, "a str"), None], "lang": [Options(LANGS)]})
 def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None = None,
                        lang: Lang = "en") -> Any:
-    """Cumulative incidence of work or studies by arm, one panel per subgroup.
+    """Cumulative incidence of work or studies by arm, one panel per subgroup, titled for what it shows.
 
     Parameters
     ----------
@@ -78,8 +87,8 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None =
     >>> curves = pd.DataFrame({"subgroup": "all", "arm": ["treated", "treated", "control", "control"],
     ...                        "time": [0, 100, 0, 100], "estimate": [0, 0.3, 0, 0.2]})
     >>> ax = plot_effect_curves(curves, lang="sv")
-    >>> ax.get_xlabel()
-    'dagar sedan start'
+    >>> ax.get_xlabel(), ax.figure.get_suptitle()
+    ('dagar sedan start', 'Andel i arbete eller studier, deltagare och matchade kontrollpersoner')
     """
     text = _TEXT[lang]
     title = title or text["share"]
@@ -93,8 +102,8 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None =
             grp = grp.sort_values("time")
             ls = "-" if len(axes_list) > 1 else styles[i % len(styles)]
             arm_name = text.get(arm, str(arm))
-            label = arm_name if len(axes_list) > 1 else f"{_name(sg, lang)}: {arm_name}"
-            a.step(grp["time"], grp["estimate"], where="post", color=ARM_COLOURS.get(arm), ls=ls, label=label)
+            line_label = arm_name if len(axes_list) > 1 else f"{_name(sg, lang)}: {arm_name}"
+            a.step(grp["time"], grp["estimate"], where="post", color=ARM_COLOURS.get(arm), ls=ls, label=line_label)
             if {"ci_low", "ci_high"} <= set(grp.columns):
                 a.fill_between(grp["time"], grp["ci_low"], grp["ci_high"], step="post",
                                color=ARM_COLOURS.get(arm), alpha=0.15, lw=0)
@@ -104,13 +113,15 @@ def plot_effect_curves(curves: pd.DataFrame, ax: Any = None, title: str | None =
         a.grid(alpha=0.3)
     axes_list[0].set_ylabel(title)
     axes_list[0].legend(loc="upper left", frameon=False)
+    _title(axes_list, ax, label("title_effect_curves", lang))
     return axes
 
 
 @validate_params({"table": [_FRAME], "estimands": ["columns"], "lang": [Options(LANGS)]})
 def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] = ("share_diff", "hazard_ratio"),
                 lang: Lang = "en") -> Any:
-    """Forest plot of estimates with intervals, one panel per estimand, one row per subgroup and horizon.
+    """Forest plot of estimates with intervals, one panel per estimand, one row per subgroup and horizon
+    (the figure titled "Effects with confidence intervals" in ``lang``).
 
     Parameters
     ----------
@@ -162,4 +173,5 @@ def plot_forest(table: pd.DataFrame, ax: Any = None, estimands: tuple[str, ...] 
         a.set_yticks(y, labels)
         a.set_title(_name(est, lang))
         a.grid(axis="x", alpha=0.3)
+    _title(axes_list, ax, label("title_forest", lang))
     return axes

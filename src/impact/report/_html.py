@@ -35,11 +35,44 @@ nav ol{columns:2;font-size:.92em}
 .foot{color:#555;font-size:.82em;margin-top:3em;border-top:1px solid #ddd;padding-top:1em}
 pre{background:#f6f6f6;padding:.8em;font-size:.85em;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
 .achieved{color:#2d6a36;font-weight:600}.partly_achieved{color:#9a6b00;font-weight:600}.not_achieved{color:#a12d3b;font-weight:600}
+.flag{background:#fdecea;border-left:4px solid #a12d3b;padding:.5em .8em;margin:.6em 0;max-width:60em}
+.findings{display:grid;grid-template-columns:repeat(auto-fit,minmax(24em,1fr));gap:0 1.8em}
+.finding h3{margin:.9em 0 .3em 0}.finding ul{margin:0;padding-left:1.2em}.finding li{margin:.15em 0}
+@page{size:A4;margin:14mm 13mm 15mm 13mm}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.32;color:#000}
+h1{font-size:16pt;margin:0 0 .1em 0}h2{font-size:12.5pt;margin-top:0}h3{font-size:10pt;margin-top:1em}
+nav{display:none}
+section,footer.foot{break-before:page}
+section.summary{break-before:auto}
+h2,h3{break-after:avoid}
+.scroll,pre{overflow:visible}
+table{max-width:100%;font-size:7.5pt}
+th,td{white-space:normal;padding:.18em .4em}th,td.text{overflow-wrap:break-word}
+thead{display:table-header-group}
+tr,img,.flag,.finding{break-inside:avoid}
+img{max-width:100%;max-height:235mm;width:auto}
+.summary .finding h3{margin:.5em 0 .15em 0}.summary .finding li{margin:.05em 0}
+.summary table{font-size:7.5pt}.summary .note{font-size:8pt}
+.findings{grid-template-columns:1fr 1fr;gap:0 1.4em}
+a{color:inherit;text-decoration:none}
+.foot{margin-top:0}
+}
 """
 
 
+def _titles(fig: Any) -> str:
+    """The titles of a figure, for its alt text: the figure's own, then each panel's."""
+    sup = fig.get_suptitle()
+    parts = [sup] if sup.strip() else []
+    parts += [ax.get_title() for ax in fig.axes if ax.get_title().strip()]
+    return "; ".join(" ".join(p.split()) for p in dict.fromkeys(parts))
+
+
 def fig_to_img(fig: Any, alt: str) -> str:
+    """The figure as an embedded PNG; its alt text is the figure's titles (``alt`` when it has none)."""
     import matplotlib.pyplot as plt
+    alt = _titles(fig) or alt
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -106,20 +139,24 @@ def published_html(df: pd.DataFrame) -> str:
     return html_table(shown.astype(str).replace({"nan": ""}), "en")
 
 def page(title: str, lang: Lang, date: str, contents_heading: str, sections: Sequence[tuple[str, str, str]],
-         footer: tuple[str, str]) -> str:
+         footer: tuple[str, str], *, summary_first: bool = True) -> str:
     """The whole self-contained page: title, contents, each ``(anchor, heading, html)`` section, footer.
 
-    ``footer`` is ``(heading, html)``; it is linked from the contents as ``#reproducibility``.
+    ``footer`` is ``(heading, html)``; it is linked from the contents as ``#reproducibility``. With
+    ``summary_first`` the first section (the headline) comes before the contents, so that it opens
+    the page on screen and fills the first printed page (the print stylesheet starts every other
+    section on a new A4 page and leaves the contents, links without page numbers, out of print).
     """
     used = {"reproducibility"}
     ids = [anchor(a, used) for a, _, _ in sections]  # never a column name raw inside id='...'
     nav = "".join(f"<li><a href='#{a}'>{html.escape(h)}</a></li>" for a, (_, h, _) in zip(ids, sections, strict=True))
     nav += f"<li><a href='#reproducibility'>{html.escape(footer[0])}</a></li>"
-    body = [f"<h1>{html.escape(title)}</h1>",
-            f"<p class='sub'>{html.escape(date)}</p>",
-            f"<nav><h2>{html.escape(contents_heading)}</h2><ol>{nav}</ol></nav>"]
-    body += [f"<section><h2 id='{a}'>{html.escape(h)}</h2>{content}</section>"
-             for a, (_, h, content) in zip(ids, sections, strict=True)]
+    summary = " class='summary'"
+    shown = [f"<section{summary if i == 0 and summary_first else ''}><h2 id='{a}'>{html.escape(h)}</h2>{content}"
+             "</section>" for i, (a, (_, h, content)) in enumerate(zip(ids, sections, strict=True))]
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p class='sub'>{html.escape(date)}</p>"]
+    contents = f"<nav><h2>{html.escape(contents_heading)}</h2><ol>{nav}</ol></nav>"
+    body += [shown[0], contents, *shown[1:]] if summary_first and shown else [contents, *shown]
     body.append(f"<footer class='foot'><h2 id='reproducibility'>{html.escape(footer[0])}</h2>{footer[1]}</footer>")
     return (f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"

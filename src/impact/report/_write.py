@@ -37,6 +37,7 @@ from impact.data import data_fingerprint
 from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
 from impact.publish import MARK, MIN_EFFECT_N, publish, share_numerators
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
+from impact.report._headline import headline_html, headline_messages
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
@@ -197,7 +198,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     sheets["headline"] = head_shown
     level = f"{eff.conf_level:.0%}".replace("%", " %" if lang == "sv" else "%")
 
-    parts = [html_table(head_shown, lang),
+    words = headline_messages(effects_pub, pub.balance, conf_level=eff.conf_level, by=eff.settings.get("by"))
+    parts = [headline_html(words, lang), html_table(head_shown, lang),
              f"<p class='note'>{html.escape(L('report_note_headline', level=level))}</p>"]
     sections.append(("headline", L("report_headline"), "".join(parts)))
 

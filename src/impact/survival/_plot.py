@@ -39,6 +39,14 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
+def _legend(ax: Any) -> None:
+    """A legend of the labelled curves only, and none when no curve has a label (no empty entries)."""
+    handles, labels = ax.get_legend_handles_labels()
+    keep = [(h, lab) for h, lab in zip(handles, labels) if str(lab).strip()]
+    if keep:
+        ax.legend(*zip(*keep), loc="best", frameon=False)
+
+
 def _step(ax: Any, t: np.ndarray, y: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None,
           start: float, label: str, ci: bool, **kwargs: Any) -> Any:
     x = np.r_[0.0, t]
@@ -51,7 +59,8 @@ def _step(ax: Any, t: np.ndarray, y: np.ndarray, lo: np.ndarray | None, hi: np.n
 
 def plot_survival(curves: Any, ax: Any = None, ci: bool = True, at_risk: bool = True,
                   at_risk_times: Sequence[float] | None = None, xlabel: str = "time",
-                  ylabel: str = "share without the event", **kwargs: Any) -> Any:
+                  ylabel: str = "share without the event", title: str | None = "Kaplan-Meier estimate",
+                  **kwargs: Any) -> Any:
     """Kaplan-Meier curves with confidence bands and a number-at-risk table under the plot.
 
     Parameters
@@ -65,6 +74,8 @@ def plot_survival(curves: Any, ax: Any = None, ci: bool = True, at_risk: bool = 
         curve. Apply small-cell suppression before publishing these counts.
     at_risk_times : sequence of float, optional
         Default: the x-axis ticks inside the data range.
+    title : str, optional
+        Title of the Axes (None: leave the title as it is).
 
     Returns
     -------
@@ -95,8 +106,9 @@ def plot_survival(curves: Any, ax: Any = None, ci: bool = True, at_risk: bool = 
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if any(str(k) for k in curves):
-        ax.legend(loc="best", frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    _legend(ax)
     if at_risk:
         ticks = np.asarray(at_risk_times if at_risk_times is not None else
                            [x for x in ax.get_xticks() if 0 <= x <= last])
@@ -120,7 +132,8 @@ def plot_survival(curves: Any, ax: Any = None, ci: bool = True, at_risk: bool = 
 
 
 def plot_cif(aj: Any, ax: Any = None, causes: Any = None, ci: bool = True,
-             xlabel: str = "time", ylabel: str = "cumulative incidence", **kwargs: Any) -> Any:
+             xlabel: str = "time", ylabel: str = "cumulative incidence",
+             title: str | None = "Cumulative incidence (Aalen-Johansen)", **kwargs: Any) -> Any:
     """Cumulative incidence curves of an :class:`AalenJohansen` result.
 
     Parameters
@@ -134,6 +147,8 @@ def plot_cif(aj: Any, ax: Any = None, causes: Any = None, ci: bool = True,
         (The old order ``plot_cif(aj, causes)`` still works this version, with a FutureWarning.)
     ci : bool, default True
         Shade the pointwise confidence band.
+    title : str, optional
+        Title of the Axes (None: leave the title as it is).
 
     Returns
     -------
@@ -167,5 +182,7 @@ def plot_cif(aj: Any, ax: Any = None, causes: Any = None, ci: bool = True,
     ax.set_ylim(0, None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    _legend(ax)
     return ax
