@@ -103,10 +103,15 @@ def test_mean_diff_is_the_difference_of_means_on_complete_sets(toml_run, folder)
     want["female - male"] = want["female"] - want["male"]
     for k, v in want.items():
         assert rows.loc[k, "estimate"] == pytest.approx(v, rel=1e-9), k
-    # the drop for incomplete follow-up is a counted step of the flow
-    flow = ev.flow.table()
+    # the drop for incomplete follow-up is a counted step of the follow-up flow, with its reason
+    flow = ev.flow_details["follow_up"]
     step = [s for s in flow.index if s.startswith("followed up: days in work")]
-    assert step and flow.loc[step[0], "dropped"] > 0
+    assert step and flow.loc[step[0], "dropped"] > 0 and "cut-off" in flow.loc[step[0], "reason"]
+    assert flow.loc[step[0], "all"] == int(ok.sum()) == flow.iloc[0]["all"] - flow.loc[step[0], "dropped"]
+    pub = pd.read_csv(out / "follow_up.csv")
+    assert pub["step"].tolist() == list(flow.index)
+    # the main flow (and so the methods text's count of the analysed) is unchanged
+    assert ev.flow.table().index[-1] == "analysed (persons)"
 
 
 def test_report_shows_the_sections_curve_and_tables(toml_run):

@@ -82,7 +82,9 @@ class Evaluation:
         Risk-set design only: ``periods`` (registered, at risk, starting, treated and controls per
         period), ``steps`` (persons and person-periods from the extract to the treated rows),
         ``unmatched`` (participants left unmatched, by period and reason) and ``contamination``
-        (controls who later joined the programme, and how many were censored for it).
+        (controls who later joined the programme, and how many were censored for it); with
+        time-in-states outcomes also ``follow_up``: a flow (set memberships) from the analysed
+        sample to the matched sets with complete follow-up for each outcome, with the reason.
     sensitivity_unknown : DataFrame or None
         Risk-set design only: the headline rerun with unknown-reason exits as censored, as
         competing and as work (``unknown_as``; ``headline`` marks the coding of the main result).
@@ -361,7 +363,8 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         Extract only: windows ``h`` in days; for each, the days in work or studies within ``h``
         days of the start (:func:`impact.registers.time_in_states`) is an outcome, estimated as
         a mean difference (``Evaluation.outcome_effects``, estimand ``mean_diff``) on the
-        matched sets whose window ends by the cut-off (the others are a counted drop in the flow).
+        matched sets whose window ends by the cut-off (the others are a counted drop in
+        ``Evaluation.flow_details["follow_up"]``).
     benefit_months : int, optional
         Extract only: months with each benefit (``benefits``, default every register of the
         extract) in this many calendar months after the start month (the start month not
@@ -568,8 +571,10 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
             sens = unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
             causes = cause_shares(analysed, gender=gender, **kw)
             bar.done()
-        more, flow = _beyond_first_exit(bar, extract, analysed, flow, parts["covariates"], extra,
-                                        horizons=horizons, conf_level=conf_level, seed=seed, effects=effects)
+        more = _beyond_first_exit(bar, extract, analysed, parts["covariates"], extra, horizons=horizons,
+                                  conf_level=conf_level, seed=seed, effects=effects)
+        if "follow_up" in more:
+            details = {**details, "follow_up": more.pop("follow_up")}
         goal_result, tables = _goals_and_monitoring(bar, records, goals, monitoring_start, monitoring_end, lang)
     finally:
         bar.close()
@@ -624,11 +629,11 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       **more)
 
 
-def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.DataFrame, flow: Flow,
+def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.DataFrame,
                        covariates: Sequence[str], extra: Mapping[str, Any], *, horizons: Sequence[float],
-                       conf_level: float, seed: int, effects: EffectsResult) -> tuple[dict[str, Any], Flow]:
+                       conf_level: float, seed: int, effects: EffectsResult) -> dict[str, Any]:
     """Time in states, the effect curve, AIPTW shares and sensitivity to hidden bias (issue 12)."""
-    gender, pid = extract.columns.gender, extract.columns.id
+    gender = extract.columns.gender
     out: dict[str, Any] = {"notes": []}
     if extra["time_in_work"] or extra["benefit_months"] is not None:
         bar.start("time in states")
@@ -637,13 +642,15 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
         labels = {c: (f"days in work or studies within {c.rsplit('_', 1)[1]} days" if c.startswith("days_in_work_")
                       else f"months with {c.split('_months_after_')[0].replace('_', ' ')} in the "
                            f"{extra['benefit_months']} months after the start month") for c in cols}
-        samples, flow = follow_up_samples(rows, cols, labels, treatment=TREATMENT, gender=gender, id=pid, flow=flow)
+        samples, follow = follow_up_samples(rows, cols, labels, treatment=TREATMENT)
+        out["follow_up"] = follow.table()
         out["outcome_effects"] = mean_effects(samples, treatment=TREATMENT, gender=gender, conf_level=conf_level)
         out["notes"].append("Time in states: days in work or studies are the days after a deregistration to work "
                             "or studies (codes with role 'event') until the person registers again or the "
                             "cut-off; benefit months are the calendar months after the start month (the start "
                             "month itself not counted). Each outcome is estimated on the matched sets whose "
-                            "window ends by the cut-off (the flow counts the rest), as a mean difference with "
+                            "window ends by the cut-off (Evaluation.flow_details['follow_up'] counts the rest), "
+                            "as a mean difference with "
                             "standard errors clustered on matched sets; a control who later joins the programme "
                             "keeps its whole window (no censoring at entry for a count of days).")
         bar.done()
@@ -672,4 +679,4 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
             out["placebo"] = placebo_of(analysed, extra["placebo"], treatment=TREATMENT, gender=gender,
                                         covariates=covariates, outcomes=[], conf_level=conf_level)
         bar.done()
-    return out, flow
+    return out

@@ -105,49 +105,30 @@ def state_outcomes(extract: RegisterExtract, analysed: pd.DataFrame, *, time_in_
     return out, cols
 
 
-def _person_counts(rows: pd.DataFrame, arm: pd.Series, gender: pd.Series, id: str) -> dict[tuple[str, str], int]:
-    """Persons (not set memberships) by arm and gender, each person with its arm in the analysed sample."""
-    people = pd.Index(rows[id].unique())
-    a = arm.reindex(people).to_numpy()
-    g = gender.reindex(people).astype(str).to_numpy()
-    out: dict[tuple[str, str], int] = {("all", "all"): int(len(people))}
-    for name in ("treated", "control"):
-        out[(name, "all")] = int((a == name).sum())
-    for level in np.unique(g):
-        out[("all", str(level))] = int((g == level).sum())
-        for name in ("treated", "control"):
-            out[(name, str(level))] = int(((a == name) & (g == level)).sum())
-    return out
-
-
 def follow_up_samples(analysed: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[str, str], *,
-                      treatment: str, gender: str, id: str, flow: Flow) -> tuple[dict[str, pd.DataFrame], Flow]:
-    """Each outcome's rows with complete follow-up, and the flow with one step (in persons) per outcome.
+                      treatment: str) -> tuple[dict[str, pd.DataFrame], Flow]:
+    """Each outcome's rows with complete follow-up, and their flow (in set memberships).
 
     The outcomes are taken from the most to the least fully observed and each step keeps the sets of
-    the previous one, so the steps are a chain (no step adds people). Matched sets share their
-    participant's start date and so stay whole. A person counts in its arm of the analysed sample
-    (a participant who also served as a control before it started counts as a participant).
+    the previous one, so the steps are a chain from the analysed set memberships (no step adds
+    people). Matched sets share their participant's start date and so stay whole.
     """
+    flow = Flow().add("analysed (set memberships)", "", analysed, analysed, treatment=treatment)
     if not outcomes:
         return {}, flow
     order = sorted(outcomes, key=lambda c: -int(analysed[c].notna().sum()))
-    people = analysed.sort_values(treatment, ascending=False).drop_duplicates(id).set_index(id)
-    arm = people[treatment].map({1: "treated", 0: "control"})
-    sex = people[gender]
     keep = np.ones(len(analysed), dtype=bool)
-    before = _person_counts(analysed, arm, sex, id)
     samples: dict[str, pd.DataFrame] = {}
+    before = analysed
     for col in order:
         ok = analysed[col].notna().to_numpy() & keep
         whole = pd.Series(ok).groupby(analysed["subclass"].to_numpy()).transform("all").to_numpy(dtype=bool)
         keep = ok & whole
         rows = analysed[keep]
-        after = _person_counts(rows, arm, sex, id)
-        flow = flow.add_counts(f"followed up: {labels.get(col, col)} (persons)",
-                               "the window of the outcome passes the data cut-off (not fully observed); "
-                               "matched sets are kept or dropped whole", before, after)
-        before = after
+        flow = flow.add(f"followed up: {labels.get(col, col)}",
+                        "the window of the outcome passes the data cut-off (not fully observed); matched sets "
+                        "are kept or dropped whole", before, rows, treatment=treatment)
+        before = rows
         samples[col] = rows.reset_index(drop=True)
     return {c: samples[c] for c in outcomes}, flow
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from impact.labels import Lang, format_number
-from impact.publish import MARK, curves_published, effects_withheld, share_numerators
+from impact.publish import MARK, curves_published, effects_withheld, flow_published, share_numerators
 from impact.report._html import fig_to_img, figure_of, html_table
 from impact.report._tables import compact_effects
 from impact.report._tables import name as label_name
@@ -66,6 +66,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "gamma_critical": "Gamma at which significance is lost", "measure": "measure", "evalue": "E-value",
         "evalue_ci": "E-value of the limit", "estimate": "estimate", "variable": "variable", "verdict": "verdict",
         "estimator": "estimator", "ci": "interval",
+        "follow_up": "Follow-up of the matched sets (set memberships)", "step": "step", "reason": "reason",
+        "all": "all", "treated": "participants", "control": "controls",
     },
     "sv": {
         "section": "Tid i arbete, effekten över tid och dubbelt robusta andelar",
@@ -103,6 +105,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "gamma_critical": "Gamma där signifikansen förloras", "measure": "mått", "evalue": "E-värde",
         "evalue_ci": "gränsens E-värde", "estimate": "skattning", "variable": "variabel", "verdict": "bedömning",
         "estimator": "skattare", "ci": "intervall",
+        "follow_up": "Uppföljning av de matchade grupperna (platser i matchade grupper)", "step": "steg",
+        "reason": "orsak till bortfall", "all": "samtliga", "treated": "deltagare", "control": "kontrollpersoner",
     },
 }
 
@@ -302,6 +306,20 @@ def _placebo_published(evaluation: Any, threshold: int, min_effect_n: int) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
+def _follow_up_published(evaluation: Any, threshold: int) -> pd.DataFrame | None:
+    """The follow-up flow (analysed set memberships -> complete follow-up for each outcome), counts protected."""
+    table = (getattr(evaluation, "flow_details", None) or {}).get("follow_up")
+    if table is None or not len(table):
+        return None
+    fl = table.reset_index() if "step" not in table.columns else table.copy()
+    counts = [c for c in ("all", "treated", "control") if c in fl.columns]
+    pub = flow_published(fl[counts].set_axis(fl["step"]), threshold)
+    out = fl[["step", "reason"]].copy()
+    for c in counts:
+        out[c] = pub[c].to_numpy()
+    return out
+
+
 def _fmt_ci(r: Any, lang: Lang, digits: int) -> str:
     if not np.isfinite(r.estimate):
         return MARK
@@ -320,6 +338,12 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
     methods: list[str] = []
     body: list[str] = []
     means = _mean_rows(evaluation, threshold, min_effect_n)
+    follow = _follow_up_published(evaluation, threshold)
+    if follow is not None:
+        csv["follow_up"] = follow
+        sheets["follow_up"] = follow
+        shown = follow.rename(columns={k: t[k] for k in follow.columns if k in t})
+        body += [f"<h3>{html.escape(t['follow_up'])}</h3>", html_table(shown, lang)]
     if means is not None:
         for col in dict.fromkeys(means["outcome"]):
             sub = means[means["outcome"] == col]
