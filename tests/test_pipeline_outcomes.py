@@ -202,7 +202,7 @@ def few_men_extract():
 def small_men(few_men_extract):
     ext = few_men_extract
     ev = impact.evaluate(ext, sensitivity=False, horizons=(90, 365), time_in_work=[365],
-                         covariates=["age", "elapsed_days", "earlier_spells"], evalue=True)
+                         covariates=["age", "elapsed_days", "earlier_spells"], evalue=True, rosenbaum=True)
     return ext, ev
 
 
@@ -229,6 +229,10 @@ def test_small_subgroup_mean_difference_is_withheld_in_csv_and_html(small_men, t
     ev_csv = pd.read_csv(tmp_path / "r" / "evalues.csv")
     hidden = ev_csv[ev_csv["subgroup"] == "male"]
     assert hidden["evalue"].isna().all() and (hidden["withheld"] == "effect withheld").all()
+    rb = pd.read_csv(tmp_path / "r" / "rosenbaum.csv")
+    assert rb.loc[rb["subgroup"] == "male", "p_upper"].isna().all()
+    assert not {"n_sets", "n_informative"} & set(rb.columns)       # all minus women would give the men's back
+    assert ev.rosenbaum.loc[ev.rosenbaum["subgroup"] == "male", "p_upper"].notna().all()   # withheld, not missing
     assert MARK == ".."
 
 

@@ -285,14 +285,16 @@ def _evalues_published(evaluation: Any, effects_pub: pd.DataFrame) -> pd.DataFra
 
 
 def _rosenbaum_published(evaluation: Any, effects_pub: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Bounds of the groups whose effects are published and that rest on at least ``threshold`` informative
+    sets; the counts of sets are not published (all minus women would give the men's back)."""
     rb = evaluation.rosenbaum.copy()
     small = set(effects_pub.loc[effects_pub["withheld"] == "group_size", "subgroup"].astype(str))
     drop = rb["subgroup"].astype(str).isin(small).to_numpy() | (rb["n_informative"].to_numpy() < threshold)
-    num = ["p_upper", "p_lower", "gamma_critical", "n_sets", "n_informative"]
+    num = ["p_upper", "p_lower", "gamma_critical"]
     rb[num] = rb[num].astype(float)
     rb.loc[drop, num] = np.nan
     rb["withheld"] = np.where(drop, "group_size", "")
-    return rb
+    return rb.drop(columns=["n_sets", "n_informative"])
 
 
 def _placebo_published(evaluation: Any, threshold: int, min_effect_n: int) -> pd.DataFrame:
