@@ -26,8 +26,9 @@ from impact.effects import EffectsResult, estimate_effects
 from impact.labels import LANGS, Lang
 from impact.outcomes import time_to_event
 from impact.pipeline._monitoring import default_period, fingerprints, monitoring_tables, records_of
-from impact.pipeline._outcomes import (NumberList, aiptw_of, check_benefits, check_placebo, curve_of, evalues_of, follow_up_samples,
-                                       mean_effects, outcome_summary, placebo_of, rosenbaum_of, state_outcomes)
+from impact.pipeline._outcomes import (NumberList, aiptw_of, check_benefits, check_placebo, curve_of, evalues_of,
+                                       follow_up_samples, mean_effects, outcome_summary, placebo_of, rosenbaum_of,
+                                       state_outcomes)
 from impact.pipeline._registers import _default_covariates
 from impact.pipeline._registers import (ESTIMAND_NOTES, TREATMENT, cause_shares, effects_of, extract_fingerprints,
                                         flow_details, naive_registers, registers_flow, registers_roles,

@@ -26,9 +26,9 @@ from impact.data import Flow
 from impact.effects import EffectsResult, ate_competing, effect_curve, estimate_effects
 from impact.registers import RegisterExtract, benefit_column, time_in_states, work_column
 
-__all__ = ["NumberList", "check_benefits", "state_outcomes", "follow_up_samples", "mean_effects", "curve_of", "aiptw_of",
-           "rosenbaum_of", "check_placebo", "placebo_of", "evalues_of", "outcome_summary", "TIME_TO_EVENT", "ESTIMATORS",
-           "AFTER_INDEX"]
+__all__ = ["NumberList", "check_benefits", "state_outcomes", "follow_up_samples", "mean_effects", "curve_of",
+           "aiptw_of", "rosenbaum_of", "check_placebo", "placebo_of", "evalues_of", "outcome_summary",
+           "TIME_TO_EVENT", "ESTIMATORS", "AFTER_INDEX"]
 
 #: the name of the time-to-event outcome in a combined summary
 TIME_TO_EVENT = "time_to_work_or_studies"

@@ -351,7 +351,8 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
             sub = means[means["outcome"] == col]
             body.append(f"<h3>{html.escape(outcome_label(col, lang))}</h3>")
             body.append(html_table(compact_effects(sub.assign(horizon=np.nan), lang), lang, index=True))
-        body.append(f"<p class='note'>{html.escape(t['note_states'].format(level=level, n=min_effect_n, mark=MARK))}</p>")
+        note = t["note_states"].format(level=level, n=min_effect_n, mark=MARK)
+        body.append(f"<p class='note'>{html.escape(note)}</p>")
         m = getattr(evaluation, "settings", {}).get("benefit_months") or 12
         methods.append(_METHODS[lang]["states"].format(m=m))
         sheets["time_in_states"] = means
