@@ -105,7 +105,7 @@ def test_mean_diff_is_the_difference_of_means_on_complete_sets(toml_run, folder)
         assert rows.loc[k, "estimate"] == pytest.approx(v, rel=1e-9), k
     # the drop for incomplete follow-up is a counted step of the follow-up flow, with its reason
     flow = ev.flow_details["follow_up"]
-    step = [s for s in flow.index if s.startswith("followed up: days in work")]
+    step = [s for s in flow.index if s == "followed up: days_in_work_365"]
     assert step and flow.loc[step[0], "dropped"] > 0 and "cut-off" in flow.loc[step[0], "reason"]
     assert flow.loc[step[0], "all"] == int(ok.sum()) == flow.iloc[0]["all"] - flow.loc[step[0], "dropped"]
     pub = pd.read_csv(out / "follow_up.csv")
@@ -122,6 +122,7 @@ def test_report_shows_the_sections_curve_and_tables(toml_run):
     assert "Sensitivity to hidden bias" in text and "Rosenbaum bounds" in text and "E-values" in text
     assert 'alt="effect curve"' in text
     assert "Time in states. Days in work or studies" in text        # methods text
+    assert "followed up: days in work or studies within 365 days" in text   # the follow-up flow
     for name in ("effect_curve", "aiptw", "evalues", "rosenbaum", "placebo"):
         assert (out / f"{name}.csv").exists(), name
     curve = pd.read_csv(out / "effect_curve.csv")

@@ -640,10 +640,7 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
         bar.start("time in states")
         rows, cols = state_outcomes(extract, analysed, time_in_work=extra["time_in_work"],
                                     benefit_months=extra["benefit_months"], benefits=extra["benefits"])
-        labels = {c: (f"days in work or studies within {c.rsplit('_', 1)[1]} days" if c.startswith("days_in_work_")
-                      else f"months with {c.split('_months_after_')[0].replace('_', ' ')} in the "
-                           f"{extra['benefit_months']} months after the start month") for c in cols}
-        samples, follow = follow_up_samples(rows, cols, labels, treatment=TREATMENT)
+        samples, follow = follow_up_samples(rows, cols, treatment=TREATMENT)
         out["follow_up"] = follow.table()
         out["outcome_effects"] = mean_effects(samples, treatment=TREATMENT, gender=gender, conf_level=conf_level)
         out["notes"].append("Time in states: days in work or studies are the days after a deregistration to work "

@@ -105,9 +105,11 @@ def state_outcomes(extract: RegisterExtract, analysed: pd.DataFrame, *, time_in_
     return out, cols
 
 
-def follow_up_samples(analysed: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[str, str], *,
+def follow_up_samples(analysed: pd.DataFrame, outcomes: Sequence[str], *,
                       treatment: str) -> tuple[dict[str, pd.DataFrame], Flow]:
     """Each outcome's rows with complete follow-up, and their flow (in set memberships).
+
+    Steps: ``"analysed (set memberships)"``, then ``"followed up: <outcome column>"`` per outcome.
 
     The outcomes are taken from the most to the least fully observed and each step keeps the sets of
     the previous one, so the steps are a chain from the analysed set memberships (no step adds
@@ -125,7 +127,7 @@ def follow_up_samples(analysed: pd.DataFrame, outcomes: Sequence[str], labels: M
         whole = pd.Series(ok).groupby(analysed["subclass"].to_numpy()).transform("all").to_numpy(dtype=bool)
         keep = ok & whole
         rows = analysed[keep]
-        flow = flow.add(f"followed up: {labels.get(col, col)}",
+        flow = flow.add(f"followed up: {col}",
                         "the window of the outcome passes the data cut-off (not fully observed); matched sets "
                         "are kept or dropped whole", before, rows, treatment=treatment)
         before = rows

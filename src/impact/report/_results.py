@@ -68,6 +68,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "estimator": "estimator", "ci": "interval",
         "follow_up": "Follow-up of the matched sets (set memberships)", "step": "step", "reason": "reason",
         "all": "all", "treated": "participants", "control": "controls",
+        "step_analysed": "analysed (set memberships)", "step_followed": "followed up: {outcome}",
+        "reason_cutoff": "the window of the outcome passes the data cut-off (not fully observed); matched sets are "
+                         "kept or dropped whole",
     },
     "sv": {
         "section": "Tid i arbete, effekten över tid och dubbelt robusta andelar",
@@ -107,6 +110,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "estimator": "skattare", "ci": "intervall",
         "follow_up": "Uppföljning av de matchade grupperna (platser i matchade grupper)", "step": "steg",
         "reason": "orsak till bortfall", "all": "samtliga", "treated": "deltagare", "control": "kontrollpersoner",
+        "step_analysed": "analyserade (platser i matchade grupper)", "step_followed": "uppföljda: {outcome}",
+        "reason_cutoff": "utfallets fönster går förbi uttagsdatumet (inte helt observerat); matchade grupper "
+                         "behålls eller tas bort hela",
     },
 }
 
@@ -158,6 +164,12 @@ _METHODS: dict[str, dict[str, str]] = {
                  "placeboutfall skattade som ett medelvärdesutfall."),
     },
 }
+
+
+_MEANS = {"en": {"mean_treated": "mean, participants", "mean_control": "mean, controls",
+                 "mean_diff": "difference in means"},
+          "sv": {"mean_treated": "medelvärde, deltagare", "mean_control": "medelvärde, kontrollpersoner",
+                 "mean_diff": "skillnad i medelvärde"}}
 
 
 @dataclass(frozen=True)
@@ -344,13 +356,18 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
     if follow is not None:
         csv["follow_up"] = follow
         sheets["follow_up"] = follow
-        shown = follow.rename(columns={k: t[k] for k in follow.columns if k in t})
+        shown = follow.copy()
+        shown["step"] = [t["step_followed"].format(outcome=outcome_label(x.split(": ", 1)[1], lang))
+                         if x.startswith("followed up: ") else t["step_analysed"] for x in follow["step"]]
+        shown["reason"] = [t["reason_cutoff"] if x.startswith("followed up: ") else "" for x in follow["step"]]
+        shown = shown.rename(columns={k: t[k] for k in shown.columns if k in t})
         body += [f"<h3>{html.escape(t['follow_up'])}</h3>", html_table(shown, lang)]
     if means is not None:
         for col in dict.fromkeys(means["outcome"]):
             sub = means[means["outcome"] == col]
             body.append(f"<h3>{html.escape(outcome_label(col, lang))}</h3>")
-            body.append(html_table(compact_effects(sub.assign(horizon=np.nan), lang), lang, index=True))
+            rows = sub.assign(horizon=np.nan, estimand=sub["estimand"].map(lambda e: _MEANS[lang].get(e, e)))
+            body.append(html_table(compact_effects(rows, lang), lang, index=True))
         note = t["note_states"].format(level=level, n=min_effect_n, mark=MARK)
         body.append(f"<p class='note'>{html.escape(note)}</p>")
         m = getattr(evaluation, "settings", {}).get("benefit_months") or 12
