@@ -194,8 +194,8 @@ def _reference_days(spells: pd.DataFrame, roles: dict, cutoff: date, pid: str, t
     return float(total)
 
 
-def _reference_months(benefits: pd.DataFrame, pid: str, t: date, months: int) -> float:
-    have = set(benefits.loc[benefits["person_id"] == pid, "month"])
+def _reference_months(have: set, t: date, months: int) -> float:
+    """The months with the benefit among the ``months`` calendar months after the month of ``t``."""
     count = 0
     y, m = t.year, t.month
     for _ in range(months):
@@ -211,13 +211,27 @@ def sim():
     return impact.synthetic.simulate_extract(n_persons=3000, random_state=12)
 
 
-def test_bundled_data_agrees_with_a_per_person_loop(sim):
-    ext = sim.extract
-    idx = ext.programme.rename(columns={"start": "index_date"}).sample(150, random_state=0).reset_index(drop=True)
+@pytest.fixture(scope="module")
+def bundled():
+    from impact.cli import BUNDLED_DIR
+    return impact.synthetic.read_extract(BUNDLED_DIR)
+
+
+@pytest.mark.parametrize("which", ["bundled", "sim"])
+def test_participants_agree_with_a_per_person_loop(which, request):
+    """The bundled extract (data/synthetic) and a fresh synthetic one: a sample of participants."""
+    ext = request.getfixturevalue(which).extract
+    idx = ext.programme.rename(columns={"start": "index_date"}).sample(120, random_state=0).reset_index(drop=True)
+    ext = RegisterExtract(persons=ext.persons, spells=ext.spells[ext.spells["person_id"].isin(idx["person_id"])],
+                          programme=ext.programme[ext.programme["person_id"].isin(idx["person_id"])],
+                          cutoff=ext.cutoff, benefits=ext.benefits, codes=ext.codes)   # a faster reference loop
     out = time_in_states(ext, idx, horizons=[90, 365], months=12)
     roles = ext.codes.roles
     cutoff = ext.cutoff.date()
+    assert cutoff == date(2022, 10, 31)                                 # the months' follow-up below
     ben = ext.benefits["economic_assistance"]
+    ben = ben[ben["person_id"].isin(idx["person_id"])]
+    months_of = {p: set(g) for p, g in ben.groupby("person_id")["month"]}
     n_work = 0
     for i, row in idx.iterrows():
         t = pd.Timestamp(row["index_date"]).date()
@@ -226,7 +240,8 @@ def test_bundled_data_agrees_with_a_per_person_loop(sim):
             got = out.loc[i, f"days_in_work_{h}"]
             assert (np.isnan(ref) and np.isnan(got)) or ref == got, (i, h, ref, got)
             n_work += bool(ref > 0)
-        ref_m = _reference_months(ben, row["person_id"], t, 12) if t.replace(day=1) <= date(2021, 10, 1) else np.nan
+        observed = t.replace(day=1) <= date(2021, 10, 1)                  # cut-off 2022-10-31: October is observed
+        ref_m = _reference_months(months_of.get(row["person_id"], set()), t, 12) if observed else np.nan
         got_m = out.loc[i, "economic_assistance_months_after_12m"]
         assert (np.isnan(ref_m) and np.isnan(got_m)) or ref_m == got_m, (i, ref_m, got_m)
     assert n_work > 20                                   # the comparison is not all zeros

@@ -25,6 +25,19 @@ An evaluation is described once and run again each month::
     [design]
     method = "riskset"
     estimand = "join_vs_never"      # or "join_vs_wait"
+    [outcomes]
+    horizons = [90, 180, 365]
+    time_in_work = [365, 730]       # days in work or studies within 365 and 730 days of the start
+    benefit_months = 12             # months with each benefit in the 12 months after the start month
+    benefits = ["economic_assistance"]   # which benefit registers (default: all)
+    [effects]
+    curve = true                    # the effect over time, with a simultaneous band
+    aiptw = true                    # doubly robust shares (G-formula, IPTW, AIPTW) at each horizon
+    [sensitivity]                   # sensitivity to hidden bias
+    evalue = true
+    rosenbaum = true
+    gammas = [1, 1.25, 1.5, 2, 3]
+    placebo = ["days_registered_24m"]    # columns fixed before the start and not matched on
 
 or, for data of one row per person (the cross-sectional design)::
 
@@ -110,12 +123,19 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "design": {"method": str, "caliper": (int, float), "ratio": int, "replace": bool, "exact": list,
                "start_period": str, "missing": str, "estimand": str, "covariates": list,
                "elapsed_band": int, "elapsed_bands": int, "reuse": str},
-    "outcomes": {"horizons": list, "clock": str, "codes": dict},
-    "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool},
+    "outcomes": {"horizons": list, "clock": str, "codes": dict, "time_in_work": list, "benefit_months": int,
+                 "benefits": list},
+    "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool,
+                "curve": bool, "aiptw": bool},
+    "sensitivity": {"evalue": bool, "rosenbaum": bool, "gammas": list, "placebo": list},
     "monitoring": {"participants": str, "employments": str, "households": str, "household_exits": str,
                    "start": str, "end": str, **_FILE_OPTIONS},
     "report": {"out": str, "title": str, "threshold": int, "min_effect_n": int},
 }
+#: keys of a register extract only (the risk-set design): (section, key)
+REGISTER_ONLY_KEYS = (("outcomes", "time_in_work"), ("outcomes", "benefit_months"), ("outcomes", "benefits"),
+                      ("effects", "curve"), ("effects", "aiptw"), ("sensitivity", "evalue"),
+                      ("sensitivity", "rosenbaum"), ("sensitivity", "gammas"), ("sensitivity", "placebo"))
 #: the keys of [registers.columns] (impact.registers.RegisterColumns)
 REGISTER_COLUMN_KEYS = ("id", "gender", "birth", "registered", "deregistered", "code", "start", "month")
 _SECTIONS = [k for k in CONFIG_KEYS if k]
@@ -238,10 +258,35 @@ def _check_subtables(raw: dict, where: Path) -> None:
         if role not in ("event", "competing", "censored"):
             raise ConfigError(f"{where}: [outcomes.codes] \"{code}\" must be one of 'event', 'competing', "
                               f"'censored'. Got {role!r}.{suggest(str(role), ('event', 'competing', 'censored'))}")
+    _check_lists(raw, where)
     for col, mapping in raw.get("columns", {}).get("values", {}).items():
         if not isinstance(mapping, dict):
             raise ConfigError(f"{where}: [columns.values] {col} must be a table of values, e.g. "
                               f"{col} = {{ja = 1, nej = 0}}. Got {mapping!r}.")
+
+
+def _check_lists(raw: dict, where: Path) -> None:
+    """The values of the issue-12 keys: windows in whole days >= 1, Gammas >= 1, column names."""
+    def number(v: Any, integer: bool) -> bool:
+        kind = int if integer else (int, float)
+        return isinstance(v, kind) and not isinstance(v, bool)
+
+    out = raw.get("outcomes", {})
+    if "time_in_work" in out and not (out["time_in_work"] and all(number(v, True) and v >= 1
+                                                                  for v in out["time_in_work"])):
+        raise ConfigError(f"{where}: [outcomes] time_in_work must be a non-empty list of whole days >= 1 "
+                          f"(e.g. [365, 730]). Got {out['time_in_work']!r}.")
+    if "benefit_months" in out and out["benefit_months"] < 1:
+        raise ConfigError(f"{where}: [outcomes] benefit_months must be a whole number of months >= 1 (e.g. 12). "
+                          f"Got {out['benefit_months']!r}.")
+    sens = raw.get("sensitivity", {})
+    if "gammas" in sens and not (sens["gammas"] and all(number(v, False) and v >= 1 for v in sens["gammas"])):
+        raise ConfigError(f"{where}: [sensitivity] gammas must be a non-empty list of numbers >= 1 (Gamma = 1 is "
+                          f"no hidden bias). Got {sens['gammas']!r}.")
+    for section, key in (("outcomes", "benefits"), ("sensitivity", "placebo")):
+        values = raw.get(section, {}).get(key)
+        if values is not None and not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{where}: [{section}] {key} must be a list of names (strings). Got {values!r}.")
 
 
 def _resolve(path: str, base: Path) -> Path:
@@ -322,6 +367,10 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
         if key in design:
             raise ConfigError(f"{path}: [design] {key} is for a register extract ([registers]); with [data] "
                               "use [columns] covariates and the [design] keys of impact.match.")
+    for section, key in REGISTER_ONLY_KEYS:
+        if key in raw.get(section, {}):
+            raise ConfigError(f"{path}: [{section}] {key} is for a register extract ([registers], the risk-set "
+                              "design); with [data] estimate it step by step in Python.")
     kwargs, monitoring_paths, mon_opts = _common_kwargs(raw, path, design)
     report = _report(raw, path)
     options = {k: v for k, v in raw["data"].items() if k in _FILE_OPTIONS}
@@ -334,9 +383,9 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
 def _common_kwargs(raw: dict, path: Path, design: dict) -> tuple[dict[str, Any], dict[str, Path], dict]:
     base = path.parent
     outcomes = {k: v for k, v in raw.get("outcomes", {}).items() if k != "codes"}
-    kwargs: dict[str, Any] = {**design, **outcomes, **raw.get("effects", {}),
+    kwargs: dict[str, Any] = {**design, **outcomes, **raw.get("effects", {}), **raw.get("sensitivity", {}),
                               "random_state": raw.get("seed", 0), "lang": raw.get("lang", "en")}
-    for key in ("horizons", "exact", "subgroups", "covariates"):
+    for key in ("horizons", "exact", "subgroups", "covariates", "time_in_work", "benefits", "gammas", "placebo"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     mon = dict(raw.get("monitoring", {}))

@@ -26,6 +26,10 @@ from impact.effects import EffectsResult, estimate_effects
 from impact.labels import LANGS, Lang
 from impact.outcomes import time_to_event
 from impact.pipeline._monitoring import default_period, fingerprints, monitoring_tables, records_of
+from impact.pipeline._outcomes import (NumberList, aiptw_of, check_benefits, check_placebo, curve_of, evalues_of,
+                                       follow_up_samples, mean_effects, outcome_summary, placebo_of, rosenbaum_of,
+                                       state_outcomes)
+from impact.pipeline._registers import _default_covariates
 from impact.pipeline._registers import (ESTIMAND_NOTES, TREATMENT, cause_shares, effects_of, extract_fingerprints,
                                         flow_details, naive_registers, registers_flow, registers_roles,
                                         run_registers, unknown_sensitivity, validated_of, with_notes)
@@ -79,13 +83,31 @@ class Evaluation:
         Risk-set design only: ``periods`` (registered, at risk, starting, treated and controls per
         period), ``steps`` (persons and person-periods from the extract to the treated rows),
         ``unmatched`` (participants left unmatched, by period and reason) and ``contamination``
-        (controls who later joined the programme, and how many were censored for it).
+        (controls who later joined the programme, and how many were censored for it); with
+        time-in-states outcomes also ``follow_up``: a flow (set memberships) from the analysed
+        sample to the matched sets with complete follow-up for each outcome, with the reason.
     sensitivity_unknown : DataFrame or None
         Risk-set design only: the headline rerun with unknown-reason exits as censored, as
         competing and as work (``unknown_as``; ``headline`` marks the coding of the main result).
     cause_shares : DataFrame or None
         Risk-set design only: shares in work (all work, unsubsidised, subsidised) and in studies
         at each horizon, each cause as the event and every other exit competing.
+    outcome_effects : dict of str -> EffectsResult
+        Risk-set design only: the mean differences (estimand ``mean_diff``, for all, women, men and
+        women minus men) of each time-in-states outcome (``days_in_work_<h>``,
+        ``<benefit>_months_after_<m>m``), each on its matched sets with complete follow-up.
+    effect_curve : EffectCurveResult or None
+        Risk-set design only (``curve=True``): the difference in the share in work or studies over
+        days since start, with pointwise intervals and a simultaneous band.
+    aiptw : DataFrame or None
+        Risk-set design only (``aiptw=True``): G-formula, IPTW and AIPTW shares at each horizon
+        (estimands ``<estimator>_share_treated``, ``_share_control``, ``_share_diff``).
+    evalues : EValueResult or None
+        ``evalue=True``: E-values of the hazard ratio and of the share ratio and difference.
+    rosenbaum : DataFrame or None
+        ``rosenbaum=True``: Rosenbaum bounds on "in work or studies by day h" for each Gamma.
+    placebo : PlaceboResult or None
+        ``placebo=[...]``: mean differences on columns fixed before the start, with a verdict.
 
     An Evaluation is never changed after it is made: :func:`run` returns a new one with
     ``report_path`` set (``dataclasses.replace``).
@@ -109,6 +131,12 @@ class Evaluation:
     flow_details: dict = field(default_factory=dict)
     sensitivity_unknown: pd.DataFrame | None = None
     cause_shares: pd.DataFrame | None = None
+    outcome_effects: dict = field(default_factory=dict)
+    effect_curve: Any = None
+    aiptw: pd.DataFrame | None = None
+    evalues: Any = None
+    rosenbaum: pd.DataFrame | None = None
+    placebo: Any = None
 
     @property
     def roles(self) -> Roles:
@@ -120,8 +148,14 @@ class Evaluation:
         return self.matching.balance()
 
     def summary(self) -> pd.DataFrame:
-        """The tidy effect table (see :meth:`impact.effects.EffectsResult.summary`)."""
-        return self.effects.summary()
+        """The tidy effect table (see :meth:`impact.effects.EffectsResult.summary`).
+
+        With time-in-states outcomes or AIPTW shares, one table with an ``outcome`` column:
+        ``"time_to_work_or_studies"`` for the time-to-event rows (and the AIPTW shares,
+        estimands ``aiptw_share_diff`` ...), the outcome column for the ``mean_diff`` rows
+        (``horizon`` is the window of ``days_in_work_<h>``).
+        """
+        return outcome_summary(self.effects, self.outcome_effects, self.aiptw)
 
     def __repr__(self) -> str:
         t = self.analysed[self.roles.treatment]
@@ -205,6 +239,15 @@ def _monitoring_inputs(monitoring: Any, start: Any, end: Any, goals: Any) -> tup
                   "period": [Options(["month", "quarter"])],
                   "reuse": [Options(["across_periods", "never"])],
                   "sensitivity": ["boolean"],
+                  "time_in_work": [NumberList(1, True, "a list of whole days >= 1")],
+                  "benefit_months": [Interval(Integral, 1, None), None],
+                  "benefits": ["columns", None],
+                  "curve": ["boolean"],
+                  "aiptw": ["boolean"],
+                  "evalue": ["boolean"],
+                  "rosenbaum": ["boolean"],
+                  "gammas": [NumberList(1, False, "a non-empty list of numbers >= 1 (Gamma)", empty=False)],
+                  "placebo": ["columns"],
                   "caliper": [Interval(Real, 0, None, closed="neither"), None],
                   "exact": ["columns", None],
                   "ratio": [Interval(Integral, 1, None)],
@@ -235,7 +278,11 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
              lang: Lang = "en", progress: bool = False,
              config: dict | None = None, estimand: str = "join_vs_never",
              covariates: Sequence[str] | None = None, elapsed_band: int | None = 60, elapsed_bands: int = 8,
-             period: str = "month", reuse: str = "across_periods", sensitivity: bool = True) -> Evaluation:
+             period: str = "month", reuse: str = "across_periods", sensitivity: bool = True,
+             time_in_work: Sequence[int] = (), benefit_months: int | None = None,
+             benefits: Sequence[str] | None = None, curve: bool = False, aiptw: bool = False,
+             evalue: bool = False, rosenbaum: bool = False, gammas: Sequence[float] = (1, 1.25, 1.5, 2, 3),
+             placebo: Sequence[str] | str = ()) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
 
     Two designs, chosen by the type of ``data``:
@@ -329,6 +376,33 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         Extract only: also rerun the headline with unknown exits as censored, competing and
         work (``Evaluation.sensitivity_unknown``) and give shares by cause
         (``Evaluation.cause_shares``).
+    time_in_work : sequence of int
+        Extract only: windows ``h`` in days; for each, the days in work or studies within ``h``
+        days of the start (:func:`impact.registers.time_in_states`) is an outcome, estimated as
+        a mean difference (``Evaluation.outcome_effects``, estimand ``mean_diff``) on the
+        matched sets whose window ends by the cut-off (the others are a counted drop in
+        ``Evaluation.flow_details["follow_up"]``).
+    benefit_months : int, optional
+        Extract only: months with each benefit (``benefits``, default every register of the
+        extract) in this many calendar months after the start month (the start month not
+        counted), estimated like ``time_in_work``.
+    benefits : sequence of str, optional
+        Extract only: the benefit registers counted by ``benefit_months``.
+    curve : bool
+        Extract only: the effect over time (``Evaluation.effect_curve``).
+    aiptw : bool
+        Extract only: doubly robust shares (G-formula, IPTW and AIPTW with censoring weights, as
+        ``riskRegression::ate``) at each horizon on the matched sample, adjusted for the
+        covariates (``Evaluation.aiptw``).
+    evalue, rosenbaum : bool
+        Extract only: E-values of the headline (``Evaluation.evalues``) and Rosenbaum bounds on
+        "in work or studies by day h" at each horizon for each of ``gammas``
+        (``Evaluation.rosenbaum``).
+    gammas : sequence of float
+        The Gammas (>= 1) of the Rosenbaum bounds.
+    placebo : str or sequence of str
+        Extract only: placebo outcomes, numeric columns fixed before the start and not matched
+        on, estimated like a mean outcome (``Evaluation.placebo``).
 
     Returns
     -------
@@ -361,10 +435,24 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
                                  truth=truth, se_method=se_method, n_boot=n_boot, conf_level=conf_level,
                                  goals=goals, monitoring=monitoring, monitoring_start=monitoring_start,
                                  monitoring_end=monitoring_end, lang=lang, progress=progress, config=config,
-                                 sensitivity=sensitivity)
+                                 sensitivity=sensitivity,
+                                 extra=dict(time_in_work=tuple(time_in_work), benefit_months=benefit_months,
+                                            benefits=None if benefits is None else
+                                            ([benefits] if isinstance(benefits, str) else list(benefits)),
+                                            curve=curve, aiptw=aiptw, evalue=evalue, rosenbaum=rosenbaum,
+                                            gammas=tuple(float(g) for g in gammas),
+                                            placebo=[placebo] if isinstance(placebo, str) else list(placebo)))
     if roles is None:
         raise ParameterError("evaluate: one row per person (a DataFrame) needs roles=impact.Roles(...); "
                              "a register extract (impact.RegisterExtract) does not.")
+    asked = [name for name, on in (("time_in_work", bool(time_in_work)), ("benefit_months", benefit_months is not None),
+                                   ("benefits", benefits is not None), ("curve", curve), ("aiptw", aiptw),
+                                   ("evalue", evalue), ("rosenbaum", rosenbaum), ("placebo", bool(placebo))) if on]
+    if asked:
+        raise ParameterError(f"The '{asked[0]}' parameter of evaluate is for a register extract "
+                             "(impact.RegisterExtract, the risk-set design); with one row per person "
+                             "estimate it step by step (impact.estimate_effects(outcome=...), "
+                             "impact.effects.effect_curve, impact.sensitivity).")
     if method is None:
         method = "nearest"
     if method == "riskset":
@@ -455,12 +543,19 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       caliper: float | None, ratio: int, reuse: str, period: str, horizons: Sequence[float],
                       seed: int, truth: pd.DataFrame | None, se_method: str, n_boot: int, conf_level: float,
                       goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
-                      progress: bool, config: dict | None, sensitivity: bool) -> Evaluation:
+                      progress: bool, config: dict | None, sensitivity: bool, extra: dict[str, Any]) -> Evaluation:
     """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
     records, monitoring_start, monitoring_end = _monitoring_inputs(monitoring, monitoring_start, monitoring_end,
                                                                    goals)
+    check_benefits(extract, extra["benefit_months"], extra["benefits"])
+    if extra["placebo"]:   # before the matching: a placebo column fixed before the start, not matched on
+        check_placebo(extra["placebo"], [*(covariates if covariates is not None else _default_covariates(extract)),
+                                         extract.columns.gender])
     steps = ["risk sets and matching", "effects", "naive comparison"]
     steps += ["unknown exits and causes"] * sensitivity
+    steps += ["time in states"] * bool(extra["time_in_work"] or extra["benefit_months"] is not None)
+    steps += ["effect curve"] * extra["curve"] + ["doubly robust shares"] * extra["aiptw"]
+    steps += ["sensitivity to hidden bias"] * bool(extra["evalue"] or extra["rosenbaum"] or extra["placebo"])
     steps += ["goal fulfilment"] * (goals is not None) + ["monitoring tables"] * bool(records)
     bar = Progress(progress, steps)
     gender = extract.columns.gender
@@ -493,6 +588,10 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
             sens = unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
             causes = cause_shares(analysed, gender=gender, **kw)
             bar.done()
+        more = _beyond_first_exit(bar, extract, analysed, parts["covariates"], extra, horizons=horizons,
+                                  conf_level=conf_level, seed=seed, effects=effects)
+        if "follow_up" in more:
+            details = {**details, "follow_up": more.pop("follow_up")}
         goal_result, tables = _goals_and_monitoring(bar, records, goals, monitoring_start, monitoring_end, lang)
     finally:
         bar.close()
@@ -516,6 +615,7 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
     if sens is not None:
         notes.append("Unknown-reason exits: the headline is rerun with them as censored, as competing and as "
                      "work (Evaluation.sensitivity_unknown).")
+    notes += more.pop("notes")
     matching = with_notes(parts["matching"], notes)
     roles = registers_roles(extract, parts["covariates"])
     validated = validated_of(parts["panel"], roles, flow)
@@ -530,6 +630,11 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                     covariates=list(parts["covariates"]), subgroup=gender, subgroups=[], se_method=se_method,
                     conf_level=conf_level, n_boot=n_boot if se_method == "bootstrap" else None,
                     cutoff=str(extract.cutoff.date()), codes=extract.codes.roles,
+                    time_in_work=list(extra["time_in_work"]), benefit_months=extra["benefit_months"],
+                    benefits=extra["benefits"] if extra["benefit_months"] is not None else None,
+                    curve=extra["curve"], aiptw=extra["aiptw"], evalue=extra["evalue"],
+                    rosenbaum=extra["rosenbaum"], gammas=list(extra["gammas"]) if extra["rosenbaum"] else None,
+                    placebo=list(extra["placebo"]),
                     monitoring_start=None if monitoring_start is None else str(monitoring_start),
                     monitoring_end=None if monitoring_end is None else str(monitoring_end), lang=lang,
                     fingerprints={**extract_fingerprints(extract),
@@ -537,4 +642,55 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
     return Evaluation(validated=validated, matching=matching, analysed=analysed, effects=effects, naive=naive,
                       flow=flow, settings=settings, truth=truth, subgroup_effects={}, goals=goal_result,
                       monitoring=tables, lang=lang, config=None if config is None else dict(config),
-                      design="riskset", flow_details=details, sensitivity_unknown=sens, cause_shares=causes)
+                      design="riskset", flow_details=details, sensitivity_unknown=sens, cause_shares=causes,
+                      **more)
+
+
+def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.DataFrame,
+                       covariates: Sequence[str], extra: Mapping[str, Any], *, horizons: Sequence[float],
+                       conf_level: float, seed: int, effects: EffectsResult) -> dict[str, Any]:
+    """Time in states, the effect curve, AIPTW shares and sensitivity to hidden bias (issue 12)."""
+    gender = extract.columns.gender
+    out: dict[str, Any] = {"notes": []}
+    if extra["time_in_work"] or extra["benefit_months"] is not None:
+        bar.start("time in states")
+        rows, cols = state_outcomes(extract, analysed, time_in_work=extra["time_in_work"],
+                                    benefit_months=extra["benefit_months"], benefits=extra["benefits"])
+        samples, follow = follow_up_samples(rows, cols, treatment=TREATMENT)
+        out["follow_up"] = follow.table()
+        out["outcome_effects"] = mean_effects(samples, treatment=TREATMENT, gender=gender, conf_level=conf_level)
+        out["notes"].append("Time in states: days in work or studies are the days after a deregistration to work "
+                            "or studies (codes with role 'event') until the person registers again or the "
+                            "cut-off; benefit months are the calendar months after the start month (the start "
+                            "month itself not counted). Each outcome is estimated on the matched sets whose "
+                            "window ends by the cut-off (Evaluation.flow_details['follow_up'] counts the rest), "
+                            "as a mean difference with "
+                            "standard errors clustered on matched sets; a control who later joins the programme "
+                            "keeps its whole window (no censoring at entry for a count of days).")
+        bar.done()
+    if extra["curve"]:
+        bar.start("effect curve")
+        out["effect_curve"] = curve_of(analysed, treatment=TREATMENT, gender=gender, conf_level=conf_level,
+                                       seed=seed)
+        bar.done()
+    if extra["aiptw"]:
+        bar.start("doubly robust shares")
+        table, notes = aiptw_of(analysed, treatment=TREATMENT, gender=gender, covariates=covariates,
+                                horizons=horizons, conf_level=conf_level)
+        out["aiptw"] = table
+        out["notes"] += notes
+        bar.done()
+    if extra["evalue"] or extra["rosenbaum"] or extra["placebo"]:
+        bar.start("sensitivity to hidden bias")
+        if extra["evalue"]:
+            out["evalues"] = evalues_of(effects)
+        if extra["rosenbaum"]:
+            table, notes = rosenbaum_of(analysed, treatment=TREATMENT, gender=gender, horizons=horizons,
+                                        gammas=extra["gammas"])
+            out["rosenbaum"] = table
+            out["notes"] += notes
+        if extra["placebo"]:
+            out["placebo"] = placebo_of(analysed, extra["placebo"], treatment=TREATMENT, gender=gender,
+                                        covariates=covariates, outcomes=[], conf_level=conf_level)
+        bar.done()
+    return out

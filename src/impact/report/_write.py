@@ -41,6 +41,7 @@ from impact.report._headline import headline_html, headline_messages
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
+from impact.report._results import results_part, with_outcome_rows
 from impact.report._safe import file_stem, neutralise, sheet_name
 from impact.report._tables import compact_effects, flow_labels, headline, headline_labels
 from impact.report._tables import name as label_name
@@ -190,8 +191,10 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
 
     # effects ---------------------------------------------------------------------------------
     effects_pub = pub.effects["effects"]
-    csv["effects"] = effects_pub
-    sheets["effects"] = relabel(effects_pub, lang)
+    extra = results_part(evaluation, effects_pub, threshold=threshold, min_effect_n=min_effect_n, lang=lang,
+                         conf_level=eff.conf_level)   # time in states, curve, AIPTW, hidden bias (issue 12)
+    csv["effects"] = with_outcome_rows(effects_pub, extra)
+    sheets["effects"] = relabel(csv["effects"], lang)
     head = headline(effects_pub, lang)
     csv["headline"] = head
     head_shown = headline_labels(head, lang)
@@ -250,6 +253,10 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
                          html_table(compact_effects(keep, lang), lang, index=True) +
                          f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"))
 
+    sections += extra.sections
+    csv.update(extra.csv)
+    sheets.update({sheet_name(k, used_sheets): relabel(v, lang, values=False) for k, v in extra.sheets.items()})
+
     if evaluation.truth is not None:
         truth = evaluation.truth
         est = effects_pub[effects_pub["estimand"].isin(["share_diff", "hazard_ratio"])]
@@ -305,7 +312,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         sections.append(("monitoring", L("report_monitoring"), "".join(parts)))
 
     # methods ---------------------------------------------------------------------------------
-    method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n)
+    method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n) + extra.methods
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
     notes = list(pub.notes)
