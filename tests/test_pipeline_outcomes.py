@@ -120,7 +120,7 @@ def test_report_shows_the_sections_curve_and_tables(toml_run):
     assert "Time in work, the effect over time and doubly robust shares" in text
     assert "days in work or studies within 365 days" in text
     assert "Sensitivity to hidden bias" in text and "Rosenbaum bounds" in text and "E-values" in text
-    assert 'alt="effect curve"' in text
+    assert 'alt="Effect over time: difference in the share in work or studies' in text
     assert "Time in states. Days in work or studies" in text        # methods text
     assert "followed up: days in work or studies within 365 days" in text   # the follow-up flow
     for name in ("effect_curve", "aiptw", "evalues", "rosenbaum", "placebo"):

@@ -110,7 +110,7 @@ def _with_toml_key(exc: ParameterError, cfg: EvaluationConfig) -> ImpactError:
                  "monitoring_end": ("monitoring", "end")}
         where = names.get(name)
         if where is None:
-            for section in ("design", "outcomes", "effects", "registers", "columns", ""):
+            for section in ("design", "outcomes", "effects", "sensitivity", "registers", "columns", ""):
                 if name in (raw.get(section, {}) if section else raw):
                     where = (section, name)
                     break

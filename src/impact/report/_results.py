@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from impact.labels import Lang, format_number
+from impact.labels import label as _label
 from impact.publish import MARK, curves_published, effects_withheld, flow_published, share_numerators
 from impact.report._html import fig_to_img, figure_of, html_table
 from impact.report._tables import compact_effects
@@ -34,6 +35,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "section": "Time in work, the effect over time and doubly robust shares",
         "states": "Days in work or studies and months with benefits",
         "curve": "The effect over time",
+        "curve_title": "Effect over time: difference in the share in work or studies, participants minus controls",
+        "curve_axis": "difference in share in work or studies",
         "aiptw": "Doubly robust shares in work or studies",
         "bias": "Sensitivity to hidden bias",
         "evalues": "E-values",
@@ -76,6 +79,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "section": "Tid i arbete, effekten över tid och dubbelt robusta andelar",
         "states": "Dagar i arbete eller studier och månader med ersättning",
         "curve": "Effekten över tid",
+        "curve_title": "Effekten över tid: skillnad i andelen i arbete eller studier, deltagare minus kontrollpersoner",
+        "curve_axis": "skillnad i andel i arbete eller studier",
         "aiptw": "Dubbelt robusta andelar i arbete eller studier",
         "bias": "Känslighet för dold snedvridning",
         "evalues": "E-värden",
@@ -270,7 +275,7 @@ def _curve_published(evaluation: Any, effects_pub: pd.DataFrame, threshold: int)
     return out
 
 
-def _curve_figure(evaluation: Any, shown: pd.DataFrame) -> str:
+def _curve_figure(evaluation: Any, shown: pd.DataFrame, title: str, lang: Lang) -> str:
     curve = evaluation.effect_curve
     keep = shown[shown["withheld"] == ""].drop(columns=["withheld"])
     groups = [g for g in curve.critical_values if g in set(keep["subgroup"])]
@@ -278,7 +283,12 @@ def _curve_figure(evaluation: Any, shown: pd.DataFrame) -> str:
         return ""
     drawn = replace(curve, table=keep.reset_index(drop=True),
                     critical_values={g: curve.critical_values[g] for g in groups})
-    return fig_to_img(figure_of(drawn.plot()), "effect curve")
+    axes = np.atleast_1d(drawn.plot(title=title)).ravel()
+    for a, g in zip(axes, groups):
+        a.set_title(_label(g, lang) if g in ("all", "female", "male") else str(g))
+        a.set_xlabel(_label("axis_days_since_start", lang))
+    axes[0].set_ylabel(_TEXT[lang]["curve_axis"])
+    return fig_to_img(figure_of(axes), title)
 
 
 def _evalues_published(evaluation: Any, effects_pub: pd.DataFrame) -> pd.DataFrame:
@@ -378,7 +388,7 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
         csv["effect_curve"] = shown
         sheets["effect_curve"] = shown
         body.append(f"<h3>{html.escape(t['curve'])}</h3>")
-        body.append(_curve_figure(evaluation, shown))
+        body.append(_curve_figure(evaluation, shown, t["curve_title"], lang))
         body.append(f"<p class='note'>{html.escape(t['note_curve'].format(level=level, t=threshold))}</p>")
         methods.append(_METHODS[lang]["curve"])
     aiptw = _aiptw_rows(evaluation, threshold, min_effect_n)
