@@ -126,7 +126,7 @@ def _dummies(codes: np.ndarray, top: int, prefix: str) -> tuple[np.ndarray, list
     return (codes[:, None] == np.asarray(levels)[None, :]).astype(np.float64), [f"{prefix}[{k}]" for k in levels]
 
 
-_WEIGHT_PARAMS = {
+_WEIGHT_PARAMS: dict[str, list[Any]] = {
     "data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
     "duration": ["column"], "censored": ["column"], "treatment": ["column"],
     "covariates": ["columns"], "at_risk_from": ["column", None], "censor_until": ["column", None],
@@ -343,8 +343,8 @@ def aalen_johansen_entry(start: Any, stop: Any, cause: Any, weights: Any = None,
     Examples
     --------
     >>> est, se, _ = aalen_johansen_entry([0, 0, 1], [2, 3, 4], [1, 2, 1], times=[2, 4])
-    >>> est.round(4).tolist()
-    [0.5, 1.0]
+    >>> est.round(4).tolist()   # t=2: 1 of 3 at risk; t=3: a competing exit; t=4: the last one
+    [0.3333, 0.6667]
     """
     a = np.asarray(start, dtype=np.float64)
     b = np.asarray(stop, dtype=np.float64)
@@ -419,7 +419,7 @@ def aalen_johansen_entry(start: Any, stop: Any, cause: Any, weights: Any = None,
 
 # ---- effects on the weighted pieces ---------------------------------------------------------
 
-_EFFECT_PARAMS = {
+_EFFECT_PARAMS: dict[str, list[Any]] = {
     "data": [InstanceOf(pd.DataFrame, "a pandas DataFrame")],
     "censoring": [InstanceOf(CensoringWeights, "a CensoringWeights (the result of censoring_weights)")],
     "duration": ["column"], "event": ["column"], "treatment": ["column"], "by": ["column", None],
@@ -521,8 +521,8 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
             d = float(arm["treated"]["est"][i] - arm["control"]["est"][i])
             dU = np.r_[arm["treated"]["U"][:, i], -arm["control"]["U"][:, i]]
             dcl = np.r_[arm["treated"]["cl"], arm["control"]["cl"]]
-            se = _cluster_se(dU, dcl)
-            put("share_diff", h, d, se, _p(d, se), SE_INFLUENCE)
+            d_se = _cluster_se(dU, dcl)
+            put("share_diff", h, d, d_se, _p(d, d_se), SE_INFLUENCE)
             infl[(name, "share_diff", h)] = (dU, dcl)
         if counts["events_treated"] == 0 or counts["events_control"] == 0:
             notes.append(f"{name}: no exits to work or studies in one arm; hazard ratio not estimable.")

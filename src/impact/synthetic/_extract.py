@@ -13,8 +13,10 @@ the spell ends. Persons on economic assistance receive it in every month they ar
 
 The truth returned beside the data is exact: the conditional hazard ratios, and among participants
 the difference between the cumulative incidence of work or studies with and without the programme
-(join versus never join) at 90, 180 and 365 days, computed in closed form from the piecewise
-constant hazards (no simulation noise, no cut-off).
+(join versus never join) and between starting now and waiting (not starting in the start month,
+free to start later: join versus wait) at 90, 180 and 365 days, computed in closed form from the
+piecewise constant hazards (the wait arm with a Gauss-Legendre quadrature of a smooth integrand;
+no simulation noise, no cut-off), on the pieces the data were drawn with.
 
 Nothing here is real: identifiers are ``"P"`` followed by a number, and every value is drawn.
 """
@@ -64,8 +66,11 @@ class SyntheticExtract:
         ``subgroup`` (all, female, male), ``estimand`` (``hazard_ratio``: conditional, of work or
         studies; ``share_diff``: among participants, cumulative incidence of work or studies with
         minus without the programme, join versus never join), ``horizon`` (days; missing for the
-        hazard ratio) and ``value``; also ``share_treated`` and ``share_untreated``, the two
-        cumulative incidences whose difference is ``share_diff``.
+        hazard ratio), ``value`` and ``estimand_design``; also ``share_treated`` and
+        ``share_untreated``, the two cumulative incidences whose difference is ``share_diff``.
+        These rows have ``estimand_design = "join_vs_never"``. Rows with ``"join_vs_wait"``:
+        ``share_waiting`` (the incidence had the participant not started in its start month, free
+        to start later) and ``share_diff_vs_wait`` (``share_treated`` minus it).
     hazard_ratio : dict
         The true hazard ratio by gender.
     params : dict
