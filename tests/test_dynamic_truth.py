@@ -227,3 +227,15 @@ def test_the_weights_remove_the_bias_of_informative_censoring_and_without_them_i
     hr, hp = get(weighted, "hazard_ratio"), get(plain, "hazard_ratio")
     assert hr["ci_low"] < target < hr["ci_high"], (hr.to_dict(), target)
     assert not hp["ci_low"] < target < hp["ci_high"], (hp.to_dict(), target)
+
+
+def test_the_evaluation_file_turns_the_weights_off(tmp_path):
+    from impact.pipeline import ConfigError, read_config
+    text = ('[registers]\npersons = "p.csv"\nspells = "s.csv"\nprogramme = "g.csv"\ncutoff = "2022-10-31"\n'
+            '[design]\nipcw = false\n')
+    path = tmp_path / "eval.toml"
+    path.write_text(text, encoding="utf-8")
+    assert read_config(path).evaluate_kwargs["ipcw"] is False
+    path.write_text(text.replace("ipcw = false", 'ipcw = "no"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="ipcw"):
+        read_config(path)
