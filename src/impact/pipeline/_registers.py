@@ -154,7 +154,7 @@ def _censoring_weights(extract: RegisterExtract, analysed: pd.DataFrame, covaria
     covs = [c.gender, *[x for x in covariates if x != c.gender]]
     cw = censoring_weights(out, duration="duration", censored="censored_at_entry", treatment=TREATMENT,
                            covariates=covs, at_risk_from="join_from", censor_until="join_until",
-                           elapsed="elapsed_at_index", stabilize=c.gender, weights="weights")
+                           elapsed="elapsed_at_index", weights="weights")
     return out, cw
 
 
