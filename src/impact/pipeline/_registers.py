@@ -342,6 +342,10 @@ def effects_of(analysed: pd.DataFrame, gender: str, censoring: CensoringWeights 
     """The effect table: weighted for the censoring at own entry when ``censoring`` is given."""
     if censoring is None:
         return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", **kw)
+    from impact._validation import check_params, constraints_of
+    # the same check (and message) as the unweighted path, named after evaluate ([outcomes] horizons)
+    check_params("evaluate", {k: v for k, v in constraints_of(estimate_effects).items()
+                              if k in ("horizons", "conf_level")}, kw)
     if kw.get("se_method", "influence") == "bootstrap":
         raise ParameterError("se_method='bootstrap' is not available with the censoring weights of join_vs_never; "
                              "pass ipcw=False ([design] ipcw = false) or se_method='influence'.")
