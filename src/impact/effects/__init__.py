@@ -12,3 +12,7 @@ from impact.effects._effects import EffectsResult, estimate_effects
 
 __all__ = ["EffectsResult", "estimate_effects", "EffectCurveResult", "effect_curve", "CompetingATEResult",
            "ate_competing"]
+
+from impact.effects._ipcw import CensoringWeights, aalen_johansen_entry, censoring_weights, ipcw_effects
+
+__all__ += ["CensoringWeights", "censoring_weights", "ipcw_effects", "aalen_johansen_entry"]

@@ -122,7 +122,7 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
                 "cutoff": str, "subgroup": str, "covariates": list, "exit_codes": dict, "values": dict},
     "design": {"method": str, "caliper": (int, float), "ratio": int, "replace": bool, "exact": list,
                "start_period": str, "missing": str, "estimand": str, "covariates": list,
-               "elapsed_band": int, "elapsed_bands": int, "reuse": str},
+               "elapsed_band": int, "elapsed_bands": int, "reuse": str, "ipcw": bool},
     "outcomes": {"horizons": list, "clock": str, "codes": dict, "time_in_work": list, "benefit_months": int,
                  "benefits": list},
     "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool,
@@ -363,7 +363,7 @@ def read_config(path: str | os.PathLike[str]) -> EvaluationConfig:
     if design.get("method") == "riskset":
         raise ConfigError(f"{path}: [design] method = \"riskset\" needs a register extract: a [registers] section "
                           "(persons, spells, programme, cutoff) instead of [data] and [columns].")
-    for key in ("estimand", "covariates", "elapsed_band", "elapsed_bands", "reuse"):
+    for key in ("estimand", "covariates", "elapsed_band", "elapsed_bands", "reuse", "ipcw"):
         if key in design:
             raise ConfigError(f"{path}: [design] {key} is for a register extract ([registers]); with [data] "
                               "use [columns] covariates and the [design] keys of impact.match.")

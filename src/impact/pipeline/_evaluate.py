@@ -30,9 +30,10 @@ from impact.pipeline._outcomes import (NumberList, aiptw_of, check_benefits, che
                                        follow_up_samples, mean_effects, outcome_summary, placebo_of, rosenbaum_of,
                                        state_outcomes)
 from impact.pipeline._registers import _default_covariates
-from impact.pipeline._registers import (ESTIMAND_NOTES, TREATMENT, cause_shares, effects_of, extract_fingerprints,
-                                        flow_details, naive_registers, registers_flow, registers_roles,
-                                        run_registers, unknown_sensitivity, validated_of, with_notes)
+from impact.pipeline._registers import (ESTIMAND_NOTES, IPCW_NOTE, TREATMENT, cause_shares, effects_of,
+                                        extract_fingerprints, flow_details, naive_registers, registers_flow,
+                                        registers_roles, run_registers, truth_for, unknown_sensitivity,
+                                        validated_of, with_notes)
 from impact.pipeline._progress import Progress
 from impact.registers import RegisterExtract
 
@@ -248,6 +249,7 @@ def _monitoring_inputs(monitoring: Any, start: Any, end: Any, goals: Any) -> tup
                   "rosenbaum": ["boolean"],
                   "gammas": [NumberList(1, False, "a non-empty list of numbers >= 1 (Gamma)", empty=False)],
                   "placebo": ["columns"],
+                  "ipcw": ["boolean"],
                   "caliper": [Interval(Real, 0, None, closed="neither"), None],
                   "exact": ["columns", None],
                   "ratio": [Interval(Integral, 1, None)],
@@ -282,7 +284,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
              time_in_work: Sequence[int] = (), benefit_months: int | None = None,
              benefits: Sequence[str] | None = None, curve: bool = False, aiptw: bool = False,
              evalue: bool = False, rosenbaum: bool = False, gammas: Sequence[float] = (1, 1.25, 1.5, 2, 3),
-             placebo: Sequence[str] | str = ()) -> Evaluation:
+             placebo: Sequence[str] | str = (), ipcw: bool = True) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
 
     Two designs, chosen by the type of ``data``:
@@ -403,6 +405,11 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
     placebo : str or sequence of str
         Extract only: placebo outcomes, numeric columns fixed before the start and not matched
         on, estimated like a mean outcome (``Evaluation.placebo``).
+    ipcw : bool
+        Extract and ``join_vs_never`` only (default ``True``): weight each control by the inverse
+        probability of not yet having joined the programme, given the covariates as of the index
+        date (:func:`impact.effects.censoring_weights`), because censoring at own entry is
+        informative; ``False``: the unweighted analysis.
 
     Returns
     -------
@@ -435,7 +442,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
                                  truth=truth, se_method=se_method, n_boot=n_boot, conf_level=conf_level,
                                  goals=goals, monitoring=monitoring, monitoring_start=monitoring_start,
                                  monitoring_end=monitoring_end, lang=lang, progress=progress, config=config,
-                                 sensitivity=sensitivity,
+                                 sensitivity=sensitivity, ipcw=ipcw,
                                  extra=dict(time_in_work=tuple(time_in_work), benefit_months=benefit_months,
                                             benefits=None if benefits is None else
                                             ([benefits] if isinstance(benefits, str) else list(benefits)),
@@ -543,7 +550,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       caliper: float | None, ratio: int, reuse: str, period: str, horizons: Sequence[float],
                       seed: int, truth: pd.DataFrame | None, se_method: str, n_boot: int, conf_level: float,
                       goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
-                      progress: bool, config: dict | None, sensitivity: bool, extra: dict[str, Any]) -> Evaluation:
+                      progress: bool, config: dict | None, sensitivity: bool, extra: dict[str, Any],
+                      ipcw: bool = True) -> Evaluation:
     """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
     records, monitoring_start, monitoring_end = _monitoring_inputs(monitoring, monitoring_start, monitoring_end,
                                                                    goals)
@@ -563,7 +571,7 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
         bar.start("risk sets and matching")
         parts = run_registers(extract, estimand=estimand, covariates=covariates, exact=exact,
                                 elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, caliper=caliper,
-                                ratio=ratio, reuse=reuse, period=period, random_state=seed)
+                                ratio=ratio, reuse=reuse, period=period, random_state=seed, ipcw=ipcw)
         extract = parts["extract"]
         analysed = parts["analysed"]
         require_subgroup_levels(analysed, gender, TREATMENT)
@@ -572,7 +580,7 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
         bar.done()
         bar.start("effects")
         kw: dict[str, Any] = dict(horizons=horizons, conf_level=conf_level, random_state=seed)
-        effects = effects_of(analysed, gender, se_method=se_method, n_boot=n_boot, **kw)
+        effects = effects_of(analysed, gender, parts["censoring"], se_method=se_method, n_boot=n_boot, **kw)
         bar.done()
         bar.start("naive comparison")
         naive_data = naive_registers(extract)
@@ -585,8 +593,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
             unknown_roles = {r for r, k in zip(extract.codes.roles.values(), extract.codes.causes.values())
                              if k == "unknown"}
             base = unknown_roles.pop() if len(unknown_roles) == 1 else "competing"
-            sens = unknown_sensitivity(analysed, gender=gender, base_role=base, **kw)
-            causes = cause_shares(analysed, gender=gender, **kw)
+            sens = unknown_sensitivity(analysed, gender=gender, base_role=base, censoring=parts["censoring"], **kw)
+            causes = cause_shares(analysed, gender=gender, censoring=parts["censoring"], **kw)
             bar.done()
         more = _beyond_first_exit(bar, extract, analysed, parts["covariates"], extra, horizons=horizons,
                                   conf_level=conf_level, seed=seed, effects=effects)
@@ -612,6 +620,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
              if estimand == "join_vs_never" else
              f"Contamination: {int(con.iloc[3])} of the {int(con.iloc[1])} control persons later joined the "
              "programme and keep their follow-up (join_vs_wait)."]
+    if parts["censoring"] is not None:
+        notes += [IPCW_NOTE, *parts["censoring"].notes]
     if sens is not None:
         notes.append("Unknown-reason exits: the headline is rerun with them as censored, as competing and as "
                      "work (Evaluation.sensitivity_unknown).")
@@ -619,14 +629,13 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
     matching = with_notes(parts["matching"], notes)
     roles = registers_roles(extract, parts["covariates"])
     validated = validated_of(parts["panel"], roles, flow)
-    if truth is not None and "estimand" in truth.columns:
-        # the generator's hazard ratios are conditional on the person; the effect table's is the
-        # marginal hazard ratio of the matched sample: compare shares only
-        truth = truth[truth["estimand"] != "hazard_ratio"].reset_index(drop=True)
+    if truth is not None:
+        truth = truth_for(truth, estimand)   # shares of this estimand (hazard ratios: conditional)
     settings = dict(design="riskset", method="riskset", estimand=estimand,
                     estimand_reason=ESTIMAND_NOTES[estimand], period=period, caliper=caliper,
                     exact=parts["exact"], elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, ratio=ratio,
                     reuse=reuse, horizons=tuple(horizons), clock="matched", random_state=seed,
+                    ipcw=parts["censoring"] is not None,
                     covariates=list(parts["covariates"]), subgroup=gender, subgroups=[], se_method=se_method,
                     conf_level=conf_level, n_boot=n_boot if se_method == "bootstrap" else None,
                     cutoff=str(extract.cutoff.date()), codes=extract.codes.roles,

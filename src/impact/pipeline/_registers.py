@@ -11,8 +11,13 @@ Steps, each an ordinary public function that a notebook can repeat:
 3. each control's clock starts on its participant's start date, and
    :func:`impact.registers.outcomes_from_spells` measures the outcome from the spell open on that
    date (censoring a control on the day it joins the programme itself for ``join_vs_never``);
-4. :func:`impact.estimate_effects` for all, women and men, and the unknown-exit sensitivity
-   (:func:`impact.registers.recode_unknown`).
+4. for ``join_vs_never``, :func:`impact.effects.censoring_weights`: the censoring of a control on
+   the day it joins is informative (who joins depends on covariates that also drive the hazard of
+   work), so each control is weighted by the inverse probability of not yet having joined, from
+   the covariates as of the index date (inverse probability of censoring weighting, as in
+   target-trial emulation);
+5. :func:`impact.estimate_effects` (or, with the weights, :func:`impact.effects.ipcw_effects`) for
+   all, women and men, and the unknown-exit sensitivity (:func:`impact.registers.recode_unknown`).
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ import pandas as pd
 
 from impact._errors import DataError, ParameterError
 from impact.data import Flow, Roles, Validated, data_fingerprint
-from impact.effects import EffectsResult, estimate_effects
+from impact.effects import CensoringWeights, EffectsResult, censoring_weights, estimate_effects, ipcw_effects
 from impact.registers import HISTORY, RegisterExtract, outcomes_from_spells, recode_unknown, risk_sets
 
-__all__ = ["ESTIMAND_NOTES", "run_registers", "naive_registers", "unknown_sensitivity", "cause_shares"]
+__all__ = ["ESTIMAND_NOTES", "IPCW_NOTE", "run_registers", "naive_registers", "unknown_sensitivity", "cause_shares",
+           "truth_for"]
 
 TREATMENT = "entering"          # match_riskset's treatment column: starts the programme in that period
 BAND = "elapsed_band"           # exact-matching column: band of elapsed days in the open spell
@@ -44,6 +50,17 @@ ESTIMAND_NOTES = {
                      "join keep their whole follow-up, so the comparison is with people who did not "
                      "start yet and may start later; it answers 'should this person start now or wait?'."),
 }
+
+
+#: why the controls of join_vs_never are weighted (shown in the report's notes)
+IPCW_NOTE = ("Censoring at a control's own programme start is informative: who joins depends on economic "
+             "assistance, background and elapsed time, which also drive the hazard of work, so the controls "
+             "still followed late would be those least likely to join. Each control is therefore weighted, at "
+             "each time, by the inverse of its estimated probability of not yet having joined given what was "
+             "known on the index date (inverse probability of censoring weighting, as in target-trial "
+             "emulation: Hernán and Robins; Danaei et al. 2013). Shares are weighted Aalen-Johansen "
+             "estimates and the hazard ratio a weighted Cox model on the (start, stop] pieces; pass "
+             "ipcw=False ([design] ipcw = false) for the unweighted analysis.")
 
 
 def _default_covariates(extract: RegisterExtract) -> list[str]:
@@ -61,8 +78,10 @@ def _bands(elapsed: pd.Series, width: int, top: int) -> np.ndarray:
 def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequence[str] | None,
                   exact: Sequence[str] | None, elapsed_band: int | None, elapsed_bands: int,
                   caliper: float | None, ratio: int, reuse: str, period: str,
-                  random_state: int) -> dict[str, Any]:
-    """Risk sets, matching and outcomes; returns the pieces :func:`impact.evaluate` puts together."""
+                  random_state: int, ipcw: bool = True) -> dict[str, Any]:
+    """Risk sets, matching and outcomes; returns the pieces :func:`impact.evaluate` puts together
+    (``censoring``: the :class:`impact.effects.CensoringWeights` of ``join_vs_never`` with
+    ``ipcw``, else ``None``)."""
     c = extract.columns
     extract = extract.validate()
     rs = risk_sets(extract, period)
@@ -104,8 +123,61 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     whole = matched.groupby("subclass")["duration"].transform(lambda s: s.notna().all()).to_numpy(dtype=bool)
     analysed = matched[whole].reset_index(drop=True)
     analysed["event"] = analysed["event"].astype(np.int64)
+    censoring = None
+    if estimand == "join_vs_never" and ipcw:
+        analysed, censoring = _censoring_weights(extract, analysed, covs, period)
     return dict(extract=extract, rs=rs, panel=panel, matching=matching, matched=matched, analysed=analysed,
-                covariates=covs, exact=["period", *exact_cols])
+                covariates=covs, exact=["period", *exact_cols], censoring=censoring)
+
+
+def _censoring_weights(extract: RegisterExtract, analysed: pd.DataFrame, covariates: Sequence[str],
+                       period: str) -> tuple[pd.DataFrame, CensoringWeights]:
+    """The controls' weights for their censoring at own entry, and the columns they are made from.
+
+    Adds ``censored_at_entry`` (the row's follow-up ends on the day the control joins),
+    ``join_from`` (days from the index date to the day before the next period starts: a control
+    did not start in its set's period, by construction), ``join_until`` (days to the last programme
+    start: nobody joins after it) and ``elapsed_at_index`` (elapsed days in the spell on the index
+    date)."""
+    c = extract.columns
+    idx = pd.to_datetime(analysed["index_date"])
+    freq = {"month": "M", "quarter": "Q"}[period]
+    nxt = (pd.to_datetime(analysed["period"]).dt.to_period(freq) + 1).dt.start_time
+    last_start = pd.to_datetime(extract.programme[c.start]).max()
+    ctrl = analysed[TREATMENT].to_numpy() == 0
+    out = analysed.assign(
+        censored_at_entry=(ctrl & (analysed["end"] == "programme").to_numpy()).astype(np.int64),
+        join_from=((nxt - idx).dt.days - 1).clip(lower=0).astype(np.float64),
+        join_until=float("nan") if pd.isna(last_start) else (last_start - idx).dt.days.astype(np.float64),
+        elapsed_at_index=analysed["elapsed_days"].to_numpy(dtype=np.float64)
+        + (idx - pd.to_datetime(analysed["asof"])).dt.days.to_numpy(dtype=np.float64))
+    covs = [c.gender, *[x for x in covariates if x != c.gender]]
+    cw = censoring_weights(out, duration="duration", censored="censored_at_entry", treatment=TREATMENT,
+                           covariates=covs, at_risk_from="join_from", censor_until="join_until",
+                           elapsed="elapsed_at_index", weights="weights")
+    return out, cw
+
+
+def truth_for(truth: pd.DataFrame, estimand: str) -> pd.DataFrame:
+    """The rows of a generator's truth that the effect table of ``estimand`` is compared with.
+
+    Hazard ratios are left out (the generator's are conditional on the person; the effect table's
+    is the marginal hazard ratio of the matched sample). With an ``estimand_design`` column
+    (:func:`impact.synthetic.simulate_extract`), ``join_vs_wait`` gets its own rows under the
+    names of the effect table (``share_diff_vs_wait`` as ``share_diff``, ``share_waiting`` as
+    ``share_untreated``; ``share_treated`` is the same for both estimands)."""
+    if "estimand" not in truth.columns:
+        return truth
+    out = truth[truth["estimand"] != "hazard_ratio"]
+    if "estimand_design" in out.columns:
+        if estimand == "join_vs_wait":
+            keep = (out["estimand_design"] == "join_vs_wait") | (out["estimand"] == "share_treated")
+            out = out[keep].assign(estimand=out.loc[keep, "estimand"].replace(
+                {"share_diff_vs_wait": "share_diff", "share_waiting": "share_untreated"}),
+                estimand_design="join_vs_wait")
+        else:
+            out = out[out["estimand_design"] == estimand]
+    return out.reset_index(drop=True)
 
 
 def registers_flow(extract: RegisterExtract, panel: pd.DataFrame, matched: pd.DataFrame,
@@ -177,16 +249,25 @@ def naive_registers(extract: RegisterExtract) -> pd.DataFrame:
     return naive[naive["duration"].notna()].reset_index(drop=True)
 
 
+def _effects(sample: pd.DataFrame, gender: str, horizons: Sequence[float], conf_level: float, random_state: int,
+             censoring: CensoringWeights | None) -> EffectsResult:
+    if censoring is not None:
+        return ipcw_effects(sample, censoring, treatment=TREATMENT, by=gender, horizons=horizons,
+                            conf_level=conf_level, cluster="subclass")
+    return estimate_effects(sample, treatment=TREATMENT, by=gender, horizons=horizons, conf_level=conf_level,
+                            random_state=random_state, cluster="subclass", subdistribution=False)
+
+
 def unknown_sensitivity(analysed: pd.DataFrame, *, gender: str, horizons: Sequence[float], conf_level: float,
-                        random_state: int, base_role: str) -> pd.DataFrame:
+                        random_state: int, base_role: str,
+                        censoring: CensoringWeights | None = None) -> pd.DataFrame:
     """The headline (share differences and hazard ratio) with unknown exits as censored, competing and work."""
     frames = []
     for role in ("censored", "competing", "event"):
         tmp = analysed[["cause", "role"]].assign(event=analysed["work_or_studies"], status=analysed["event"])
         recoded = recode_unknown(tmp, role)
         sample = analysed.assign(event=recoded["status"].astype(np.int64), work_or_studies=recoded["event"])
-        eff = estimate_effects(sample, treatment=TREATMENT, by=gender, horizons=horizons, conf_level=conf_level,
-                               random_state=random_state, cluster="subclass", subdistribution=False)
+        eff = _effects(sample, gender, horizons, conf_level, random_state, censoring)
         s = eff.summary()
         s = s[s["estimand"].isin(["share_diff", "hazard_ratio"])]
         frames.append(s[["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]]
@@ -197,7 +278,7 @@ def unknown_sensitivity(analysed: pd.DataFrame, *, gender: str, horizons: Sequen
 
 
 def cause_shares(analysed: pd.DataFrame, *, gender: str, horizons: Sequence[float], conf_level: float,
-                 random_state: int) -> pd.DataFrame:
+                 random_state: int, censoring: CensoringWeights | None = None) -> pd.DataFrame:
     """Share differences by cause of exit: each group of causes as the event, every other exit competing.
 
     Groups: ``work`` (every work cause), ``studies``, ``work_unsubsidised`` and ``work_subsidised``
@@ -218,8 +299,7 @@ def cause_shares(analysed: pd.DataFrame, *, gender: str, horizons: Sequence[floa
         sample = analysed.assign(event=status.astype(np.int64))
         if not ((status == 1) & (analysed[TREATMENT] == 1).to_numpy()).any():
             continue
-        eff = estimate_effects(sample, treatment=TREATMENT, by=gender, horizons=horizons, conf_level=conf_level,
-                               random_state=random_state, cluster="subclass", subdistribution=False)
+        eff = _effects(sample, gender, horizons, conf_level, random_state, censoring)
         s = eff.summary()
         s = s[s["estimand"].isin(["share_treated", "share_control", "share_diff"])]
         frames.append(s[["subgroup", "estimand", "horizon", "estimate", "se", "ci_low", "ci_high"]].assign(cause=name))
@@ -257,5 +337,17 @@ def with_notes(matching: Any, notes: Sequence[str]) -> Any:
     return replace(matching, notes=tuple(dict.fromkeys([*matching.notes, *notes])))
 
 
-def effects_of(analysed: pd.DataFrame, gender: str, **kw: Any) -> EffectsResult:
-    return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", **kw)
+def effects_of(analysed: pd.DataFrame, gender: str, censoring: CensoringWeights | None = None,
+               **kw: Any) -> EffectsResult:
+    """The effect table: weighted for the censoring at own entry when ``censoring`` is given."""
+    if censoring is None:
+        return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", **kw)
+    from impact._validation import check_params, constraints_of
+    # the same check (and message) as the unweighted path, named after evaluate ([outcomes] horizons)
+    check_params("evaluate", {k: v for k, v in constraints_of(estimate_effects).items()
+                              if k in ("horizons", "conf_level")}, kw)
+    if kw.get("se_method", "influence") == "bootstrap":
+        raise ParameterError("se_method='bootstrap' is not available with the censoring weights of join_vs_never; "
+                             "pass ipcw=False ([design] ipcw = false) or se_method='influence'.")
+    return ipcw_effects(analysed, censoring, treatment=TREATMENT, by=gender, horizons=kw.get("horizons", (90, 180, 365)),
+                        conf_level=kw.get("conf_level", 0.95), cluster="subclass")

@@ -97,7 +97,7 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
 
 
-_PARAM = re.compile(r"The '(\w+)' parameter of (?:evaluate|match|match_riskset|estimate_effects)")
+_PARAM = re.compile(r"The '(\w+)' parameter of (?:evaluate|match|match_riskset|estimate_effects|ipcw_effects)")
 
 
 def _with_toml_key(exc: ParameterError, cfg: EvaluationConfig) -> ImpactError:

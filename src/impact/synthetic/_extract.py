@@ -13,8 +13,10 @@ the spell ends. Persons on economic assistance receive it in every month they ar
 
 The truth returned beside the data is exact: the conditional hazard ratios, and among participants
 the difference between the cumulative incidence of work or studies with and without the programme
-(join versus never join) at 90, 180 and 365 days, computed in closed form from the piecewise
-constant hazards (no simulation noise, no cut-off).
+(join versus never join) and between starting now and waiting (not starting in the start month,
+free to start later: join versus wait) at 90, 180 and 365 days, computed in closed form from the
+piecewise constant hazards (the wait arm with a Gauss-Legendre quadrature of a smooth integrand;
+no simulation noise, no cut-off), on the pieces the data were drawn with.
 
 Nothing here is real: identifiers are ``"P"`` followed by a number, and every value is drawn.
 """
@@ -64,8 +66,11 @@ class SyntheticExtract:
         ``subgroup`` (all, female, male), ``estimand`` (``hazard_ratio``: conditional, of work or
         studies; ``share_diff``: among participants, cumulative incidence of work or studies with
         minus without the programme, join versus never join), ``horizon`` (days; missing for the
-        hazard ratio) and ``value``; also ``share_treated`` and ``share_untreated``, the two
-        cumulative incidences whose difference is ``share_diff``.
+        hazard ratio), ``value`` and ``estimand_design``; also ``share_treated`` and
+        ``share_untreated``, the two cumulative incidences whose difference is ``share_diff``.
+        These rows have ``estimand_design = "join_vs_never"``. Rows with ``"join_vs_wait"``:
+        ``share_waiting`` (the incidence had the participant not started in its start month, free
+        to start later) and ``share_diff_vs_wait`` (``share_treated`` minus it).
     hazard_ratio : dict
         The true hazard ratio by gender.
     params : dict
@@ -114,15 +119,87 @@ def _draw(a: np.ndarray, breaks: np.ndarray, rates: np.ndarray, rng: np.random.G
     return time, cause
 
 
-def _cif(u0: np.ndarray, lam_e: np.ndarray, lam_c: np.ndarray, hr: np.ndarray, horizon: float) -> np.ndarray:
-    """Cumulative incidence of the event by ``horizon`` days after a start at elapsed ``u0``, closed form."""
-    t1 = np.clip(_LONG - u0, 0.0, horizon)  # days of the first piece (short-term hazard)
+def _cif(u0: np.ndarray, lam_e: np.ndarray, lam_c: np.ndarray, hr: np.ndarray,
+         horizon: float | np.ndarray, long_at: float | np.ndarray = _LONG) -> np.ndarray:
+    """Cumulative incidence of the event by ``horizon`` days (one, or one per row) after a start at
+    elapsed ``u0``, closed form; the hazard of work halves from elapsed ``long_at`` (a year, or
+    later where the generator's own piece flags say so: see :func:`_long_points`)."""
+    t1 = np.clip(long_at - u0, 0.0, horizon)  # days of the first piece (short-term hazard)
     e1, e2 = lam_e * hr, 0.5 * lam_e * hr
     r1, r2 = e1 + lam_c, e2 + lam_c
     s1 = np.exp(-r1 * t1)
     cif1 = e1 / r1 * (1 - s1)
     cif2 = s1 * e2 / r2 * (1 - np.exp(-r2 * (horizon - t1)))
     return cif1 + cif2
+
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(12)   # nodes on [-1, 1] for the smooth pieces
+
+
+def _long_points(reg: np.ndarray, p0: float, p1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the generator's "after a year" flag switches on, for spells registered at ``reg``.
+
+    The generator flags a piece as long when ``piece start - reg >= 365`` in floating point, with
+    the piece starting at ``reg + 365``: for a few spells (about 2%: those whose ``reg + 365``
+    rounds down) that difference is a hair below 365, and the flag switches on only at the next
+    piece start (the programme's first or last day, if later) or never. Returns the elapsed time
+    from which the pre-entry pieces are long (``inf``: never) and whether the piece starting at
+    ``reg + 365`` is long (after an entry before a year, the hazard halves there only then).
+    """
+    starts = np.concatenate([reg[:, None], np.sort(np.stack(
+        [reg + _ELIGIBLE, reg + _LONG, np.maximum(np.full_like(reg, p0), reg),
+         np.maximum(np.full_like(reg, p1), reg)], axis=1), axis=1)], axis=1)
+    u = starts - reg[:, None]
+    long = u >= _LONG
+    first = np.where(long.any(axis=1), u[np.arange(len(reg)), np.argmax(long, axis=1)], np.inf)
+    return first, ((reg + _LONG) - reg) >= _LONG
+
+
+def _cif_wait(s: np.ndarray, reg: np.ndarray, opens: np.ndarray, closes: float, lam_e: np.ndarray,
+              lam_c: np.ndarray, lam_in: np.ndarray, hr: np.ndarray, horizon: float,
+              long_at: np.ndarray | None = None, year_flag: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative incidence of the event by ``horizon`` days after ``s`` for a person who does *not*
+    start at ``s`` (nor before ``opens``, the first day of the next period) but may start later.
+
+    The person registered at ``reg`` (absolute days, continuous) and is registered and not in the
+    programme at ``s``. Until it starts, its hazards are those of the generator (work ``lam_e``,
+    halved after a year registered; other exits ``lam_c``; entry ``lam_in``, doubled after a year,
+    from ``opens`` until the programme stops taking participants at ``closes``); from a start at
+    ``t`` on, the incidence is :func:`_cif` from elapsed ``t - reg`` with the hazard ratio, over
+    the ``s + horizon - t`` days left. ``long_at`` and ``year_flag`` (default: a year, and true)
+    are :func:`_long_points`. Exact on each piece where the hazards are constant: the
+    work term in closed form, the entry term by 12-point Gauss-Legendre quadrature of a smooth
+    integrand (a sum of exponentials; error far below 1e-8).
+    """
+    long_at = np.full_like(s, _LONG) if long_at is None else long_at
+    year_flag = np.ones(s.shape[0], bool) if year_flag is None else year_flag
+    end = s + horizon
+    cuts = np.stack([opens, reg + np.minimum(long_at, 1e9), np.full_like(s, closes)], axis=1)
+    edges = np.concatenate([s[:, None], np.sort(np.clip(cuts, s[:, None], end[:, None]), axis=1),
+                            end[:, None]], axis=1)
+    log_surv = np.zeros(s.shape[0])
+    out = np.zeros(s.shape[0])
+    for k in range(edges.shape[1] - 1):
+        a, b = edges[:, k], edges[:, k + 1]
+        length = b - a
+        mid = 0.5 * (a + b)
+        long = (mid - reg) >= long_at
+        le = lam_e * np.where(long, 0.5, 1.0)
+        li = lam_in * np.where(long, 2.0, 1.0) * ((mid >= opens) & (mid < closes))
+        rate = le + lam_c + li
+        surv_a = np.exp(log_surv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out += np.where(length > 0, surv_a * le / rate * -np.expm1(-rate * length), 0.0)
+        x = mid[:, None] + 0.5 * length[:, None] * _GL_X[None, :]          # (n, nodes)
+        ux = (x - reg[:, None]).ravel()
+        # after a start at x: halved from x on past a year, else from a year on where the flag holds
+        post = np.where(ux >= _LONG, ux, np.where(np.repeat(year_flag, x.shape[1]), _LONG, np.inf))
+        after = _cif(ux, np.repeat(lam_e, x.shape[1]), np.repeat(lam_c, x.shape[1]),
+                     np.repeat(hr, x.shape[1]), (end[:, None] - x).ravel(), post).reshape(x.shape)
+        dens = surv_a[:, None] * np.exp(-rate[:, None] * (x - a[:, None])) * li[:, None]
+        out += 0.5 * length * (dens * after * _GL_W[None, :]).sum(axis=1)
+        log_surv -= rate * length
+    return out
 
 
 @validate_params({"n_persons": [Interval(Integral, 10, None)],
@@ -205,6 +282,8 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
     entered = np.zeros(n, bool)
     start = np.full(n, np.nan)
     start_u0 = np.full(n, np.nan)
+    start_abs = np.full(n, np.nan)
+    start_reg = np.full(n, np.nan)
     out_p, out_reg, out_dereg, out_code = [], [], [], []
     for _ in range(12):
         idx = np.flatnonzero(active)
@@ -242,6 +321,8 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
         entered[idx[j]] = True
         start[idx[j]] = sday
         start_u0[idx[j]] = s - rr
+        start_abs[idx[j]] = s
+        start_reg[idx[j]] = rr
         dday = np.maximum(np.floor(exit_time), rday + 1)
         dday[j] = np.maximum(dday[j], sday + 1)
         is_open = ~np.isfinite(exit_time) | (dday > cut_day)
@@ -311,19 +392,37 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
                               benefits={"economic_assistance": benefits}, codes=DEFAULT_CODES,
                               genders=("female", "male"))
 
-    # exact truth among participants (join versus never join), from the closed-form incidence
+    # exact truth among participants, from the closed-form incidences: join versus never join, and
+    # join now versus wait (not starting in the start month, free to start later)
+    never, wait = "join_vs_never", "join_vs_wait"
     rows: list[dict[str, Any]] = [
-        dict(subgroup=g, estimand="hazard_ratio", horizon=np.nan, value=float(hr_by[g])) for g in ("female", "male")]
+        dict(subgroup=g, estimand="hazard_ratio", horizon=np.nan, value=float(hr_by[g]), estimand_design=never)
+        for g in ("female", "male")]
+    groups = (("all", np.ones(len(part), bool)), ("female", female[part]), ("male", ~female[part]))
+    u0 = start_u0[part]
+    sp = start_abs[part]
+    rp = start_reg[part]
+    pre_long, year_flag = _long_points(rp, p0, p1)          # the pieces the generator drew with
+    post_long = np.where((sp - rp) >= _LONG, u0, np.where(year_flag, _LONG, np.inf))
+    sday = np.floor(sp).astype(np.int64)
+    opens = (((base + sday).astype("datetime64[M]") + 1).astype("datetime64[D]") - base).astype(np.float64)
+    waits = []
     for h in _HORIZONS:
-        u0 = start_u0[part]
-        treated = _cif(u0, lam_e[part], lam_c[part], hr[part], float(h))
-        untreated = _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h))
-        for g, mask in (("all", np.ones(len(part), bool)), ("female", female[part]), ("male", ~female[part])):
+        treated = _cif(u0, lam_e[part], lam_c[part], hr[part], float(h), post_long)
+        untreated = _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h), pre_long)
+        waits.append((h, treated, _cif_wait(sp, rp, opens, p1, lam_e[part], lam_c[part], lam_in[part], hr[part],
+                                            float(h), pre_long, year_flag)))
+        for g, mask in groups:
             for name, values in (("share_diff", treated - untreated), ("share_treated", treated),
                                  ("share_untreated", untreated)):
                 rows.append({"subgroup": g, "estimand": name, "horizon": float(h),
-                             "value": float(values[mask].mean()) if mask.any() else np.nan})
-    truth = pd.DataFrame(rows, columns=["subgroup", "estimand", "horizon", "value"])
+                             "value": float(values[mask].mean()) if mask.any() else np.nan, "estimand_design": never})
+    for h, treated, waiting in waits:
+        for g, mask in groups:
+            for name, values in (("share_diff_vs_wait", treated - waiting), ("share_waiting", waiting)):
+                rows.append({"subgroup": g, "estimand": name, "horizon": float(h),
+                             "value": float(values[mask].mean()) if mask.any() else np.nan, "estimand_design": wait})
+    truth = pd.DataFrame(rows, columns=["subgroup", "estimand", "horizon", "value", "estimand_design"])
     params = dict(n_persons=n, months=months, programme_months=programme_months, cutoff=str(cut.date()),
                   entry_rate=entry_rate, hazard_ratio=hr_by,
                   random_state=random_state if not isinstance(random_state, np.random.Generator) else "Generator")
