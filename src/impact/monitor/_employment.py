@@ -78,7 +78,7 @@ class GenderTable(Display):
         are the true ones; not for publication)."""
         return perturbed(self.cells, secret, "GenderTable.perturbation",
                          index=[i for i in self.table.index if i != "all"], columns=list(GENDERS),
-                         total_row="all", total_col="total", ptable=ptable)
+                         total_row="all", total_col="total", additive=True, ptable=ptable)
 
     @validate_params(disclosure_params(shares=["boolean"]), name="GenderTable.published")
     def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK, *,

@@ -74,7 +74,9 @@ class MonthlySeries(Display):
         if present.empty:
             return None
         total_col = "total" if "women" in present.columns else None
-        return suppress(present.astype(int), threshold, mark, total_col=total_col,
+        # each month on its own (no sum over months is published): the same month is hidden the
+        # same way in every monthly release, however many months the series has by then
+        return suppress(present.astype(int), threshold, mark, total_col=total_col, hidden_totals="ignore",
                         fmt=number_format(self.lang if lang is None else lang))
 
     @validate_params({"secret": [InstanceOf(str, "a str (the cell-key secret)")], "ptable": PTABLE_},
@@ -86,7 +88,7 @@ class MonthlySeries(Display):
         inner = [c for c in self.table.columns if c != "total"] or ["total"]
         total = "total" if inner != ["total"] else None
         return perturbed(self.cells, secret, "MonthlySeries.perturbation", index=list(self.table.index),
-                         columns=inner, total_col=total, ptable=ptable)
+                         columns=inner, total_col=total, additive=True, ptable=ptable)
 
     def _shown(self, threshold: int, disclosure: str, secret: str | None) -> pd.DataFrame:
         """The counts as published, as numbers: ``NaN`` where hidden or missing."""

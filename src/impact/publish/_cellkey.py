@@ -11,12 +11,16 @@ count, and the noise of a cell is fixed by *the records behind it*:
    published, so nobody can compute the keys;
 2. a cell's key is the fractional part of the sum of its records' keys (:func:`cell_keys`);
 3. the noise is read from a fixed table of probabilities (the *p-table*, :data:`PTABLE`) at the
-   cell key: noise in ``{-2, ..., +2}``, symmetric with mean 0 for counts of 2 or more, never
-   negative results, and no noise for an empty cell.
+   cell key: noise in ``{-2, ..., +2}``, with mean 0 for counts of 2 or more, never negative
+   results, no noise for an empty cell, and no count of 1 or more published as 0 (a published 0
+   is an empty cell; a count of 1 can only go up).
 
 The same cell (the same records) gets the same noise in every release, so publishing it again
-tells nothing new; totals are cells of their own (their own records, their own key), so they are
-perturbed consistently in every table in which they appear. The identifiers never leave the
+tells nothing new. Totals are either cells of their own (their own records, their own key:
+perturbed consistently in every table in which they appear), or, with ``additive=True`` (what
+the monitoring tables use), the sums of the published cells: a total perturbed on its own beside
+its perturbed parts is one more equation for a reader, and a period-to-date table republished
+every month gives many (tests/test_releases.py pins small counts that way without it). The identifiers never leave the
 function: only the keys' sums do.
 """
 
@@ -45,10 +49,15 @@ SECRET_ENV = "IMPACT_CELLKEY_SECRET"
 DISCLOSURES: tuple[str, ...] = ("threshold", "cellkey")
 
 #: noise -> probability, by the count it is added to (the last row for every larger count)
+#: A count of 1 or more is never published as 0 (so a published 0 is an empty cell): were a total of
+#: 2 shown as 0 beside parts shown as 1 and 1, the parts would be pinned to 1 each (the ten-release
+#: attack of tests/test_releases.py found exactly that). So a count of 1 can only go up (mean
+#: noise +0.7); from 2 on the noise has mean 0.
 PTABLE: Mapping[int, Mapping[int, float]] = {
     0: {0: 1.0},
-    1: {-1: 0.4, 0: 0.3, 1: 0.2, 2: 0.1},
-    2: {-2: 0.1, -1: 0.2, 0: 0.4, 1: 0.2, 2: 0.1},
+    1: {0: 0.5, 1: 0.3, 2: 0.2},
+    2: {-1: 0.4, 0: 0.3, 1: 0.2, 2: 0.1},
+    3: {-2: 0.1, -1: 0.2, 0: 0.4, 1: 0.2, 2: 0.1},
 }
 _MAX_NOISE = 2
 #: the largest noise the default p-table adds or takes away
@@ -138,7 +147,7 @@ def cell_key_noise(counts: Any, keys: Any, ptable: Mapping[int, Mapping[int, flo
     Examples
     --------
     >>> cell_key_noise([0, 1, 7, 7], [0.99, 0.05, 0.05, 0.55]).tolist()
-    [0, -1, -2, 0]
+    [0, 0, -2, 0]
     """
     table = PTABLE if ptable is None else ptable
     _check_ptable(table)
@@ -253,11 +262,11 @@ _LABELS = [InstanceOf((list, tuple, pd.Index), "a list of labels"), None]
 
 @validate_params({"records": [InstanceOf(pd.DataFrame, "a pandas DataFrame")], "secret": [InstanceOf(str, "a str")],
                   "index": _LABELS, "columns": _LABELS, "total_row": [InstanceOf(str, "a str"), None],
-                  "total_col": [InstanceOf(str, "a str"), None],
+                  "total_col": [InstanceOf(str, "a str"), None], "additive": ["boolean"],
                   "ptable": [InstanceOf(Mapping, "a mapping of count to {noise: probability}"), None]})
 def cell_key_counts(records: pd.DataFrame, secret: str, *, index: Sequence[Hashable] | pd.Index | None = None,
                     columns: Sequence[Hashable] | pd.Index | None = None, total_row: str | None = None,
-                    total_col: str | None = None,
+                    total_col: str | None = None, additive: bool = False,
                     ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
     """A count table with cell-key noise, from the records behind each of its cells.
 
@@ -279,6 +288,12 @@ def cell_key_counts(records: pd.DataFrame, secret: str, *, index: Sequence[Hasha
         Labels of a row of column totals and a column of row totals. A total is a cell of its
         own: its records are the union of the records of its row (column), so it gets its own
         key and noise, the same in every table and release in which the same records appear.
+    additive : bool, default False
+        Publish each total as the sum of the published cells it adds up instead (a table that
+        adds up). Use this for tables whose totals appear nowhere else: a total perturbed on its
+        own beside its perturbed parts gives a reader one more equation, and with a table
+        republished every month (period to date) these equations together can pin small
+        counts (tests/test_releases.py found it).
     ptable : mapping, optional
         See :func:`cell_key_noise`.
 
@@ -322,6 +337,13 @@ def cell_key_counts(records: pd.DataFrame, secret: str, *, index: Sequence[Hasha
     counts = counts.astype(int)
     noise = cell_key_noise(counts.to_numpy(), key.to_numpy(), ptable)
     published = counts + noise
+    if additive:
+        inner_rows = [r for r in published.index if r != total_row]
+        inner_cols = [c for c in published.columns if c != total_col]
+        if total_col is not None:
+            published[total_col] = published[inner_cols].sum(axis=1)
+        if total_row is not None:
+            published.loc[total_row] = published.loc[inner_rows].sum(axis=0)
     for t in (counts, key, published):
         t.index.name, t.columns.name = records.index.name, None
     return CellKeyTable(published=published, counts=counts, keys=key)

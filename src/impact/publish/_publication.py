@@ -67,13 +67,12 @@ _DISCLOSURE_NOTE = {
                          "räknas fram ur summorna.",
     ("cellkey", "en"): "The counts in these tables have a small random deviation (at most ±{noise}) by the "
                        "cell-key method of Statistics Sweden: the same group of people always gets the same "
-                       "deviation, in every table and every month; totals are counted from their own people "
-                       "and may differ slightly from the sum of their parts; shares and changes are computed "
-                       "from the published counts.",
+                       "deviation, in every table and every month; totals are the sums of the published "
+                       "counts; shares and changes are computed from the published counts.",
     ("cellkey", "sv"): "Antalen i tabellerna har en liten slumpmässig avvikelse (högst ±{noise}) enligt SCB:s "
                        "cellnyckelmetod: samma grupp personer får alltid samma avvikelse, i varje tabell och "
-                       "varje månad; summor räknas från sina egna personer och kan skilja sig något från summan "
-                       "av delarna; andelar och förändringar räknas från de publicerade antalen.",
+                       "varje månad; summor är summan av de publicerade antalen; andelar och förändringar räknas "
+                       "från de publicerade antalen.",
 }
 
 
