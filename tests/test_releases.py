@@ -266,19 +266,25 @@ def _solve(releases, name: str, disclosure: str):
 NAMES = ["to_work_or_studies", "outcomes_after_employment", "hires_by_subsidy", "households", "household_exits"]
 
 
-def test_the_releases_are_the_reports_own_tables(releases, tmp_path):
+def test_the_releases_are_the_reports_own_tables(releases, tmp_path, monkeypatch):
     """The report's monitoring CSVs are exactly ``published(...)`` of these results (one release,
-    with the cell-key method; tests/test_attack.py checks the same for threshold suppression)."""
+    with the cell-key method as an evaluation file asks for it: ``[report] disclosure = "cellkey"``
+    and the secret in an environment variable; tests/test_attack.py checks the same for threshold
+    suppression). The secret is in no file."""
     import dataclasses
 
     import impact
     from impact.report import write_report
     sim = impact.simulate(n_pool=300, random_state=4)
     ev = impact.evaluate(sim.registers, sim.roles, random_state=0)
-    ev = dataclasses.replace(ev, monitoring=releases[4])
+    monkeypatch.setenv("MONTHLY_SECRET", SECRET)
+    ev = dataclasses.replace(ev, monitoring=releases[4],
+                             config={"report": {"disclosure": "cellkey", "secret_env": "MONTHLY_SECRET"}})
     for disclosure in ("cellkey",):
         folder = tmp_path / disclosure
-        write_report(ev, folder, excel=False, disclosure=disclosure, secret=SECRET)
+        write_report(ev, folder, excel=False)  # mode and secret from the evaluation file
+        settings = pd.read_csv(folder / "settings.csv").set_index("setting")["value"]
+        assert settings["disclosure"] == "cellkey"
         for name in NAMES:
             csv = pd.read_csv(folder / f"monitoring_{name}.csv", dtype=str, keep_default_na=False)
             mine = releases[4][name].published("en", threshold=5, disclosure=disclosure, secret=SECRET)
@@ -321,3 +327,35 @@ def test_ten_threshold_releases_hide_their_cells_but_differences_leak(releases, 
         assert leaked, name
     else:
         assert not diffs  # a month's cells are the same people in every release: nothing to difference
+
+
+def test_report_disclosure_key_in_the_evaluation_file(tmp_path, monkeypatch):
+    """``[report] disclosure = "cellkey"`` needs its secret before any data are read, from an
+    environment variable or a file, and never holds it; a wrong mode names the choices."""
+    from impact.pipeline import ConfigError, read_config
+    from impact.publish import cell_key_secret
+    head = '[data]\npath = "x.csv"\n[columns]\nid = "i"\ntreatment = "t"\nstart = "s"\n[report]\n'
+    p = tmp_path / "e.toml"
+    monkeypatch.delenv("IMPACT_CELLKEY_SECRET", raising=False)
+    p.write_text(head + 'disclosure = "cellkey"\n')
+    with pytest.raises(ConfigError, match="IMPACT_CELLKEY_SECRET"):
+        read_config(p)
+    monkeypatch.setenv("IMPACT_CELLKEY_SECRET", SECRET)
+    cfg = read_config(p)
+    assert cfg.report["disclosure"] == "cellkey" and SECRET not in repr(cfg)
+    (tmp_path / "key.txt").write_text(SECRET + "\n")
+    p.write_text(head + 'disclosure = "cellkey"\nsecret_file = "key.txt"\n')
+    cfg = read_config(p)
+    assert cfg.report["secret_file"] == tmp_path / "key.txt" and SECRET not in repr(cfg)
+    assert cell_key_secret(file=cfg.report["secret_file"]) == SECRET
+    p.write_text(head + 'disclosure = "cellkey"\nsecret_file = "nowhere.txt"\n')
+    with pytest.raises(ConfigError, match="nowhere.txt"):
+        read_config(p)
+    p.write_text(head + 'disclosure = "noise"\n')
+    with pytest.raises(ConfigError, match="'threshold', 'cellkey'"):
+        read_config(p)
+    p.write_text(head + 'secret_env = "X"\n')
+    with pytest.raises(ConfigError, match="for disclosure"):
+        read_config(p)
+    p.write_text(head)
+    assert read_config(p).report["disclosure"] == "threshold"

@@ -70,9 +70,9 @@ class GenderTable(Display):
         return suppress(self.table, threshold, mark, total_row="all", total_col="total",
                         fmt=number_format(self.lang if lang is None else lang))
 
-    @validate_params({"secret": [InstanceOf(str, "a str (the cell-key secret)")], "ptable": PTABLE_},
+    @validate_params({"secret": SECRET, "ptable": PTABLE_},
                      name="GenderTable.perturbation")
-    def perturbation(self, secret: str, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+    def perturbation(self, secret: str | None, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
         """The table with cell-key noise (:func:`impact.publish.cell_key_counts`): every cell, row
         total, column total (``all``) and the grand total keyed on its own records (``.counts``
         are the true ones; not for publication)."""

@@ -85,9 +85,9 @@ class HouseholdSeries(Display):
         parts = [format_change(changes.loc[m, f"change_{k}y"], m.year - k, lang_) for k in (1, 2)]
         return ", ".join(p for p in parts if p)
 
-    @validate_params({"secret": [InstanceOf(str, "a str (the cell-key secret)")], "ptable": PTABLE_},
+    @validate_params({"secret": SECRET, "ptable": PTABLE_},
                      name="HouseholdSeries.perturbation")
-    def perturbation(self, secret: str, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+    def perturbation(self, secret: str | None, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
         """The household counts with cell-key noise (:func:`impact.publish.cell_key_counts`), each
         month keyed on its households (``.counts`` are the true ones; not for publication)."""
         ck = perturbed(self.cells, secret, "HouseholdSeries.perturbation", index=list(self.table.index.asi8),

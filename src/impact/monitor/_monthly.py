@@ -79,9 +79,9 @@ class MonthlySeries(Display):
         return suppress(present.astype(int), threshold, mark, total_col=total_col, hidden_totals="ignore",
                         fmt=number_format(self.lang if lang is None else lang))
 
-    @validate_params({"secret": [InstanceOf(str, "a str (the cell-key secret)")], "ptable": PTABLE_},
+    @validate_params({"secret": SECRET, "ptable": PTABLE_},
                      name="MonthlySeries.perturbation")
-    def perturbation(self, secret: str, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+    def perturbation(self, secret: str | None, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
         """The table with cell-key noise (:func:`impact.publish.cell_key_counts`): every month's
         cells and its total keyed on the records behind them (``.counts`` are the true ones; not
         for publication)."""
