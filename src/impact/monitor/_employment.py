@@ -90,7 +90,7 @@ class GenderTable(Display):
         published counts)."""
         lang_: Lang = self.lang if lang is None else lang
         if disclosure == "cellkey":
-            pub = self.perturbation(secret).published.loc[self.table.index, self.table.columns]  # type: ignore[arg-type]  # checked in perturbed
+            pub = self.perturbation(secret).published.loc[self.table.index, self.table.columns]
             if shares:
                 share = pub.astype(float).div(pub.loc["all"].astype(float).replace(0, np.nan), axis=1)
                 out = share.map(lambda v: format_percent(v, lang_, 1)).astype(object)
@@ -112,7 +112,7 @@ class GenderTable(Display):
         lang_: Lang = self.lang if lang is None else lang
         t = self.table.drop(index="all")
         if disclosure == "cellkey":
-            shown = self.perturbation(secret).published.loc[t.index].astype(float)  # type: ignore[arg-type]  # checked in perturbed
+            shown = self.perturbation(secret).published.loc[t.index].astype(float)
         else:
             res = self.suppression(threshold, lang=lang_)
             shown = t.astype(float).where(~res.mask.loc[t.index, t.columns])

@@ -98,7 +98,7 @@ class HouseholdSeries(Display):
         """The household counts as published, as numbers: ``NaN`` where hidden or missing."""
         t = self.table["households"]
         if disclosure == "cellkey":
-            out = self.perturbation(secret).published["households"].astype(float)  # type: ignore[arg-type]  # checked in perturbed
+            out = self.perturbation(secret).published["households"].astype(float)
         else:
             out = t.astype(float).copy()
             res = self.suppression(threshold)

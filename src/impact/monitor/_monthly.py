@@ -93,7 +93,7 @@ class MonthlySeries(Display):
     def _shown(self, threshold: int, disclosure: str, secret: str | None) -> pd.DataFrame:
         """The counts as published, as numbers: ``NaN`` where hidden or missing."""
         if disclosure == "cellkey":
-            out = self.perturbation(secret).published[list(self.table.columns)].astype(float)  # type: ignore[arg-type]  # checked in perturbed
+            out = self.perturbation(secret).published[list(self.table.columns)].astype(float)
         else:
             out = self.table.astype(float).copy()
             res = self.suppression(threshold)
