@@ -234,9 +234,12 @@ def households_on_assistance(data: pd.DataFrame, *, household: str = "household_
     2022-01         3.0      -0.25        NaN
     >>> res.n_duplicates
     1
-    >>> res.change_text(lang="sv", threshold=1)  # from the published counts: 3 and 4 households show at threshold 1
+    >>> res.change_text(lang="sv", threshold=1)  # 2021-01 is not published in this series: no change is told
+    ''
+    >>> full = households_on_assistance(df)  # 2021-01 to 2022-01 (the months between are missing)
+    >>> full.change_text(lang="sv", threshold=1)  # from the published counts (4 and 3 show at threshold 1)
     '−25,0 % jämfört med samma månad 2021'
-    >>> res.change_text(lang="sv")  # at the default threshold of 5 both counts are hidden: no change is told
+    >>> full.change_text(lang="sv")  # at the default threshold of 5 both counts are hidden
     ''
     """
     func = "households_on_assistance"
