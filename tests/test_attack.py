@@ -43,20 +43,21 @@ _RATIOS = ("hazard_ratio", "time_ratio", "subdistribution_hazard_ratio")
 
 @pytest.fixture(scope="module", params=["small", "demo"])
 def case(request, tmp_path_factory):
-    if request.param == "small":
+    if request.param == "small":  # 60 participants, and a small monitoring set (60 people): many small cells
         sim = impact.simulate(n_pool=400, random_state=4)
         assert sim.registers["participant"].sum() == 60
-        ev = impact.evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0)
-        data = sim.registers
+        mon = simulate_monitoring(random_state=1, n_participants=60, n_hires_2022=30, n_ended_employments=30,
+                                  n_households=30)
     else:
         sim = read_synthetic(BUNDLED_DIR)
-        ev = impact.evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, subgroups=["region_of_birth"],
-                             goals=DEMO_GOALS, monitoring=simulate_monitoring(random_state=0),
-                             monitoring_start="2022-01-01", monitoring_end="2022-10-31")
-        data = sim.registers
+        mon = simulate_monitoring(random_state=0)
+    ev = impact.evaluate(sim.registers, sim.roles, truth=sim.truth, random_state=0, goals=DEMO_GOALS, monitoring=mon,
+                         monitoring_start="2022-01-01", monitoring_end="2022-10-31",
+                         **({"subgroups": ["region_of_birth"]} if request.param == "demo" else {}))
+    data = sim.registers
     folder = tmp_path_factory.mktemp(f"attack_{request.param}") / "report"
     write_report(ev, folder)
-    return request.param, ev, data, folder
+    return request.param, ev, data, folder, mon
 
 
 def _texts(folder: Path) -> dict[str, str]:
@@ -140,7 +141,7 @@ def _effects_attack(pub: pd.DataFrame, sizes: dict[tuple[str, str], int]) -> dic
 
 
 def test_no_withheld_effect_is_recovered(case):
-    name, ev, data, folder = case
+    name, ev, data, folder, mon = case
     pub = pd.read_csv(folder / "effects.csv", keep_default_na=True)
     withheld = pub[pub["estimate"].isna()]
     if name == "small":
@@ -157,7 +158,7 @@ def test_no_withheld_effect_is_recovered(case):
 
 
 def test_withheld_values_appear_in_no_file(case):
-    name, ev, data, folder = case
+    name, ev, data, folder, mon = case
     texts = _texts(folder)
     pub = pd.read_csv(folder / "effects.csv")
     full = ev.effects.summary().reset_index(drop=True)
@@ -176,7 +177,7 @@ def test_withheld_values_appear_in_no_file(case):
 # -- flow -------------------------------------------------------------------------------------------
 
 def test_flow_chain_gives_back_no_small_count(case):
-    name, ev, data, folder = case
+    name, ev, data, folder, mon = case
     threshold = 5
     flow = pd.read_csv(folder / "flow.csv", dtype=str)
     true = ev.flow.table().reset_index()
@@ -228,7 +229,7 @@ def test_flow_chain_gives_back_no_small_count(case):
 # -- balance ----------------------------------------------------------------------------------------
 
 def test_hidden_balance_means_have_many_solutions(case):
-    name, ev, data, folder = case
+    name, ev, data, folder, mon = case
     bal = pd.read_csv(folder / "balance.csv", dtype={"mean_treated_before": str, "mean_control_before": str,
                                                      "mean_treated_after": str, "mean_control_after": str})
     tr = ev.roles.treatment
@@ -277,7 +278,7 @@ def _candidates(shown: str, size: int) -> np.ndarray:
 # -- identifiers and single-person dates ------------------------------------------------------------
 
 def test_no_identifier_or_single_person_date_in_any_byte(case):
-    name, ev, data, folder = case
+    name, ev, data, folder, mon = case
     texts = _texts(folder)
     raw = {f.name: f.read_bytes() for f in folder.iterdir()}
     ids = set(data[ev.roles.id].astype(str))
@@ -296,6 +297,171 @@ def test_no_identifier_or_single_person_date_in_any_byte(case):
     for t in texts.values():
         found |= set(re.findall(r"\d{4}-\d{2}-\d{2}", t))
     assert not ((found & single) - settings_dates), name
+
+
+def test_no_monitoring_identifier_or_single_person_date_in_any_byte_or_figure(case):
+    """The monitoring records' identifiers (``P``, ``E``, ``H`` + digits) and dates of one person
+    only appear in no file, no figure's PNG metadata or alt text."""
+    import base64
+    name, ev, data, folder, mon = case
+    raw = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()}
+    with zipfile.ZipFile(folder / "tables.xlsx") as z:
+        raw.update({f"xlsx:{n}": z.read(n) for n in z.namelist()})
+    html_text = raw["report.html"].decode("utf-8")
+    pngs = [base64.b64decode(m) for m in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html_text)]
+    assert pngs
+    raw.update({f"png{i}": b for i, b in enumerate(pngs)})
+    alts = " ".join(re.findall(r"alt=['\"]([^'\"]*)['\"]", html_text))
+    ids = set()
+    for table in (mon.participants, mon.employments, mon.households, mon.household_exits):
+        for col in [c for c in table.columns if c.endswith("_id")]:
+            ids |= set(table[col].astype(str))
+    assert any(re.fullmatch(r"P\d+", i) for i in ids)
+    pattern = re.compile(rb"\b[PEH]\d{4,}\b")
+    for fname, b in raw.items():
+        found = {m.decode() for m in pattern.findall(b)} & ids
+        assert not found, (name, fname, sorted(found)[:3])
+    assert not re.findall(r"\b[PEH]\d{4,}\b", alts)
+    dates = pd.concat([mon.participants[c] for c in mon.participants.columns
+                       if pd.api.types.is_datetime64_any_dtype(mon.participants[c])]
+                      + [mon.employments[c] for c in mon.employments.columns
+                         if pd.api.types.is_datetime64_any_dtype(mon.employments[c])])
+    counts = dates.dt.strftime("%Y-%m-%d").value_counts()
+    single = set(counts[counts == 1].index) - {"2022-01-01", "2022-10-31"}  # the period is a setting
+    for fname, b in raw.items():
+        found = set(re.findall(rb"\d{4}-\d{2}-\d{2}", b))
+        assert not ({f.decode() for f in found} & single), (name, fname)
+
+
+# -- goals and monitoring: every number of the report's goal and monitoring tables and sentences ----
+
+def _count(text: str) -> float | None:
+    t = str(text).replace(",", "").replace("\u00a0", "").replace(" ", "")
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _table_bounds(values: np.ndarray, hidden: np.ndarray, total_row: bool, total_col: bool,
+                  extra=()) -> dict[tuple[int, int], tuple[int, int]]:
+    """Integer bounds of every hidden cell of a count table, given its published cells, its sums
+    (a total row and/or column) and ``extra`` rows ``(coefficients over cells, low, high)``."""
+    r, c = values.shape
+    nv = r * c
+    rows, lo, hi = [], [], []
+    def eq(cells, coefs, a, b):
+        e = np.zeros(nv)
+        for (i, j), w in zip(cells, coefs, strict=True):
+            e[i * c + j] += w
+        rows.append(e)
+        lo.append(a)
+        hi.append(b)
+    for i in range(r):
+        for j in range(c):
+            if not hidden[i, j]:
+                eq([(i, j)], [1], values[i, j], values[i, j])
+    inner_r, inner_c = r - total_row, c - total_col
+    if total_col:
+        for i in range(r):
+            eq([(i, j) for j in range(c)], [1] * inner_c + [-1], 0, 0)
+    if total_row:
+        for j in range(c):
+            eq([(i, j) for i in range(r)], [1] * inner_r + [-1], 0, 0)
+    for cells, a, b in extra:
+        eq(cells, [1] * len(cells), a, b)
+    if not rows:  # nothing published, no sums: every hidden cell is free
+        return {(int(i), int(j)): (0, 10 ** 6) for i, j in zip(*np.nonzero(hidden), strict=True)}
+    cons = LinearConstraint(np.array(rows), lo, hi)
+    out = {}
+    for i, j in zip(*np.nonzero(hidden), strict=True):
+        t = np.zeros(nv)
+        t[i * c + j] = 1
+        a = milp(t, constraints=cons, integrality=np.ones(nv), bounds=Bounds(0, 10 ** 6))
+        b = milp(-t, constraints=cons, integrality=np.ones(nv), bounds=Bounds(0, 10 ** 6))
+        assert a.status == 0 and b.status == 0, (i, j, a.message)
+        out[(int(i), int(j))] = (round(a.fun), round(-b.fun))
+    return out
+
+
+def test_monitoring_tables_and_sentence_give_back_no_hidden_count(case):
+    """Every monitoring CSV is the table the monitoring result publishes; each is solved by integer
+    programming with its sums (and, for the worst case, the goal of people to work or studies as the
+    sum of the monthly series when that is true): no hidden cell has one value. The sentence on the
+    households' change uses published months only and equals their ratio."""
+    name, ev, data, folder, mon = case
+    hidden_total = 0
+    for key, res in ev.monitoring.items():
+        csv = pd.read_csv(folder / f"monitoring_{key}.csv", dtype=str, keep_default_na=False)
+        assert csv.iloc[:, 1:].to_numpy().tolist() == res.published("en", 5).astype(str).to_numpy().tolist()
+        t = res.table
+        cols = [c for c in t.columns if not c.startswith("change_")]
+        shown = csv.iloc[:, 1:1 + len(cols)].to_numpy()
+        keep = np.array([not all(_count(v) is None and v != MARK for v in row) for row in shown])
+        shown, true = shown[keep], t[cols].to_numpy(dtype=float)[keep]
+        hidden = shown == MARK
+        if not hidden.any():
+            continue
+        values = np.array([[_count(v) or 0.0 for v in row] for row in shown])
+        extra = []
+        goal = ev.goals.table.set_index("goal")["measured"] if ev.goals is not None else {}
+        if key == "to_work_or_studies" and "to_work_or_studies" in goal and \
+                np.isclose(np.nansum(true[:, -1]), goal["to_work_or_studies"]):
+            extra.append(([(i, true.shape[1] - 1) for i in range(len(true))], goal["to_work_or_studies"],
+                          goal["to_work_or_studies"]))
+        bounds = _table_bounds(values, hidden, total_row=key in ("outcomes_after_employment", "hires_by_subsidy"),
+                               total_col="total" in cols and len(cols) > 1, extra=extra)
+        for (i, j), (lo, hi) in bounds.items():
+            assert lo <= true[i, j] <= hi, (key, i, j)
+            assert hi > lo, (name, key, i, j, lo, hi, true[i, j])
+            hidden_total += 1
+    if name == "small":
+        assert hidden_total, "the small monitoring set hides something"
+    hh = ev.monitoring["households"]
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    sentence = hh.change_text(lang="en")
+    if sentence:
+        assert sentence in text
+        pub = hh.published("en")
+        last = hh.table.index.max()
+        for k in (1, 2):
+            now, before = _count(pub.loc[pub.index[-1]].iloc[0]), _count(pub.iloc[len(pub) - 1 - 12 * k, 0])
+            assert now is not None and before is not None  # both months are published
+            assert f"{100 * (now / before - 1):+.1f}%".replace("-", "-") in sentence.replace("−", "-")
+        assert last == hh.table.index[-1]
+
+
+def test_hidden_goal_measures_have_many_solutions(case):
+    """A goal's measure hidden for a small count: the target, the judgement and its rule, and every
+    other published goal number leave it at least two values (oracle: enumeration)."""
+    name, ev, data, folder, mon = case
+    pub = pd.read_csv(folder / "goal_fulfilment.csv", dtype=str, keep_default_na=False)
+    n_participants = _count(pub.iloc[0, 2])
+    assert n_participants  # the participants' count is published
+    checked = 0
+    for rec, row in zip(ev.goals.records, pub.itertuples(index=False), strict=True):
+        measured, judgement = row[2], rec["judgement"]
+        if rec["kind"] == "share" and measured == MARK:
+            target, partly = rec["target"], rec["rule_fields"].get("partly", 0.75)
+            sols = {(k, n) for n in range(1, int(n_participants) + 1) for k in range(n + 1)
+                    if (k / n >= target) == (judgement == "achieved")
+                    and ((partly * target <= k / n < target) == (judgement == "partly_achieved"))}
+            assert len({k for k, _ in sols}) > 1 and len({n for _, n in sols}) > 1, rec["goal"]
+            checked += 1
+        if rec["kind"] == "before_after" and MARK in measured:
+            # a hidden "b -> a": only its direction follows from the judgement; many pairs remain
+            for state, (b, a) in rec["changes"].items():
+                if 0 < b < 5 or 0 < a < 5:
+                    pairs = {(x, y) for x in range(0, int(n_participants) + 1) for y in range(0, x)}
+                    assert len(pairs) > 1
+                    checked += 1
+        if rec["kind"] == "count" and measured == MARK:
+            target = rec["target"]
+            sols = [k for k in range(1, 5) if (k >= target) == (judgement == "achieved")]
+            assert len(sols) > 1
+            checked += 1
+    if name == "small":
+        assert checked, "the small evaluation hides a goal measure"
 
 
 # -- the attacks have teeth: the cell-by-cell rules of before are broken by them ----------------------

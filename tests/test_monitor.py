@@ -406,6 +406,65 @@ def test_plots_return_axes(people):
         plt.close("all")
 
 
+@pytest.fixture(scope="module")
+def monthly_tables():
+    from impact.pipeline import monitoring_tables
+    from impact.synthetic import simulate_monitoring
+    rec = simulate_monitoring(random_state=1, n_participants=300, n_hires_2022=60, n_ended_employments=60,
+                              n_households=60)
+    return monitoring_tables(rec, start="2022-01-01", end="2022-10-31")
+
+
+def test_household_exits_chart_is_titled_for_households_and_no_legend_for_an_empty_year(monthly_tables):
+    """Oracle: the Axes. The household-exits chart says it counts households (not "individuals"),
+    and a monthly bar chart of 2022 alone has no legend entry for 2021 (no data)."""
+    for lang in ("en", "sv"):
+        ax = monthly_tables["household_exits"].plot(lang=lang)
+        assert ax.get_title().startswith(label("report_household_exits", lang))
+        assert label("title_to_work_or_studies", lang) not in ax.get_title()
+        legend = ax.get_legend()
+        assert legend is None or [t.get_text() for t in legend.get_texts()] == ["2022"]
+        plt.close("all")
+    ax = monthly_tables["to_work_or_studies"].plot()
+    assert ax.get_title().startswith(label("title_to_work_or_studies", "en"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2022"]
+    two_years = to_work_or_studies_by_month(_events(), start="2021-01-01", end="2022-12-31", empty_months="zero")
+    labels = [t.get_text() for t in two_years.plot().get_legend().get_texts()]
+    assert sorted(labels) == ["2021", "2022"]
+    plt.close("all")
+
+
+def test_cell_key_publication_of_every_monitoring_table(monthly_tables):
+    """``published(disclosure="cellkey")``: every count within the p-table's noise of the truth,
+    empty cells 0, nothing hidden, totals the sums of the published cells, the same output for the
+    same secret and another for another secret; changes computed from the published counts; no
+    secret, an error that says so. Oracle: the true tables and the p-table's bounds."""
+    from impact.publish import MARK, MAX_NOISE
+    for name, res in monthly_tables.items():
+        pub = res.published("en", disclosure="cellkey", secret="s1")
+        assert pub.equals(res.published("en", disclosure="cellkey", secret="s1"))
+        assert not pub.equals(res.published("en", disclosure="cellkey", secret="s2")), name
+        assert MARK not in pub.to_numpy()
+        counts = [c for c in res.table.columns if not c.startswith("change_")]
+        shown = pub.iloc[:, :len(counts)].map(lambda v: float(str(v).replace(",", ""))).to_numpy()
+        true = res.table[counts].to_numpy(dtype=float)
+        inner = (slice(None, -1 if name in ("outcomes_after_employment", "hires_by_subsidy") else None),
+                 slice(None, -1 if ("total" in counts and len(counts) > 1) else None))
+        assert (np.abs(shown[inner] - true[inner]) <= MAX_NOISE).all(), name  # totals: sums of these
+        assert ((true == 0) == (shown == 0)).all(), name
+        if "total" in counts and len(counts) > 1:
+            assert (shown[:, -1] == shown[:, :-1].sum(axis=1)).all()
+        if name in ("outcomes_after_employment", "hires_by_subsidy"):
+            assert (shown[-1] == shown[:-1].sum(axis=0)).all()
+        with pytest.raises(ParameterError, match="'secret' parameter .* disclosure='cellkey'"):
+            res.published("en", disclosure="cellkey")
+    hh = monthly_tables["households"]
+    pub = hh.published("en", disclosure="cellkey", secret="s1")
+    n = pub.iloc[:, 0].map(lambda v: float(str(v).replace(",", "")))
+    expected = f"{100 * (n.iloc[-1] / n.iloc[-13] - 1):+.1f}%".replace("-", "\u2212")
+    assert hh.change_text(disclosure="cellkey", secret="s1").replace("-", "\u2212").startswith(expected)
+
+
 # ----------------------------------------------------------------------------------------------
 # bad input: mutation -> exception -> message
 

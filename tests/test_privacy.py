@@ -373,3 +373,32 @@ def test_error_names_positions_not_labels():
     with pytest.raises(DataError) as info:
         suppress(t)
     assert "1985" not in str(info.value) and info.value.positions == (1,)
+
+
+def test_one_equation_bounds_by_hand_agree_with_linear_programming():
+    """The audit's shortcut for a hidden cell bound by one equation only (a month's women + men =
+    total) gives linprog's bounds. Oracle: scipy's linprog on 300 random consistent equations."""
+    from scipy.optimize import linprog
+
+    from impact.publish._suppress import _Grid, _interval
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(300):
+        n = int(rng.integers(2, 6))
+        coef = rng.choice([1.0, -1.0], size=n)
+        vals = rng.integers(0, 9, size=n).astype(float)
+        vals[-1] = -(coef[:-1] @ vals[:-1]) / coef[-1]
+        supp = rng.random(n) < 0.6
+        if vals[-1] < 0 or not supp.any():
+            continue
+        grid = _Grid(vals.reshape(1, -1), np.ones((1, n), bool), np.zeros((1, n), bool), [[None] * n],
+                     [(np.arange(n), coef)])
+        for t in np.flatnonzero(supp):
+            lo, hi = _interval(grid, supp.copy(), int(t))
+            c = (np.flatnonzero(supp) == t).astype(float)
+            A, b = coef[supp][None, :], [-(coef[~supp] @ vals[~supp])]
+            low, high = linprog(c, A_eq=A, b_eq=b, bounds=(0, None)), linprog(-c, A_eq=A, b_eq=b, bounds=(0, None))
+            assert low.status == 0 and np.isclose(low.fun, lo)
+            assert (high.status == 3 and np.isinf(hi)) or np.isclose(-high.fun, hi)
+            checked += 1
+    assert checked > 200

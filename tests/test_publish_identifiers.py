@@ -1,9 +1,8 @@
 """No identifier in any message or warning, even when a role names the id column (issue 11, point 5).
 
 Oracle: the identifiers of the input; every message and warning of ``validate`` and ``evaluate``
-is scanned for them. The fixes are outside the publication layer (``impact.data.validate``,
-``impact._validation.check_treatment``, ``impact.design``), reported to the lead: the cases that
-still leak are marked xfail with the place that prints them.
+is scanned for them. Every role passes strictly (the places that printed identifiers, in
+``impact.data.validate``, ``impact._validation.check_treatment`` and ``impact.design``, are fixed).
 """
 
 from __future__ import annotations
@@ -14,13 +13,6 @@ import warnings
 import pytest
 
 import impact
-
-_LEAKS = {
-
-
-
-}
-
 
 @pytest.fixture(scope="module")
 def sim():
@@ -42,9 +34,7 @@ def _messages(sim, role):
 
 
 @pytest.mark.parametrize("role", ["treatment", "subgroup", "covariates", "start", "exit_date", "exit_type"])
-def test_no_identifier_in_messages_when_a_role_names_the_id_column(sim, role, request):
-    if role in _LEAKS:
-        request.applymarker(pytest.mark.xfail(reason=_LEAKS[role], strict=False))
+def test_no_identifier_in_messages_when_a_role_names_the_id_column(sim, role):
     ids = set(sim.registers[sim.roles.id].astype(str))
     texts = _messages(sim, role)
     assert texts, "a role on the id column must not pass silently"

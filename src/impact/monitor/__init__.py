@@ -15,9 +15,12 @@ Two kinds of descriptive tables sit beside the effect estimates:
 
 Every result is a frozen dataclass with tidy snake_case tables (``.table``, ``.summary()``);
 ``.published(lang=...)`` gives the table to print: small cells suppressed by
-:func:`impact.publish.suppress` and labels in Swedish or English from :mod:`impact.labels`. Plots
-take ``ax=None`` first and return the Axes; they draw only what the published table shows; the
-notebook display shows only the published table.
+:func:`impact.publish.suppress`, or with ``disclosure="cellkey"`` (recommended for monthly
+reporting) every count perturbed by the cell-key method, keyed on the records behind each cell
+(``.cells``, kept by every result and never published; :func:`impact.publish.cell_key_counts`),
+and labels in Swedish or English from :mod:`impact.labels`. Plots take ``ax=None`` first and
+return the Axes; they draw only what the published table shows; the notebook display shows only
+the published table.
 
 Bad input is never repaired silently: months missing from a series are flagged (``NaN`` and a
 warning, never zero), duplicate household-month rows are counted once and the number of duplicates

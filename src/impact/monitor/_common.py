@@ -22,7 +22,7 @@ import pandas as pd
 from impact._errors import ImpactWarning, ParameterError, data_error
 from impact._validation import InstanceOf, Interval, Options, parse_dates, parse_months, suggest
 from impact.labels import LANGS, Lang, format_number, has_label, label
-from impact.publish import MARK
+from impact.publish import DISCLOSURES, MARK, CellKeyTable, cell_key_counts
 
 #: the gender columns of every table, in display order
 GENDERS: tuple[str, str] = ("women", "men")
@@ -51,9 +51,51 @@ MARK_: list[Any] = [InstanceOf(str, "a str")]
 INT_OR_NONE: list[Any] = [Interval(Integral, 1, None), None]
 
 
+DISCLOSURE: list[Any] = [Options(DISCLOSURES)]
+SECRET: list[Any] = [InstanceOf(str, "a str (the cell-key secret)"), None]
+PTABLE_: list[Any] = [InstanceOf(Mapping, "a mapping of count to {noise: probability}"), None]
+
+
 def published_params(**more: list[Any]) -> dict[str, list[Any]]:
-    """The table of every ``published`` method: ``lang``, ``threshold``, ``mark`` (and ``more``)."""
+    """The table of every ``suppression`` method: ``lang``, ``threshold``, ``mark`` (and ``more``)."""
     return {"lang": LANG_OR_NONE, "threshold": THRESHOLD, "mark": MARK_, **more}
+
+
+def disclosure_params(**more: list[Any]) -> dict[str, list[Any]]:
+    """The table of every ``published`` method: those of :func:`published_params`, ``disclosure`` and ``secret``."""
+    return published_params(disclosure=DISCLOSURE, secret=SECRET, **more)
+
+
+def no_cells() -> pd.DataFrame:
+    """The records behind the cells of a table made without them."""
+    return pd.DataFrame({"row": [], "column": [], "id": []})
+
+
+def record_ids(data: pd.DataFrame, id: str | None) -> np.ndarray:
+    """What identifies each record for the cell key: the ``id`` column, else the row's own content
+    and how many identical rows come before it (the same row gives the same key in every release;
+    every row counts)."""
+    if id is not None:
+        return data[id].to_numpy()
+    if not len(data):
+        return np.array([], dtype=object)
+    content = data.astype(str).agg("\x1f".join, axis=1)
+    nth = content.groupby(content).cumcount().astype(str)
+    return (content + "\x1e" + nth).to_numpy()
+
+
+def cell_records(row: Any, column: Any, ids: Any) -> pd.DataFrame:
+    """The records behind each inner cell (``row``, ``column``, ``id``), duplicates dropped. Not for publication."""
+    return pd.DataFrame({"row": np.asarray(row, dtype=object), "column": np.asarray(column, dtype=object),
+                         "id": np.asarray(ids, dtype=object)}).drop_duplicates().reset_index(drop=True)
+
+
+def perturbed(cells: pd.DataFrame, secret: str | None, func: str, **kw: Any) -> CellKeyTable:
+    """:func:`impact.publish.cell_key_counts` of a result's cells; the secret is required."""
+    if not secret:
+        raise ParameterError(f"The 'secret' parameter of {func} must be given with disclosure='cellkey' (a text "
+                             "kept by the office and never published, the same in every release).")
+    return cell_key_counts(cells, secret, **kw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +256,7 @@ def text_of(text: str | Mapping[str, str] | None, key: str, lang: Lang, **fields
 class Display(ABC):
     """Notebook display shared by the monitoring results: a title, the published (suppressed)
     table and the notes. Nothing else of a result is shown: the counts behind hidden cells stay in
-    ``.table``, which is not for publication."""
+    ``.table``, and the records behind each cell in ``.cells``; neither is for publication."""
 
     _TITLE: ClassVar[str] = ""
     lang: Lang
@@ -227,7 +269,7 @@ class Display(ABC):
 
     @abstractmethod
     def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK) -> pd.DataFrame:
-        """The table to print: small cells suppressed, months and columns labelled."""
+        """The table to print: small cells suppressed (or every count perturbed), months and columns labelled."""
 
     def _repr_html_(self) -> str:
         lang = self.lang

@@ -4,7 +4,7 @@ employment, and new hires by employment subsidy."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import data_error
-from impact._validation import Interval, check_columns, validate_params
-from impact.labels import Lang, has_label, label, relabel
-from impact.monitor._common import (CODES, COLOURS, COLUMN, DATA, DATE, GENDER_MAP, GENDERS, LANG, LANG_OR_NONE,
-                                    THRESHOLD, DateLike, Display, check_codes, dates_of, gender_of, number_format,
-                                    period, published_params)
-from impact.publish import MARK, Suppression, suppress
+from impact._validation import InstanceOf, Interval, check_columns, validate_params
+from impact.labels import Lang, format_percent, has_label, label, relabel
+from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, DISCLOSURE, GENDER_MAP,
+                                    GENDERS, LANG, LANG_OR_NONE, PTABLE_, SECRET, THRESHOLD, DateLike, Display,
+                                    cell_records, check_codes, dates_of, disclosure_params, gender_of, no_cells,
+                                    number_format, period, perturbed, published_params, record_ids)
+from impact.publish import MARK, CellKeyTable, Suppression, suppress
 
 #: results 90 days after an ended labour-market employment, in the seed's order
 OUTCOMES_90: tuple[str, ...] = ("to_work", "to_studies", "continued_planning", "new_planning_af",
@@ -39,12 +40,16 @@ class GenderTable(Display):
         ``"outcomes_after_employment"`` or ``"hires_by_subsidy"``.
     notes : tuple of str
     lang : {"en", "sv"}
+    cells : DataFrame
+        The records behind each inner cell: ``row`` (category), ``column`` (gender), ``id`` (the
+        employment). Not for publication: what ``published(disclosure="cellkey")`` keys its noise on.
     """
 
     table: pd.DataFrame
     kind: str = ""
     notes: tuple[str, ...] = ()
     lang: Lang = "en"
+    cells: pd.DataFrame = field(default_factory=no_cells, repr=False, compare=False)
 
     @property
     def title_key(self) -> str:
@@ -65,31 +70,59 @@ class GenderTable(Display):
         return suppress(self.table, threshold, mark, total_row="all", total_col="total",
                         fmt=number_format(self.lang if lang is None else lang))
 
-    @validate_params(published_params(shares=["boolean"]), name="GenderTable.published")
+    @validate_params({"secret": SECRET, "ptable": PTABLE_},
+                     name="GenderTable.perturbation")
+    def perturbation(self, secret: str | None, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+        """The table with cell-key noise (:func:`impact.publish.cell_key_counts`): every cell, row
+        total, column total (``all``) and the grand total keyed on its own records (``.counts``
+        are the true ones; not for publication)."""
+        return perturbed(self.cells, secret, "GenderTable.perturbation",
+                         index=[i for i in self.table.index if i != "all"], columns=list(GENDERS),
+                         total_row="all", total_col="total", additive=True, ptable=ptable)
+
+    @validate_params(disclosure_params(shares=["boolean"]), name="GenderTable.published")
     def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK, *,
-                  shares: bool = False) -> pd.DataFrame:
-        """The table to print: suppressed and labelled; ``shares=True`` gives each cell's share
-        of its column total instead (hidden wherever the count or the total is hidden)."""
+                  shares: bool = False, disclosure: str = "threshold", secret: str | None = None) -> pd.DataFrame:
+        """The table to print, labelled: small cells suppressed (``disclosure="threshold"``) or
+        every count perturbed by the cell-key method (``disclosure="cellkey"``, with the office's
+        ``secret``); ``shares=True`` gives each cell's share of its column total instead (hidden
+        wherever the count or the total is hidden; with cell-key noise, the share of the
+        published counts)."""
         lang_: Lang = self.lang if lang is None else lang
+        if disclosure == "cellkey":
+            pub = self.perturbation(secret).published.loc[self.table.index, self.table.columns]
+            if shares:
+                share = pub.astype(float).div(pub.loc["all"].astype(float).replace(0, np.nan), axis=1)
+                out = share.map(lambda v: format_percent(v, lang_, 1)).astype(object)
+            else:
+                out = pub.map(number_format(lang_)).astype(object)
+            return relabel(out, lang_)
         res = self.suppression(threshold, mark, lang_)
         out = res.shares("column", lang=lang_) if shares else res.published
         return relabel(out, lang_)
 
-    @validate_params({"lang": LANG_OR_NONE, "threshold": THRESHOLD}, name="GenderTable.plot")
-    def plot(self, ax: Any = None, *, lang: Lang | None = None, threshold: int = 5) -> Any:
-        """Horizontal bars by category, one for women and one for men; hidden cells are not drawn. Returns the Axes."""
+    @validate_params({"lang": LANG_OR_NONE, "threshold": THRESHOLD, "disclosure": DISCLOSURE, "secret": SECRET},
+                     name="GenderTable.plot")
+    def plot(self, ax: Any = None, *, lang: Lang | None = None, threshold: int = 5, disclosure: str = "threshold",
+             secret: str | None = None) -> Any:
+        """Horizontal bars by category, one for women and one for men, as published (hidden cells
+        are not drawn). Returns the Axes."""
         import matplotlib.pyplot as plt
 
         lang_: Lang = self.lang if lang is None else lang
-        res = self.suppression(threshold, lang=lang_)
         t = self.table.drop(index="all")
+        if disclosure == "cellkey":
+            shown = self.perturbation(secret).published.loc[t.index].astype(float)
+        else:
+            res = self.suppression(threshold, lang=lang_)
+            shown = t.astype(float).where(~res.mask.loc[t.index, t.columns])
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.6 * len(t) + 1.5))
             ax.figure.set_layout_engine("tight")
         y = np.arange(len(t))[::-1]
         h = 0.38
         for k, g in enumerate(GENDERS):
-            v = t[g].astype(float).where(~res.mask.loc[t.index, g])
+            v = shown[g]
             ax.barh(y + (h / 2 if k == 0 else -h / 2), v.to_numpy(), height=h, color=COLOURS[g],
                     label=label(g, lang_))
         ax.set_yticks(y, [label(i, lang_) if has_label(i) else str(i) for i in t.index])
@@ -105,25 +138,29 @@ class GenderTable(Display):
 
 
 def _gender_table(data: pd.DataFrame, rows: np.ndarray, column: str, categories: Sequence[str], gender: str,
-                  genders: Mapping[Any, str] | None, name: str, func: str) -> pd.DataFrame:
-    """Counts of ``column`` by gender over ``rows`` (a mask over ``data``; errors name positions in ``data``)."""
+                  genders: Mapping[Any, str] | None, name: str, func: str,
+                  id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of ``column`` by gender over ``rows`` (a mask over ``data``; errors name positions in
+    ``data``), and the records behind each cell."""
     g = gender_of(data, gender, genders, func, rows=rows)
+    cells = cell_records(data[column].to_numpy()[rows], g.to_numpy()[rows], record_ids(data, id)[rows])
     t = pd.crosstab(data[column].to_numpy()[rows], g.to_numpy()[rows]).reindex(
         index=list(categories), columns=list(GENDERS), fill_value=0)
     t["total"] = t.sum(axis=1)
     t.loc["all"] = t.sum(axis=0)
     t.index.name = name
     t.columns.name = None
-    return t.astype(int)
+    return t.astype(int), cells
 
 
 @validate_params({"data": DATA, "outcome": COLUMN, "gender": COLUMN, "genders": GENDER_MAP, "end_date": COLUMN,
                   "start": DATE, "end": DATE, "days": [Interval(Integral, 0, None)], "categories": CODES,
-                  "lang": LANG})
+                  "id": COLUMN_OR_NONE, "lang": LANG})
 def outcomes_after_employment(data: pd.DataFrame, *, outcome: str = "outcome_90", gender: str = "gender",
                               genders: Mapping[Any, str] | None = None, end_date: str = "end_date",
                               start: DateLike = None, end: DateLike = None, days: int = 90,
-                              categories: Sequence[str] = OUTCOMES_90, lang: Lang = "en") -> GenderTable:
+                              categories: Sequence[str] = OUTCOMES_90, id: str | None = None,
+                              lang: Lang = "en") -> GenderTable:
     """Results ``days`` after an ended labour-market employment, for women, men and total.
 
     Counts the employments whose day ``days`` after ``end_date`` falls between ``start`` and
@@ -141,6 +178,9 @@ def outcomes_after_employment(data: pd.DataFrame, *, outcome: str = "outcome_90"
     days : int
     categories : sequence of str
         The allowed result codes, in display order (default :data:`OUTCOMES_90`).
+    id : str or None
+        The employment's identifier (e.g. ``"employment_id"``): what the cell-key method keys a
+        record on. ``None``: a row is identified by its content.
     lang : {"en", "sv"}
 
     Returns
@@ -168,7 +208,7 @@ def outcomes_after_employment(data: pd.DataFrame, *, outcome: str = "outcome_90"
     all          1    1      2
     """
     func = "outcomes_after_employment"
-    check_columns(data, [outcome, gender, end_date])
+    check_columns(data, [c for c in (outcome, gender, end_date, id) if c is not None])
     s, e = period(start, end, func)
     ends = dates_of(data, end_date)
     reached = ends + pd.Timedelta(days=days)
@@ -179,19 +219,21 @@ def outcomes_after_employment(data: pd.DataFrame, *, outcome: str = "outcome_90"
         keep &= (reached <= e).to_numpy()
     check_codes(data, outcome, categories, rows=keep, fix=f"Every employment that reached day {days} needs a "
                 "result; drop the others explicitly if that is intended.")
+    # no counts in the notes: the number of rows counted is the table's grand total, which the
+    # cell-key method publishes with noise only
     notes = [f"employments that ended and reached day {days}"
-             + (f" between {s.date()} and {e.date()}" if s is not None and e is not None else "")
-             + f": {int(keep.sum())} of {len(data)} rows"]
-    table = _gender_table(data, keep, outcome, categories, gender, genders, "outcome", func)
-    return GenderTable(table=table, kind="outcomes_after_employment", notes=tuple(notes), lang=lang)
+             + (f" between {s.date()} and {e.date()}" if s is not None and e is not None else "")]
+    table, cells = _gender_table(data, keep, outcome, categories, gender, genders, "outcome", func, id)
+    return GenderTable(table=table, kind="outcomes_after_employment", notes=tuple(notes), lang=lang, cells=cells)
 
 
 @validate_params({"data": DATA, "subsidy": COLUMN, "gender": COLUMN, "genders": GENDER_MAP, "hire_date": COLUMN,
-                  "start": DATE, "end": DATE, "categories": CODES, "lang": LANG})
+                  "start": DATE, "end": DATE, "categories": CODES, "id": COLUMN_OR_NONE, "lang": LANG})
 def hires_by_subsidy(data: pd.DataFrame, *, subsidy: str = "subsidy", gender: str = "gender",
                      genders: Mapping[Any, str] | None = None, hire_date: str = "hire_date",
                      start: DateLike = None, end: DateLike = None,
-                     categories: Sequence[str] = SUBSIDIES, lang: Lang = "en") -> GenderTable:
+                     categories: Sequence[str] = SUBSIDIES, id: str | None = None,
+                     lang: Lang = "en") -> GenderTable:
     """New hires by employment-subsidy type, for women, men and total.
 
     Parameters
@@ -205,6 +247,9 @@ def hires_by_subsidy(data: pd.DataFrame, *, subsidy: str = "subsidy", gender: st
         Hires from ``start`` to ``end`` inclusive (e.g. ``"2022-01-01"``, ``"2022-12-31"``).
     categories : sequence of str
         Allowed subsidy codes in display order (default :data:`SUBSIDIES`).
+    id : str or None
+        The employment's identifier (e.g. ``"employment_id"``): what the cell-key method keys a
+        record on. ``None``: a row is identified by its content.
     lang : {"en", "sv"}
 
     Returns
@@ -227,7 +272,7 @@ def hires_by_subsidy(data: pd.DataFrame, *, subsidy: str = "subsidy", gender: st
     [1, 1, 2]
     """
     func = "hires_by_subsidy"
-    check_columns(data, [subsidy, gender, hire_date])
+    check_columns(data, [c for c in (subsidy, gender, hire_date, id) if c is not None])
     s, e = period(start, end, func)
     hires = dates_of(data, hire_date)
     keep = np.ones(len(data), dtype=bool)
@@ -240,7 +285,7 @@ def hires_by_subsidy(data: pd.DataFrame, *, subsidy: str = "subsidy", gender: st
     if e is not None:
         keep &= (hires <= e).to_numpy()
     check_codes(data, subsidy, categories, rows=keep, fix="Code hires without a subsidy as 'no_subsidy'.")
-    table = _gender_table(data, keep, subsidy, categories, gender, genders, "subsidy", func)
+    table, cells = _gender_table(data, keep, subsidy, categories, gender, genders, "subsidy", func, id)
     when = "".join([f" from {s.date()}" if s is not None else "", f" to {e.date()}" if e is not None else ""])
-    notes = [f"hires{when}: {int(keep.sum())} of {len(data)} rows"]
-    return GenderTable(table=table, kind="hires_by_subsidy", notes=tuple(notes), lang=lang)
+    notes = [f"hires{when}" if when else "all hires"]
+    return GenderTable(table=table, kind="hires_by_subsidy", notes=tuple(notes), lang=lang, cells=cells)

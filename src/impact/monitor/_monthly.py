@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from impact._errors import DataError, data_error
-from impact._validation import Options, check_columns, check_params, validate_params
+from impact._validation import InstanceOf, Options, check_columns, check_params, validate_params
 from impact.labels import Lang, label, month_name, relabel
-from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, GENDER_MAP, GENDERS,
-                                    INT_OR_NONE, LANG, LANG_OR_NONE, THRESHOLD, DateLike, Display, check_codes,
-                                    dates_of, flag_missing, gender_of, number_format, period, published_params)
-from impact.publish import MARK, Suppression, suppress
+from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, DISCLOSURE, GENDER_MAP,
+                                    GENDERS, INT_OR_NONE, LANG, LANG_OR_NONE, PTABLE_, SECRET, THRESHOLD, DateLike,
+                                    Display, cell_records, check_codes, dates_of, disclosure_params, flag_missing,
+                                    gender_of, no_cells, number_format, period, perturbed, published_params,
+                                    record_ids)
+from impact.publish import MARK, CellKeyTable, Suppression, suppress
+
+#: the title of a series by what it counts
+_TITLES = {"to_work_or_studies": "title_to_work_or_studies", "household_exits": "report_household_exits"}
 
 #: outcome codes of programme participants
 PARTICIPANT_OUTCOMES: tuple[str, ...] = ("to_work", "to_studies", "other", "ongoing")
@@ -34,13 +39,26 @@ class MonthlySeries(Display):
         Months in the range with no records at all (flagged, not zero).
     notes : tuple of str
     lang : {"en", "sv"}
+    kind : {"to_work_or_studies", "household_exits"}
+        What is counted (it titles the table and the chart).
+    cells : DataFrame
+        The records behind each inner cell: ``row`` (month), ``column`` (gender, or ``total``),
+        ``id`` (the person or household). Not for publication: what the cell-key method
+        (``published(disclosure="cellkey")``) keys its noise on.
     """
 
     table: pd.DataFrame
     missing_months: tuple = ()
     notes: tuple[str, ...] = ()
     lang: Lang = "en"
+    cells: pd.DataFrame = field(default_factory=no_cells, repr=False, compare=False)
+    kind: str = "to_work_or_studies"
     _TITLE: ClassVar[str] = "title_to_work_or_studies"
+
+    @property
+    def title_key(self) -> str:
+        """The label key of the title: what the series counts (people, or households leaving assistance)."""
+        return _TITLES.get(self.kind, self._TITLE)
 
     def summary(self) -> pd.DataFrame:
         """Long form: ``month``, ``gender``, ``n``, ``missing``."""
@@ -56,39 +74,74 @@ class MonthlySeries(Display):
         if present.empty:
             return None
         total_col = "total" if "women" in present.columns else None
-        return suppress(present.astype(int), threshold, mark, total_col=total_col,
+        # each month on its own (no sum over months is published): the same month is hidden the
+        # same way in every monthly release, however many months the series has by then
+        return suppress(present.astype(int), threshold, mark, total_col=total_col, hidden_totals="ignore",
                         fmt=number_format(self.lang if lang is None else lang))
 
-    @validate_params(published_params(), name="MonthlySeries.published")
-    def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK) -> pd.DataFrame:
-        """Counts as strings, small cells suppressed, months and columns labelled."""
+    @validate_params({"secret": SECRET, "ptable": PTABLE_},
+                     name="MonthlySeries.perturbation")
+    def perturbation(self, secret: str | None, ptable: Mapping[int, Mapping[int, float]] | None = None) -> CellKeyTable:
+        """The table with cell-key noise (:func:`impact.publish.cell_key_counts`): every month's
+        cells and its total keyed on the records behind them (``.counts`` are the true ones; not
+        for publication)."""
+        inner = [c for c in self.table.columns if c != "total"] or ["total"]
+        total = "total" if inner != ["total"] else None
+        return perturbed(self.cells, secret, "MonthlySeries.perturbation", index=list(self.table.index),
+                         columns=inner, total_col=total, additive=True, ptable=ptable)
+
+    def _shown(self, threshold: int, disclosure: str, secret: str | None) -> pd.DataFrame:
+        """The counts as published, as numbers: ``NaN`` where hidden or missing."""
+        if disclosure == "cellkey":
+            out = self.perturbation(secret).published[list(self.table.columns)].astype(float)
+        else:
+            out = self.table.astype(float).copy()
+            res = self.suppression(threshold)
+            if res is not None:
+                out[res.mask.reindex(out.index, fill_value=False).to_numpy()] = np.nan
+        out.loc[list(self.missing_months)] = np.nan
+        return out
+
+    @validate_params(disclosure_params(), name="MonthlySeries.published")
+    def published(self, lang: Lang | None = None, threshold: int = 5, mark: str = MARK, *,
+                  disclosure: str = "threshold", secret: str | None = None) -> pd.DataFrame:
+        """Counts as strings, months and columns labelled: small cells suppressed
+        (``disclosure="threshold"``) or every count perturbed by the cell-key method
+        (``disclosure="cellkey"``, with the office's ``secret``)."""
         lang_: Lang = self.lang if lang is None else lang
-        res = self.suppression(threshold, mark, lang_)
         out = pd.DataFrame(label("missing", lang_), index=self.table.index, columns=self.table.columns, dtype=object)
+        if disclosure == "cellkey":
+            shown = self._shown(threshold, disclosure, secret)
+            fmt = number_format(lang_)
+            present = ~self.table.index.isin(list(self.missing_months))
+            out.loc[present] = shown.loc[present].map(lambda v: fmt(int(v)))
+            return relabel(out, lang_)
+        res = self.suppression(threshold, mark, lang_)
         if res is not None:
             out.loc[res.published.index] = res.published
         return relabel(out, lang_)
 
-    @validate_params({"year": INT_OR_NONE, "gender": ["column"], "lang": LANG_OR_NONE, "threshold": THRESHOLD},
-                     name="MonthlySeries.plot")
+    @validate_params({"year": INT_OR_NONE, "gender": ["column"], "lang": LANG_OR_NONE, "threshold": THRESHOLD,
+                      "disclosure": DISCLOSURE, "secret": SECRET}, name="MonthlySeries.plot")
     def plot(self, ax: Any = None, *, year: int | None = None, gender: str = "total",
-             lang: Lang | None = None, threshold: int = 5) -> Any:
-        """Bars per month of ``year`` (default: the last) against a line for the year before. Returns the Axes."""
+             lang: Lang | None = None, threshold: int = 5, disclosure: str = "threshold",
+             secret: str | None = None) -> Any:
+        """Bars per month of ``year`` (default: the last) against a line for the year before, as
+        published (hidden months are not drawn). Returns the Axes."""
         import matplotlib.pyplot as plt
 
         lang_: Lang = self.lang if lang is None else lang
         check_params("MonthlySeries.plot", {"gender": [Options(self.table.columns)]}, {"gender": gender})
-        values = self.table[gender].astype(float).copy()
-        res = self.suppression(threshold, lang=lang_)
-        if res is not None:
-            values[res.mask[gender].reindex(values.index, fill_value=False).to_numpy()] = np.nan
-        year = year or int(values.index.max().year)
+        values = self._shown(threshold, disclosure, secret)[gender]
+        year = year or int(self.table.index.max().year)
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 4))
             ax.figure.set_layout_engine("tight")
         x = np.arange(1, 13)
         for y, style in ((year, "bar"), (year - 1, "line")):
             s = pd.Series([values.get(pd.Period(f"{y}-{m:02d}", "M"), np.nan) for m in x], index=x, dtype=float)
+            if not s.notna().any():  # a year without data gets no legend entry
+                continue
             if style == "bar":
                 ax.bar(x, s.to_numpy(), color=COLOURS.get(gender, "#555555"), label=str(y))
             else:
@@ -96,7 +149,8 @@ class MonthlySeries(Display):
         ax.set_xticks(x, [month_name(m, lang_)[:3] for m in range(1, 13)])
         ax.set_ylabel(label("n", lang_))
         ax.set_title(f"{label(self.title_key, lang_)}, {label(gender, lang_).lower()}")
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
         return ax
 
     def __repr__(self) -> str:
@@ -107,14 +161,15 @@ class MonthlySeries(Display):
 
 @validate_params({"data": DATA, "date": COLUMN, "outcome": COLUMN, "outcomes": CODES, "codes": CODES + [None],
                   "gender": COLUMN_OR_NONE, "genders": GENDER_MAP, "id": COLUMN_OR_NONE, "start": DATE,
-                  "end": DATE, "empty_months": [Options(["flag", "zero"])], "lang": LANG})
+                  "end": DATE, "empty_months": [Options(["flag", "zero"])], "kind": [Options(list(_TITLES))],
+                  "lang": LANG})
 def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", outcome: str = "outcome",
                                 outcomes: Sequence[str] = ("to_work", "to_studies"),
                                 codes: Sequence[str] | None = PARTICIPANT_OUTCOMES,
                                 gender: str | None = "gender", genders: Mapping[Any, str] | None = None,
                                 id: str | None = "person_id", start: DateLike = None, end: DateLike = None,
                                 empty_months: Literal["flag", "zero"] = "flag",
-                                lang: Lang = "en") -> MonthlySeries:
+                                kind: str = "to_work_or_studies", lang: Lang = "en") -> MonthlySeries:
     """People who went to work or studies, per month, for women, men and total.
 
     Parameters
@@ -137,6 +192,9 @@ def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", o
         First and last month of the series (default: the first and last month with an outcome).
     empty_months : {"flag", "zero"}
         A month without any record is missing data unless you say it was truly zero.
+    kind : {"to_work_or_studies", "household_exits"}
+        What the series counts: people to work or studies, or households leaving economic
+        assistance for work or studies (the title of its table and chart).
     lang : {"en", "sv"}
 
     Returns
@@ -173,7 +231,7 @@ def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", o
         raise data_error(date, f"an outcome in {list(outcomes)} must have a date", no_date)
     g = gender_of(data, gender, genders, func) if gender is not None else pd.Series("total", index=data.index)
     df = pd.DataFrame({"month": dates.dt.to_period("M"), "gender": g,
-                       "id": data[id] if id is not None else np.arange(len(data))})[hit]
+                       "id": record_ids(data, id)})[hit]
     if s is not None:
         df = df[df["month"] >= s.to_period("M")]
     if e is not None:
@@ -205,4 +263,6 @@ def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", o
     elif missing:
         notes.append(f"{len(missing)} month(s) without records are declared zero (empty_months='zero')")
         missing = []
-    return MonthlySeries(table=table, missing_months=tuple(missing), notes=tuple(notes), lang=lang)
+    cells = cell_records(df["month"], df["gender"], df["id"])
+    return MonthlySeries(table=table, missing_months=tuple(missing), notes=tuple(notes), lang=lang, cells=cells,
+                         kind=kind)

@@ -91,6 +91,9 @@ or, for data of one row per person (the cross-sectional design)::
     out = "reports/evaluation"
     title = "Malmökraften 2.0"
     threshold = 5
+    disclosure = "cellkey"          # monthly tables: cell-key noise (or "threshold": suppression)
+    secret_env = "IMPACT_CELLKEY_SECRET"   # where the cell-key secret is (or secret_file = "...");
+                                    # the secret itself is never written in this file
 
 Unknown keys are errors, with the nearest valid key suggested; relative paths (data, register,
 monitoring inputs and the report folder) are taken from the folder of the evaluation file.
@@ -106,7 +109,7 @@ from typing import Any
 from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, suggest, validate_params
 from impact.data import Roles, read_toml
-from impact.publish import MIN_EFFECT_N
+from impact.publish import DISCLOSURES, MIN_EFFECT_N, cell_key_secret
 
 __all__ = ["ConfigError", "EvaluationConfig", "read_config", "CONFIG_KEYS", "REGISTER_COLUMN_KEYS"]
 
@@ -130,7 +133,8 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "sensitivity": {"evalue": bool, "rosenbaum": bool, "gammas": list, "placebo": list},
     "monitoring": {"participants": str, "employments": str, "households": str, "household_exits": str,
                    "start": str, "end": str, **_FILE_OPTIONS},
-    "report": {"out": str, "title": str, "threshold": int, "min_effect_n": int},
+    "report": {"out": str, "title": str, "threshold": int, "min_effect_n": int, "disclosure": str,
+               "secret_env": str, "secret_file": str},
 }
 #: keys of a register extract only (the risk-set design): (section, key)
 REGISTER_ONLY_KEYS = (("outcomes", "time_in_work"), ("outcomes", "benefit_months"), ("outcomes", "benefits"),
@@ -145,6 +149,7 @@ _CHOICES = {("", "lang"): ("en", "sv"), ("design", "start_period"): ("month", "q
             ("design", "method"): ("riskset", "nearest", "optimal", "cem", "exact", "subclass", "ipw"),
             ("design", "estimand"): ("join_vs_never", "join_vs_wait"),
             ("design", "reuse"): ("across_periods", "never"), ("registers", "period"): ("month", "quarter"),
+            ("report", "disclosure"): DISCLOSURES,
             **{(sec, "encoding"): ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1")
                for sec in ("data", "registers", "monitoring")}}
 
@@ -172,7 +177,9 @@ class EvaluationConfig:
         Keyword arguments for :func:`impact.evaluate` (design, outcomes, effects, goals, language).
     report : dict
         ``out``, ``title``, ``threshold``, ``min_effect_n`` (the smallest arm an effect is
-        published for, default 20).
+        published for, default 20), ``disclosure`` (``"threshold"`` or ``"cellkey"``) and, for
+        the cell-key method, where its secret is: ``secret_env`` or ``secret_file`` (absolute);
+        never the secret.
     date_format : str or None
     raw : dict or None
         The file as read (shown in the report's footer).
@@ -407,8 +414,17 @@ def _common_kwargs(raw: dict, path: Path, design: dict) -> tuple[dict[str, Any],
 
 def _report(raw: dict, path: Path) -> dict:
     report = {"out": "reports/evaluation", "title": "Programme evaluation", "threshold": 5,
-              "min_effect_n": MIN_EFFECT_N, **raw.get("report", {})}
+              "min_effect_n": MIN_EFFECT_N, "disclosure": "threshold", **raw.get("report", {})}
     report["out"] = _resolve(report["out"], path.parent)
+    if "secret_file" in report:
+        report["secret_file"] = _resolve(report["secret_file"], path.parent)
+    if report["disclosure"] == "cellkey":  # the secret must be there before any data are read; never kept here
+        try:
+            cell_key_secret(env=report.get("secret_env"), file=report.get("secret_file"))
+        except ParameterError as exc:
+            raise ConfigError(f"{path}: [report] disclosure = \"cellkey\": {exc}") from None
+    elif "secret_env" in report or "secret_file" in report:
+        raise ConfigError(f"{path}: [report] secret_env and secret_file are for disclosure = \"cellkey\".")
     return report
 
 

@@ -96,7 +96,9 @@ def monitoring_tables(data: Any, *, start: Any = None, end: Any = None,
     Returns
     -------
     dict of str -> result
-        Each result has ``.table``, ``.published(lang, threshold)`` and ``.plot(ax=None)``.
+        Each result has ``.table``, ``.published(lang, threshold, disclosure=, secret=)`` and
+        ``.plot(ax=None)``, and keeps (never for publication) the records behind each cell
+        (``.cells``: persons, employments, households) for the cell-key method.
 
     Examples
     --------
@@ -119,13 +121,15 @@ def monitoring_tables(data: Any, *, start: Any = None, end: Any = None,
         out["to_work_or_studies"] = monitor.to_work_or_studies_by_month(rec["participants"], start=start, end=end,
                                                                         lang=lang)
     if "employments" in rec:
-        out["outcomes_after_employment"] = monitor.outcomes_after_employment(rec["employments"], start=start,
-                                                                             end=end, lang=lang)
-        out["hires_by_subsidy"] = monitor.hires_by_subsidy(rec["employments"], start=start, end=end, lang=lang)
+        emp = rec["employments"]
+        emp_id = "employment_id" if "employment_id" in emp.columns else None  # the cell key's record
+        out["outcomes_after_employment"] = monitor.outcomes_after_employment(emp, start=start, end=end, id=emp_id,
+                                                                             lang=lang)
+        out["hires_by_subsidy"] = monitor.hires_by_subsidy(emp, start=start, end=end, id=emp_id, lang=lang)
     if "households" in rec:
         out["households"] = monitor.households_on_assistance(rec["households"], end=end, lang=lang)
     if "household_exits" in rec:
         out["household_exits"] = monitor.to_work_or_studies_by_month(
             rec["household_exits"], date="exit_date", outcome="reason", gender=None, id="household_id",
-            codes=("to_work", "to_studies", "other"), start=start, end=end, lang=lang)
+            codes=("to_work", "to_studies", "other"), start=start, end=end, kind="household_exits", lang=lang)
     return out

@@ -13,18 +13,22 @@
   balance (:func:`balance_rounded`) and notes (:func:`notes_published`);
 * the cell-key method for tables published every month (:mod:`impact.publish._cellkey`):
   :func:`cell_key_table`, :func:`record_keys`, :func:`cell_keys`, :func:`cell_key_noise`,
-  :data:`PTABLE` -- deterministic noise keyed on the records behind each cell.
+  :data:`PTABLE` -- deterministic noise keyed on the records behind each cell;
+  :func:`cell_key_counts` perturbs a table from the records behind its cells (the monitoring
+  tables' ``disclosure="cellkey"``), :func:`cell_key_secret` reads the secret.
 """
 
 from impact.publish._rules import MARK, balance_published, effects_published, scrub_counts, suppress_counts
-from impact.publish._cellkey import PTABLE, CellKeyTable, cell_key_noise, cell_key_table, cell_keys, record_keys
+from impact.publish._cellkey import (DISCLOSURES, MAX_NOISE, PTABLE, SECRET_ENV, CellKeyTable, cell_key_counts,
+                                     cell_key_noise, cell_key_secret, cell_key_table, cell_keys, record_keys)
 from impact.publish._publication import (MIN_EFFECT_N, Publication, balance_rounded, curves_published,
                                          effects_withheld, flow_published, notes_published, publish,
-                                         share_numerators, withheld_note)
+                                         share_numerators, withheld_note, disclosure_note)
 from impact.publish._suppress import Suppression, feasible_intervals, suppress
 
 __all__ = ["MARK", "Suppression", "suppress", "feasible_intervals", "suppress_counts", "scrub_counts",
            "effects_published", "balance_published", "Publication", "publish", "share_numerators",
            "effects_withheld", "curves_published", "balance_rounded", "flow_published", "notes_published",
            "withheld_note", "MIN_EFFECT_N", "PTABLE", "CellKeyTable", "record_keys", "cell_keys",
-           "cell_key_noise", "cell_key_table"]
+           "cell_key_noise", "cell_key_table", "cell_key_counts", "cell_key_secret", "DISCLOSURES", "MAX_NOISE",
+           "SECRET_ENV", "disclosure_note"]

@@ -32,11 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from impact._validation import InstanceOf, Interval, validate_params
+from impact._validation import InstanceOf, Interval, Options, validate_params
+from impact.publish._cellkey import DISCLOSURES, MAX_NOISE
 from impact.publish._suppress import MARK
 
 __all__ = ["Publication", "publish", "share_numerators", "effects_withheld", "curves_published",
-           "balance_rounded", "flow_published", "notes_published", "withheld_note", "MIN_EFFECT_N"]
+           "balance_rounded", "flow_published", "notes_published", "withheld_note", "disclosure_note",
+           "MIN_EFFECT_N"]
 
 #: the default smallest number of people per arm for an effect estimate to be published at all
 MIN_EFFECT_N = 20
@@ -47,17 +49,60 @@ _ESTIMATES = ["estimate", "se", "ci_low", "ci_high", "p_value"]
 _SHARE_ARMS = {"share_treated": "treated", "share_control": "control"}
 
 
-@validate_params({"threshold": _THRESHOLD})
-def withheld_note(threshold: int = 5) -> str:
-    """The text that replaces a technical note which mentions a small group.
+_LANG = [Options(("en", "sv"))]
+
+#: the replacement of a withheld technical note, by language
+_WITHHELD_NOTE = {
+    "en": ("A technical note is not shown because it mentions a group of fewer than {threshold} people "
+           "(the full note is in the result object, which is not for publication)."),
+    "sv": ("En teknisk anmärkning visas inte eftersom den nämner en grupp med färre än {threshold} personer "
+           "(hela anmärkningen finns i resultatobjektet, som inte är för publicering)."),
+}
+
+#: what the monitoring tables' disclosure control is, by mode and language
+_DISCLOSURE_NOTE = {
+    ("threshold", "en"): "{mark}: fewer than {threshold} people, or hidden so that a smaller count cannot be "
+                         "calculated from the totals.",
+    ("threshold", "sv"): "{mark}: färre än {threshold} personer, eller dolt så att ett mindre antal inte kan "
+                         "räknas fram ur summorna.",
+    ("cellkey", "en"): "The counts in these tables have a small random deviation (at most ±{noise}) by the "
+                       "cell-key method of Statistics Sweden: the same group of people always gets the same "
+                       "deviation, in every table and every month; totals are the sums of the published "
+                       "counts; shares and changes are computed from the published counts.",
+    ("cellkey", "sv"): "Antalen i tabellerna har en liten slumpmässig avvikelse (högst ±{noise}) enligt SCB:s "
+                       "cellnyckelmetod: samma grupp personer får alltid samma avvikelse, i varje tabell och "
+                       "varje månad; summor är summan av de publicerade antalen; andelar och förändringar räknas "
+                       "från de publicerade antalen.",
+}
+
+
+@validate_params({"threshold": _THRESHOLD, "lang": _LANG})
+def withheld_note(threshold: int = 5, lang: str = "en") -> str:
+    """The text that replaces a technical note which mentions a small group, in ``lang``.
 
     Examples
     --------
     >>> withheld_note(5)[:60]
     'A technical note is not shown because it mentions a group of'
+    >>> withheld_note(5, lang="sv")[:45]
+    'En teknisk anmärkning visas inte eftersom den'
     """
-    return (f"A technical note is not shown because it mentions a group of fewer than {threshold} people "
-            "(the full note is in the result object, which is not for publication).")
+    return _WITHHELD_NOTE[lang].format(threshold=threshold)
+
+
+@validate_params({"disclosure": [Options(DISCLOSURES)], "threshold": _THRESHOLD, "lang": _LANG,
+                  "mark": [InstanceOf(str, "a str")]})
+def disclosure_note(disclosure: str = "threshold", threshold: int = 5, lang: str = "en", mark: str = MARK) -> str:
+    """The note under published monitoring tables: what the mode of disclosure control did to them.
+
+    Examples
+    --------
+    >>> disclosure_note("cellkey", lang="sv")[:40]
+    'Antalen i tabellerna har en liten slumpm'
+    >>> disclosure_note("threshold")
+    '..: fewer than 5 people, or hidden so that a smaller count cannot be calculated from the totals.'
+    """
+    return _DISCLOSURE_NOTE[(disclosure, lang)].format(mark=mark, threshold=threshold, noise=MAX_NOISE)
 
 
 # -- the people behind each share -------------------------------------------------------------------
@@ -501,10 +546,11 @@ def _small_counts(note: str, threshold: int) -> list[int]:
     return out
 
 
-@validate_params({"notes": [InstanceOf((list, tuple), "a list of str")], "threshold": _THRESHOLD})
-def notes_published(notes: Sequence[Any], threshold: int = 5) -> tuple[str, ...]:
+@validate_params({"notes": [InstanceOf((list, tuple), "a list of str")], "threshold": _THRESHOLD, "lang": _LANG})
+def notes_published(notes: Sequence[Any], threshold: int = 5, lang: str = "en") -> tuple[str, ...]:
     """Technical notes as they may be shown: each note that mentions a count of 1 to
-    ``threshold - 1`` is replaced by :func:`withheld_note` (once); the others are kept as written.
+    ``threshold - 1`` is replaced by :func:`withheld_note` in ``lang`` (once); the others are kept
+    as written.
 
     Numbers that are not counts of people are told apart by their context: dates
     (``2022-01-01``), decimals, ratios (``1:1``), formulas and names (``n-1``), settings
@@ -517,7 +563,7 @@ def notes_published(notes: Sequence[Any], threshold: int = 5) -> tuple[str, ...]
     """
     out: list[str] = []
     for note in dict.fromkeys(str(n) for n in notes):
-        text = withheld_note(threshold) if _small_counts(note, threshold) else note
+        text = withheld_note(threshold, lang) if _small_counts(note, threshold) else note
         if text not in out:
             out.append(text)
     return tuple(out)
@@ -565,10 +611,11 @@ class Publication:
                   "curves": _FRAME, "flow": _FRAME, "balance": _FRAME,
                   "sizes": [InstanceOf(Mapping, "a mapping of (arm, when) to a count")],
                   "notes": [InstanceOf((list, tuple), "a list of str")],
-                  "threshold": _THRESHOLD, "min_effect_n": _THRESHOLD})
+                  "threshold": _THRESHOLD, "min_effect_n": _THRESHOLD, "lang": _LANG})
 def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], curves: pd.DataFrame,
             flow: pd.DataFrame, balance: pd.DataFrame, sizes: Mapping[tuple[str, str], int],
-            notes: Sequence[str] = (), *, threshold: int = 5, min_effect_n: int = MIN_EFFECT_N) -> Publication:
+            notes: Sequence[str] = (), *, threshold: int = 5, min_effect_n: int = MIN_EFFECT_N,
+            lang: str = "en") -> Publication:
     """Apply every rule to every table of a report at once.
 
     Parameters
@@ -589,6 +636,8 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
         Smallest count of people shown, and smallest numerator of a share.
     min_effect_n : int, default 20
         Smallest number of people per arm for an effect estimate of a group.
+    lang : {"en", "sv"}, default "en"
+        Language of the text that replaces a withheld note.
 
     Returns
     -------
@@ -624,5 +673,5 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
     withheld = pd.DataFrame(rows, columns=["table", "subgroup", "estimand", "horizon", "reason"])
     return Publication(effects=pub, curves=shown_curves, flow=fl_out,
                        balance=balance_rounded(balance, sizes, threshold),
-                       notes=notes_published(list(notes), threshold), threshold=threshold,
+                       notes=notes_published(list(notes), threshold, lang), threshold=threshold,
                        min_effect_n=min_effect_n, withheld=withheld)

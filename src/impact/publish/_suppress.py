@@ -254,6 +254,7 @@ class _Grid:
     is_total: np.ndarray          # (R, C) bool: a margin cell
     position: list[list[tuple[int, int] | None]]   # grid cell -> (row, col) in the table
     equations: list[tuple[np.ndarray, np.ndarray]]  # (flat cell indices, coefficients)
+    cache: dict = field(default_factory=dict)       # (hidden cells, target) -> bounds, within one call
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -301,17 +302,50 @@ def _build_grid(counts: np.ndarray, rows_in: list[int], cols_in: list[int], tota
 
 
 def _interval(grid: _Grid, supp: np.ndarray, target: int) -> tuple[float, float]:
-    """Reader's bounds on flat cell ``target`` given the suppressed flat mask ``supp``."""
+    """Reader's bounds on flat cell ``target`` given the suppressed flat mask ``supp`` (computed once)."""
+    key = (np.asarray(supp, dtype=bool).tobytes(), int(target))
+    if key not in grid.cache:
+        grid.cache[key] = _bounds(grid, supp, target)
+    return grid.cache[key]
+
+
+def _bounds(grid: _Grid, supp: np.ndarray, target: int) -> tuple[float, float]:
     from scipy.optimize import linprog
 
     flat = grid.values.ravel()
-    var = np.flatnonzero(supp)
+    # only the equations connected to the target through hidden cells bound it
+    active = [(idx, coef) for idx, coef in grid.equations if supp[idx].any()]
+    seen, frontier, eqs = {int(target)}, [int(target)], []
+    used = [False] * len(active)
+    while frontier:
+        cell = frontier.pop()
+        for e, (idx, coef) in enumerate(active):
+            if not used[e] and cell in idx:
+                used[e] = True
+                eqs.append((idx, coef))
+                for c in idx[supp[idx]]:
+                    if int(c) not in seen:
+                        seen.add(int(c))
+                        frontier.append(int(c))
+    if len(eqs) == 1:  # one equation sum(a_i x_i) = r over x >= 0: the bounds by hand
+        idx, coef = eqs[0]
+        hidden = supp[idx]
+        pos = list(idx[hidden]).index(target)
+        a_h = coef[hidden]
+        a_t = float(a_h[pos])
+        others = np.delete(a_h, pos)
+        r = -float(np.dot(coef[~hidden], flat[idx[~hidden]]))
+        r = 0.0 if abs(r) < _TOL else r
+        at_r = r / a_t  # the target's value when every other hidden cell is 0
+        high = np.inf if (others * a_t < 0).any() else at_r
+        low = 0.0 if (r == 0.0 or (np.sign(others) == np.sign(r)).any()) else at_r
+        if low <= high + _TOL and high >= -_TOL:
+            return (float(low), float(high))
+    var = np.array(sorted(seen))
     col_of = {int(v): k for k, v in enumerate(var)}
     rows, rhs = [], []
-    for idx, coef in grid.equations:
+    for idx, coef in eqs:
         hidden = supp[idx]
-        if not hidden.any():
-            continue
         a = np.zeros(len(var))
         for cell, w in zip(idx[hidden], coef[hidden], strict=True):
             a[col_of[int(cell)]] += w

@@ -35,7 +35,7 @@ from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
 from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
-from impact.publish import MARK, MIN_EFFECT_N, publish, share_numerators
+from impact.publish import DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish, share_numerators
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._headline import headline_html, headline_messages
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
@@ -61,10 +61,13 @@ REPORT_FILES: tuple[str, ...] = ("report.html", "tables.xlsx", "headline.csv", "
                   "threshold": [Interval(Integral, 1, None)],
                   "lang": [Options(LANGS), None],
                   "excel": ["boolean"],
-                  "min_effect_n": [Interval(Integral, 1, None)]})
+                  "min_effect_n": [Interval(Integral, 1, None)],
+                  "disclosure": [Options(DISCLOSURES), None],
+                  "secret": [InstanceOf(str, "a str (the cell-key secret)"), None]})
 def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, title: str = "Programme evaluation",
                  threshold: int = 5, lang: Lang | None = None, excel: bool = True,
-                 min_effect_n: int = MIN_EFFECT_N) -> Path:
+                 min_effect_n: int = MIN_EFFECT_N, disclosure: str | None = None,
+                 secret: str | None = None) -> Path:
     """Write the report of an evaluation into ``folder``; return the path of ``report.html``.
 
     Writes ``report.html`` (self-contained: figures embedded, no external files), every table as
@@ -94,6 +97,16 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
         (:func:`impact.publish.publish`): shares resting on fewer than ``threshold`` people,
         values that subtraction would give back, and differences and tests involving a withheld
         group are withheld too, in every file and figure.
+    disclosure : {"threshold", "cellkey"}, optional
+        How the monthly monitoring tables are protected: ``"threshold"`` suppresses small cells;
+        ``"cellkey"`` (recommended for reports published every month) adds the cell-key method's
+        small noise to every count, the same noise for the same people in every release (see
+        docs/monitoring.md). Default: the evaluation file's ``[report] disclosure``, else
+        ``"threshold"``.
+    secret : str, optional
+        The cell-key secret (never written to the report). Default: read from the file named by
+        ``[report] secret_file`` or the environment variable named by ``[report] secret_env``
+        (default ``IMPACT_CELLKEY_SECRET``).
 
     Returns
     -------
@@ -124,10 +137,11 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
         check_params("write_report", {"lang": [Options(LANGS)]}, {"lang": evaluation.lang})
         lang = cast(Lang, evaluation.lang)
     lg: Lang = lang
+    disclosure, secret = _disclosure(evaluation, disclosure, secret)
     folder = Path(folder).absolute()
     with folder_lock(folder):
         try:
-            return _write_report(evaluation, folder, title, threshold, lg, excel, min_effect_n)
+            return _write_report(evaluation, folder, title, threshold, lg, excel, min_effect_n, disclosure, secret)
         except ImpactError:
             plt.close("all")
             raise
@@ -137,7 +151,7 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
 
 
 def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshold: int, lang: Lang,
-                  excel: bool, min_effect_n: int) -> Path:
+                  excel: bool, min_effect_n: int, disclosure: str = "threshold", secret: str | None = None) -> Path:
     import matplotlib.pyplot as plt
 
     from impact.plotting import plot_effect_curves, plot_forest
@@ -179,7 +193,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         tables[sub_names[col]] = (res.summary(), _numerators(evaluation.analysed, res.settings))
     pub = publish(tables, eff.curves, evaluation.flow.table(),
                   bal.summary() if hasattr(bal, "summary") else pd.DataFrame(bal), sizes, notes,
-                  threshold=threshold, min_effect_n=min_effect_n)
+                  threshold=threshold, min_effect_n=min_effect_n, lang=lang)
 
     # flow ------------------------------------------------------------------------------------
     flow_pub = pub.flow.copy()
@@ -285,30 +299,27 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     mon = evaluation.monitoring
     if mon:
         parts = []
-        titles = {"to_work_or_studies": "title_to_work_or_studies",
-                  "outcomes_after_employment": "title_outcomes_after_employment",
-                  "hires_by_subsidy": "title_hires_by_subsidy", "households": "title_households",
-                  "household_exits": "report_household_exits"}
+        how = {"threshold": threshold, "disclosure": disclosure, "secret": secret}  # one rule for all tables
         for name, res in mon.items():
-            mon_pub = res.published(lang, threshold)
+            mon_pub = res.published(lang, **how)
             csv[file_stem(f"monitoring_{name}", used_files)] = mon_pub.reset_index()
             sheets[sheet_name(name, used_sheets)] = mon_pub.reset_index()
-            parts.append(f"<h3>{html.escape(L(titles.get(name, name)) if has_label(titles.get(name, '')) else name)}</h3>")
+            parts.append(f"<h3>{html.escape(L(res.title_key) if has_label(res.title_key) else name)}</h3>")
             if name == "households":
-                change = res.change_text(lang=lang) if _change_is_safe(res, threshold) else ""
+                change = res.change_text(lang=lang, **how)  # from the published counts only
                 if change:
                     month = format_month(res.table.index.max(), lang)
                     parts.append(f"<p><b>{html.escape(month)}</b>: {html.escape(change)}</p>")
-                parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
+                parts.append(fig_to_img(res.plot(lang=lang, **how).figure, name))
                 shown = mon_pub.tail(24)
             else:
                 try:
-                    parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, name))
+                    parts.append(fig_to_img(res.plot(lang=lang, **how).figure, name))
                 except Exception:  # a table too sparse to draw is still published  # pragma: no cover
                     plt.close("all")
                 shown = mon_pub
             parts.append(published_html(shown))
-        parts.append(f"<p class='note'>{html.escape(L('suppressed_note', mark=MARK, threshold=threshold))}</p>")
+        parts.append(f"<p class='note'>{html.escape(disclosure_note(disclosure, threshold, lang, MARK))}</p>")
         sections.append(("monitoring", L("report_monitoring"), "".join(parts)))
 
     # methods ---------------------------------------------------------------------------------
@@ -329,7 +340,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     settings_rows = [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in s.items()
                      if k not in ("fingerprints", "report")]
     settings_rows += [("roles", json.dumps({k: v for k, v in vars(roles).items()}, ensure_ascii=False, default=str)),
-                      ("threshold", str(threshold)), ("title", title), ("versions", versions()),
+                      ("threshold", str(threshold)), ("disclosure", disclosure), ("title", title), ("versions", versions()),
                       ("generated_utc", f"{now:%Y-%m-%d %H:%M}")]
     settings_rows += [(f"fingerprint_{k}", v) for k, v in fingerprints.items()]
     settings_df = pd.DataFrame(settings_rows, columns=["setting", "value"])
@@ -374,18 +385,17 @@ def _drawable(curves: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _change_is_safe(res: Any, threshold: int) -> bool:
-    """The sentence on the change of households is shown only when none of the months it compares
-    has a hidden count (a published percentage and one count would give the hidden one back)."""
-    table = getattr(res, "table", None)
-    if table is None or "households" not in table.columns or not len(table):
-        return False
-    supp = res.suppression(threshold=threshold) if hasattr(res, "suppression") else None
-    hidden = set() if supp is None else {k for k, v in supp.mask.iloc[:, 0].items() if v}
-    m = table.index.max()
-    months = [m] + [mm for mm in table.index if getattr(mm, "month", None) == m.month and mm != m]
-    counts = table.loc[months, "households"]
-    return not any(mm in hidden for mm in months) and bool(((counts.isna()) | (counts >= threshold)).all())
+def _disclosure(evaluation: EvaluationLike, disclosure: str | None, secret: str | None) -> tuple[str, str | None]:
+    """The monitoring tables' disclosure control, from the arguments or the evaluation file's
+    ``[report]`` (``disclosure``, ``secret_file``, ``secret_env``); the secret only for the cell-key method."""
+    report = dict((getattr(evaluation, "config", None) or {}).get("report", {}))
+    mode = disclosure or report.get("disclosure") or "threshold"
+    check_params("write_report", {"disclosure": [Options(DISCLOSURES)]}, {"disclosure": mode})
+    if mode != "cellkey":
+        return mode, None
+    if secret is None:
+        secret = cell_key_secret(env=report.get("secret_env"), file=report.get("secret_file"))
+    return mode, secret
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
