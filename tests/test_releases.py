@@ -359,3 +359,39 @@ def test_report_disclosure_key_in_the_evaluation_file(tmp_path, monkeypatch):
         read_config(p)
     p.write_text(head)
     assert read_config(p).report["disclosure"] == "threshold"
+
+
+def test_run_passes_the_disclosure_and_the_secret_from_the_files_folder(tmp_path, monkeypatch):
+    """``impact run`` hands the mode and the secret read from ``secret_file`` (relative to the
+    evaluation file, whatever the working folder) to the report writer."""
+    import dataclasses
+
+    import impact.pipeline._run as run_mod
+    seen: dict = {}
+
+    @dataclasses.dataclass(frozen=True)
+    class _Ev:
+        settings: dict
+        report_path: object = None
+
+    monkeypatch.setattr(run_mod, "read_inputs", lambda cfg: (None, {}))
+    monkeypatch.setattr(run_mod, "evaluate", lambda *a, **k: _Ev(settings={}))
+    monkeypatch.setattr(run_mod, "write_design_tables", lambda *a, **k: None)
+
+    def fake_write(ev, folder, **kw):
+        seen.update(kw)
+        return tmp_path / "out" / "report.html"
+
+    monkeypatch.setattr(run_mod, "write_report", fake_write)
+    monkeypatch.delenv("IMPACT_CELLKEY_SECRET", raising=False)
+    sub = tmp_path / "eval"
+    sub.mkdir()
+    (sub / "key.txt").write_text(SECRET + "\n")
+    (sub / "e.toml").write_text('[data]\npath = "x.csv"\n[columns]\nid = "i"\ntreatment = "t"\nstart = "s"\n'
+                                '[report]\ndisclosure = "cellkey"\nsecret_file = "key.txt"\n')
+    monkeypatch.chdir(tmp_path)
+    run_mod.run(sub / "e.toml")
+    assert seen["disclosure"] == "cellkey" and seen["secret"] == SECRET
+    (sub / "e.toml").write_text('[data]\npath = "x.csv"\n[columns]\nid = "i"\ntreatment = "t"\nstart = "s"\n')
+    run_mod.run(sub / "e.toml")
+    assert seen["disclosure"] == "threshold" and seen["secret"] is None

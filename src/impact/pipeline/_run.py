@@ -13,6 +13,7 @@ from impact._validation import InstanceOf, validate_params
 from impact.pipeline._config import ConfigError, EvaluationConfig, read_config
 from impact.pipeline._evaluate import Evaluation, evaluate
 from impact.pipeline._files import read_inputs, read_monitoring, read_registers
+from impact.publish import cell_key_secret
 from impact.report import write_report
 
 __all__ = ["run", "write_design_tables"]
@@ -91,8 +92,12 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
                           monitoring=records or None, **cfg.evaluate_kwargs)
     except ParameterError as exc:
         raise _with_toml_key(exc, cfg) from exc
+    disclosure = cfg.report.get("disclosure")
+    secret = (cell_key_secret(env=cfg.report.get("secret_env"), file=cfg.report.get("secret_file"))
+              if disclosure == "cellkey" else None)
     path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
-                        threshold=cfg.report["threshold"], min_effect_n=cfg.report["min_effect_n"])
+                        threshold=cfg.report["threshold"], min_effect_n=cfg.report["min_effect_n"],
+                        disclosure=disclosure, secret=secret)
     write_design_tables(ev, path.parent, threshold=cfg.report["threshold"])
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
 
