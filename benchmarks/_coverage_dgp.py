@@ -115,12 +115,17 @@ def _exit_from_u(rng: np.random.Generator, t0: np.ndarray, u: np.ndarray, female
     return t, cause
 
 
-def simulate(n: int, seed: int | np.random.SeedSequence, treatment: int | None = None) -> pd.DataFrame:
+def simulate(n: int, seed: int | np.random.SeedSequence, treatment: int | None = None,
+             spells: bool = False) -> pd.DataFrame:
     """One data set: ``id, gender, x1..x3, treat, earnings, days_work, time, exit``.
 
     Reproducible from ``seed`` alone (a fresh generator per call). ``treatment=0`` or ``1`` sets
     everyone's treatment after the assignment draw (the same people and noise, the potential
-    outcomes under that arm: for brute-force checks of the truths).
+    outcomes under that arm: for brute-force checks of the truths). ``spells=True`` also puts
+    the registration spells of the first ``H_DAYS`` days in ``df.attrs["spells"]`` (``id,
+    registered, deregistered, code`` in days from the start date, day 0; the first spell
+    registered on day -100; ``deregistered`` NaN when still open on day ``H_DAYS - 1``; code
+    ``"11"`` work, ``"80"`` other exit), without changing any random draw.
     """
     rng = np.random.default_rng(seed)
     female = rng.random(n) < 0.5
@@ -142,8 +147,13 @@ def simulate(n: int, seed: int | np.random.SeedSequence, treatment: int | None =
     t0 = np.zeros(n)
     active = np.arange(n)
     first = True
+    rec: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     while active.size:
         t, cause = _exit_from_u(rng, t0[active], u[active], female[active], treat[active])
+        if spells:
+            reg = -100.0 if first else np.floor(t0[active])
+            rec.append((active, np.broadcast_to(reg, active.shape).astype(float),
+                        np.where(t < H_DAYS, np.floor(t), np.nan), np.where(cause == 1, "11", "80")))
         if first:
             first_t[active], first_c[active] = t, cause
             first = False
@@ -163,11 +173,19 @@ def simulate(n: int, seed: int | np.random.SeedSequence, treatment: int | None =
     c_day = rng.integers(CENS_DAYS[0], CENS_DAYS[1] + 1, size=n)
     time = np.minimum(t_day, c_day)
     exit_ = np.where(t_day <= c_day, first_c, 0)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "id": np.arange(1, n + 1), "gender": np.where(female, "female", "male"),
         "x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2], "treat": treat,
         "earnings": earnings, "days_work": days, "time": time, "exit": exit_,
     })
+    if spells:
+        sp = pd.DataFrame({"id": np.concatenate([r[0] for r in rec]) + 1,
+                           "registered": np.concatenate([r[1] for r in rec]).astype(np.int64),
+                           "deregistered": np.concatenate([r[2] for r in rec]),
+                           "code": np.concatenate([r[3] for r in rec])})
+        sp.loc[sp["deregistered"].isna(), "code"] = None
+        out.attrs["spells"] = sp.sort_values(["id", "registered"], kind="stable").reset_index(drop=True)
+    return out
 
 
 def true_score(df: pd.DataFrame) -> np.ndarray:

@@ -66,17 +66,33 @@ def test_summary_table(reps):
 
 
 def test_replicate_reproducible_and_independent_of_n_jobs(reps):
-    again = cr.replicate(1, N_SMALL)
-    pd.testing.assert_frame_equal(again.reset_index(drop=True),
-                                  reps[reps["rep"] == 1].reset_index(drop=True))
-    # replicate 1 alone in a worker process equals replicate 1 of a serial run of 0 and 1
+    # replicate 1 alone, in a worker process, equals replicate 1 of the serial run of 0 and 1
     par = cr.run(1, N_SMALL, n_jobs=2, first=1)
-    pd.testing.assert_frame_equal(par, again)
-    # and its seed is child 1 of the root SeedSequence
+    pd.testing.assert_frame_equal(par, reps[reps["rep"] == 1].reset_index(drop=True))
+    # its seed is child 1 of the root SeedSequence; another root gives other data
     child = np.random.SeedSequence(20261202).spawn(2)[1]
     assert np.array_equal(cr.seed_sequence(1, 20261202).generate_state(4), child.generate_state(4))
-    other = cr.replicate(1, N_SMALL, seed=7)
-    assert not np.allclose(other["estimate"], again["estimate"])
+    a = dgp.simulate(N_SMALL, cr.seed_sequence(1, 20261202))
+    assert not np.allclose(a["earnings"], dgp.simulate(N_SMALL, cr.seed_sequence(1, 7))["earnings"])
+    assert not np.allclose(a["earnings"], dgp.simulate(N_SMALL, cr.seed_sequence(0, 20261202))["earnings"])
+
+
+def test_spells_give_the_days_in_work_and_change_no_draw():
+    plain = dgp.simulate(N_SMALL, 3)
+    df = dgp.simulate(N_SMALL, 3, spells=True)
+    pd.testing.assert_frame_equal(plain, df)
+    sp = df.attrs["spells"]
+    # registration spells of one person do not overlap; every person has its first spell from day -100
+    nxt = sp.groupby("id")["registered"].shift(-1)
+    assert (sp["deregistered"].isna() | (sp["deregistered"] >= sp["registered"])).all()
+    assert ((nxt.isna()) | (nxt >= sp["deregistered"])).all()
+    assert (sp.groupby("id")["registered"].first() == -100).all() and sp["id"].nunique() == N_SMALL
+    # days in work = registration gaps after a work exit (code 11), until the next registration
+    h = dgp.H_DAYS
+    end = np.where(nxt.notna(), nxt, h)
+    gap = np.where(sp["code"] == "11", np.clip(end, 0, h) - np.clip(sp["deregistered"].fillna(h), 0, h), 0)
+    days = pd.Series(gap).groupby(sp["id"].to_numpy()).sum()
+    assert np.array_equal(days.reindex(df["id"]).to_numpy(), df["days_work"].to_numpy())
 
 
 def test_truth_is_quadrature_exact():
