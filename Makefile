@@ -39,8 +39,7 @@ data: install
 ## API reference from the docstrings (pdoc) into docs/_build/
 docs: install
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
-	$(BIN)/pdoc --docformat numpy --output-directory docs/_build impact
-	@echo "API reference written to docs/_build/index.html"
+	$(BIN)/python docs/build.py docs/_build
 
 ## A synthetic register extract and monitoring records, then the evaluation examples/evaluation.toml describes
 example: install

@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "impact"
 
 #: the layers in flow order; a package may import its own modules and any package in an earlier layer
 LAYERS: list[tuple[str, ...]] = [
-    ("_version", "_errors", "_progress"),
+    ("_version", "_errors", "_progress", "_display"),
     ("_compat",),
     ("_validation",),
     ("labels",),

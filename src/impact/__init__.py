@@ -36,6 +36,7 @@ _LAZY = {
     "RegisterExtract": "impact.registers",
     "risk_sets": "impact.registers",
     "outcomes_from_spells": "impact.registers",
+    "time_in_states": "impact.registers",
     "evaluate": "impact.pipeline",
     "run": "impact.pipeline",
     "monitoring_tables": "impact.pipeline",

@@ -112,16 +112,14 @@ class Validated:
         return f"Validated({len(self.data)} rows: {int(t.sum())} treated, {int((t == 0).sum())} untreated)"
 
     def _repr_html_(self) -> str:
-        import html
+        from impact._display import frame_html, pairs_html, title_html
 
         t = self.data[self.roles.treatment]
         head = [("rows", len(self.data)), ("treated", int((t == 1).sum())), ("untreated", int((t == 0).sum())),
                 ("covariates", ", ".join(self.roles.covariates) or "none"),
                 ("subgroup", self.roles.subgroup or "none")]
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in head)
-        return (f"<div><p><b>impact.Validated</b></p><table>{rows}</table><p>Flow</p>"
-                f"{self.flow.table().to_html()}</div>")
+        return (f"<div>{title_html('impact.Validated')}{pairs_html(head)}<p>Flow</p>"
+                f"{frame_html(self.flow.table())}</div>")
 
 
 class ValidationError(DataError):

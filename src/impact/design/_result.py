@@ -210,14 +210,13 @@ class MatchResult:
                 f"{self.n_unmatched} unmatched)")
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
-                       for k, v in self.design_rows())
+        from impact._display import frame_html, notes_html, pairs_html, title_html
+
         bal = self.balance()
-        notes = "".join(f"<li>{x}</li>" for x in (*self.notes, *bal.notes))
-        return (f"<div><p><b>impact.MatchResult</b></p><table>{head}</table>"
-                f"<p>Sample sizes</p>{self.sample_sizes.to_html(float_format=lambda v: f'{v:.1f}')}"
-                f"<p>Balance</p>{bal.summary().to_html(float_format=lambda v: f'{v:.4f}')}"
-                f"<ul>{notes}</ul></div>")
+        return (f"<div>{title_html('impact.MatchResult', repr(self))}{pairs_html(self.design_rows())}"
+                f"<p>Sample sizes</p>{frame_html(self.sample_sizes, digits=5)}"
+                f"<p>Balance</p>{frame_html(bal.summary(), digits=3)}"
+                f"{notes_html((*self.notes, *bal.notes))}</div>")
 
     def plot(self, ax: "Axes | None" = None, *, kind: Literal["love", "overlap"] = "love") -> "Axes":
         """Love plot of SMDs before/after (``kind="love"``) or a mirrored histogram of the score.

@@ -125,10 +125,12 @@ class EffectsResult:
         return f"EffectsResult({len(self.table)} estimates; subgroups: {subs}; {self.conf_level:.0%} CI)"
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>Effects</b> ({self.conf_level:.0%} intervals; SE: {self.settings.get('se_method')})</p>")
-        notes = "".join(f"<li>{n}</li>" for n in self.notes)
-        return head + self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}") + (
-            f"<ul>{notes}</ul>" if notes else "")
+        from impact._display import frame_html, notes_html, title_html
+
+        head = title_html("impact.EffectsResult",
+                          f"{self.conf_level:.0%} intervals; SE: {self.settings.get('se_method')}")
+        counts = [c for c in self.table.columns if c.startswith(("n_", "events_"))]
+        return head + frame_html(self.table, index=False, count_columns=counts) + notes_html(self.notes)
 
     def plot(self, ax: Any = None, kind: str = "curves", **kwargs: Any) -> Any:
         """Draw the effects and return the Axes.

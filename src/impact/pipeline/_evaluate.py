@@ -134,6 +134,22 @@ class Evaluation:
         return (f"Evaluation({int((t == 1).sum())} participants and {int((t == 0).sum())} {what} "
                 f"analysed; {len(self.effects.table)} estimates{extra})")
 
+    def _repr_html_(self) -> str:
+        from impact._display import frame_html, notes_html, pairs_html, title_html
+
+        t = self.analysed[self.roles.treatment]
+        design = "risk-set (dynamic)" if self.design == "riskset" else "cross-sectional"
+        head = [("design", design), ("estimand", self.settings.get("estimand", "ATT")),
+                ("participants analysed", int((t == 1).sum())), ("controls analysed", int((t == 0).sum())),
+                ("estimates", len(self.effects.table))]
+        if self.goals is not None:
+            head.append(("goals", len(self.goals.table)))
+        counts = [c for c in self.effects.table.columns if c.startswith(("n_", "events_"))]
+        return (f"<div>{title_html('impact.Evaluation')}{pairs_html(head)}"
+                f"<p>Flow</p>{frame_html(self.flow.table())}"
+                f"<p>Effects</p>{frame_html(self.effects.table, index=False, count_columns=counts)}"
+                f"{notes_html(self.effects.notes)}</div>")
+
 
 
 def _goals_and_monitoring(bar: Progress, records: dict, goals: Any, start: Any, end: Any,

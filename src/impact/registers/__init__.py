@@ -2,7 +2,7 @@
 monthly benefit registers; risk sets with covariates as known on each date; exit codes; outcomes.
 
 Public names: :class:`RegisterExtract`, :class:`RegisterColumns`, :func:`risk_sets` (streamed,
-:class:`RiskSets`), :func:`covariates_at`, :func:`outcomes_from_spells`, :class:`ExitCodes`,
+:class:`RiskSets`), :func:`covariates_at`, :func:`outcomes_from_spells`, :func:`time_in_states`, :class:`ExitCodes`,
 :data:`DEFAULT_CODES`, :func:`recode_unknown`. See ``docs/registers.md``.
 """
 
@@ -17,6 +17,7 @@ from impact.registers._codes import (
 from impact.registers._extract import RegisterColumns, RegisterExtract
 from impact.registers._outcomes import outcomes_from_spells
 from impact.registers._risksets import HISTORY, RiskSets, covariates_at, risk_sets
+from impact.registers._states import benefit_column, time_in_states, work_column
 
 __all__ = [
            "CAUSES",
@@ -32,4 +33,7 @@ __all__ = [
            "outcomes_from_spells",
            "recode_unknown",
            "risk_sets",
+           "time_in_states",
+           "work_column",
+           "benefit_column",
 ]
