@@ -75,7 +75,7 @@ def register_extract(df: pd.DataFrame) -> tuple[object, pd.DataFrame]:
 
 def register_days(df: pd.DataFrame) -> np.ndarray:
     """``days_in_work_<H_DAYS>`` of ``impact.registers.time_in_states`` on the simulated extract."""
-    from impact.registers import time_in_states  # type: ignore[attr-defined]  # lands with issue 12 point 2
+    from impact.registers import time_in_states
 
     ext, index = register_extract(df)
     out = time_in_states(ext, index, horizons=[dgp.H_DAYS], months=None)

@@ -95,6 +95,15 @@ def test_spells_give_the_days_in_work_and_change_no_draw():
     assert np.array_equal(days.reindex(df["id"]).to_numpy(), df["days_work"].to_numpy())
 
 
+def test_register_time_in_states_gives_the_simulated_days_in_work():
+    # the replicate takes days_work from impact.registers.time_in_states on the simulated extract
+    assert cr.DAYS_SOURCE == "register"
+    df = dgp.simulate(N_SMALL, 5, spells=True)
+    days = cr.register_days(df)
+    assert np.array_equal(days, df["days_work"].to_numpy())
+    assert (days == 0).any() and days.max() > 300
+
+
 def test_truth_is_quadrature_exact():
     assert dgp.truth_error() < 1e-8
 
