@@ -12,19 +12,15 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-from scipy import stats  # noqa: E402
+import _coverage_dgp as dgp
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
 
-import impact  # noqa: E402
-import impact.registers  # noqa: E402
-from impact.effects import ate_competing  # noqa: E402
-
-try:  # imported as a module of benchmarks/ (the script and the test put it on sys.path)
-    import _coverage_dgp as dgp
-except ImportError:  # pragma: no cover
-    from benchmarks import _coverage_dgp as dgp  # type: ignore[no-redef]  # run from the repository root
+import impact
+import impact.registers
+from impact.effects import ate_competing
 
 #: (label, ratio, replace) of the matching designs; the estimand of every one is the ATT.
 DESIGNS = (("nearest 1:1", 1, False), ("nearest 2:1", 2, False), ("nearest 1:1 replace", 1, True))
@@ -47,7 +43,7 @@ DAYS_SOURCE = "register" if hasattr(impact.registers, "time_in_states") else "si
 BASE_DATE = pd.Timestamp("2021-01-04")
 
 
-def register_extract(df: pd.DataFrame) -> tuple[object, pd.DataFrame]:
+def register_extract(df: pd.DataFrame) -> tuple[impact.registers.RegisterExtract, pd.DataFrame]:
     """The register extract of a data set simulated with ``spells=True``, and its index table.
 
     Everyone's index (start) date is ``BASE_DATE``; spells are dated from it; the cut-off is the

@@ -28,15 +28,15 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
 
-import impact  # noqa: E402
+import impact
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _coverage_dgp as dgp  # noqa: E402
-import _coverage_run as cr  # noqa: E402
+import _coverage_dgp as dgp
+import _coverage_run as cr
 
 ESTIMANDS = [("share_diff", 90.0), ("share_diff", 180.0), ("share_diff", 365.0), ("rmst_diff", 365.0),
              ("hazard_ratio", np.nan)]

@@ -14,8 +14,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import _coverage_dgp as dgp  # noqa: E402
-import _coverage_run as cr  # noqa: E402
+import _coverage_dgp as dgp
+import _coverage_run as cr
 
 N_SMALL = 500
 
