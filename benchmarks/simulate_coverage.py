@@ -120,6 +120,9 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
           f"r = 0..{reps - 1}); {jobs} joblib workers; run time {elapsed:.0f} s (truth {t_truth:.1f} s)")
     print(f"truths exact up to quadrature error {dgp.truth_error():.1e} (40 vs 80 Gauss-Hermite nodes); "
           "ATT = E[Y1 - Y0 | treated, gender], ATE = E[F1(h) - F0(h) | gender] (everyone)")
+    print("days in work: " + ("impact.registers.time_in_states on the simulated register extract (checked equal to "
+                              "the simulated count in every replicate)" if cr.DAYS_SOURCE == "register" else
+                              "counted in the simulation (impact.registers.time_in_states not available)"))
     print("bias_mcse = emp_sd / sqrt(R); cov_mcse = sqrt(p (1 - p) / R); prog_gap = mean over data sets of the "
           "matched treated-minus-control gap in E[Y0 | x] (the part of the bias from imperfect matches)")
     fmt = {"truth": "{:.4f}", "mean_est": "{:.4f}", "bias": "{:+.4f}", "bias_mcse": "{:.4f}", "emp_sd": "{:.4f}",
