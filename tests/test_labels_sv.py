@@ -29,7 +29,7 @@ NBSP, MINUS = "\u00a0", "\u2212"
     ("share_diff", "skillnad i andel"),
     ("rmst_diff", "skillnad i medeldagar"),
     ("se_method", "Metod för medelfel"),
-    ("caliper", "avståndsgräns (caliper)"),
+    ("caliper", "avståndsgräns"),   # no English word in the Swedish report
     ("region_of_birth", "Födelseregion"),
     ("age", "Ålder"),
 ])
@@ -105,7 +105,8 @@ def test_swedish_percent_and_constants():
 UNTRANSLATED_ON_PURPOSE = {
     # Swedish programme names: proper names in both languages
     "extratjanster", "introduktionsjobb", "lonebidrag_osa", "nystartsjobb",
-    "optimal",  # the same word in Swedish
+    "optimal", "design", "period",  # the same word in Swedish
+    "design_method_ratio",  # "{ratio}:1 {method} {replace}": only placeholders
 }
 
 
