@@ -177,7 +177,7 @@ def _english_words(text: str) -> list[str]:
     text = re.sub(r"\b[\w.-]+\.(?:csv|xlsx|html|toml)\b", " ", text)      # file names
     text = re.sub(r"\b\w+(?:\.\w+)+(?:\(\))?", " ", text)                 # result.unmatched, R's glm.fit
     text = re.sub(r"\b\w*_\w*\b", " ", text)                              # identifiers: join_vs_never
-    words = re.findall(r"[A-Za-zÅÄÖåäöÉé]+", text)
+    words = [w for w in re.findall(r"\w+", text) if w.isalpha()]           # not 4be94763 (a fingerprint)
     return sorted({w for w in words if w.lower() in ENGLISH and w.lower() not in ALLOWED})
 
 
@@ -230,6 +230,7 @@ def test_the_word_scanner_finds_english():
     assert _english_words("se balance.csv och result.unmatched; join_vs_never") == []
     assert _english_words("0,2 (SD of the distance; width 0,004)") == ["distance", "of", "the", "width"]
     assert _english_words("Kvinnor men inte män") == []   # "men" is Swedish
+    assert _english_words("fingeravtryck 4be947636dbebc9b") == []
 
 
 def test_user_labels_from_the_toml_file_reach_the_html_and_the_csv(swedish):
@@ -260,6 +261,14 @@ def test_swedish_numbers_in_the_html(swedish):
     assert not [c for c in numeric if re.search(r"(^|[\[; ])-\d", c)]   # no hyphen as a minus
     assert not [c for c in numeric if re.search(r"\d\.\d", c)]          # no decimal point
     assert "person(er)" not in raw and "personer" in raw
+
+
+def test_swedish_numbers_in_the_figures(swedish):
+    """Tick labels of every figure: decimal comma, U+2212 minus (never '0.05' or '-0.1')."""
+    _, _, figures = swedish
+    ticks = [t for _, texts in figures for t in texts if re.fullmatch(r"[−\-]?[\d\xa0]+([.,]\d+)?", t)]
+    assert any("," in t for t in ticks) and any(t.startswith(MINUS_SV) for t in ticks)
+    assert not [t for t in ticks if "." in t or t.startswith("-")]
 
 
 def test_csv_files_hold_real_numbers(swedish):

@@ -581,6 +581,8 @@ _add({
     "birth_year": {"en": "Birth year", "sv": "Födelseår"},
     "country_of_birth": {"en": "Country of birth", "sv": "Födelseland"},
     "person_id": {"en": "Person identifier", "sv": "Personidentitet"},
+    "participant": {"en": "Participant", "sv": "Deltagare"},
+    "start_date": {"en": "Start date", "sv": "Startdatum"},
     "household_id": {"en": "Household identifier", "sv": "Hushållsidentitet"},
     "fingerprint_persons": {"en": "Fingerprint, persons", "sv": "Fingeravtryck, personer"},
     "fingerprint_spells": {"en": "Fingerprint, registration spells", "sv": "Fingeravtryck, inskrivningsperioder"},

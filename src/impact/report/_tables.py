@@ -214,7 +214,7 @@ def numeric_cells(shown: pd.DataFrame, raw: pd.DataFrame, keep: set[str]) -> pd.
         col = raw.iloc[:, j]
         finite = pd.to_numeric(col, errors="coerce")
         whole = bool(finite.notna().any()) and bool(np.allclose(finite.dropna() % 1, 0))
-        values = []
+        values: list[Any] = []
         for i in range(shown.shape[0]):
             v = shown.iat[i, j]
             if isinstance(v, str) and v in keep:

@@ -34,15 +34,15 @@ import pandas as pd
 from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
-from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, has_label, label, translate_note, use_labels,
-                           with_user_labels)
+from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, has_label, label, localise_ticks,
+                           translate_note, use_labels, with_user_labels)
 from impact.publish import MARK, MIN_EFFECT_N, publish, share_numerators
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
 from impact.report._safe import file_stem, neutralise, sheet_name
-from impact.report._tables import (compact_effects, covariate_names, design_table, flow_labels, goals_numbers,
+from impact.report._tables import (compact_effects, covariate_names, design_table, goals_numbers,
                                    headline, headline_labels, headline_numbers, integral, labelled, lower_first,
                                    numeric_cells, settings_shown)
 from impact.report._toml import to_toml
@@ -152,6 +152,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
 
     lg: Lang = lang
     L = lambda key, **kw: label(key, lg, **kw)  # noqa: E731
+    img = lambda fig, alt: fig_to_img(localise_ticks(fig, lg), alt)  # noqa: E731  (Swedish tick numbers)
     roles = evaluation.roles
     eff = evaluation.effects
     s = evaluation.settings
@@ -227,15 +228,15 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     if design is not None:
         parts.append(html_table(design, lang))
     if hasattr(bal, "plot"):
-        parts.append(fig_to_img(figure_of(_love_plot(bal, lang)), L("title_love_plot")))
+        parts.append(img(figure_of(_love_plot(bal, lang)), L("title_love_plot")))
     parts.append(html_table(bal_shown, lang))
     parts.append(f"<p class='note'>{html.escape(L('report_note_balance'))}</p>")
     sections.append(("design", L("report_design"), "".join(parts)))
 
     # effects ---------------------------------------------------------------------------------
-    parts = [fig_to_img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), L("title_effect_curves"))
+    parts = [img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), L("title_effect_curves"))
              if len(pub.curves) else "",
-             fig_to_img(figure_of(plot_forest(effects_pub, lang=lang)), L("title_forest")),
+             img(figure_of(plot_forest(effects_pub, lang=lang)), L("title_forest")),
              html_table(compact_effects(effects_pub, lang), lang, index=True),
              f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
     naive = pub.effects["naive_effects"]
@@ -279,7 +280,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         for key in ("achieved", "partly_achieved", "not_achieved"):  # colour the judgements
             body = body.replace(f"<td class='text'>{html.escape(L(key))}</td>",
                                 f"<td class='text {key}'>{html.escape(L(key))}</td>")
-        body += fig_to_img(g.plot(lang=lang).figure, L("title_goal_fulfilment"))
+        body += img(g.plot(lang=lang).figure, L("title_goal_fulfilment"))
         sections.append(("goals", L("title_goal_fulfilment"), body))
 
     # monitoring ------------------------------------------------------------------------------
@@ -305,11 +306,11 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
                 if change:
                     month = format_month(res.table.index.max(), lang)
                     parts.append(f"<p><b>{html.escape(month)}</b>: {html.escape(change)}</p>")
-                parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, heading))
+                parts.append(img(res.plot(lang=lang, threshold=threshold).figure, heading))
                 shown = mon_pub.tail(24)
             else:
                 try:
-                    parts.append(fig_to_img(res.plot(lang=lang, threshold=threshold).figure, heading))
+                    parts.append(img(res.plot(lang=lang, threshold=threshold).figure, heading))
                 except Exception:  # a table too sparse to draw is still published  # pragma: no cover
                     plt.close("all")
                 shown = mon_pub
@@ -416,7 +417,8 @@ def _notes_in(notes: list[str], lang: Lang) -> tuple[list[str], list[str]]:
     """The technical notes in ``lang``, and those (in English) that have no translation."""
     if lang == "en":
         return notes, []
-    done, left = [], []
+    done: list[str] = []
+    left: list[str] = []
     for n in notes:
         text = translate_note(n, lang)
         (done if text is not None else left).append(text if text is not None else n)
