@@ -134,7 +134,7 @@ def localise_ticks(fig: Any, lang: Lang = "en") -> Any:
     minus sign U+2212 and a no-break space between thousands (``0,05``, ``−0,1``, ``20 000``).
 
     Only axes with matplotlib's default number formatter are changed (text ticks, dates and month
-    names are left alone); the figure is drawn once to know its ticks, which are then fixed.
+    names are left alone); the ticks matplotlib would draw are then fixed.
     English leaves the figure as it is. Returns ``fig``.
 
     Examples
@@ -153,14 +153,14 @@ def localise_ticks(fig: Any, lang: Lang = "en") -> Any:
     if lang == "en":
         return fig
     from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
-    fig.canvas.draw()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            if type(axis.get_major_formatter()) is not ScalarFormatter:
+            formatter = axis.get_major_formatter()
+            if type(formatter) is not ScalarFormatter:
                 continue
-            ticks = list(axis.get_majorticklocs())
-            texts = [t.get_text() for t in axis.get_majorticklabels()]
-            if len(ticks) != len(texts) or axis.get_major_formatter().get_offset():
+            ticks = list(axis.get_major_locator()())   # the ticks the figure would draw (no draw needed)
+            texts = list(formatter.format_ticks(ticks))
+            if formatter.get_offset():   # "1e6" offsets: left to matplotlib
                 continue
             axis.set_major_locator(FixedLocator(ticks))
             axis.set_major_formatter(FixedFormatter([_tick_sv(t) for t in texts]))

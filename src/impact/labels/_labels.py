@@ -569,6 +569,34 @@ _add({
     "input_employments": {"en": "employments", "sv": "anställningar"},
     "input_households": {"en": "households", "sv": "hushåll"},
     "input_household_exits": {"en": "household exits", "sv": "hushållsavslut"},
+    # the register design's own tables (sensitivity_unknown.csv, cause_shares.csv, contamination.csv,
+    # unmatched.csv; impact.pipeline.write_design_tables): columns and values, for relabel()
+    "unknown_as": {"en": "Unknown-reason exits as", "sv": "Avslut av okänd orsak räknade som"},
+    "cause": {"en": "Cause of exit", "sv": "Avslutsorsak"},
+    "work_subsidised": {"en": "work with a subsidy", "sv": "arbete med anställningsstöd"},
+    "work_unsubsidised": {"en": "work without a subsidy", "sv": "arbete utan anställningsstöd"},
+    "measure": {"en": "Measure", "sv": "Storhet"},
+    "participants": {"en": "Participants", "sv": "Deltagare"},
+    "controls_(set_memberships)": {"en": "controls (set memberships)",
+                                   "sv": "kontrollpersoner (platser i matchade grupper)"},
+    "controls_(persons)": {"en": "controls (persons)", "sv": "kontrollpersoner (personer)"},
+    "controls_who_later_joined_the_programme_(set_memberships)": {
+        "en": "controls who later joined the programme (set memberships)",
+        "sv": "kontrollpersoner som senare började i programmet (platser i matchade grupper)"},
+    "controls_who_later_joined_the_programme_(persons)": {
+        "en": "controls who later joined the programme (persons)",
+        "sv": "kontrollpersoner som senare började i programmet (personer)"},
+    "censored_on_the_day_they_joined_(set_memberships)": {
+        "en": "censored on the day they joined (set memberships)",
+        "sv": "censurerade den dag de började (platser i matchade grupper)"},
+    "joined_within_the_follow_up_but_kept_(join_vs_wait,_set_memberships)": {
+        "en": "joined within the follow-up but kept (join_vs_wait, set memberships)",
+        "sv": "började under uppföljningen men behölls (join_vs_wait, platser i matchade grupper)"},
+    "control_no_longer_registered_on_the_participant's_start_date": {
+        "en": "control no longer registered on the participant's start date",
+        "sv": "kontrollpersonen var inte längre inskriven på deltagarens startdatum"},
+    "no_control_within_the_caliper": {"en": "no control within the caliper",
+                                      "sv": "ingen kontrollperson inom avståndsgränsen"},
     # covariates of the register (risk-set) design
     "elapsed_days": {"en": "Days in the open registration spell", "sv": "Dagar i pågående inskrivning"},
     "days_registered_24m": {"en": "Days registered in the last 24 months",

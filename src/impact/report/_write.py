@@ -11,9 +11,19 @@ Files written to the report folder:
 ============================  ===================================================================
 ``report.html``               everything, figures embedded as PNG: opens offline in any browser
 ``tables.xlsx``               every table on its own sheet (labelled), plus methods and settings
-``<table>.csv``               every table, with stable snake_case columns (monitoring tables as
-                              published, in the report's language)
+``<table>.csv``               every table: in an English report with stable snake_case columns
+                              and codes, in a Swedish one labelled in Swedish (as its sheet);
+                              monitoring and goal tables as published, in the report's language
 ============================  ===================================================================
+
+CSV files and the workbook hold real numbers: no thousands separators, no rounding to text, and
+in CSV a ``.`` as decimal mark with ``,`` between fields (in every language: open ``tables.xlsx``
+in a Swedish Excel, or read the CSV with ``sep=","``, ``decimal="."``); the workbook's cells are
+numbers whose look is the cell's number format only (``#,##0``, ``0.000``, ``0.0%``), so Excel
+can sum them. Withheld cells hold the withheld mark ``..`` as text. The HTML shows every number as
+its language writes it (Swedish: a no-break space between thousands, U+2212 minus, decimal comma).
+User labels (``labels=``, or ``[labels]`` of the evaluation file) name covariates and codes
+everywhere: tables, methods text, figures and the CSV of a Swedish report.
 """
 
 from __future__ import annotations
