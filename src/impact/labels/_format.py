@@ -129,6 +129,7 @@ def _tick_sv(text: str) -> str:
     return (MINUS_SV if sign else "") + whole + ("," + frac if frac else "")
 
 
+@validate_params({"lang": LANG})
 def localise_ticks(fig: Any, lang: Lang = "en") -> Any:
     """The numeric tick labels of every Axes of ``fig`` in ``lang``: in Swedish a decimal comma, the
     minus sign U+2212 and a no-break space between thousands (``0,05``, ``−0,1``, ``20 000``).

@@ -62,7 +62,7 @@ def compact_effects(pub: pd.DataFrame, lang: Lang, subgroup_name: str | None = N
         return f"{f(r.estimate)} [{f(r.ci_low)}; {f(r.ci_high)}]"
     t = pub.copy()
     t["value"] = [fmt(r) for r in t.itertuples()]
-    t["row"] = [name(e, lang) + ("" if pd.isna(h) else f", {h:g} " + ("dagar" if lang == "sv" else "days"))
+    t["row"] = [name(e, lang) + ("" if pd.isna(h) else f", {format_number(h, lang)} {label('days', lang)}")
                 for e, h in zip(t["estimand"], t["horizon"], strict=True)]
     order_rows = list(dict.fromkeys(t["row"]))
     order_cols = list(dict.fromkeys(t["subgroup"]))
