@@ -40,8 +40,9 @@ def number_format_of(values: pd.Series) -> str:
 def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], formats: Formats | None = None) -> None:
     """Write each table on its own sheet (names cut to Excel's 31 characters).
 
-    ``formats`` gives, per sheet and column, a number format for the whole column or one per row;
-    other numeric cells get :func:`number_format_of` their column.
+    ``formats`` gives, per sheet and column, a number format for the whole column or one per row
+    (or a sheet carries its own in ``df.attrs["number_formats"]``); other numeric cells get
+    :func:`number_format_of` their column.
     """
     formats = formats or {}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -50,7 +51,7 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], formats: Form
             out.columns = [str(c) for c in out.columns]
             out.to_excel(writer, sheet_name=name[:31], index=False)
             ws = writer.sheets[name[:31]]
-            given = formats.get(name, {})
+            given = {**df.attrs.get("number_formats", {}), **formats.get(name, {})}
             for k, col in enumerate(out.columns):
                 letter = ws.cell(row=1, column=k + 1).column_letter
                 width = max([len(str(col))] + [len(str(v)) for v in out[col].head(200)])

@@ -376,7 +376,11 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
                               ["", L("report_configuration") + ":"] + config_text.splitlines()})
         sheets["settings"] = settings_shown(settings_df, lang)
         book = {"methods": about, **sheets}
-        writers["tables.xlsx"] = lambda p: write_workbook(p, {k: neutralise(v) for k, v in book.items()}, formats)
+        for key, fmt in formats.items():   # the number formats travel with their sheet (DataFrame.attrs)
+            if key in book:
+                book[key] = book[key].copy()
+                book[key].attrs["number_formats"] = fmt
+        writers["tables.xlsx"] = lambda p: write_workbook(p, {k: neutralise(v) for k, v in book.items()})
     plt.close("all")
     write_folder(folder, writers)
     return folder / "report.html"
