@@ -97,7 +97,7 @@ _CONVERT: dict[str, Callable[[str], str]] = {"n": _num, "x": _num, "c": _names, 
                                              "p": _persons}
 
 _PERIOD_SV = {"month": "kalendermånad", "quarter": "kalenderkvartal", "year": "kalenderår", "period": "period",
-              "level": "nivå"}
+              "level": "nivå", "treated": "deltagarna", "control": "kontrollpersonerna", "all": "alla"}
 
 #: (English pattern, Swedish template): one entry per note the library writes
 NOTE_PATTERNS: list[tuple[str, str]] = [
@@ -117,6 +117,34 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (rf"(?P<n>{_N}) treated units? found no match \((?P<r>.*)\); their positions and reasons are in "
      r"result\.unmatched\.",
      "{n} deltagare fick ingen matchning ({r}); deras positioner och orsaker finns i result.unmatched."),
+    (rf"(?P<n>{_N}) rows with missing values in the matching columns were dropped \(missing='drop'\); see "
+     r"result\.flow\.",
+     "{n} rader med saknade värden i matchningsvariablerna togs bort (missing='drop'); se result.flow."),
+    (r"No id= given: ties in the score are broken on a stable hash of the matching columns and treatment "
+     r"\(then of the whole row\), never on row order\. Pass id='your_id_column' to break them on the "
+     r"identifier\.",
+     "Ingen identitetskolumn (id=) angavs: lika skattningar avgörs på en stabil hashsumma av "
+     "matchningsvariablerna och deltagandet (sedan av hela raden), aldrig på radordningen. Ange "
+     "id='kolumn' för att avgöra dem på identiteten."),
+    (r"replace=True: a control used in several matched sets appears once in matched_data with its summed "
+     r"weight and subclass <NA>; use result\.get_matches\(\) or result\.matched_pairs for one row per set\.",
+     "replace=True: en kontrollperson som används i flera matchade grupper förekommer en gång i "
+     "matched_data med sin summerade vikt och subclass <NA>; använd result.get_matches() eller "
+     "result.matched_pairs för en rad per grupp."),
+    (r"(?P<n>\d+) subclasses on quantiles of the score among (?P<w>treated|control|all) units \(MatchIt's "
+     r"default 6\)\.",
+     "{n} delklasser efter kvantiler av skattningen bland {w} (standardvalet i MatchIt är 6)."),
+    (r"Exact matching on every covariate\.", "Exakt matchning på alla bakgrundsvariabler."),
+    (rf"(?P<n>{_N}) participants are not in any risk set at their own entry period \(no eligible row for that "
+     r"period\) and cannot be matched\.",
+     "{n} deltagare finns inte i någon riskmängd under sin egen startperiod (ingen möjlig rad för perioden) "
+     "och kan inte matchas."),
+    (r"Stabilised ATE weights: multiplied by the share of the unit's group\.",
+     "Stabiliserade ATE-vikter: multiplicerade med andelen i enhetens grupp."),
+    (r"Inverse probability weights for the (?P<e>ATT|ATC|ATE) from the propensity score \(not normalised; "
+     r"effective sample sizes are in result\.sample_sizes\)\.",
+     "Vikter med inversen av sannolikheten för {e} från den skattade sannolikheten att delta (inte "
+     "normerade; effektiva urvalsstorlekar finns i result.sample_sizes)."),
     (r"Risk sets: for each period, people eligible then who have not entered yet; a later participant can be "
      r"a control before its own start\.",
      "Riskmängder: för varje period de personer som då var möjliga att ingå och ännu inte hade börjat; en "
