@@ -29,7 +29,7 @@ NBSP, MINUS = "\u00a0", "\u2212"
     ("share_diff", "skillnad i andel"),
     ("rmst_diff", "skillnad i medeldagar"),
     ("se_method", "Metod för medelfel"),
-    ("caliper", "avståndsgräns (caliper)"),
+    ("caliper", "avståndsgräns"),   # no English word in the Swedish report
     ("region_of_birth", "Födelseregion"),
     ("age", "Ålder"),
 ])
@@ -105,7 +105,8 @@ def test_swedish_percent_and_constants():
 UNTRANSLATED_ON_PURPOSE = {
     # Swedish programme names: proper names in both languages
     "extratjanster", "introduktionsjobb", "lonebidrag_osa", "nystartsjobb",
-    "optimal",  # the same word in Swedish
+    "optimal", "design", "period",  # the same word in Swedish
+    "design_method_ratio",  # "{ratio}:1 {method} {replace}": only placeholders
 }
 
 
@@ -205,3 +206,39 @@ def test_labels_parameter_is_checked():
     with pytest.raises(ParameterError, match=r"'labels' parameter of label must be a LabelMap"):
         label("age", "sv", labels={"age": "Ålder"})
     assert "age" in LABELS
+
+
+@pytest.mark.parametrize("note, sv", [
+    ("Thresholds: |SMD| <= 0.1, variance ratio within [1/2.0, 2.0].", "Gränser: |SMD| ≤ 0,1, variankvot inom [1/2,0; 2,0]."),
+    ("32 treated units found no match (no control within the caliper: 19; every control within the caliper already "
+     "used by other treated units: 13); their positions and reasons are in result.unmatched.",
+     "32 deltagare fick ingen matchning (ingen kontrollperson inom avståndsgränsen: 19; alla kontrollpersoner inom "
+     "avståndsgränsen redan använda av andra deltagare: 13); deras positioner och orsaker finns i result.unmatched."),
+    (".. treated units found no match (no control within the caliper: ..); their positions and reasons are in "
+     "result.unmatched.",
+     ".. deltagare fick ingen matchning (ingen kontrollperson inom avståndsgränsen: ..); deras positioner och "
+     "orsaker finns i result.unmatched."),
+    ("hires from 2022-01-01 to 2022-10-31: 751 of 1860 rows", "anställningar från 2022-01-01 till 2022-10-31: 751 av "
+     "1\u00a0860 rader"),
+    ("Exact on the period 'period' and gender, elapsed_band; ties broken on (id, period), not on row order.",
+     "Exakt matchning på period, kön och intervall för tid i pågående inskrivning (dagar); lika avstånd avgörs på "
+     "(identitet, period), inte på radordningen."),
+    ("6 subclasses on quantiles of the score among treated units (MatchIt's default 6).",
+     "6 delklasser efter kvantiler av skattningen bland deltagarna (standardvalet i MatchIt är 6)."),
+])
+def test_library_notes_in_swedish(note, sv):
+    """Oracle: the Swedish sentence written by hand for each English note, numbers in Swedish format."""
+    from impact.labels import translate_note
+    assert translate_note(note, "sv") == sv
+    assert translate_note(note, "en") == note
+
+
+def test_user_labels_reach_the_notes_and_unknown_notes_are_kept():
+    from impact.labels import translate_note
+    from impact.report._write import _notes_in
+    lm = with_user_labels({"gender": "Könstillhörighet"})
+    note = "Exact on the period 'period' and gender; ties broken on (id, period), not on row order."
+    assert "könstillhörighet" in translate_note(note, "sv", labels=lm)
+    assert translate_note("a sentence nobody wrote a translation for", "sv") is None
+    done, left = _notes_in([note, "a sentence nobody wrote a translation for"], "sv")
+    assert len(done) == 1 and left == ["a sentence nobody wrote a translation for"]

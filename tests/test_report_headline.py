@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import impact
+from impact.labels import label
 from impact.publish import effects_withheld
 from impact.report import write_report
 from impact.report._headline import TEXTS, Message, headline_html, headline_messages
@@ -227,8 +228,9 @@ def test_in_the_report_a_small_group_has_no_number_anywhere(report_sv_small):
     flat = page.replace("\u00a0", " ").replace("−", "-")
     published = set()
     for name in ("effects", "naive_effects"):
-        t = pd.read_csv(path.parent / f"{name}.csv")
-        for v in t[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float).ravel():
+        t = pd.read_csv(path.parent / f"{name}.csv")   # a Swedish report's CSVs have Swedish headers
+        cols = [label(c, "sv") for c in ("estimate", "ci_low", "ci_high")]
+        for v in pd.to_numeric(t[cols].stack(), errors="coerce").to_numpy(dtype=float):
             if np.isfinite(v):
                 published |= {f"{v:.3f}".replace(".", ","), f"{100 * v:.1f}".replace(".", ",")}
     rows = summary[(summary["subgroup"] == small) & summary["estimand"].isin(["share_diff", "hazard_ratio"])]

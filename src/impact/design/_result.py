@@ -11,6 +11,7 @@ import pandas as pd
 
 from impact.data import Flow
 from impact.design._propensity import Propensity
+from impact.labels import Lang
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -218,14 +219,20 @@ class MatchResult:
                 f"<p>Balance</p>{frame_html(bal.summary(), digits=3)}"
                 f"{notes_html((*self.notes, *bal.notes))}</div>")
 
-    def plot(self, ax: "Axes | None" = None, *, kind: Literal["love", "overlap"] = "love") -> "Axes":
+    def plot(self, ax: "Axes | None" = None, *, kind: Literal["love", "overlap"] = "love",
+             lang: Lang = "en") -> "Axes":
         """Love plot of SMDs before/after (``kind="love"``) or a mirrored histogram of the score.
 
-        Returns the matplotlib Axes.
+        ``lang`` ("en" or "sv") is the language of the axes and legend. Returns the matplotlib Axes.
         """
         if kind == "love":
-            return self.balance().plot(ax=ax)
+            return self.balance().plot(ax=ax, lang=lang)
         import matplotlib.pyplot as plt
+
+        from impact.labels import label
+
+        def name(key: str) -> str:
+            return label(key, lang)
 
         if np.isnan(self.distance).all():
             raise ValueError("kind='overlap' needs a score; this design matched on Mahalanobis distance.")
@@ -233,14 +240,15 @@ class MatchResult:
             _, ax = plt.subplots(figsize=(6, 4))
         t = self.treated_mask
         bins = np.histogram_bin_edges(self.distance, bins=30)
-        for grp, sign, col, lab in ((t, 1, "C0", "treated"), (~t, -1, "C3", "control")):
-            for w, alpha, suffix in ((None, 0.3, " (all)"), (self.weights, 0.9, " (matched)")):
+        for grp, sign, col, lab in ((t, 1, "C0", name("treated")), (~t, -1, "C3", name("control"))):
+            for w, alpha, suffix in ((None, 0.3, f" ({name('legend_all')})"), (self.weights, 0.9,
+                                                                              f" ({name('legend_matched')})")):
                 h, _ = np.histogram(self.distance[grp], bins=bins,
                                     weights=None if w is None else w[grp])
                 ax.bar(bins[:-1], sign * h, width=np.diff(bins), align="edge", color=col,
                        alpha=alpha, label=lab + suffix)
         ax.axhline(0, color="black", lw=0.5)
-        ax.set_xlabel("distance (score)")
-        ax.set_ylabel("count (controls below)")
+        ax.set_xlabel(name("axis_distance_score"))
+        ax.set_ylabel(name("axis_count_controls_below"))
         ax.legend(frameon=False, fontsize="small")
         return ax

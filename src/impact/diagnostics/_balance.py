@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import DataError, ParameterError, data_error
-from impact._validation import InstanceOf, Options, check_columns, check_treatment, validate_params
+from impact._validation import InstanceOf, Options, check_columns, check_params, check_treatment, validate_params
+from impact.labels import LANGS, LabelMap, Lang
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -227,29 +228,38 @@ class BalanceResult:
                 + "<p>Sample sizes</p>" + self.sample_sizes.to_html()
                 + f"<ul>{notes}</ul>")
 
-    def plot(self, ax: "Axes | None" = None, *, absolute: bool = True) -> "Axes":
+    def plot(self, ax: "Axes | None" = None, *, absolute: bool = True, lang: Lang = "en",
+             labels: LabelMap | None = None) -> "Axes":
         """Love plot: SMD before (open circles) and after (filled) for every covariate.
 
-        Returns the Axes; draws a dashed line at the SMD threshold.
+        Returns the Axes; draws a dashed line at the SMD threshold. ``lang`` ("en" or "sv") is the
+        language of the axis, the legend and the covariate names (:func:`impact.labels.covariate_label`,
+        with the user's ``labels`` or those of the enclosing :func:`impact.labels.use_labels` block).
         """
         import matplotlib.pyplot as plt
 
+        from impact.labels import covariate_label, label
+        check_params("BalanceResult.plot", {"lang": [Options(LANGS)]}, {"lang": lang})
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.3 * len(self.table) + 1.5))
         tab = self.table.iloc[::-1]
         y = np.arange(len(tab))
         f = np.abs if absolute else (lambda v: v)
-        ax.scatter(f(tab["smd_before"]), y, facecolors="none", edgecolors="C3", label="before")
+        ax.scatter(f(tab["smd_before"]), y, facecolors="none", edgecolors="C3",
+                   label="before" if lang == "en" else label("before_matching", lang))
         if self.has_after:
-            ax.scatter(f(tab["smd_after"]), y, color="C0", label="after")
+            ax.scatter(f(tab["smd_after"]), y, color="C0",
+                       label="after" if lang == "en" else label("after_matching", lang))
         thr = self.thresholds["smd"]
         ax.axvline(thr, ls="--", color="grey", lw=1)
         if not absolute:
             ax.axvline(-thr, ls="--", color="grey", lw=1)
         ax.axvline(0, color="black", lw=0.5)
         ax.set_yticks(y)
-        ax.set_yticklabels(tab.index)
-        ax.set_xlabel(("absolute " if absolute else "") + "standardised mean difference")
+        names = [str(c) for c in tab.index]
+        ax.set_yticklabels([covariate_label(c, lang, labels=labels) for c in names])
+        ax.set_xlabel(label("axis_abs_smd" if absolute else "axis_smd", lang))
+        ax.set_title(label("title_love_plot", lang))
         ax.legend(loc="lower right", frameon=False)
         return ax
 

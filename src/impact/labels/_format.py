@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from numbers import Integral
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ import pandas as pd
 from impact._validation import InstanceOf, Interval, Options, validate_params
 
 __all__ = ["Lang", "LANGS", "month_name", "format_month", "format_number", "format_percent", "THOUSANDS_SV",
-           "MINUS_SV"]
+           "MINUS_SV", "localise_ticks"]
 
 #: the Swedish thousands separator: U+00A0 NO-BREAK SPACE, so that "1 800" never breaks over two
 #: lines. Chosen over U+202F NARROW NO-BREAK SPACE, which some fonts, Excel and screen readers
@@ -112,3 +113,56 @@ def format_percent(value: float | None, lang: Lang = "en", decimals: int = 1, *,
     if sign and float(value) > 0 and number.strip("0.,") != "":
         number = "+" + number
     return f"{number} %" if lang == "sv" else f"{number}%"
+
+
+_TICK = re.compile(r"[−-]?\d+(?:\.\d+)?")
+
+
+def _tick_sv(text: str) -> str:
+    if not _TICK.fullmatch(text):
+        return text
+    sign = text[0] in "−-"
+    body = text.lstrip("−-")
+    whole, _, frac = body.partition(".")
+    if len(whole) > 4:   # 20 000; a four-digit tick (1000, or a year) stays as it is, as Swedish style allows
+        whole = f"{int(whole):,d}".replace(",", THOUSANDS_SV)
+    return (MINUS_SV if sign else "") + whole + ("," + frac if frac else "")
+
+
+@validate_params({"lang": LANG})
+def localise_ticks(fig: Any, lang: Lang = "en") -> Any:
+    """The numeric tick labels of every Axes of ``fig`` in ``lang``: in Swedish a decimal comma, the
+    minus sign U+2212 and a no-break space between thousands (``0,05``, ``−0,1``, ``20 000``).
+
+    Only axes with matplotlib's default number formatter are changed (text ticks, dates and month
+    names are left alone); the ticks matplotlib would draw are then fixed.
+    English leaves the figure as it is. Returns ``fig``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([-0.1, 0.05], [0, 20000])
+    >>> _ = ax.set_xticks([-0.1, 0.0, 0.05]), ax.set_yticks([0, 20000])
+    >>> _ = localise_ticks(fig, "sv")
+    >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.get_yticklabels()]
+    (['−0,10', '0,00', '0,05'], ['0', '20\xa0000'])
+    >>> plt.close(fig)
+    """
+    if lang == "en":
+        return fig
+    from matplotlib.ticker import FixedFormatter, FixedLocator, ScalarFormatter
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if type(formatter) is not ScalarFormatter:
+                continue
+            ticks = list(axis.get_major_locator()())   # the ticks the figure would draw (no draw needed)
+            texts = list(formatter.format_ticks(ticks))
+            if formatter.get_offset():   # "1e6" offsets: left to matplotlib
+                continue
+            axis.set_major_locator(FixedLocator(ticks))
+            axis.set_major_formatter(FixedFormatter([_tick_sv(t) for t in texts]))
+    return fig

@@ -197,7 +197,9 @@ _add({
     "report_reproducibility": {"en": "Reproducibility", "sv": "Reproducerbarhet"},
     "report_files": {"en": "Tables as files", "sv": "Tabeller som filer"},
     "report_configuration": {"en": "Full configuration", "sv": "Fullständig konfiguration"},
-    "report_technical_notes": {"en": "Technical notes", "sv": "Tekniska anmärkningar (på engelska)"},
+    "report_technical_notes": {"en": "Technical notes", "sv": "Tekniska anmärkningar"},
+    "report_untranslated_notes": {"en": "Notes without a translation",
+                                  "sv": "Anmärkningar som saknar svensk översättning (på engelska)"},
     # notes under tables
     "report_note_headline": {
         "en": "Share difference: participants minus matched controls in the share who have gone to "
@@ -233,8 +235,8 @@ _add({
               "participation on {covariates}. A match had to lie within {caliper} standard deviations "
               "of the score and have the same {exact}.",
         "sv": "Varje deltagare jämfördes med {ratio} {ratio:person|personer} som inte (ännu) deltagit, valda genom "
-              "{method}-matchning {replace} på ett propensity score: en logistisk regression av "
-              "deltagande på {covariates}. En matchning måste ligga inom {caliper} standardavvikelser "
+              "{method}-matchning {replace} på den skattade sannolikheten att delta (en logistisk regression av "
+              "deltagande på {covariates}). En matchning måste ligga inom {caliper} standardavvikelser "
               "av skattningen och ha samma {exact}."},
     "methods_no_caliper": {"en": "any distance", "sv": "valfritt avstånd"},
     "methods_with_replacement": {"en": "with replacement", "sv": "med återläggning"},
@@ -331,7 +333,7 @@ _add({
     "reason_no_control_within_caliper": {"en": "no control within caliper",
                                          "sv": "ingen kontrollperson inom avståndsgränsen"},
     "exact_stratum": {"en": "exact stratum", "sv": "exakt stratum"},
-    "caliper": {"en": "caliper", "sv": "avståndsgräns (caliper)"},
+    "caliper": {"en": "caliper", "sv": "avståndsgräns"},
     "controls_not_selected": {"en": "controls not selected", "sv": "kontrollpersoner som inte valdes"},
     "treated_not_selected": {"en": "participants not selected", "sv": "deltagare som inte valdes"},
     "at_risk_at_entry": {"en": "at risk at entry", "sv": "i riskmängden vid start"},
@@ -425,7 +427,7 @@ _add({
     "number_of_obs": {"en": "Number of observations", "sv": "Antal observationer"},
     "nearest": {"en": "nearest neighbour", "sv": "närmaste granne"},
     "optimal": {"en": "optimal", "sv": "optimal"},
-    "propensity_score": {"en": "propensity score", "sv": "benägenhetspoäng (propensity score)"},
+    "propensity_score": {"en": "propensity score", "sv": "skattad sannolikhet att delta"},
     # settings (settings.csv, the workbook's settings sheet)
     "clock": {"en": "Clock", "sv": "Tidsnollpunkt"},
     "conf_level": {"en": "Confidence level", "sv": "Konfidensnivå"},
@@ -487,6 +489,145 @@ _add({
     "sweden": {"en": "Sweden", "sv": "Sverige"},
     "europe": {"en": "Europe", "sv": "Europa"},
     "outside_europe": {"en": "Outside Europe", "sv": "Utanför Europa"},
+})
+#: the report's design table, figures, settings values, workbook and CSV columns, and the covariates
+#: of the register (risk-set) design
+_add({
+    # design methods (MatchResult.method) and the rows of the design table
+    "method_riskset": {"en": "risk-set matching", "sv": "dynamisk matchning i riskmängder"},
+    "method_nearest": {"en": "nearest neighbour matching", "sv": "matchning med närmaste granne"},
+    "method_optimal": {"en": "optimal pair matching", "sv": "optimal parvis matchning"},
+    "method_cem": {"en": "coarsened exact matching", "sv": "grovindelad exakt matchning (CEM)"},
+    "method_exact": {"en": "exact matching", "sv": "exakt matchning"},
+    "method_subclass": {"en": "subclassification on the distance", "sv": "delklasser efter avståndsmåttet"},
+    "method_ipw": {"en": "inverse probability weighting", "sv": "viktning med inversen av sannolikheten (IPW)"},
+    "design_method_ratio": {"en": "{ratio}:1 {method} {replace}", "sv": "{ratio}:1 {method} {replace}"},
+    "design_caliper_sd": {"en": "{caliper} (SD of the distance; width {width})",
+                          "sv": "{caliper} standardavvikelser av avståndsmåttet (bredd {width})"},
+    "design_caliper_raw": {"en": "{caliper} (raw units; width {width})",
+                           "sv": "{caliper} i avståndsmåttets enheter (bredd {width})"},
+    "design_caliper_on": {"en": "caliper on {covariate}", "sv": "avståndsgräns för {covariate}"},
+    "design_caliper_width": {"en": "width {width} (units of {covariate})",
+                             "sv": "bredd {width} (i enheter av {covariate})"},
+    "estimand_att": {"en": "ATT (average effect on the participants)",
+                     "sv": "ATT (genomsnittlig effekt för deltagarna)"},
+    "estimand_atc": {"en": "ATC (average effect on the controls)",
+                     "sv": "ATC (genomsnittlig effekt för kontrollpersonerna)"},
+    "estimand_ate": {"en": "ATE (average effect in the whole population)",
+                     "sv": "ATE (genomsnittlig effekt i hela populationen)"},
+    "join_vs_never": {"en": "joining versus never joining", "sv": "att delta jämfört med att aldrig delta"},
+    "join_vs_wait": {"en": "joining now versus waiting", "sv": "att börja nu jämfört med att vänta"},
+    # values of the settings (settings.csv, the workbook's settings sheet)
+    "clock_own": {"en": "own measurement date", "sv": "egen mätdag"},
+    "clock_matched": {"en": "the participant's start date", "sv": "deltagarens startdatum"},
+    "riskset": {"en": "risk-set design", "sv": "design med riskmängder"},
+    "across_periods": {"en": "across periods", "sv": "mellan perioder"},
+    "estimand_reason": {"en": "Why this estimand", "sv": "Varför detta mått"},
+    "design": {"en": "Design", "sv": "Design"},
+    "period": {"en": "Period", "sv": "Period"},
+    "elapsed_band": {"en": "Band of elapsed time in the open spell (days)",
+                     "sv": "Intervall för tid i pågående inskrivning (dagar)"},
+    "elapsed_bands": {"en": "Bands of elapsed time", "sv": "Antal intervall för tid i inskrivning"},
+    "reuse": {"en": "Reuse of controls", "sv": "Återanvändning av kontrollpersoner"},
+    "time_in_work": {"en": "Days in work or studies within (days)", "sv": "Dagar i arbete eller studier inom (dagar)"},
+    "benefit_months": {"en": "Months with benefits after the start (months)",
+                       "sv": "Månader med ersättning efter start (månader)"},
+    "benefits": {"en": "Benefit registers counted", "sv": "Ersättningsregister som räknas"},
+    "curve": {"en": "Effect over time", "sv": "Effekten över tid"},
+    "aiptw": {"en": "Doubly robust shares (AIPTW)", "sv": "Dubbelt robusta andelar (AIPTW)"},
+    "evalue": {"en": "E-values", "sv": "E-värden"},
+    "rosenbaum": {"en": "Rosenbaum bounds", "sv": "Rosenbaumgränser"},
+    "gammas": {"en": "Gammas of the Rosenbaum bounds", "sv": "Gamma-värden för Rosenbaumgränserna"},
+    "placebo": {"en": "Placebo outcomes", "sv": "Placeboutfall"},
+    "ipcw": {"en": "Weighting for censoring at own programme start (IPCW)",
+             "sv": "Viktning för censurering vid egen programstart (IPCW)"},
+    "codes": {"en": "Deregistration codes", "sv": "Avslutskoder"},
+    "subgroup_by": {"en": "Subgroup", "sv": "Undergrupp"},
+    "missing_values": {"en": "Missing values", "sv": "Saknade värden"},
+    # withheld estimates (the column withheld of effects.csv)
+    "withheld": {"en": "Withheld because", "sv": "Dold eftersom"},
+    "group_size": {"en": "the group is too small", "sv": "gruppen är för liten"},
+    "numerator": {"en": "too few with (or without) the event", "sv": "för få med (eller utan) händelsen"},
+    "difference": {"en": "a part of the difference is withheld", "sv": "en del av skillnaden är dold"},
+    "complement": {"en": "it would give a withheld group back", "sv": "den skulle ge tillbaka en dold grupp"},
+    # figures (alt texts and legends)
+    "axis_distance_score": {"en": "distance (score)", "sv": "avståndsmått (skattning)"},
+    "axis_count_controls_below": {"en": "count (controls below)", "sv": "antal (kontrollpersoner nedåt)"},
+    "legend_all": {"en": "all", "sv": "alla"},
+    "legend_matched": {"en": "matched", "sv": "matchade"},
+    # the methods text
+    "methods_method_nearest": {"en": "nearest-neighbour", "sv": "närmaste granne"},
+    "methods_method_optimal": {"en": "optimal", "sv": "optimal parvis"},
+    "methods_min_effect": {
+        "en": ("Disclosure control: an effect estimate is published only for groups of at least {n} people in each "
+               "arm; a share resting on fewer than {threshold} people (or with fewer than {threshold} without the "
+               "event), a value that would give a withheld one back by subtraction, and every difference or test "
+               "involving a withheld value are withheld. Means of binary covariates are shown as whole percents, "
+               "and only for arms of at least {big} people; otherwise only the standardised difference is shown. "
+               "Small drops in the flow are protected like small counts."),
+        "sv": ("Röjandekontroll: en effektskattning redovisas bara för grupper med minst {n} personer i varje "
+               "grupp; en andel som vilar på färre än {threshold} personer (eller där färre än {threshold} saknar "
+               "händelsen), ett värde som genom subtraktion skulle ge tillbaka ett dolt värde och varje skillnad "
+               "eller test som rör ett dolt värde redovisas inte. Medelvärden för binära bakgrundsvariabler visas "
+               "i hela procent och bara för grupper med minst {big} personer; annars visas bara den "
+               "standardiserade skillnaden. Små bortfall i flödet skyddas som små antal.")},
+    # inputs (the fingerprint line of the report)
+    "input_data": {"en": "analysis data", "sv": "analysdata"},
+    "input_persons": {"en": "persons", "sv": "personer"},
+    "input_spells": {"en": "registration spells", "sv": "inskrivningsperioder"},
+    "input_programme": {"en": "programme starts", "sv": "programstarter"},
+    "input_benefits": {"en": "benefits", "sv": "förmåner"},
+    "input_participants": {"en": "participants", "sv": "deltagare"},
+    "input_employments": {"en": "employments", "sv": "anställningar"},
+    "input_households": {"en": "households", "sv": "hushåll"},
+    "input_household_exits": {"en": "household exits", "sv": "hushållsavslut"},
+    # the register design's own tables (sensitivity_unknown.csv, cause_shares.csv, contamination.csv,
+    # unmatched.csv; impact.pipeline.write_design_tables): columns and values, for relabel()
+    "unknown_as": {"en": "Unknown-reason exits as", "sv": "Avslut av okänd orsak räknade som"},
+    "cause": {"en": "Cause of exit", "sv": "Avslutsorsak"},
+    "work_subsidised": {"en": "work with a subsidy", "sv": "arbete med anställningsstöd"},
+    "work_unsubsidised": {"en": "work without a subsidy", "sv": "arbete utan anställningsstöd"},
+    "measure": {"en": "Measure", "sv": "Storhet"},
+    "participants": {"en": "Participants", "sv": "Deltagare"},
+    "controls_(set_memberships)": {"en": "controls (set memberships)",
+                                   "sv": "kontrollpersoner (platser i matchade grupper)"},
+    "controls_(persons)": {"en": "controls (persons)", "sv": "kontrollpersoner (personer)"},
+    "controls_who_later_joined_the_programme_(set_memberships)": {
+        "en": "controls who later joined the programme (set memberships)",
+        "sv": "kontrollpersoner som senare började i programmet (platser i matchade grupper)"},
+    "controls_who_later_joined_the_programme_(persons)": {
+        "en": "controls who later joined the programme (persons)",
+        "sv": "kontrollpersoner som senare började i programmet (personer)"},
+    "censored_on_the_day_they_joined_(set_memberships)": {
+        "en": "censored on the day they joined (set memberships)",
+        "sv": "censurerade den dag de började (platser i matchade grupper)"},
+    "joined_within_the_follow_up_but_kept_(join_vs_wait,_set_memberships)": {
+        "en": "joined within the follow-up but kept (join_vs_wait, set memberships)",
+        "sv": "började under uppföljningen men behölls (join_vs_wait, platser i matchade grupper)"},
+    "control_no_longer_registered_on_the_participant's_start_date": {
+        "en": "control no longer registered on the participant's start date",
+        "sv": "kontrollpersonen var inte längre inskriven på deltagarens startdatum"},
+    "no_control_within_the_caliper": {"en": "no control within the caliper",
+                                      "sv": "ingen kontrollperson inom avståndsgränsen"},
+    # covariates of the register (risk-set) design
+    "elapsed_days": {"en": "Days in the open registration spell", "sv": "Dagar i pågående inskrivning"},
+    "days_registered_24m": {"en": "Days registered in the last 24 months",
+                            "sv": "Dagar inskriven de senaste 24 månaderna"},
+    "earlier_spells": {"en": "Earlier registration spells", "sv": "Tidigare inskrivningsperioder"},
+    "born_abroad": {"en": "Born abroad", "sv": "Född utomlands"},
+    "benefit_months_12m": {"en": "Months with {benefit} in the last 12 months",
+                           "sv": "Månader med {benefit} de senaste 12 månaderna"},
+    "benefit_any_12m": {"en": "{benefit} in the last 12 months", "sv": "{benefit} de senaste 12 månaderna"},
+    "birth_year": {"en": "Birth year", "sv": "Födelseår"},
+    "country_of_birth": {"en": "Country of birth", "sv": "Födelseland"},
+    "person_id": {"en": "Person identifier", "sv": "Personidentitet"},
+    "participant": {"en": "Participant", "sv": "Deltagare"},
+    "start_date": {"en": "Start date", "sv": "Startdatum"},
+    "household_id": {"en": "Household identifier", "sv": "Hushållsidentitet"},
+    "fingerprint_persons": {"en": "Fingerprint, persons", "sv": "Fingeravtryck, personer"},
+    "fingerprint_spells": {"en": "Fingerprint, registration spells", "sv": "Fingeravtryck, inskrivningsperioder"},
+    "fingerprint_programme": {"en": "Fingerprint, programme starts", "sv": "Fingeravtryck, programstarter"},
+    "fingerprint_benefits": {"en": "Fingerprint, benefits: {benefit}", "sv": "Fingeravtryck, förmåner: {benefit}"},
 })
 #: every flow step and reason the design, data and pipeline layers write (the report looks a
 #: reason up as "reason_" + its words joined by "_")
@@ -791,12 +932,22 @@ def covariate_label(name: str, lang: Lang = "en", *, labels: LabelMap | None = N
     ('Stadsområde: Fosie', 'my var')
     >>> covariate_label("gender[K]", "sv", labels=with_user_labels({"gender.K": "Kvinnor"}))
     'Kön: Kvinnor'
+    >>> covariate_label("economic_assistance_months_12m", "sv")
+    'Månader med ekonomiskt bistånd de senaste 12 månaderna'
     """
     lm = resolve_labels(labels)
     m = re.fullmatch(r"(.+)\[(.*)\]", name)
     if m is None:
         shown = _display(name, lang, lm)
-        return shown if shown != name else name.replace("_", " ")
+        if shown != name:
+            return shown
+        benefit = re.fullmatch(r"(.+)_(months|any)_12m", name)
+        if benefit is not None:  # the register design's benefit history: <benefit>_months_12m, <benefit>_any_12m
+            what = covariate_label(benefit.group(1), lang, labels=lm)
+            if benefit.group(2) == "months":
+                what = what[0].lower() + what[1:] if len(what) > 1 and not what[1].isupper() else what
+            return label(f"benefit_{benefit.group(2)}_12m", lang, labels=lm, benefit=what)
+        return name.replace("_", " ")
     var, level = m.groups()
     user = lm.code(var, level, lang) if lm is not None else None
     level_text = user if user is not None else subgroup_label(level, lang, labels=lm)

@@ -95,6 +95,10 @@ or, for data of one row per person (the cross-sectional design)::
     secret_env = "IMPACT_CELLKEY_SECRET"   # where the cell-key secret is (or secret_file = "...");
                                     # the secret itself is never written in this file
 
+    [labels]                        # names in the report for your columns and codes
+    age = "Ålder"
+    gender.K = "Kvinnor"
+
 Unknown keys are errors, with the nearest valid key suggested; relative paths (data, register,
 monitoring inputs and the report folder) are taken from the folder of the evaluation file.
 """
@@ -135,6 +139,7 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
                    "start": str, "end": str, **_FILE_OPTIONS},
     "report": {"out": str, "title": str, "threshold": int, "min_effect_n": int, "disclosure": str,
                "secret_env": str, "secret_file": str},
+    "labels": {},   # user labels for covariates and codes: any key (impact.labels.with_user_labels)
 }
 #: keys of a register extract only (the risk-set design): (section, key)
 REGISTER_ONLY_KEYS = (("outcomes", "time_in_work"), ("outcomes", "benefit_months"), ("outcomes", "benefits"),
@@ -222,6 +227,9 @@ def _type_name(want: type | tuple[type, ...]) -> str:
 def _check_keys(table: dict, section: str, where: Path) -> None:
     allowed = CONFIG_KEYS[section]
     for key, value in table.items():
+        if section == "" and key == "labels":   # user labels: any key, checked by their own reader
+            _check_labels(value, where)
+            continue
         if section == "" and key in _SECTIONS:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table (a section).")
@@ -243,6 +251,17 @@ def _check_keys(table: dict, section: str, where: Path) -> None:
         if choices and value not in choices:
             raise ConfigError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}. "
                               f"Got {value!r}.{suggest(value, choices)}")
+
+
+def _check_labels(value: Any, where: Path) -> None:
+    """``[labels]``: names for the user's columns and codes in the report (impact.labels.with_user_labels)."""
+    from impact.labels import with_user_labels
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [labels] must be a table (a section).")
+    try:
+        with_user_labels(value)
+    except ParameterError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def _check_subtables(raw: dict, where: Path) -> None:

@@ -7,9 +7,9 @@ from importlib import metadata
 
 import pandas as pd
 
-from impact.labels import Lang, format_number, label
+from impact.labels import Lang, covariate_label, format_number, label, translate_note
 from impact.report._protocol import EvaluationLike
-from impact.report._tables import join, name
+from impact.report._tables import covariate_names, join, lower_first
 
 __all__ = ["methods", "versions"]
 
@@ -27,24 +27,19 @@ def versions() -> str:
 
 
 
-_MIN_EFFECT = {
-    "en": ("Disclosure control: an effect estimate is published only for groups of at least {n} people in each "
-           "arm; a share resting on fewer than {threshold} people (or with fewer than {threshold} without the "
-           "event), a value that would give a withheld one back by subtraction, and every difference or test "
-           "involving a withheld value are withheld. Means of binary covariates are shown as whole percents, "
-           "and only for arms of at least {big} people; otherwise only the standardised difference is shown. "
-           "Small drops in the flow are protected like small counts."),
-    "sv": ("Röjandekontroll: en effektskattning redovisas bara för grupper med minst {n} personer i varje arm; "
-           "en andel som vilar på färre än {threshold} personer (eller där färre än {threshold} saknar "
-           "händelsen), ett värde som genom subtraktion skulle ge tillbaka ett dolt värde och varje skillnad "
-           "eller test som rör ett dolt värde redovisas inte. Medelvärden för binära kovariater visas i hela "
-           "procent och bara för armar med minst {big} personer; annars visas bara den standardiserade "
-           "skillnaden. Små bortfall i flödet skyddas som små antal."),
-}
+def _count(v: object, lang: Lang) -> str:
+    """A published count in running text: ``2 617`` (or the withheld mark as it is)."""
+    if isinstance(v, str):
+        return v
+    try:
+        return format_number(int(v), lang)  # type: ignore[call-overload]  # a count of the flow table
+    except (TypeError, ValueError):
+        return str(v)
 
 
 def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, lang: Lang,
             min_effect_n: int = 20) -> list[str]:
+    """The methods text, one paragraph a string, from the settings (user labels for the covariates)."""
     s = evaluation.settings
     roles = evaluation.roles
     paras = []
@@ -53,30 +48,33 @@ def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, 
         if c == "start_period" and s.get("start_period"):
             exact.append(label(f"start_period_{s['start_period']}", lang))
         else:
-            exact.append(name(c, lang).lower())
-    covs = join([name(c, lang).lower() for c in s.get("covariates", [])], lang)
+            exact.append(lower_first(covariate_label(str(c), lang)))
+    covs = covariate_names(list(s.get("covariates", [])), lang)
     exact_text = join(exact, lang) or "-"
     if s.get("method") in ("nearest", "optimal"):
         caliper = s.get("caliper")
         cal = label("methods_no_caliper", lang) if caliper is None else format_number(caliper, lang, 2)
-        method = {"nearest": {"en": "nearest-neighbour", "sv": "närmaste granne"},
-                  "optimal": {"en": "optimal", "sv": "optimal"}}[s["method"]][lang]
+        method = label(f"methods_method_{s['method']}", lang)
         repl = label("methods_with_replacement" if s.get("replace") else "methods_without_replacement", lang)
         paras.append(label("methods_design", lang, ratio=s.get("ratio", 1), method=method, replace=repl,
                            covariates=covs, caliper=cal, exact=exact_text))
     else:
         header = dict(getattr(evaluation.matching, "design_rows", lambda: [])())
-        paras.append(label("methods_design_other", lang, method=header.get("method", s.get("method")),
-                           distance=header.get("distance", ""), covariates=covs, exact=exact_text))
+        method_key = f"method_{s.get('method')}"
+        distance = str(header.get("distance", ""))
+        paras.append(label("methods_design_other", lang,
+                           method=label(method_key, lang) if method_key in _METHOD_KEYS else
+                           header.get("method", s.get("method")),
+                           distance=translate_note(distance, lang) or distance, covariates=covs, exact=exact_text))
     fl = flow_pub.set_index("step")
     treated_all = fl["treated"].iloc[0]
-    paras.append(label("methods_sample", lang, n_treated=fl["treated"].iloc[-1], n_treated_all=treated_all,
-                       n_control=fl["control"].iloc[-1]))
+    paras.append(label("methods_sample", lang, n_treated=_count(fl["treated"].iloc[-1], lang),
+                       n_treated_all=_count(treated_all, lang), n_control=_count(fl["control"].iloc[-1], lang)))
     paras.append(label("methods_outcome", lang,
                        clock=label(f"methods_clock_{s.get('clock', 'own')}", lang)))
     horizons = join([format_number(h, lang) for h in s.get("horizons", ())], lang)
     paras.append(label("methods_effects", lang, horizons=horizons,
-                       subgroup=name(roles.subgroup, lang).lower() if roles.subgroup else "-"))
+                       subgroup=covariate_names([roles.subgroup], lang) if roles.subgroup else "-"))
     if s.get("se_method") == "bootstrap":
         se = label("methods_se_bootstrap", lang, n_boot=s.get("n_boot"))
     else:
@@ -86,5 +84,9 @@ def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, 
     if evaluation.goals is not None:
         paras.append(label("methods_goals", lang))
     paras.append(label("methods_suppression", lang, threshold=threshold))
-    paras.append(_MIN_EFFECT[lang].format(n=min_effect_n, threshold=threshold, big=100 * threshold))
+    paras.append(label("methods_min_effect", lang, n=min_effect_n, threshold=threshold, big=100 * threshold))
     return paras
+
+
+_METHOD_KEYS = ("method_riskset", "method_nearest", "method_optimal", "method_cem", "method_exact",
+                "method_subclass", "method_ipw")

@@ -11,9 +11,19 @@ Files written to the report folder:
 ============================  ===================================================================
 ``report.html``               everything, figures embedded as PNG: opens offline in any browser
 ``tables.xlsx``               every table on its own sheet (labelled), plus methods and settings
-``<table>.csv``               every table, with stable snake_case columns (monitoring tables as
-                              published, in the report's language)
+``<table>.csv``               every table: in an English report with stable snake_case columns
+                              and codes, in a Swedish one labelled in Swedish (as its sheet);
+                              monitoring and goal tables as published, in the report's language
 ============================  ===================================================================
+
+CSV files and the workbook hold real numbers: no thousands separators, no rounding to text, and
+in CSV a ``.`` as decimal mark with ``,`` between fields (in every language: open ``tables.xlsx``
+in a Swedish Excel, or read the CSV with ``sep=","``, ``decimal="."``); the workbook's cells are
+numbers whose look is the cell's number format only (``#,##0``, ``0.000``, ``0.0%``), so Excel
+can sum them. Withheld cells hold the withheld mark ``..`` as text. The HTML shows every number as
+its language writes it (Swedish: a no-break space between thousands, U+2212 minus, decimal comma).
+User labels (``labels=``, or ``[labels]`` of the evaluation file) name covariates and codes
+everywhere: tables, methods text, figures and the CSV of a Swedish report.
 """
 
 from __future__ import annotations
@@ -34,7 +44,8 @@ import pandas as pd
 from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
-from impact.labels import LANGS, Lang, format_month, format_number, has_label, label, relabel
+from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, format_number, has_label, label,
+                           localise_ticks, relabel, translate_note, use_labels, with_user_labels)
 from impact.publish import DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish, share_numerators
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._headline import headline_html, headline_messages
@@ -43,10 +54,11 @@ from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
 from impact.report._results import results_part, with_outcome_rows
 from impact.report._safe import file_stem, neutralise, sheet_name
-from impact.report._tables import compact_effects, flow_labels, headline, headline_labels
-from impact.report._tables import name as label_name
+from impact.report._tables import (compact_effects, covariate_names, design_table, goals_numbers,
+                                   headline, headline_labels, headline_numbers, integral, labelled, lower_first,
+                                   numeric_cells, settings_shown)
 from impact.report._toml import to_toml
-from impact.report._workbook import write_workbook
+from impact.report._workbook import PERCENT, write_workbook
 
 __all__ = ["write_report", "REPORT_FILES"]
 
@@ -63,11 +75,12 @@ REPORT_FILES: tuple[str, ...] = ("report.html", "tables.xlsx", "headline.csv", "
                   "excel": ["boolean"],
                   "min_effect_n": [Interval(Integral, 1, None)],
                   "disclosure": [Options(DISCLOSURES), None],
-                  "secret": [InstanceOf(str, "a str (the cell-key secret)"), None]})
+                  "secret": [InstanceOf(str, "a str (the cell-key secret)"), None],
+                  "labels": [InstanceOf((LabelMap, Mapping), "a LabelMap or a [labels] table (a mapping)"), None]})
 def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, title: str = "Programme evaluation",
                  threshold: int = 5, lang: Lang | None = None, excel: bool = True,
                  min_effect_n: int = MIN_EFFECT_N, disclosure: str | None = None,
-                 secret: str | None = None) -> Path:
+                 secret: str | None = None, labels: LabelMap | Mapping[str, Any] | None = None) -> Path:
     """Write the report of an evaluation into ``folder``; return the path of ``report.html``.
 
     Writes ``report.html`` (self-contained: figures embedded, no external files), every table as
@@ -107,6 +120,12 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
         The cell-key secret (never written to the report). Default: read from the file named by
         ``[report] secret_file`` or the environment variable named by ``[report] secret_env``
         (default ``IMPACT_CELLKEY_SECRET``).
+    labels : LabelMap or mapping, optional
+        User labels for covariates and codes (:func:`impact.labels.with_user_labels`; a mapping is
+        the ``[labels]`` table of an evaluation file), used in every table, text, figure and CSV
+        header of the report. They are layered over the ``[labels]`` of the evaluation's own
+        configuration (``evaluate(..., config=)``, as :func:`impact.run` passes the file), which
+        are used when this is None.
 
     Returns
     -------
@@ -138,8 +157,9 @@ def write_report(evaluation: EvaluationLike, folder: str | os.PathLike[str], *, 
         lang = cast(Lang, evaluation.lang)
     lg: Lang = lang
     disclosure, secret = _disclosure(evaluation, disclosure, secret)
+    lm = _user_labels(evaluation, labels)
     folder = Path(folder).absolute()
-    with folder_lock(folder):
+    with folder_lock(folder), use_labels(lm):
         try:
             return _write_report(evaluation, folder, title, threshold, lg, excel, min_effect_n, disclosure, secret)
         except ImpactError:
@@ -158,11 +178,13 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
 
     lg: Lang = lang
     L = lambda key, **kw: label(key, lg, **kw)  # noqa: E731
+    img = lambda fig, alt: fig_to_img(localise_ticks(fig, lg), alt)  # noqa: E731  (Swedish tick numbers)
     roles = evaluation.roles
     eff = evaluation.effects
     s = evaluation.settings
     csv: dict[str, pd.DataFrame] = {}       # name -> tidy table (snake_case), as published
     sheets: dict[str, pd.DataFrame] = {}    # name -> labelled table for the workbook
+    formats: dict[str, dict[str, Any]] = {}  # sheet -> column -> number format (else by value)
     sections: list[tuple[str, str, str]] = []   # (anchor, heading, html)
     used_files = {"headline", "flow", "balance", "effects", "naive_effects", "settings", "truth_check",
                   "goal_fulfilment", "report", "tables"}
@@ -198,9 +220,9 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     # flow ------------------------------------------------------------------------------------
     flow_pub = pub.flow.copy()
     for c in [c for c in ["all", "treated", "control"] if c in flow_pub.columns]:
-        flow_pub[c] = [v if v == MARK else format_number(int(v), lang) for v in flow_pub[c]]
+        flow_pub[c] = integral(flow_pub[c])   # real numbers in CSV and the workbook; '..' where hidden
     csv["flow"] = flow_pub
-    flow_shown = relabel(flow_labels(flow_pub, lang), lang, values=False)
+    flow_shown = labelled(flow_pub, lang)
     sheets["flow"] = flow_shown
 
     # effects ---------------------------------------------------------------------------------
@@ -208,11 +230,11 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     extra = results_part(evaluation, effects_pub, threshold=threshold, min_effect_n=min_effect_n, lang=lang,
                          conf_level=eff.conf_level)   # time in states, curve, AIPTW, hidden bias (issue 12)
     csv["effects"] = with_outcome_rows(effects_pub, extra)
-    sheets["effects"] = relabel(csv["effects"], lang)
+    sheets["effects"] = labelled(csv["effects"], lang)
     head = headline(effects_pub, lang)
-    csv["headline"] = head
+    csv["headline"] = headline_numbers(effects_pub)   # numbers; the HTML shows them formatted
     head_shown = headline_labels(head, lang)
-    sheets["headline"] = head_shown
+    sheets["headline"] = labelled(csv["headline"], lang)
     level = f"{eff.conf_level:.0%}".replace("%", " %" if lang == "sv" else "%")
 
     words = headline_messages(effects_pub, pub.balance, conf_level=eff.conf_level, by=eff.settings.get("by"))
@@ -228,29 +250,28 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     csv["balance"] = bal_pub
     shown_cols = [c for c in ["covariate", "type", "smd_before", "smd_after", "var_ratio_before", "var_ratio_after",
                               "ecdf_max_before", "ecdf_max_after"] if c in bal_pub.columns]
-    bal_shown = relabel(bal_pub[shown_cols], lang, values=False)
-    sheets["balance"] = relabel(bal_pub, lang, values=False)
+    bal_shown = labelled(bal_pub[shown_cols], lang)
+    sheets["balance"] = labelled(bal_pub, lang)
     parts = []
-    header = getattr(evaluation.matching, "design_rows", None)
-    if callable(header):
-        rows = [(k, v) for k, v in header() if k != "number of obs."]
-        parts.append(html_table(pd.DataFrame(rows, columns=[L("setting"), L("value")]), lang))
+    design = design_table(evaluation.matching, lang)
+    if design is not None:
+        parts.append(html_table(design, lang))
     if hasattr(bal, "plot"):
-        parts.append(fig_to_img(figure_of(bal.plot()), "Love plot"))
+        parts.append(img(figure_of(_love_plot(bal, lang)), L("title_love_plot")))
     parts.append(html_table(bal_shown, lang))
     parts.append(f"<p class='note'>{html.escape(L('report_note_balance'))}</p>")
     sections.append(("design", L("report_design"), "".join(parts)))
 
     # effects ---------------------------------------------------------------------------------
-    parts = [fig_to_img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), "curves")
+    parts = [img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), L("title_effect_curves"))
              if len(pub.curves) else "",
-             fig_to_img(figure_of(plot_forest(effects_pub, lang=lang)), "forest plot"),
+             img(figure_of(plot_forest(effects_pub, lang=lang)), L("title_forest")),
              html_table(compact_effects(effects_pub, lang), lang, index=True),
              f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
     naive = pub.effects["naive_effects"]
     naive = naive[naive["estimand"].isin(["share_diff", "hazard_ratio"])].reset_index(drop=True)
     csv["naive_effects"] = naive
-    sheets["naive_effects"] = relabel(naive, lang)
+    sheets["naive_effects"] = labelled(naive, lang)
     parts.append(f"<h3>{html.escape(L('report_naive'))}</h3>")
     parts.append(html_table(compact_effects(naive, lang), lang, index=True))
     parts.append(f"<p class='note'>{html.escape(L('report_note_naive'))}</p>")
@@ -260,8 +281,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         sub = pub.effects[sub_names[col]]
         name = sub_names[col]
         csv[name] = sub.assign(subgroup_column=col)
-        sheets[sheet_name(name, used_sheets)] = relabel(sub, lang)
-        sg = label_name(col, lang).lower()
+        sheets[sheet_name(name, used_sheets)] = labelled(sub, lang)
+        sg = covariate_names([col], lang)
         keep = sub[sub["estimand"].isin(["share_diff", "hazard_ratio"])]
         sections.append((name, L("report_effects_by", subgroup=sg),
                          html_table(compact_effects(keep, lang), lang, index=True) +
@@ -278,21 +299,21 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
                         how="inner")[["subgroup", "estimand", "horizon", "true_value", "estimate", "ci_low", "ci_high"]]
         cmp["covered"] = (cmp["ci_low"] <= cmp["true_value"]) & (cmp["true_value"] <= cmp["ci_high"])
         csv["truth_check"] = cmp
-        sheets["truth_check"] = relabel(cmp, lang)
-        sections.append(("truth", L("report_truth"), html_table(relabel(cmp, lang), lang) +
+        sheets["truth_check"] = labelled(cmp, lang)
+        sections.append(("truth", L("report_truth"), html_table(labelled(cmp, lang), lang) +
                          f"<p class='note'>{html.escape(L('report_data_note'))}</p>"))
 
     # goals -----------------------------------------------------------------------------------
     if evaluation.goals is not None:
         g = evaluation.goals
         goals_pub = g.published(lang, threshold)
-        csv["goal_fulfilment"] = goals_pub.reset_index()
-        sheets["goal_fulfilment"] = goals_pub.reset_index()
+        csv["goal_fulfilment"], formats["goal_fulfilment"] = goals_numbers(g, lang, threshold)
+        sheets["goal_fulfilment"] = csv["goal_fulfilment"]
         body = published_html(goals_pub)
         for key in ("achieved", "partly_achieved", "not_achieved"):  # colour the judgements
             body = body.replace(f"<td class='text'>{html.escape(L(key))}</td>",
                                 f"<td class='text {key}'>{html.escape(L(key))}</td>")
-        body += fig_to_img(g.plot(lang=lang).figure, "goal fulfilment")
+        body += img(g.plot(lang=lang).figure, L("title_goal_fulfilment"))
         sections.append(("goals", L("title_goal_fulfilment"), body))
 
     # monitoring ------------------------------------------------------------------------------
@@ -302,19 +323,24 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         how = {"threshold": threshold, "disclosure": disclosure, "secret": secret}  # one rule for all tables
         for name, res in mon.items():
             mon_pub = res.published(lang, **how)
-            csv[file_stem(f"monitoring_{name}", used_files)] = mon_pub.reset_index()
-            sheets[sheet_name(name, used_sheets)] = mon_pub.reset_index()
-            parts.append(f"<h3>{html.escape(L(res.title_key) if has_label(res.title_key) else name)}</h3>")
+            mon_num = numeric_cells(mon_pub, res.table, {MARK, L("missing")}, lang).reset_index()   # real numbers
+            csv[file_stem(f"monitoring_{name}", used_files)] = mon_num
+            sheet = sheet_name(name, used_sheets)
+            sheets[sheet] = mon_num
+            formats[sheet] = {str(mon_num.columns[k + 1]): PERCENT for k, c in enumerate(res.table.columns)
+                              if str(c).startswith("change_")}
+            heading = L(res.title_key) if has_label(res.title_key) else name
+            parts.append(f"<h3>{html.escape(heading)}</h3>")
             if name == "households":
                 change = res.change_text(lang=lang, **how)  # from the published counts only
                 if change:
                     month = format_month(res.table.index.max(), lang)
                     parts.append(f"<p><b>{html.escape(month)}</b>: {html.escape(change)}</p>")
-                parts.append(fig_to_img(res.plot(lang=lang, **how).figure, name))
+                parts.append(img(res.plot(lang=lang, **how).figure, heading))
                 shown = mon_pub.tail(24)
             else:
                 try:
-                    parts.append(fig_to_img(res.plot(lang=lang, **how).figure, name))
+                    parts.append(img(res.plot(lang=lang, **how).figure, heading))
                 except Exception:  # a table too sparse to draw is still published  # pragma: no cover
                     plt.close("all")
                 shown = mon_pub
@@ -325,10 +351,15 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     # methods ---------------------------------------------------------------------------------
     method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n) + extra.methods
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
+    notes, untranslated = _notes_in(list(pub.notes), lang)
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
-    notes = list(pub.notes)
     parts += [f"<li>{html.escape(n)}</li>" for n in notes]
     parts.append("</ul>")
+    if untranslated:   # notes of the lower layers that have no Swedish text yet: shown, and said to be English
+        parts.append(f"<h3>{html.escape(L('report_untranslated_notes'))}</h3><ul lang='en'>")
+        parts += [f"<li>{html.escape(n)}</li>" for n in untranslated]
+        parts.append("</ul>")
+        notes = notes + untranslated
     sections.append(("methods", L("report_methods"), "".join(parts)))
 
     # settings and reproducibility ------------------------------------------------------------
@@ -345,28 +376,94 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     settings_rows += [(f"fingerprint_{k}", v) for k, v in fingerprints.items()]
     settings_df = pd.DataFrame(settings_rows, columns=["setting", "value"])
     csv["settings"] = settings_df
-    config_text = to_toml(config) if config else to_toml({k: v for k, v in s.items() if k != "fingerprints"})
+    config_text = to_toml(config) if config else to_toml({k: v for k, v in s.items()
+                                                         if k not in ("fingerprints", "estimand_reason")})
     files = ["tables.xlsx"] * excel + [f"{n}.csv" for n in csv]
     links = " · ".join(f"<a href='{html.escape(f)}'>{html.escape(f)}</a>" for f in files)
     sections.append(("files", L("report_files"), f"<p>{links}</p>"))
     foot = [f"<p>{html.escape(L('footer', when=f'{now:%Y-%m-%d %H:%M}', versions=versions(), seed=s.get('random_state'), hash=fingerprints.get('data', '')))}</p>",
             f"<p>{html.escape(L('report_fingerprints'))}: " +
-            ", ".join(f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in fingerprints.items()) + "</p>",
+            ", ".join(f"{html.escape(_input_name(k, lang))} <code>{html.escape(v)}</code>"
+                      for k, v in fingerprints.items()) + "</p>",
             f"<p>{html.escape(L('report_configuration'))}:</p><pre>{html.escape(config_text)}</pre>"]
     text = page(title, lang, f"{now:%Y-%m-%d}", L("report_contents"), sections,
                 (L("report_reproducibility"), "".join(foot)))
     writers: dict[str, Callable[[Path], None]] = {"report.html": lambda p: _write_text(p, text)}
-    for key, df in csv.items():
-        writers[f"{key}.csv"] = partial(_write_csv, df)
+    for key, df in csv.items():   # numbers as numbers; a Swedish report's CSV is labelled in Swedish
+        writers[f"{key}.csv"] = partial(_write_csv, _csv_table(key, df, lang))
     if excel:
         about = pd.DataFrame({L("report_methods"): method_text + ["", L("report_technical_notes") + ":"] + notes +
                               ["", L("report_configuration") + ":"] + config_text.splitlines()})
-        sheets["settings"] = relabel(settings_df, lang)
+        sheets["settings"] = settings_shown(settings_df, lang)
         book = {"methods": about, **sheets}
+        for key, fmt in formats.items():   # the number formats travel with their sheet (DataFrame.attrs)
+            if key in book:
+                book[key] = book[key].copy()
+                book[key].attrs["number_formats"] = fmt
         writers["tables.xlsx"] = lambda p: write_workbook(p, {k: neutralise(v) for k, v in book.items()})
     plt.close("all")
     write_folder(folder, writers)
     return folder / "report.html"
+
+
+#: CSV files that are already labelled in the report's language (the goals and monitoring tables, as published)
+_LABELLED_CSV = ("goal_fulfilment",)
+
+
+def _csv_table(key: str, df: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """A table as its CSV holds it: real numbers (horizons as whole numbers), decimals with '.'; in
+    English the stable snake_case columns and codes, in Swedish the labelled table (as its sheet)."""
+    out = df.copy()
+    if "horizon" in out.columns and pd.api.types.is_float_dtype(out["horizon"]):
+        h = out["horizon"]
+        if bool(((h % 1 == 0) | h.isna()).all()):
+            out["horizon"] = h.astype("Int64")
+    if lang == "en" or key in _LABELLED_CSV:
+        return out
+    return settings_shown(out, lang) if key == "settings" else labelled(out, lang)
+
+
+def _user_labels(evaluation: EvaluationLike, labels: LabelMap | Mapping[str, Any] | None) -> LabelMap | None:
+    """The ``[labels]`` of the evaluation's configuration, with ``labels`` over them."""
+    config = getattr(evaluation, "config", None) or {}
+    base = with_user_labels(config["labels"]) if isinstance(config.get("labels"), Mapping) else None
+    if isinstance(labels, LabelMap):
+        if base is None:
+            return labels
+        merged = with_user_labels({}, base=base)
+        return LabelMap(labels={**merged.labels, **labels.labels}, codes={**merged.codes, **labels.codes})
+    if labels is not None:
+        return with_user_labels(labels, base=base)
+    return base
+
+
+def _love_plot(bal: Any, lang: Lang) -> Any:
+    """The balance's Love plot in ``lang`` (a balance object whose plot takes no language: as it draws)."""
+    import inspect
+    try:
+        takes_lang = "lang" in inspect.signature(bal.plot).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin
+        takes_lang = False
+    return bal.plot(lang=lang) if takes_lang else bal.plot()
+
+
+def _notes_in(notes: list[str], lang: Lang) -> tuple[list[str], list[str]]:
+    """The technical notes in ``lang``, and those (in English) that have no translation."""
+    if lang == "en":
+        return notes, []
+    done: list[str] = []
+    left: list[str] = []
+    for n in notes:
+        text = translate_note(n, lang)
+        (done if text is not None else left).append(text if text is not None else n)
+    return done, left
+
+
+def _input_name(key: str, lang: Lang) -> str:
+    """The name of an input in the fingerprint line: ``persons`` -> ``personer``."""
+    if key.startswith("benefits_"):
+        return f"{label('input_benefits', lang)}: {lower_first(covariate_label(key.removeprefix('benefits_'), lang))}"
+    return label(f"input_{key}", lang) if has_label(f"input_{key}") else key
 
 
 def _numerators(data: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame | None:
