@@ -340,7 +340,8 @@ def mahalanobis_nearest(X: np.ndarray, treated: np.ndarray, strata: np.ndarray |
             continue
         t_rank = rank_fn(t_units)
         proc = processing_order(t_units, np.zeros(len(X)), t_rank, m_order, rng)
-        cand = _candidates(Z[t_units], Z[c_units], q=1 + ratio)
+        # a few more candidates than needed: fewer units fall back to a scan once theirs are taken
+        cand = _candidates(Z[t_units], Z[c_units], q=3 + ratio)
         free = np.ones(nc, dtype=bool)
         n_used = 0
         o_t: list[int] = []
