@@ -417,8 +417,12 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     # row its own (its position in the data)
     codes = (pd.factorize(data[c_col], sort=False)[0].astype(np.int64, copy=False) if c_col
              else np.arange(len(data), dtype=np.int64))
+    # the subgroups' rows of the columns the estimates read only (not every column of the data)
+    used = list(dict.fromkeys([duration, event, treatment, *([w_col] if w_col else []),
+                               *([c_col] if c_col else []), *adjust_cols]))
+    slim = data[used]
     for name, mask in groups:
-        sub = data.loc[mask]
+        sub = slim.loc[mask]
         X = _adjustment_matrix(sub, adjust_cols)
         designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
