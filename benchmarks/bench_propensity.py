@@ -14,7 +14,8 @@ allocations made during the call (numpy arrays included), on top of the inputs.
    * ``numpy Newton``: the floor, a plain Newton/IRLS solve on the prebuilt ``[1, X]``: each
      step ``eta = X b``, ``H = (X sqrt(w))'(X sqrt(w))``, ``g = X'(y - mu)``, a Cholesky solve,
      R's stopping rule; no checks, no canonical order, no distinct rows;
-   * ``statsmodels Logit``: ``sm.Logit(y, X).fit(disp=0)`` (Newton) on the prebuilt matrix.
+   * ``statsmodels Logit``: ``sm.Logit(y, X).fit(disp=0)`` (Newton) on the prebuilt matrix;
+   * ``old core``: ``_fit_glm`` as it was at commit ``OLD_REF`` (read by ``git show``), on the same matrix.
    ``x_design`` is the peak divided by the size of ``[1, X]`` (``n (p + 1)`` doubles).
 2. Mahalanobis 1:1 greedy matching at M, 19 expanded covariates, two kinds of data: register-like
    (``impact.synthetic.simulate``: dummies and few continuous columns, a KD-tree's good case)
@@ -106,9 +107,31 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t0
 
 
+#: the commit whose propensity fit is the "old" anchor (the start of the issue 14 session on points 1, 2, 4, 6, 7)
+OLD_REF = "ddb5475"
+
+
+def old_fit_glm():  # type: ignore[no-untyped-def]
+    """``_fit_glm`` as it was at ``OLD_REF`` (read with ``git show``; None without git)."""
+    import subprocess
+    import types
+
+    try:
+        src = subprocess.run(["git", "show", f"{OLD_REF}:src/impact/design/_propensity.py"],
+                             cwd=Path(__file__).parent, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    mod = types.ModuleType("old_propensity")
+    sys.modules["old_propensity"] = mod            # dataclasses look their module up
+    exec(compile(src, "old_propensity", "exec"), mod.__dict__)  # noqa: S102  (the project's own file)
+    return mod._fit_glm
+
+
 def bench_logit(sizes: list[str], rounds: int) -> pd.DataFrame:
     from impact.data import expand_covariates
     from impact.design._propensity import _fit_glm, fit_propensity
+
+    old = old_fit_glm()
 
     rows = []
     for size in sizes:
@@ -122,6 +145,8 @@ def bench_logit(sizes: list[str], rounds: int) -> pd.DataFrame:
         impls = {
             "impact": lambda: fit_propensity(df, t, cov, "glm", "logit").coefficients["estimate"].to_numpy(),
             "impact core": lambda: _fit_glm(X.copy(), names, t, cov, reorder=True)[2]["estimate"].to_numpy(),
+            **({} if old is None else {
+                f"old core ({OLD_REF})": lambda: old(X.copy(), names, t, cov, reorder=True)[2]["estimate"].to_numpy()}),
             "numpy Newton": lambda: newton_floor(Xc, y),
             "statsmodels Logit": lambda: statsmodels_logit(Xc, y),
         }

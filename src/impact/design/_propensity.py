@@ -48,6 +48,33 @@ class Propensity:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _columns_of(terms: list[str], covariates: Sequence[str]) -> list[str]:
+    """The covariates behind model terms (a dummy ``column[level]`` belongs to ``column``), in
+    the order of ``covariates``: messages name columns, never categorical levels (a level can
+    be a small group)."""
+    cols = [str(c) for c in covariates]
+    hit = set()
+    for term in terms:
+        owners = [c for c in cols if term == c or term.startswith(c + "[")]
+        if owners:
+            hit.add(max(owners, key=len))
+    return [c for c in cols if c in hit]
+
+
+def _separation_message(culprits: list[str], n_extreme: int) -> str:
+    """The separation warning: the columns and the rule; the count of rows with a fitted
+    probability of 0 or 1 only when it is at least 5 (a smaller count could point at a few
+    people), never a categorical level."""
+    which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
+             if culprits else "a combination of covariates separates treated from controls")
+    count = f"{n_extreme} rows have" if n_extreme >= 5 else "fewer than 5 rows have"
+    return (f"Perfect separation in the propensity model: {which} (a covariate, or a category "
+            "of one, takes values among the treated that it never takes among the controls, or "
+            f"the reverse); {count} a fitted probability of 0 or 1 (within 10 machine epsilons, "
+            "R's glm rule) and the coefficients are not identified. Drop or coarsen those "
+            "covariates, or match exactly on them with exact=[...].")
+
+
 def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[str]:
     """Columns that on their own separate treated from controls (completely or quasi-completely)."""
     out = []
@@ -111,12 +138,18 @@ def _log1pexp(x: np.ndarray) -> np.ndarray:
 
 
 def _accumulate(H: np.ndarray, g: np.ndarray, blocks: _Blocks, a: int, blk: np.ndarray,
-                sw: np.ndarray, r: np.ndarray) -> None:
-    """Add a block's ``[1, X]' W [1, X]`` (``sw = sqrt(w)``) to ``H`` and ``[1, X]' r`` to ``g``."""
-    aux = np.multiply(blk, sw[:, None], out=blocks.aux[: len(blk)])
+                sw: np.ndarray | None, r: np.ndarray) -> None:
+    """Add a block's ``[1, X]' W [1, X]`` (``sw = sqrt(w)``, None for ones) to ``H`` and
+    ``[1, X]' r`` to ``g``."""
+    if sw is None:
+        aux = blk
+        H[0, 1:] += blk.sum(axis=0)
+        H[0, 0] += len(blk)
+    else:
+        aux = np.multiply(blk, sw[:, None], out=blocks.aux[: len(blk)])
+        H[0, 1:] += sw @ aux
+        H[0, 0] += sw @ sw
     H[1:, 1:] += aux.T @ aux                      # a symmetric rank-k update (BLAS syrk)
-    H[0, 1:] += sw @ aux
-    H[0, 0] += sw @ sw
     g[0] += r.sum()
     g[1:] += blk.T @ r
 
@@ -126,49 +159,70 @@ def _symmetric(H: np.ndarray) -> np.ndarray:
     return H
 
 
-def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None, *,
-          hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray, bool]:
-    """One pass over the rows at ``beta``: deviance, ``X'WX``, ``X'(y - mu)`` and whether every
-    fitted probability equals its outcome (statsmodels' perfect-prediction check). ``m``: how
-    many data rows each row stands for (distinct rows with counts), None for one each."""
-    k = blocks.k
-    H = np.zeros((k, k))
-    g = np.zeros(k)
+def _deviance_pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None,
+                   mu: np.ndarray) -> tuple[float, bool]:
+    """One pass over the rows at ``beta``: the deviance and whether every fitted probability
+    equals its outcome (statsmodels' perfect-prediction check); the fitted probabilities are
+    written into ``mu`` (canonical order), for :func:`_hessian_pass`. ``m``: how many data rows
+    each row stands for (distinct rows with counts), None for one each. Only ``X b`` per block
+    (a matrix-vector product): the Hessian is formed only when another step is taken."""
     dev = 0.0
     perfect = True
-    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     for a, b, blk in blocks:
         eta = blk @ beta[1:]
         eta += beta[0]
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        y = t[a:b].astype(np.float64)
-        r = y - mu
+        mb = mu[a:b]
+        np.negative(eta, out=mb)
+        np.exp(mb, out=mb)
+        mb += 1.0
+        np.reciprocal(mb, out=mb)
+        y = t[a:b]
         # the deviance of a row is 2 log(1 + exp(-eta)) if treated, 2 log(1 + exp(eta)) if not
-        dv = _log1pexp((1.0 - 2.0 * y) * eta)
+        eta *= (1 - 2 * y)
+        dv = _log1pexp(eta)
         if perfect:
-            perfect = bool(np.all(np.abs(r) <= 1e-8))      # np.allclose(mu - y, 0)
+            perfect = bool(np.all(np.abs(y - mb) <= 1e-8))      # np.allclose(mu - y, 0)
         if m is not None:
             dv *= m[a:b]
-            r *= m[a:b]
         dev += 2.0 * float(dv.sum())
-        if hessian:
-            w = np.maximum(mu * (1 - mu), w_floor)
-            if m is not None:
-                w *= m[a:b]
-            _accumulate(H, g, blocks, a, blk, np.sqrt(w), r)
-    return dev, _symmetric(H), g, perfect
+    return dev, perfect
+
+
+def _hessian_pass(blocks: _Blocks, mu: np.ndarray, t: np.ndarray, m: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``X'WX`` and ``X'(y - mu)`` at the fitted probabilities ``mu`` of :func:`_deviance_pass`."""
+    k = blocks.k
+    H = np.zeros((k, k))
+    g = np.zeros(k)
+    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
+    for a, b, blk in blocks:
+        mb = mu[a:b]
+        r = t[a:b] - mb
+        w = mb * (1 - mb)
+        np.maximum(w, w_floor, out=w)
+        if m is not None:
+            w *= m[a:b]
+            r *= m[a:b]
+        _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
+    return _symmetric(H), g
 
 
 def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``H^-1 g`` for the (weighted) information matrix, by a Cholesky of its equilibrated form."""
+    """``H^-1 g`` for the (weighted) information matrix, by a Cholesky of its equilibrated form
+    (LAPACK ``dpotrf``/``dpotrs`` called directly: the matrix is small, the wrappers' checks
+    would cost more than the solve)."""
+    from scipy.linalg import lapack
+
     d = 1.0 / np.sqrt(np.maximum(np.diag(H), 1e-300))
     Hs = H * d[:, None] * d[None, :]
-    try:
-        L = np.linalg.cholesky(Hs)              # raises unless positive definite
-        # two triangular solves, done by numpy's (small, k x k) general solver
-        return d * np.linalg.solve(L.T, np.linalg.solve(L, d * g))
-    except np.linalg.LinAlgError:               # not positive definite (separation)
-        return d * np.linalg.lstsq(Hs, d * g, rcond=None)[0]
+    c, info = lapack.dpotrf(Hs, lower=1, clean=0)
+    if info == 0:
+        x, info = lapack.dpotrs(c, d[:, None] * g if g.ndim == 2 else d * g, lower=1)
+        if info == 0:
+            return d[:, None] * x if g.ndim == 2 else d * x
+    # not positive definite (separation)
+    return (d[:, None] if g.ndim == 2 else d) * np.linalg.lstsq(
+        Hs, d[:, None] * g if g.ndim == 2 else d * g, rcond=None)[0]
 
 
 def _start_and_rank(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
@@ -229,8 +283,8 @@ def _start_from_gram(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
     c = np.zeros(k)
     for a, b, blk in blocks:
         z = z01[t[a:b]]
-        sw = np.ones(b - a) if m is None else np.sqrt(m[a:b])
-        _accumulate(G, c, blocks, a, blk, sw, z if m is None else z * m[a:b])
+        _accumulate(G, c, blocks, a, blk, None if m is None else np.sqrt(m[a:b]),
+                    z if m is None else z * m[a:b])
     G = _symmetric(G)
     norms = np.sqrt(np.maximum(np.diag(G), 0.0))
     if not (norms > 0).all():
@@ -266,8 +320,8 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
     rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
 
-    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a column at a time, so the
-    scratch memory is two columns), so that every later pass reads contiguous blocks; the caller must not
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a quarter of the columns at a
+    time, so the scratch memory is a quarter of ``X``), so that every later pass reads contiguous blocks; the caller must not
     use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
     """
     from scipy.special import ndtr
@@ -280,8 +334,9 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
     rows: np.ndarray | None = order             # how the passes reach the canonical order
     if reorder and X.flags.writeable:
-        for j in range(p):                      # a column at a time: two columns of scratch
-            X[:, j] = np.take(np.ascontiguousarray(X[:, j]), order)
+        w = max(1, -(-p // 4))                  # a quarter of the columns at a time (scratch)
+        for j in range(0, p, w):
+            X[:, j:j + w] = X[order, j:j + w]
         rows = None
     new_x = _new_rows(X, rows)                  # distinct design rows (for the score)
     new = new_x.copy()
@@ -315,23 +370,25 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
             f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
             "could not be fitted: the starting values are not finite. Check for covariates that "
             "are constant or collinear.")
-    dev, H, g, perfect = _pass(blocks, beta, ts, m)
+    mu = np.empty(blocks.n)
+    dev, perfect = _deviance_pass(blocks, beta, ts, m, mu)
     separated = perfect
-    H_last = H
-    for _ in range(25):
-        H_last = H
+    H, g = _hessian_pass(blocks, mu, ts, m)
+    for it in range(25):
         beta = beta + _solve_spd(H, g)
         dev_old = dev
-        dev, H, g, perfect = _pass(blocks, beta, ts, m)
+        dev, perfect = _deviance_pass(blocks, beta, ts, m, mu)
         separated = separated or perfect
         if not np.isfinite(dev):
             raise EstimationError(
                 f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
                 "could not be fitted: the deviance is not finite. Check for covariates that are "
                 "constant, collinear or that separate treated from controls.")
-        if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev):
-            break
-    cov = _solve_spd(H_last, np.eye(p + 1))
+        if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev) or it == 24:
+            break                               # H is the X'WX of the last step (R's SEs)
+        H, g = _hessian_pass(blocks, mu, ts, m)
+    del mu
+    cov = _solve_spd(H, np.eye(p + 1))
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
     # the score, once per distinct design row (in canonical order)
@@ -346,13 +403,9 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     del inv
     extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
     if separated or extreme.any():
-        culprits = _separating_columns(X, names, t if rows is not None else t[order])
-        which = (f"covariate(s) {', '.join(repr(c) for c in culprits)} separate treated from controls"
-                 if culprits else "a combination of covariates separates treated from controls")
-        msg = (f"Perfect separation in the propensity model: {which}; {int(extreme.sum())} rows have "
-               "a fitted probability of 0 or 1 (within 10 machine epsilons, R's glm rule) and the "
-               "coefficients are not identified. Drop or coarsen those covariates, or match exactly "
-               "on them with exact=[...].")
+        culprits = _columns_of(_separating_columns(X, names, t if rows is not None else t[order]),
+                               covariates)
+        msg = _separation_message(culprits, int(extreme.sum()))
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
     zval = beta / bse
@@ -394,6 +447,16 @@ def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
     if new is None:
         new = _new_rows(X, order)
     first = np.flatnonzero(new) if order is None else order[new]
+    if order is None and 2 * len(first) > n:
+        # mostly distinct rows, X sorted already: X b over views of X (no gathered copy), then
+        # one value per distinct row (so identical rows still get bit-identical scores)
+        lin_all = np.empty(n)
+        for a in range(0, n, size):
+            b = min(a + size, n)
+            np.matmul(X[a:b], beta[1:], out=lin_all[a:b])
+        lin_all += beta[0]
+        lin_u = lin_all[first] if len(first) < n else lin_all
+        return lin_u, np.cumsum(new) - 1
     lin_u = np.empty(len(first))
     for a in range(0, len(first), size):
         b = min(a + size, len(first))

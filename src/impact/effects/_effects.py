@@ -414,12 +414,22 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     curves: list[pd.DataFrame] = []
     infl: Influence = {}
     designs: dict[str, np.ndarray | None] = {}
+    # the matched sets as dense integer codes, once for all subgroups (consistent across them, so
+    # that influences of different subgroups can be summed within sets); without sets, each
+    # row its own (its position in the data)
+    codes = (pd.factorize(data[c_col], sort=False)[0].astype(np.int64, copy=False) if c_col
+             else np.arange(len(data), dtype=np.int64))
+    # the subgroups' rows of the columns the estimates read only (not every column of the data)
+    used = list(dict.fromkeys([duration, event, treatment, *([w_col] if w_col else []),
+                               *([c_col] if c_col else []), *adjust_cols]))
+    slim = data[used]
     for name, mask in groups:
-        sub = data.loc[mask]
+        sub = slim.loc[mask]
         X = _adjustment_matrix(sub, adjust_cols)
         designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
-                                      X=X, subdistribution=subdistribution, sandwich=sandwich)
+                                      X=X, subdistribution=subdistribution, sandwich=sandwich,
+                                      codes=codes[mask])
         rows += r
         curves.append(c)
         infl.update(inf)
@@ -550,7 +560,7 @@ def _survival_heterogeneity(rows: list[Row], infl: Influence, layout: _Layout, a
                 found = [(n, *infl[(n, estimand, h)]) for n in names if (n, estimand, h) in infl]
             if len(found) < 2:
                 continue
-            V = cluster_cov([f[1] for f in found], [f[2] for f in found])
+            V = _codes_cov([f[1] for f in found], [f[2] for f in found], cluster_cov)
             b, se, p = [], [], []
             for lev, _, _ in found:
                 label = lev if kind == "level" else f"{lev}: " + " - ".join(
@@ -732,7 +742,10 @@ def _model_frame(dur: np.ndarray, ev1: np.ndarray, t: np.ndarray, w: np.ndarray,
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
                       notes: list[str], X: np.ndarray | None = None, subdistribution: bool = True,
-                      sandwich: str = SE_SANDWICH) -> tuple[list[Row], pd.DataFrame, Influence]:
+                      sandwich: str = SE_SANDWICH, codes: np.ndarray | None = None
+                      ) -> tuple[list[Row], pd.DataFrame, Influence]:
+    """The effect rows of one subgroup. ``codes``: the rows' matched sets as integer codes >= 0
+    shared by all subgroups (by default factorised from ``c_col`` here, or one per row)."""
     from impact.survival import AFT, CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
@@ -740,7 +753,10 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
     cause = np.where(ev == CENSORED, 0, np.where(ev == EVENT, 1, 2))
     t = sub[treatment].to_numpy() == 1
     w = sub[w_col].to_numpy(float) if w_col else np.ones(len(sub))
-    cl = sub[c_col].to_numpy() if c_col else np.arange(len(sub))
+    if codes is None:
+        codes = (pd.factorize(sub[c_col], sort=False)[0].astype(np.int64, copy=False) if c_col
+                 else np.arange(len(sub), dtype=np.int64))
+    cl = codes
     counts = dict(n_treated=int(t.sum()), n_control=int((~t).sum()),
                   events_treated=int(((cause == 1) & t).sum()), events_control=int(((cause == 1) & ~t).sum()))
     rows: list[Row] = []
@@ -758,11 +774,13 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
     hs = list(horizons)
     arms: dict[str, dict[str, Any]] = {}
     for arm, m in (("treated", t), ("control", ~t)):
-        aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m], causes=[1, 2])
+        # without matched sets every row is its own cluster: the curve's own (unclustered) IJ variance
+        aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m] if c_col else None, causes=[1, 2])
         grid = np.unique(np.r_[0.0, dur[m][cause[m] == 1]])
-        curves_out.append(aj.cif(1, grid).assign(subgroup=name, arm=arm))
+        both = aj.cif(1, np.r_[grid, hs])            # the curve and the shares: one variance pass
+        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm))
         arms[arm] = dict(mask=m, cl=cl[m], last=float(dur[m].max()),
-                         share=aj.cif(1, hs)["estimate"].to_numpy(), share_infl=aj.influence(1, hs),
+                         share=both["estimate"].to_numpy()[grid.size:], share_infl=aj.influence(1, hs),
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
                          rmst_infl=-aj.rmtl_influence(1, hs))
     diff_cl = np.r_[arms["treated"]["cl"], arms["control"]["cl"]]
@@ -791,18 +809,21 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         for estimand in ("hazard_ratio", "time_ratio") + (("subdistribution_hazard_ratio",) if subdistribution else ()):
             rows.append(row(estimand, np.nan, np.nan, np.nan, np.nan, sandwich))
         return rows, pd.concat(curves_out, ignore_index=True), infl
-    model_df, terms = _model_frame(dur, cause == 1, t, w, X, cl)
+    # without matched sets each row is its own cluster: the models' robust variance (R's
+    # robust=TRUE), without factorising a cluster column of distinct values
+    model_df, terms = _model_frame(dur, cause == 1, t, w, X, cl if c_col else None)
+    robust, mcl = (None, "cluster") if c_col else (True, None)
     fits: dict[str, Any] = {
-        "hazard_ratio": CoxPH(ties="efron").fit(model_df, duration="duration", event="event",
-                                                covariates=terms, weights="w", cluster="cluster")}
+        "hazard_ratio": CoxPH(ties="efron", robust=robust).fit(
+            model_df, duration="duration", event="event", covariates=terms, weights="w", cluster=mcl)}
     # subdistribution hazard of work or studies (Fine-Gray): other exits stay in the risk set
     if subdistribution:
         fits["subdistribution_hazard_ratio"] = fine_gray(
-            model_df.assign(cause=cause), "duration", "cause", 1, covariates=terms, weights="w",
-            cluster="cluster", causes=[1, 2])
+            model_df.assign(cause=cause, cluster=cl), "duration", "cause", 1, covariates=terms,
+            weights="w", cluster="cluster", causes=[1, 2])
     # accelerated failure time (Weibull): time to work or studies, other exits censoring it
-    fits["time_ratio"] = AFT(dist="weibull").fit(model_df, duration="duration", event="event",
-                                                 covariates=terms, weights="w", cluster="cluster")
+    fits["time_ratio"] = AFT(dist="weibull", robust=robust).fit(
+        model_df, duration="duration", event="event", covariates=terms, weights="w", cluster=mcl)
     for estimand, f in fits.items():
         s = f.summary().set_index("term").loc["treated"]
         b, se = float(s["estimate"]), float(s["se"])
@@ -819,8 +840,26 @@ def _days_not_in(times: np.ndarray, cif: np.ndarray, h: float) -> float:
     return h - float(cif @ widths)
 
 
+def _codes_cov(influences: list[np.ndarray], clusters: list[np.ndarray], general: Any) -> np.ndarray:
+    """``cluster_cov`` (influences summed within clusters, cross-product) for clusters given as
+    integer codes >= 0 shared by all the influences: one bincount each, no factorising of the
+    concatenated labels; other labels go to ``general`` (``impact.effects._means.cluster_cov``)."""
+    if not all(c.dtype.kind in "iu" for c in clusters) or any(c.size and int(c.min()) < 0 for c in clusters):
+        return np.asarray(general(influences, clusters))
+    n_cl = max((int(c.max()) + 1 for c in clusters if c.size), default=0)
+    sums = np.zeros((n_cl, len(influences)))
+    for j, (v, c) in enumerate(zip(influences, clusters)):
+        sums[:, j] = np.bincount(c, weights=np.asarray(v, float), minlength=n_cl)
+    return sums.T @ sums
+
+
 def _cluster_se(influence: np.ndarray, clusters: np.ndarray) -> float:
-    codes = pd.factorize(pd.Series(clusters), sort=False)[0]
+    """``sqrt(sum_g (sum_{i in g} influence_i)^2)``; ``clusters``: integer codes >= 0 (not
+    necessarily dense) or any labels."""
+    if clusters.dtype.kind in "iu" and (clusters.size == 0 or int(clusters.min()) >= 0):
+        codes = clusters
+    else:
+        codes = pd.factorize(pd.Series(clusters), sort=False)[0]
     sums = np.bincount(codes, weights=influence)
     return float(np.sqrt(np.sum(sums ** 2)))
 

@@ -46,7 +46,7 @@ class _CifParts:
     P: np.ndarray  # (n, 2)
     f: np.ndarray  # (K, 2)
     R: np.ndarray  # (K,)
-    se: np.ndarray  # (K,)
+    se: np.ndarray | None  # (K,); None when not asked for (influences and areas do not need it)
 
 
 @dataclass(frozen=True, repr=False)
@@ -101,7 +101,10 @@ class AalenJohansen:
             out.append(hits[0] + 1)
         return np.unique(np.asarray(out))
 
-    def _parts(self, cause: Any) -> _CifParts:
+    def _parts(self, cause: Any, se: bool = True) -> _CifParts:
+        """The curve of ``cause`` and the coefficients of the rows' influences; with ``se`` also
+        the clustered IJ standard error at every time (the one O(n) quadratic form, skipped
+        when only influences or areas are wanted)."""
         sel = self._cause_codes(cause)
         ti, w = self._ti, self._w
         j = ti.index
@@ -130,6 +133,8 @@ class AalenJohansen:
         ])
         f = np.column_stack([np.ones_like(F), -F])
         R = -G + F * C - D
+        if not se:
+            return _CifParts(F=F, P=P, f=f, R=R, se=None)
         Q = ij_quadratic(ti, w, P, self._ci)
         var = np.maximum(quad_form(Q, np.column_stack([f, R])), 0.0)
         return _CifParts(F=F, P=P, f=f, R=R, se=np.sqrt(var))
@@ -143,6 +148,7 @@ class AalenJohansen:
         time. Times after the last observed time are flagged and get NaN (no extrapolation).
         """
         parts = self._parts(cause)
+        assert parts.se is not None
         grid = self._ti.times
         t = grid if times is None else check_times(times)
         k = step_index(grid, t)
@@ -162,7 +168,7 @@ class AalenJohansen:
         ``se(t)**2 == sum over clusters of (sum of the rows' influences)**2`` (R's convention).
         Columns for times beyond follow-up are NaN.
         """
-        parts = self._parts(cause)
+        parts = self._parts(cause, se=False)
         t = check_times(times)
         k = step_index(self._ti.times, t)
         out = row_influence(self._ti, self._w, parts.P, parts.f, parts.R, k)
@@ -184,7 +190,7 @@ class AalenJohansen:
             rmst_table,
         )
 
-        parts = self._parts(cause)
+        parts = self._parts(cause, se=False)
         hs = check_horizons(horizon)
         est, ses = [], []
         for h in hs:
@@ -202,7 +208,7 @@ class AalenJohansen:
         """Per-row IJ influence on :meth:`rmtl`, ``(n_rows, len(horizon))``."""
         from impact.survival._rmst import area_and_influence, check_horizons
 
-        parts = self._parts(cause)
+        parts = self._parts(cause, se=False)
         hs = check_horizons(horizon)
         out = np.full((self.n, hs.size), np.nan)
         for c, h in enumerate(hs):
