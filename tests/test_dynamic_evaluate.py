@@ -242,3 +242,30 @@ def test_every_flow_step_and_reason_has_a_swedish_label(ev):
         skey, rkey = str(step).replace(" ", "_"), "reason_" + "_".join(str(reason).split())
         assert has_label(skey) and label(skey, "sv") != label(skey, "en"), step
         assert has_label(rkey) and label(rkey, "sv") != label(rkey, "en"), reason
+
+
+def test_design_tables_withhold_small_groups_like_the_report(tmp_path):
+    """sensitivity_unknown.csv and cause_shares.csv go through the publication rules: with a minimum
+    group size above the men's, every men's row (and each women-minus-men row) is withheld, in Swedish
+    labelled."""
+    from dataclasses import replace as dc_replace
+
+    from impact.labels import label
+    from impact.pipeline import write_design_tables
+    b = impact.synthetic.simulate_extract(n_persons=3000, random_state=3)
+    ev = impact.evaluate(b.extract, random_state=0)
+    n = ev.summary().dropna(subset=["n_treated"]).drop_duplicates("subgroup").set_index("subgroup")["n_treated"]
+    cut = int(n.drop("all").min()) + 1
+    small = str(n.drop("all").idxmin())
+    write_design_tables(ev, tmp_path, min_effect_n=cut)
+    for name in ("sensitivity_unknown", "cause_shares"):
+        t = pd.read_csv(tmp_path / f"{name}.csv")
+        rows = t[t["subgroup"] == small]
+        assert len(rows) and rows["estimate"].isna().all() and (rows["withheld"] == "group_size").all(), name
+        diff = t[t["subgroup"].str.contains(" - ", regex=False)]
+        assert len(diff) == 0 or diff["estimate"].isna().all(), name
+        assert t.loc[t["subgroup"] == "all", "estimate"].notna().any(), name
+    sv = dc_replace(ev, lang="sv")
+    write_design_tables(sv, tmp_path / "sv" if (tmp_path / "sv").mkdir() is None else tmp_path)
+    t = pd.read_csv(tmp_path / "sv" / "cause_shares.csv")
+    assert label("estimate", "sv") in t.columns and "estimate" not in t.columns

@@ -221,8 +221,10 @@ _add({
               "variankvoter och största avstånd mellan de empiriska fördelningsfunktionerna, före "
               "och efter matchning. Alla mått finns i balance.csv."},
     "report_note_effects": {
-        "en": "Estimates for a group with fewer than {threshold} participants or controls are not shown.",
-        "sv": "Skattningar för en grupp med färre än {threshold} deltagare eller kontrollpersoner visas inte."},
+        "en": "Estimates for a group with fewer than {n} participants or controls are not shown, nor shares "
+              "resting on fewer than {threshold} people.",
+        "sv": "Skattningar för en grupp med färre än {n} deltagare eller kontrollpersoner visas inte, inte heller "
+              "andelar som vilar på färre än {threshold} personer."},
     "report_note_naive": {
         "en": "All participants against all potential controls, without matching: the difference a "
               "simple comparison would show. It is biased when participants differ from the others.",

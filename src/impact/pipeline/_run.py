@@ -8,6 +8,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from impact._errors import ImpactError, ParameterError
 from impact._validation import InstanceOf, validate_params
 from impact.pipeline._config import ConfigError, EvaluationConfig, read_config
@@ -98,7 +100,7 @@ def run(config: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = 
     path = write_report(ev, out or cfg.report["out"], title=cfg.report["title"],
                         threshold=cfg.report["threshold"], min_effect_n=cfg.report["min_effect_n"],
                         disclosure=disclosure, secret=secret)
-    write_design_tables(ev, path.parent, threshold=cfg.report["threshold"])
+    write_design_tables(ev, path.parent, threshold=cfg.report["threshold"], min_effect_n=cfg.report["min_effect_n"])
     return replace(ev, report_path=path, settings={**ev.settings, "report": path})
 
 
@@ -126,29 +128,46 @@ def _with_toml_key(exc: ParameterError, cfg: EvaluationConfig) -> ImpactError:
     return exc
 
 
-def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, threshold: int = 5) -> list[Path]:
-    """The risk-set design's own tables as CSV beside the report (counts suppressed under ``threshold``).
+def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, threshold: int = 5,
+                        min_effect_n: int | None = None) -> list[Path]:
+    """The risk-set design's own tables as CSV beside the report, published by the same rules as the
+    report (:func:`impact.publish.effects_withheld`; counts suppressed under ``threshold``) and
+    labelled in the evaluation's language.
 
     ``sensitivity_unknown.csv`` (the headline with unknown exits as censored, competing and work),
     ``cause_shares.csv`` (shares by cause of exit), ``contamination.csv`` (controls who later joined
     the programme) and ``unmatched.csv`` (participants left unmatched, by period and reason).
-    Nothing is written for the cross-sectional design.
+    Estimates of a group with fewer than ``min_effect_n`` people per arm, shares resting on fewer
+    than ``threshold`` people (numerators taken as share x group size) and differences involving
+    them are withheld, with the reason in ``withheld``. Nothing is written for the
+    cross-sectional design.
 
     Examples
     --------
     >>> write_design_tables.__name__
     'write_design_tables'
     """
-    from impact.publish import suppress_counts
+    from impact.labels import relabel
+    from impact.publish import MIN_EFFECT_N, effects_withheld, suppress_counts
     folder = Path(folder)
     if ev.design != "riskset":
         return []
+    lang = ev.lang if ev.lang in ("en", "sv") else "en"
+    n_min = MIN_EFFECT_N if min_effect_n is None else min_effect_n
+    sizes = ev.summary()[["subgroup", "n_treated", "n_control"]].dropna().drop_duplicates("subgroup")
     written = []
-    for name in ("sensitivity_unknown", "cause_shares"):
+    for name, key in (("sensitivity_unknown", "unknown_as"), ("cause_shares", "cause")):
         table = getattr(ev, name)
-        if table is not None:
-            written.append(folder / f"{name}.csv")
-            table.to_csv(written[-1], index=False)
+        if table is None:
+            continue
+        parts = []
+        for _, part in table.groupby(key, sort=False):
+            summary = part.merge(sizes, on="subgroup", how="left")
+            pub = effects_withheld(summary, threshold=threshold, min_effect_n=n_min)
+            parts.append(pub)
+        out = pd.concat(parts, ignore_index=True) if parts else table
+        written.append(folder / f"{name}.csv")
+        (relabel(out, lang) if lang == "sv" else out).to_csv(written[-1], index=False)
     for name, col in (("contamination", "count"), ("unmatched", "participants")):
         table = ev.flow_details.get(name)
         if table is None:
@@ -157,5 +176,5 @@ def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, thres
         if len(pub):
             pub[col] = suppress_counts(pub[[col]], threshold).iloc[:, 0].to_numpy()
         written.append(folder / f"{name}.csv")
-        pub.to_csv(written[-1], index=False)
+        (relabel(pub, lang) if lang == "sv" else pub).to_csv(written[-1], index=False)
     return written

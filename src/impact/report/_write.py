@@ -267,7 +267,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
              if len(pub.curves) else "",
              img(figure_of(plot_forest(effects_pub, lang=lang)), L("title_forest")),
              html_table(compact_effects(effects_pub, lang), lang, index=True),
-             f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"]
+             f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold, n=max(min_effect_n, threshold)))}</p>"]
     naive = pub.effects["naive_effects"]
     naive = naive[naive["estimand"].isin(["share_diff", "hazard_ratio"])].reset_index(drop=True)
     csv["naive_effects"] = naive
@@ -286,7 +286,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         keep = sub[sub["estimand"].isin(["share_diff", "hazard_ratio"])]
         sections.append((name, L("report_effects_by", subgroup=sg),
                          html_table(compact_effects(keep, lang), lang, index=True) +
-                         f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold))}</p>"))
+                         f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold, n=max(min_effect_n, threshold)))}</p>"))
 
     sections += extra.sections
     csv.update(extra.csv)
