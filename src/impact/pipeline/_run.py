@@ -167,7 +167,7 @@ def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, thres
             parts.append(pub)
         out = pd.concat(parts, ignore_index=True) if parts else table
         written.append(folder / f"{name}.csv")
-        (relabel(out, lang) if lang == "sv" else out).to_csv(written[-1], index=False)
+        (relabel(out, "sv") if lang == "sv" else out).to_csv(written[-1], index=False)
     for name, col in (("contamination", "count"), ("unmatched", "participants")):
         table = ev.flow_details.get(name)
         if table is None:
@@ -176,5 +176,5 @@ def write_design_tables(ev: Evaluation, folder: str | os.PathLike[str], *, thres
         if len(pub):
             pub[col] = suppress_counts(pub[[col]], threshold).iloc[:, 0].to_numpy()
         written.append(folder / f"{name}.csv")
-        (relabel(pub, lang) if lang == "sv" else pub).to_csv(written[-1], index=False)
+        (relabel(pub, "sv") if lang == "sv" else pub).to_csv(written[-1], index=False)
     return written
