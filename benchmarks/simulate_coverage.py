@@ -98,7 +98,8 @@ def survival_suite(reps: int, n_pool: int, jobs: int) -> None:
         print(table.to_string())
 
 
-def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk: int, resume: bool) -> None:
+def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk: int, resume: bool,
+                aiptw: bool = True) -> None:
     t0 = time.perf_counter()
     dgp.truth()
     t_truth = time.perf_counter() - t0
@@ -112,7 +113,7 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
         parts.append(old[old["rep"] < done])
     while done < reps:
         k = min(chunk, reps - done)
-        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done)
+        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done, aiptw=aiptw)
         parts.append(part)
         done += k
         if out:
@@ -167,13 +168,16 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="write the per-replicate rows to this CSV (suite means)")
     ap.add_argument("--chunk", type=int, default=50, help="replicates between progress lines and saves")
     ap.add_argument("--resume", action="store_true", help="keep the replicates already in --out, run the rest")
+    ap.add_argument("--no-aiptw", action="store_true", help="skip the AIPTW rows (suite means; the mean "
+                    "difference rows and their seeds do not change)")
     ap.add_argument("--n-pool", type=int, default=8000, help="pool size (suite survival)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     if args.suite == "survival":
         survival_suite(args.reps, args.n_pool, args.jobs)
     else:
-        means_suite(args.reps, args.n, args.seed, args.jobs, args.out, args.chunk, args.resume)
+        means_suite(args.reps, args.n, args.seed, args.jobs, args.out, args.chunk, args.resume,
+                    aiptw=not args.no_aiptw)
 
 
 if __name__ == "__main__":
