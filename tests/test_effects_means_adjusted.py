@@ -125,3 +125,30 @@ def test_adjusted_estimate_targets_the_att():
     plain = estimate_effects(d, outcome="y", treatment="treat", by=None,
                              cluster=None).table.query("estimand == 'mean_diff'").iloc[0]
     assert abs(plain["estimate"] - 4.0) < 4 * plain["se"]
+
+
+def test_crossed_by_adjusted_interaction_is_the_stacked_model():
+    """by=[married, nodegree] with adjust: each nodegree level's married 0 - 1 difference of adjusted
+    effects; its SE is that of the stacked cell regressions (statsmodels WLS, clustered on subclass)."""
+    import statsmodels.api as sm
+    sub = _sample("ratio2")
+    adj = ["age", "educ", "re74", "re75"]
+    res = estimate_effects(sub, outcome="re78", treatment="treat", by=["married", "nodegree"], adjust=adj)
+    het = res.heterogeneity
+    row = het[(het["kind"] == "interaction") & (het["subgroup"] == "nodegree=0")].iloc[0]
+    s0 = sub[sub["nodegree"] == 0]
+    t = s0["treat"].to_numpy(float)
+    blocks = []
+    for lev in (0, 1):
+        ind = (s0["married"] == lev).to_numpy(float)
+        X = s0[adj].to_numpy(float)
+        tr = (ind * t) == 1
+        Z = (X - X[tr].mean(axis=0)) * ind[:, None]
+        blocks.append(np.column_stack([ind, ind * t, Z, Z * t[:, None]]))
+    D = np.hstack(blocks)
+    fit = sm.WLS(s0["re78"].to_numpy(), D, weights=s0["weights"].to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(s0["subclass"])[0]})
+    c = np.zeros(D.shape[1])
+    c[1], c[blocks[0].shape[1] + 1] = 1.0, -1.0
+    assert row["estimate"] == pytest.approx(float(c @ fit.params), rel=1e-10)
+    assert row["se"] == pytest.approx(float(np.sqrt(c @ fit.cov_params() @ c)), rel=1e-8)

@@ -170,16 +170,19 @@ def centred_covariates(sub: pd.DataFrame, adjust: list[str], t: np.ndarray, w: n
     Z = X - (wt @ X) / wt.sum()
     tf = t.astype(float)
     sw = np.sqrt(w)[:, None]
-    design = np.ones((len(Z), 1)) * sw
-    design = np.column_stack([design, tf[:, None] * sw])
+    terms = [(Z[:, j], name) for j, name in enumerate(names)]
+    terms += [(Z[:, j] * tf, f"treat:{name}") for j, name in enumerate(names)]   # lm's column order
+    full = np.column_stack([np.ones(len(Z)), tf] + [c for c, _ in terms]) * sw
     bad: list[str] = []
-    for j, name in enumerate(names):
-        for col, label in ((Z[:, j], name), (Z[:, j] * tf, f"treat:{name}")):
-            trial = np.column_stack([design, col * sw[:, 0]])
+    if np.linalg.matrix_rank(full) < full.shape[1]:   # name the terms that add nothing, in order
+        design = full[:, :2]
+        for j, (_, label) in enumerate(terms):
+            trial = np.column_stack([design, full[:, 2 + j]])
             if np.linalg.matrix_rank(trial) < trial.shape[1]:
                 bad.append(label)
             else:
                 design = trial
+        bad = bad or ["the adjustment columns together"]   # only numerically deficient as a whole
     if bad:
         raise EstimationError(
             f"estimate_effects: the regression adjustment in subgroup '{group}' is not of full rank: "
