@@ -375,7 +375,8 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     by_cols = _by_columns(by)
     if outcome is not None:
         return _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level, vcov,
-                               missing, replaced, se_method, [adjust] if isinstance(adjust, str) else list(adjust or []))
+                               missing, replaced, se_method,
+                               [adjust] if isinstance(adjust, str) else list(adjust or []))
     if se_method == "bootstrap" and len(by_cols) > 1:
         raise ParameterError("se_method='bootstrap' supports one 'by' column; with crossed levels use "
                              "se_method='influence'.")
