@@ -86,12 +86,12 @@ def seed_sequence(rep: int, seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(rep,))
 
 
-def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True) -> pd.DataFrame:
+def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
     """Estimate every estimand on data set ``rep`` of ``n`` people; one row per estimand x design x group.
 
-    Each matching design (not the true-score diagnostic) is also estimated with regression
-    adjustment for ``ADJUST`` (design label ``+ ADJUSTED``), on the same matched data.
-    ``aiptw=False`` skips the AIPTW rows (the random draws do not change).
+    ``adjusted=True`` also estimates each matching design (not the true-score diagnostic) with
+    regression adjustment for ``ADJUST`` (design label ``+ ADJUSTED``), on the same matched data;
+    ``aiptw=False`` skips the AIPTW rows. Neither changes a random draw or another row.
     """
     df = dgp.simulate(n, seed_sequence(rep, seed), spells=DAYS_SOURCE == "register")
     if DAYS_SOURCE == "register":
@@ -109,7 +109,7 @@ def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True) -> pd.
         m = impact.match(df, treatment="treat", covariates=covs, exact=["gender"], ratio=ratio,
                          replace=replace, id="id", random_state=0, distance=distance)
         md = m.matched_data
-        fits = [(design, None)] + ([(design + ADJUSTED, ADJUST)] if design != TRUE_SCORE else [])
+        fits = [(design, None)] + ([(design + ADJUSTED, ADJUST)] if adjusted and design != TRUE_SCORE else [])
         for (label, adjust), outcome in [(f, o) for o in ("earnings", "days_work") for f in fits]:
             tab = impact.estimate_effects(m, outcome=outcome, by="gender", adjust=adjust).summary()
             tab = tab[tab["estimand"] == "mean_diff"].set_index("subgroup")
@@ -174,9 +174,10 @@ def _prognostic_gaps(md: pd.DataFrame, prog: pd.Series) -> dict[str, float]:
 
 
 def run(reps: int, n: int, seed: int = 20261202, n_jobs: int = 2, first: int = 0,
-        aiptw: bool = True) -> pd.DataFrame:
+        aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
     """Replicates ``first .. first + reps - 1`` (joblib); the answer does not depend on ``n_jobs``."""
-    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed, aiptw) for r in range(first, first + reps))
+    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed, aiptw, adjusted)
+                                    for r in range(first, first + reps))
     return pd.concat(parts, ignore_index=True)
 
 

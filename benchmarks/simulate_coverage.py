@@ -38,6 +38,8 @@ longer conservative (coverage 93.8% and 95.2% for men, continuous, without and w
 At R = 300 (the first 300 of these seeds, 140 s) one adjusted row was outside: women, continuous,
 1:1, 92.7% (Monte Carlo SE 1.5 points; SE / SD 0.93), 94.1% at R = 1000.
     OPENBLAS_NUM_THREADS=1 python benchmarks/simulate_coverage.py --reps 1000 --no-aiptw --out rows.csv
+(``--no-adjusted`` leaves the adjusted rows out; ``_coverage_run.replicate`` makes them only with
+``adjusted=True``.)
     OPENBLAS_NUM_THREADS=1 python benchmarks/simulate_coverage.py --suite survival --reps 200 --n-pool 8000
 """
 
@@ -110,7 +112,7 @@ def survival_suite(reps: int, n_pool: int, jobs: int) -> None:
 
 
 def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk: int, resume: bool,
-                aiptw: bool = True) -> None:
+                aiptw: bool = True, adjusted: bool = True) -> None:
     t0 = time.perf_counter()
     dgp.truth()
     t_truth = time.perf_counter() - t0
@@ -124,7 +126,7 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
         parts.append(old[old["rep"] < done])
     while done < reps:
         k = min(chunk, reps - done)
-        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done, aiptw=aiptw)
+        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done, aiptw=aiptw, adjusted=adjusted)
         parts.append(part)
         done += k
         if out:
@@ -181,6 +183,8 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="keep the replicates already in --out, run the rest")
     ap.add_argument("--no-aiptw", action="store_true", help="skip the AIPTW rows (suite means; the mean "
                     "difference rows and their seeds do not change)")
+    ap.add_argument("--no-adjusted", action="store_true", help="skip the regression-adjusted mean difference "
+                    "rows (suite means)")
     ap.add_argument("--n-pool", type=int, default=8000, help="pool size (suite survival)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
@@ -188,7 +192,7 @@ def main() -> None:
         survival_suite(args.reps, args.n_pool, args.jobs)
     else:
         means_suite(args.reps, args.n, args.seed, args.jobs, args.out, args.chunk, args.resume,
-                    aiptw=not args.no_aiptw)
+                    aiptw=not args.no_aiptw, adjusted=not args.no_adjusted)
 
 
 if __name__ == "__main__":
