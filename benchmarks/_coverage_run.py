@@ -27,6 +27,9 @@ DESIGNS = (("nearest 1:1", 1, False), ("nearest 2:1", 2, False), ("nearest 1:1 r
 #: Diagnostic design (second table): 1:1 on the true participation probability instead of the fitted one.
 TRUE_SCORE = "nearest 1:1, true score"
 AIPTW_DESIGN = "AIPTW (IPCW), all units"
+#: Regression adjustment of the matched comparison (``adjust=ADJUST``): design label suffix.
+ADJUSTED = ", adjusted"
+ADJUST = ["x1", "x2", "x3"]
 GROUPS = ("female", "male", "female - male")
 COLUMNS = ["rep", "outcome", "estimand", "design", "group", "horizon", "truth", "estimate", "se", "ci_low",
            "ci_high", "covered", "se_method", "n_treated", "n_control", "prog_gap"]
@@ -83,8 +86,13 @@ def seed_sequence(rep: int, seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(rep,))
 
 
-def replicate(rep: int, n: int, seed: int = 20261202) -> pd.DataFrame:
-    """Estimate every estimand on data set ``rep`` of ``n`` people; one row per estimand x design x group."""
+def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
+    """Estimate every estimand on data set ``rep`` of ``n`` people; one row per estimand x design x group.
+
+    ``adjusted=True`` also estimates each matching design (not the true-score diagnostic) with
+    regression adjustment for ``ADJUST`` (design label ``+ ADJUSTED``), on the same matched data;
+    ``aiptw=False`` skips the AIPTW rows. Neither changes a random draw or another row.
+    """
     df = dgp.simulate(n, seed_sequence(rep, seed), spells=DAYS_SOURCE == "register")
     if DAYS_SOURCE == "register":
         days = register_days(df)
@@ -101,14 +109,15 @@ def replicate(rep: int, n: int, seed: int = 20261202) -> pd.DataFrame:
         m = impact.match(df, treatment="treat", covariates=covs, exact=["gender"], ratio=ratio,
                          replace=replace, id="id", random_state=0, distance=distance)
         md = m.matched_data
-        for outcome in ("earnings", "days_work"):
-            tab = impact.estimate_effects(m, outcome=outcome, by="gender").summary()
+        fits = [(design, None)] + ([(design + ADJUSTED, ADJUST)] if adjusted and design != TRUE_SCORE else [])
+        for (label, adjust), outcome in [(f, o) for o in ("earnings", "days_work") for f in fits]:
+            tab = impact.estimate_effects(m, outcome=outcome, by="gender", adjust=adjust).summary()
             tab = tab[tab["estimand"] == "mean_diff"].set_index("subgroup")
             gaps = _prognostic_gaps(md, prog[outcome])
             for g in GROUPS:
                 r = tab.loc[g]
                 t = truth.value(outcome, g)
-                rows.append(dict(rep=rep, outcome=outcome, estimand="ATT", design=design, group=g,
+                rows.append(dict(rep=rep, outcome=outcome, estimand="ATT", design=label, group=g,
                                  horizon=float(dgp.H_DAYS) if outcome == "days_work" else np.nan, truth=t,
                                  estimate=float(r["estimate"]), se=float(r["se"]), ci_low=float(r["ci_low"]),
                                  ci_high=float(r["ci_high"]), covered=bool(r["ci_low"] <= t <= r["ci_high"]),
@@ -118,7 +127,7 @@ def replicate(rep: int, n: int, seed: int = 20261202) -> pd.DataFrame:
                                  prog_gap=gaps[g]))
     z = float(stats.norm.ppf(0.975))
     per: dict[tuple[str, float], tuple[float, float]] = {}
-    for g in dgp.GENDERS:
+    for g in dgp.GENDERS if aiptw else ():
         sub = df[df["gender"] == g]
         res = ate_competing(sub, duration="time", event="exit", treatment="treat", covariates=["x1", "x2", "x3"],
                             horizons=list(dgp.AIPTW_H), cause=1, estimator="aiptw")
@@ -134,7 +143,7 @@ def replicate(rep: int, n: int, seed: int = 20261202) -> pd.DataFrame:
                              covered=bool(r["ci_low"] <= t <= r["ci_high"]), se_method="influence (riskRegression iid)",
                              n_treated=int(sub["treat"].sum()), n_control=int((sub["treat"] == 0).sum()),
                              prog_gap=np.nan))
-    for h in dgp.AIPTW_H:
+    for h in dgp.AIPTW_H if aiptw else ():
         (ef, sf), (em, sm) = per[("female", h)], per[("male", h)]
         est, se = ef - em, float(np.hypot(sf, sm))   # independent samples
         t = truth.value("share_work", "female - male", h)
@@ -164,9 +173,11 @@ def _prognostic_gaps(md: pd.DataFrame, prog: pd.Series) -> dict[str, float]:
     return out
 
 
-def run(reps: int, n: int, seed: int = 20261202, n_jobs: int = 2, first: int = 0) -> pd.DataFrame:
+def run(reps: int, n: int, seed: int = 20261202, n_jobs: int = 2, first: int = 0,
+        aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
     """Replicates ``first .. first + reps - 1`` (joblib); the answer does not depend on ``n_jobs``."""
-    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed) for r in range(first, first + reps))
+    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed, aiptw, adjusted)
+                                    for r in range(first, first + reps))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -323,10 +323,12 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         around every competing exit, so it is the slowest estimand; turn it off for quick looks.
     outcome : str or None
         A numeric (continuous or count) outcome column, e.g. earnings or days in work. Then
-        ``duration``, ``event``, ``horizons``, ``adjust`` and ``subdistribution`` are not used
+        ``duration``, ``event``, ``horizons`` and ``subdistribution`` are not used
         and the table has ``mean_treated``, ``mean_control`` and ``mean_diff`` (estimand
         ``mean_diff``: the weighted mean of participants minus controls, the coefficient of
-        ``lm(y ~ treat, weights = weights)``) per subgroup.
+        ``lm(y ~ treat, weights = weights)``) per subgroup. With ``adjust``, the coefficient of
+        treat in ``lm(y ~ treat * (covariates centred at the participants' means))`` per subgroup
+        (regression-adjusted ATT); ``mean_control`` is then ``mean_treated - mean_diff``.
     vcov : {"auto", "HC1", "HC3"}
         Standard errors of mean differences. ``"HC1"``: the sandwich clustered on ``cluster``
         (R ``sandwich::vcovCL(fit, cluster = ~subclass)``, HC1 with the factor
@@ -373,7 +375,8 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     by_cols = _by_columns(by)
     if outcome is not None:
         return _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level, vcov,
-                               missing, replaced, se_method)
+                               missing, replaced, se_method,
+                               [adjust] if isinstance(adjust, str) else list(adjust or []))
     if se_method == "bootstrap" and len(by_cols) > 1:
         raise ParameterError("se_method='bootstrap' supports one 'by' column; with crossed levels use "
                              "se_method='influence'.")
@@ -593,7 +596,7 @@ def _survival_heterogeneity(rows: list[Row], infl: Influence, layout: _Layout, a
 
 def _estimate_means(data: pd.DataFrame, outcome: str, treatment: str, by_cols: list[str],
                     weights: str | None, cluster: str | None, conf_level: float, vcov: str, missing: str,
-                    replaced: bool, se_method: str) -> EffectsResult:
+                    replaced: bool, se_method: str, adjust: list[str] | None = None) -> EffectsResult:
     """``estimate_effects(..., outcome=...)``: mean differences by weighted least squares."""
     from impact.effects._heterogeneity import HETEROGENEITY_COLUMNS, heterogeneity_rows
     from impact.effects._means import SE_CL_HC1, SE_HC1, SE_HC3, mean_difference_row, mean_effects
@@ -646,7 +649,7 @@ def _estimate_means(data: pd.DataFrame, outcome: str, treatment: str, by_cols: l
     method = SE_HC3 if hc3 else (SE_CL_HC1 if c_col else SE_HC1)
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
     layout = _groups(data, by_cols, treatment, notes)
-    rows, pieces = mean_effects(data, outcome, treatment, layout.groups, w_col, c_col, hc3, z)
+    rows, pieces = mean_effects(data, outcome, treatment, layout.groups, w_col, c_col, hc3, z, adjust, notes)
     by = by_cols[0] if by_cols else None
     first = layout.levels.get(by, []) if by else []
     if len(first) == 2:
@@ -685,7 +688,7 @@ def _estimate_means(data: pd.DataFrame, outcome: str, treatment: str, by_cols: l
     settings: dict[str, Any] = dict(outcome=outcome, treatment=treatment, by=by_cols[0] if len(by_cols) == 1
                                     else (tuple(by_cols) or None), weights=w_col, cluster=None if hc3 else c_col,
                                     conf_level=conf_level, se_method=method, vcov="HC3" if hc3 else "HC1",
-                                    n_dropped_missing=n_dropped)
+                                    n_dropped_missing=n_dropped, adjust=tuple(adjust or ()))
     notes.insert(0, f"Mean of '{outcome}' in each arm (weighted) and the difference participants minus "
                     "controls (estimand mean_diff), as the coefficient of a weighted regression on treatment.")
     het_df = pd.DataFrame(het)[HETEROGENEITY_COLUMNS] if het else pd.DataFrame(columns=HETEROGENEITY_COLUMNS)

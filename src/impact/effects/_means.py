@@ -13,6 +13,15 @@ subgroups can be combined: their joint covariance is the cross-product of the in
 within matched sets, which is exactly the clustered covariance of the fully interacted regression
 ``lm(y ~ 0 + level + level:treat)``; the finite-sample factor is then that of the interacted
 model (``k`` = twice the number of levels).
+
+Regression adjustment (``adjust=[covariates]``): in each subgroup the fit is
+``lm(y ~ treat * (x1c + x2c + ...), weights = weights)`` with every covariate centred at its weighted
+mean among the participants of that subgroup, so that the coefficient of ``treat`` is the average
+effect on the treated by g-computation (Lin 2013; MatchIt's vignette *Estimating Effects After
+Matching*): the participants' mean minus the mean of the controls' regression predicted at the
+participants' covariates. The intercept is then that adjusted control mean, and intercept plus
+slope is still the participants' weighted mean. The same sandwich (and the same stacking for
+differences between subgroups, with ``k`` the total number of coefficients) gives the SEs.
 """
 
 from __future__ import annotations
@@ -23,6 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from impact._errors import EstimationError, data_error
+from impact._validation import check_columns
+from impact.data import expand_covariates
 
 #: Standard-error kinds of the mean difference (the ``se_method`` column).
 SE_CL_HC1 = "cluster-robust sandwich (HC1)"
@@ -50,11 +63,19 @@ class LinearPiece:
     def n(self) -> int:
         return int(self.influence.shape[0])
 
+    @property
+    def k(self) -> int:
+        """Number of coefficients (2 unadjusted; 2 + 2 p with ``p`` adjustment columns)."""
+        return int(self.influence.shape[1])
+
 
 def fit_piece(y: np.ndarray, t: np.ndarray, w: np.ndarray, cluster: np.ndarray, rows: np.ndarray,
-              hc3: bool) -> LinearPiece:
-    """Weighted least squares of ``y`` on ``[1, t]`` and the per-row influence of the coefficients."""
+              hc3: bool, Z: np.ndarray | None = None) -> LinearPiece:
+    """Weighted least squares of ``y`` on ``[1, t]`` (or on ``[1, t, Z, t Z]`` with the already
+    centred adjustment columns ``Z``) and the per-row influence of the coefficients."""
     X = np.column_stack([np.ones(len(y)), t.astype(float)])
+    if Z is not None and Z.shape[1]:
+        X = np.column_stack([X, Z, Z * t.astype(float)[:, None]])
     XtWX = X.T @ (X * w[:, None])
     bread = np.linalg.inv(XtWX)
     coef = bread @ (X.T @ (w * y))
@@ -100,7 +121,7 @@ def piece_cov(piece: LinearPiece) -> np.ndarray:
         return cluster_cov(cols, [np.arange(piece.n)] * 2)
     v = cluster_cov(cols, [piece.cluster] * 2)
     g = len(pd.unique(pd.Series(piece.cluster)))
-    return v * small_sample_factor(piece.n, 2, g, False)
+    return v * small_sample_factor(piece.n, piece.k, g, False)
 
 
 def joint_effect_cov(pieces: list[LinearPiece]) -> np.ndarray:
@@ -116,16 +137,76 @@ def joint_effect_cov(pieces: list[LinearPiece]) -> np.ndarray:
     v = cluster_cov(infl, cl)
     n = sum(p.n for p in pieces)
     g = len(pd.unique(pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in cl]))))
-    return v * small_sample_factor(n, 2 * len(pieces), g, False)
+    return v * small_sample_factor(n, sum(p.k for p in pieces), g, False)
 
 
 Row = dict[str, Any]
 
 
+def check_adjustment(data: pd.DataFrame, adjust: list[str]) -> None:
+    """The adjustment covariates are columns of ``data`` without missing values."""
+    check_columns(data, adjust, role="adjustment covariate")
+    miss = data[adjust].isna().to_numpy()
+    if miss.any():
+        raise data_error(", ".join(c for j, c in enumerate(adjust) if miss[:, j].any()),
+                         "missing values in adjustment covariates", miss.any(axis=1),
+                         "Fill them, or leave the covariate out of adjust=.")
+
+
+def centred_covariates(sub: pd.DataFrame, adjust: list[str], t: np.ndarray, w: np.ndarray,
+                       group: str) -> tuple[np.ndarray, list[str]]:
+    """The expanded adjustment columns of one subgroup centred at the participants' weighted means.
+
+    Columns constant in the subgroup (e.g. the ``by`` column itself, or a level absent from it)
+    carry no information and are left out. Raises :class:`EstimationError` naming the columns
+    when the interacted design ``[1, t, Z, t Z]`` is not of full rank (collinear covariates, or
+    a covariate constant within one arm, such as a level no participant has).
+    """
+    X, names = expand_covariates(sub, adjust)
+    X = np.asarray(X, dtype=float)
+    keep = np.ptp(X, axis=0) > 0 if len(X) else np.zeros(X.shape[1], bool)
+    X, names = X[:, keep], [n for n, k in zip(names, keep) if k]
+    wt = w * t
+    Z = X - (wt @ X) / wt.sum()
+    tf = t.astype(float)
+    sw = np.sqrt(w)[:, None]
+    terms = [(Z[:, j], name) for j, name in enumerate(names)]
+    terms += [(Z[:, j] * tf, f"treat:{name}") for j, name in enumerate(names)]   # lm's column order
+    full = np.column_stack([np.ones(len(Z)), tf] + [c for c, _ in terms]) * sw
+    bad: list[str] = []
+    if np.linalg.matrix_rank(full) < full.shape[1]:   # name the terms that add nothing, in order
+        design = full[:, :2]
+        for j, (_, label) in enumerate(terms):
+            trial = np.column_stack([design, full[:, 2 + j]])
+            if np.linalg.matrix_rank(trial) < trial.shape[1]:
+                bad.append(label)
+            else:
+                design = trial
+        bad = bad or ["the adjustment columns together"]   # only numerically deficient as a whole
+    if bad:
+        raise EstimationError(
+            f"estimate_effects: the regression adjustment in subgroup '{group}' is not of full rank: "
+            f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} collinear with the other terms of "
+            "lm(y ~ treat * (covariates)) (collinear covariates, or a covariate constant within one "
+            "arm, e.g. a level that no participant or no control has). Leave "
+            f"{'it' if len(bad) == 1 else 'them'} out of adjust= or merge rare levels.")
+    return Z, names
+
+
 def mean_effects(data: pd.DataFrame, outcome: str, treatment: str, groups: list[tuple[str, np.ndarray]],
-                 w_col: str | None, c_col: str | None, hc3: bool, z: float
+                 w_col: str | None, c_col: str | None, hc3: bool, z: float,
+                 adjust: list[str] | None = None, notes: list[str] | None = None
                  ) -> tuple[list[Row], dict[str, LinearPiece]]:
-    """Rows ``mean_treated``, ``mean_control``, ``mean_diff`` for every group, and its regression."""
+    """Rows ``mean_treated``, ``mean_control``, ``mean_diff`` for every group, and its regression.
+
+    With ``adjust`` the regression is ``lm(y ~ treat * (covariates centred at the participants'
+    weighted means))`` in each group: ``mean_diff`` is the regression-adjusted ATT,
+    ``mean_control`` the adjusted control mean (``mean_treated - mean_diff``); a note saying so
+    is appended to ``notes``.
+    """
+    adjust = list(adjust or [])
+    if adjust:
+        check_adjustment(data, adjust)
     y = data[outcome].to_numpy(float)
     t = data[treatment].to_numpy() == 1
     w = data[w_col].to_numpy(float) if w_col else np.ones(len(data))
@@ -135,7 +216,13 @@ def mean_effects(data: pd.DataFrame, outcome: str, treatment: str, groups: list[
     pieces: dict[str, LinearPiece] = {}
     for name, mask in groups:
         pos = np.flatnonzero(mask & (w > 0))
-        piece = fit_piece(y[pos], t[pos], w[pos], cl[pos], pos, hc3)
+        Z = None
+        if adjust:
+            Z, used = centred_covariates(data.iloc[pos], adjust, t[pos], w[pos], name)
+            dropped = sorted(set(adjust) - {u.split("[")[0] for u in used})
+            if dropped and notes is not None:
+                notes.append(f"{name}: {', '.join(dropped)} constant in this subgroup, left out of its adjustment.")
+        piece = fit_piece(y[pos], t[pos], w[pos], cl[pos], pos, hc3, Z)
         pieces[name] = piece
         V = piece_cov(piece)
         b0, b1 = float(piece.coef[0]), float(piece.coef[1])
@@ -148,6 +235,11 @@ def mean_effects(data: pd.DataFrame, outcome: str, treatment: str, groups: list[
             rows.append(dict(subgroup=name, estimand=estimand, horizon=np.nan, estimate=est, se=se,
                              ci_low=est - z * se, ci_high=est + z * se,
                              p_value=p_normal(est, se) if test else np.nan, se_method=method, **counts))
+    if adjust and notes is not None:
+        notes.append("Regression-adjusted means for " + ", ".join(adjust) + ": in each subgroup mean_diff is "
+                     "the coefficient of treatment in lm(y ~ treat * (covariates centred at the participants' "
+                     "weighted means), weights) (the ATT by g-computation, Lin 2013); mean_control is the "
+                     "adjusted control mean (mean_treated minus mean_diff); mean_treated is unchanged.")
     return rows, pieces
 
 
