@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _published import same_as_published
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 import impact
@@ -384,20 +385,6 @@ def _table_bounds(values: np.ndarray, hidden: np.ndarray, total_row: bool, total
     return out
 
 
-def _same_as_published(csv: pd.DataFrame, pub: pd.DataFrame) -> None:
-    """The CSV holds the numbers the published table prints (real numbers: ``"1,800"`` is 1800,
-    ``"-17.7%"`` is -0.177) and the withheld mark where the table has it; nothing else."""
-    from impact.report._tables import parse_number
-    shown = pub.astype(str).to_numpy()
-    assert csv.shape == shown.shape
-    for c, p in zip(csv.to_numpy().ravel(), shown.ravel()):
-        x = parse_number(p, "en") if p not in (MARK, "", "nan") else None
-        if x is None:
-            assert c == p or (p == "nan" and c == ""), (c, p)
-        else:
-            assert float(c) == pytest.approx(x, abs=1e-9), (c, p)
-
-
 def test_monitoring_tables_and_sentence_give_back_no_hidden_count(case):
     """Every monitoring CSV is the table the monitoring result publishes; each is solved by integer
     programming with its sums (and, for the worst case, the goal of people to work or studies as the
@@ -407,7 +394,7 @@ def test_monitoring_tables_and_sentence_give_back_no_hidden_count(case):
     hidden_total = 0
     for key, res in ev.monitoring.items():
         csv = pd.read_csv(folder / f"monitoring_{key}.csv", dtype=str, keep_default_na=False)
-        _same_as_published(csv.iloc[:, 1:], res.published("en", 5))
+        same_as_published(csv.iloc[:, 1:], res.published("en", 5))
         t = res.table
         cols = [c for c in t.columns if not c.startswith("change_")]
         shown = csv.iloc[:, 1:1 + len(cols)].to_numpy()
