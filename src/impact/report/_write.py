@@ -46,7 +46,8 @@ from impact._validation import InstanceOf, Interval, Options, check_params, vali
 from impact.data import data_fingerprint
 from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, format_number, has_label, label,
                            localise_ticks, relabel, translate_note, use_labels, with_user_labels)
-from impact.publish import DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish, share_numerators
+from impact.publish import (DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish,
+                            share_numerators, withheld_note)
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
 from impact.report._headline import headline_html, headline_messages
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
@@ -351,7 +352,7 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     # methods ---------------------------------------------------------------------------------
     method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n) + extra.methods
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
-    notes, untranslated = _notes_in(list(pub.notes), lang)
+    notes, untranslated = _notes_in(list(pub.notes), lang, threshold)
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
     parts += [f"<li>{html.escape(n)}</li>" for n in notes]
     parts.append("</ul>")
@@ -447,14 +448,16 @@ def _love_plot(bal: Any, lang: Lang) -> Any:
     return bal.plot(lang=lang) if takes_lang else bal.plot()
 
 
-def _notes_in(notes: list[str], lang: Lang) -> tuple[list[str], list[str]]:
-    """The technical notes in ``lang``, and those (in English) that have no translation."""
+def _notes_in(notes: list[str], lang: Lang, threshold: int = 5) -> tuple[list[str], list[str]]:
+    """The technical notes in ``lang``, and those (in English) that have no translation. The
+    publication layer's own replacement for a withheld note is already in ``lang``."""
     if lang == "en":
         return notes, []
     done: list[str] = []
     left: list[str] = []
+    own = withheld_note(threshold, lang)
     for n in notes:
-        text = translate_note(n, lang)
+        text = n if n == own else translate_note(n, lang)
         (done if text is not None else left).append(text if text is not None else n)
     return done, left
 
