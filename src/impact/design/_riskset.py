@@ -13,10 +13,12 @@ import pandas as pd
 from impact._compat import renamed_parameters
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import Interval, Options, check_columns, validate_params
-from impact.data import Flow
+from impact.data import Flow, expand_covariates, is_categorical
 from impact.design._engine import (
+    RESERVED,
     Allocation,
     Design,
+    _check_constant,
     _rank_from_key,
     active_subset,
     assemble,
@@ -30,6 +32,7 @@ from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._nearest import greedy_nearest
 from impact.design._pairs import Pairs
+from impact.design._propensity import Propensity, _fit_glm
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -183,7 +186,7 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
             raise data_error(col, f"'{col}' must not be missing", na)
     # persons and periods as integer codes, in sorted order: every check and key below is
     # arithmetic on them (no grouping of rows, no set operations on the ids)
-    pcode_all, id_levels = pd.factorize(panel[id], sort=True)
+    pcode_all, id_levels = _sorted_codes(panel[id])
     tcode_all, per_levels = pd.factorize(panel[period], sort=True)
     n_per = max(len(per_levels), 1)
     key_all = pcode_all.astype(np.int64) * n_per + tcode_all
@@ -227,12 +230,16 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
                      exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
                      subgroup=by, random_state=random_state)
-    design = prepare(rs, TREATMENT, list(covariates), spec, func="match_riskset", origin=rows,
-                     tie_key=key,
+    lean = _lean_propensity(rs, list(covariates), [period, *exact_cols], distance, link) if _LEAN else None
+    design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
+                     func="match_riskset", origin=rows, tie_key=key,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
                                         is_period=subgroup is None),
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
+    if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
+        design = replace(design, spec=spec, propensity=lean, notes=(*lean.notes, *design.notes),
+                         settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
         alloc = _allocate_by_period(design, tcode_all[design.positions], key_all[design.positions], n_jobs)
     else:
@@ -272,6 +279,100 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                               "reason": un["reason"].to_numpy()})
     return MatchResult(**{**fields, "matched_data": md, "unmatched": unmatched,
                           "notes": tuple(dict.fromkeys(notes))})
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` (no missing values): hash once, then sort the distinct
+    values only (for object ids, faster than pandas' safe sort of them)."""
+    codes, uniques = pd.factorize(values)
+    u = np.asarray(uniques)
+    try:
+        o = np.argsort(u, kind="stable")
+    except TypeError:                      # values that do not sort together: pandas' own rule
+        c2, u2 = pd.factorize(values, sort=True)
+        return c2, np.asarray(u2)
+    rank = np.empty(len(o), dtype=np.int64)
+    rank[o] = np.arange(len(o))
+    return rank[codes], u[o]
+
+
+#: fit the pooled score from a design matrix built a column at a time (see :func:`_lean_propensity`)
+_LEAN = True
+
+
+def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[str], distance: Any,
+                     link: str) -> Propensity | None:
+    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, with one
+    copy of the design matrix instead of two.
+
+    The engine's path (:func:`impact.data.expand_covariates`) stacks a float copy of every column
+    into the matrix (two copies at the peak); here each covariate is written into a preallocated
+    ``(n, p)`` matrix (a categorical one through the dummies of its distinct values), which the
+    fit then sorts in place. The same matrix, column names, fit (:func:`_fit_glm`, ``reorder=True``)
+    and description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
+    unless the call is the plain case: ``distance="glm"``, ``link="logit"``, no missing values in
+    the matching columns, both groups present and no reserved column (so that every error the
+    engine would raise first is still raised by the engine, in its order).
+    """
+    if not (isinstance(distance, str) and distance in ("glm", "logit")) or link != "logit" or not covariates:
+        return None
+    if any(c in rs.columns for c in RESERVED):
+        return None
+    t = rs[TREATMENT].to_numpy(dtype=np.int8)
+    if t.all() or not t.any():
+        return None
+    # the source of each covariate's columns: ("num", values), ("cat", codes, dummies of the
+    # distinct values) or ("other", the engine's own conversion, for other dtypes)
+    sources: list[tuple[str, np.ndarray, np.ndarray, list[str]]] = []
+    none = np.empty(0)
+    for c in covariates:
+        s = rs[c]
+        if is_categorical(s):
+            codes, uniques = pd.factorize(s)
+            if len(codes) and int(codes.min()) < 0:
+                return None
+            Xu, names = expand_covariates(pd.DataFrame({c: uniques}), [c])
+            sources.append(("cat", codes, Xu, names))
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf":
+            v = s.to_numpy()
+            if v.dtype.kind == "f" and not np.isfinite(v).all():
+                return None
+            sources.append(("num", v, none, [c]))
+        elif s.isna().to_numpy().any():
+            return None
+        else:
+            sources.append(("other", none, none, [c]))
+    for c in dict.fromkeys(exact_cols):
+        if c not in covariates and rs[c].isna().to_numpy().any():
+            return None
+    _check_constant(rs, covariates)
+    for i, (kind, _, _, names) in enumerate(sources):
+        if kind == "other":                            # e.g. nullable integers: as the engine converts them
+            Xc, names = expand_covariates(rs, [names[0]])
+            sources[i] = (kind, Xc, none, names)
+    n = len(rs)
+    all_names = [name for *_, names in sources for name in names]
+    X = np.empty((n, len(all_names)))
+    step = 8192                                         # rows per block: the block stays in cache
+    for a in range(0, n, step):
+        blk = X[a:a + step]
+        j = 0
+        for kind, v, Xu, names in sources:
+            w = len(names)
+            if kind == "num":
+                blk[:, j] = v[a:a + step]
+            elif kind == "cat":
+                blk[:, j:j + w] = Xu[v[a:a + step]]
+            else:
+                blk[:, j:j + w] = v[a:a + step]
+            j += w
+    del sources
+    prob, _, coef, llf, notes = _fit_glm(X, all_names, t, covariates, reorder=True)
+    del X
+    desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
+            "of treatment on " + ", ".join(covariates)
+            + "; categorical covariates in treatment coding with the first sorted level as reference")
+    return Propensity("glm", prob, prob, coef, llf, desc, tuple(notes))
 
 
 def _per_period(design: Design) -> bool:
