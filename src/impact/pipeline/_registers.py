@@ -101,7 +101,7 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     matched = pd.concat([md.drop(columns=[x for x in out.columns if x in md.columns]), out], axis=1)
     # a control no longer registered on its participant's start date leaves its set (and so the set:
     # with one control per participant the participant is left unmatched)
-    whole = matched.groupby("subclass")["duration"].transform(lambda s: s.notna().all()).to_numpy(dtype=bool)
+    whole = matched["duration"].notna().groupby(matched["subclass"]).transform("all").to_numpy(dtype=bool)
     analysed = matched[whole].reset_index(drop=True)
     analysed["event"] = analysed["event"].astype(np.int64)
     return dict(extract=extract, rs=rs, panel=panel, matching=matching, matched=matched, analysed=analysed,
