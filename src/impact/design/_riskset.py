@@ -196,6 +196,8 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         raise data_error(period, "one row per person and period", dup,
                          f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
     del skey
+    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
+        tcode_all = tcode_all.astype(np.int16)
     per = panel[period]
     ent = panel[entry]
     ent_na = ent.isna().to_numpy()
@@ -284,6 +286,9 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=True)`` (no missing values): hash once, then sort the distinct
     values only (for object ids, faster than pandas' safe sort of them)."""
+    if values.dtype != object:             # numbers, dates, categories: pandas' sort is fast (and
+        c2, u2 = pd.factorize(values, sort=True)   # a categorical sorts in its categories' order)
+        return c2, np.asarray(u2)
     codes, uniques = pd.factorize(values)
     u = np.asarray(uniques)
     try:
