@@ -203,13 +203,13 @@ def main() -> None:
                     print(out.stderr[-2000:], file=sys.stderr)
                     continue
                 got.setdefault(label, []).append(json.loads(out.stdout.strip().splitlines()[-1]))
+                print(label, out.stdout.strip().splitlines()[-1], file=sys.stderr, flush=True)
         for label, runs in got.items():
             row = {"tree": label, **runs[0]}
             for k in runs[0]:
                 if k.endswith(("_s", "_gb", "_pm")) and k != "person_months":
                     row[k] = statistics.median(r[k] for r in runs)
             rows.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.float_format", "{:.2f}".format):
         print(table.to_string(index=False))

@@ -66,9 +66,9 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     c = extract.columns
     extract = extract.validate()
     rs = risk_sets(extract, period)
-    panel = rs.to_frame()
+    panel = rs.to_frame()             # one frame, stacked column by column (a RangeIndex)
     # match_riskset writes the set's period into 'index_date': keep the risk sets' own column apart
-    panel = panel.rename(columns={"index_date": "start_date"}).reset_index(drop=True)
+    panel.rename(columns={"index_date": "start_date"}, inplace=True)   # in place: no copy of the columns
     for b in extract.benefits:
         panel[f"{b}_any_12m"] = (panel[f"{b}_months_12m"] > 0).astype(np.int64)
     if TREATMENT in panel.columns and TREATMENT != "treated":
@@ -89,7 +89,9 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     cal: Any = caliper
     est: Any = estimand   # checked by evaluate's parameter table
     reuse_: Any = reuse
-    matching = match_riskset(panel.drop(columns=["treated"]), id=c.id, period="period", entry="entry",
+    # the panel without 'treated', sharing its columns (drop() would copy every person-month)
+    design_rows = pd.DataFrame({k: v for k, v in panel.items() if k != "treated"}, copy=False)
+    matching = match_riskset(design_rows, id=c.id, period="period", entry="entry",
                              covariates=covs, exact=exact_cols, estimand=est, caliper=cal, ratio=ratio,
                              reuse=reuse_, random_state=random_state)
     md = matching.matched_data.copy()
