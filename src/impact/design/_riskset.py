@@ -226,13 +226,13 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     tcode = tcode_all if whole else tcode_all[at_risk]
     key = key_all if whole else key_all[at_risk]
     seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
-    del pcode_all, ecode
-    rows = np.flatnonzero(at_risk)
+    del pcode_all, pcode, ecode, has, first, differs, ent_na
     by = subgroup or period
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
                      exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
                      subgroup=by, random_state=random_state)
     lean = _lean_propensity(rs, list(covariates), [period, *exact_cols], distance, link) if _LEAN else None
+    rows = np.flatnonzero(at_risk)     # made after the score: not held while the design matrix is
     design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
                      func="match_riskset", origin=rows, tie_key=key,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
@@ -336,6 +336,8 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
             codes, uniques = pd.factorize(s)
             if len(codes) and int(codes.min()) < 0:
                 return None
+            if len(uniques) < 2**15:                   # held until the matrix is written: keep it small
+                codes = codes.astype(np.int16)
             Xu, names = expand_covariates(pd.DataFrame({c: uniques}), [c])
             sources.append(("cat", codes, Xu, names))
         elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf":
