@@ -16,6 +16,8 @@ source tree, the trees alternating, ``--rounds`` times (medians). Per size:
   gender and elapsed band, pooled logistic score on every history and person covariate, greedy
   nearest neighbour within 0.2 SD, controls reused across periods); ``score_s`` is the pooled
   logistic fit inside it (``_fit_glm``, timed by a wrapper);
+* ``*_cpu_s``: the CPU time of the same steps (this process; with ``OPENBLAS_NUM_THREADS=1``
+  and the joblib tasks in-process it is the wall time an idle machine would show, give or take);
 * ``peak_gb``: the subprocess's peak resident memory; ``b_per_pm``: (peak - resident memory
   after loading the extract) / person-months, i.e. what the risk sets and the matching add;
 * ``files_to_effects_s`` (Malmö only): ``impact.evaluate`` from the CSV files of an evaluation
@@ -133,23 +135,23 @@ def one(size: str, cache: Path) -> dict:
     span = {}
     if every:
         span = {"first": (ext.cutoff.to_period("M") - (months - 1)).start_time, "last": ext.cutoff}
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     panel = risk_sets(ext, **span).to_frame()
     panel = panel.rename(columns={"index_date": "start_date"}, copy=False)
     for b in ext.benefits:
         panel[f"{b}_any_12m"] = (panel[f"{b}_months_12m"] > 0).astype(np.int8)
     panel[R.BAND] = R._bands(panel["elapsed_days"], 60, 7).astype(np.int8)
-    t1 = time.perf_counter()
+    c1, t1 = time.process_time(), time.perf_counter()
     data = pd.DataFrame({k: v for k, v in panel.items() if k != "treated"}, copy=False)
     m = match_riskset(data, id=ext.columns.id, period="period", entry="entry", covariates=R._default_covariates(ext),
                       exact=[ext.columns.gender, R.BAND], estimand="join_vs_never", caliper=0.2, ratio=1,
                       reuse="across_periods", random_state=0)
-    t2 = time.perf_counter()
+    c2, t2 = time.process_time(), time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     pm = len(panel)
     row = dict(size=size, persons=n, person_months=pm, participants=int(panel["treated"].sum()),
                matched_sets=int(m.matched_data["subclass"].nunique()), risk_sets_s=t1 - t0, matching_s=t2 - t1,
-               score_s=fit_time[0], us_per_pm=1e6 * (t2 - t0) / pm, peak_gb=peak / 1e9,
+               score_s=fit_time[0], risk_sets_cpu_s=c1 - c0, matching_cpu_s=c2 - c1, us_per_pm=1e6 * (t2 - t0) / pm, peak_gb=peak / 1e9,
                b_per_pm=(peak - rss0) / pm)
     if size == "malmo":
         del m, data, panel
