@@ -75,7 +75,7 @@ def _analysed(extract, m) -> pd.DataFrame:
 
 
 def _effects(data: pd.DataFrame, n_jobs: int) -> pd.DataFrame:
-    return estimate_effects(data, treatment="entering", by="gender", horizons=(90, 180), se_method="bootstrap",
+    return estimate_effects(data, treatment="entering", by=None, horizons=(180,), se_method="bootstrap",
                             n_boot=20, random_state=3, n_jobs=n_jobs, subdistribution=False).summary()
 
 
