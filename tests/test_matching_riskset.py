@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from impact import DataError
 from impact.design import match_riskset
 
 
@@ -235,3 +236,61 @@ def test_riskset_old_panel_keyword_warns_and_gives_the_same_result(panel):
     with pytest.warns(FutureWarning, match="'panel' parameter of match_riskset is now called 'data'"):
         old = match_riskset(panel=panel, **kw)
     pd.testing.assert_frame_equal(new.matched_data, old.matched_data)
+
+
+@pytest.fixture(scope="module")
+def wide_panel(panel) -> pd.DataFrame:
+    p = panel.copy()
+    p["region"] = np.where(p["pid"] % 3 == 0, "north", np.where(p["pid"] % 3 == 1, "south", "west"))
+    p["flag"] = (p["months_unemployed"] > 12)
+    return p
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(ratio=2, exact="gender"), dict(caliper=None, estimand="join_vs_never"),
+                                dict(eligible="eligible")])
+def test_periods_matched_apart_and_lean_score_equal_the_engine(wide_panel, monkeypatch, kw):
+    """Oracle: the engine's own path (one greedy sweep over every period at once, the score fitted
+    by fit_propensity from expand_covariates). match_riskset matches each period as its own joblib
+    task and fits the pooled score from a matrix written in blocks: every field of the result
+    must be the same, and the same again with two workers."""
+    import impact.design._riskset as RS
+
+    args = dict(id="pid", period="month", entry="entry", covariates=["age", "months_unemployed", "region", "flag"],
+                **kw)
+    fast = match_riskset(wide_panel, **args)
+    monkeypatch.setattr(RS, "_LEAN", False)
+    monkeypatch.setattr(RS, "_per_period", lambda design: False)
+    slow = match_riskset(wide_panel, **args)
+    monkeypatch.undo()
+    for m in (fast, match_riskset(wide_panel, n_jobs=2, **args)):
+        pd.testing.assert_frame_equal(m.matched_data, slow.matched_data)
+        pd.testing.assert_frame_equal(m.matched_pairs, slow.matched_pairs)
+        pd.testing.assert_frame_equal(m.unmatched, slow.unmatched)
+        pd.testing.assert_frame_equal(m.flow.to_frame(), slow.flow.to_frame())
+        pd.testing.assert_frame_equal(m.propensity.coefficients, slow.propensity.coefficients)
+        for f in ("weights", "subclass", "distance", "positions"):
+            np.testing.assert_array_equal(getattr(m, f), getattr(slow, f))
+        assert (m.notes, m.settings, m.propensity.kind, m.propensity.description, m.propensity.loglik) == \
+            (slow.notes, slow.settings, slow.propensity.kind, slow.propensity.description, slow.propensity.loglik)
+    assert fast.propensity.kind == "glm" and len(fast.matched_data) > 100
+
+
+def test_matching_frame_shares_the_panels_columns(panel):
+    """With every row at risk (as risk_sets builds them) the matching frame shares the panel's
+    columns instead of copying them; the caller's panel is left as it was."""
+    p = panel[panel["entry"].isna() | (panel["entry"] >= panel["month"])].reset_index(drop=True)
+    before = p.copy()
+    m = match_riskset(p, id="pid", period="month", entry="entry", covariates=["age", "months_unemployed"])
+    assert np.shares_memory(m.data["age"].to_numpy(), p["age"].to_numpy())
+    pd.testing.assert_frame_equal(p, before)
+    assert "entering" not in p.columns
+
+
+def test_entry_must_be_constant_per_person_named_by_rows(panel):
+    p = panel.copy()
+    p.loc[(p["pid"] == 7) & (p["month"] == 3), "entry"] = 5.0
+    p.loc[(p["pid"] == 7) & (p["month"] == 4), "entry"] = 6.0
+    with pytest.raises(DataError, match="a person's entry period must be the same on all its rows") as err:
+        match_riskset(p, id="pid", period="month", entry="entry", covariates=["age"])
+    rows = np.flatnonzero((p["pid"] == 7).to_numpy())
+    assert list(err.value.positions) == rows[:5].tolist()

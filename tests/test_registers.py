@@ -327,3 +327,22 @@ def test_parameters_are_checked():
         outcomes_from_spells(tiny(), pd.DataFrame(), unregistered="drop")
     with pytest.raises(ParameterError, match=r"The 'cutoff' parameter of RegisterExtract must be a date"):
         tiny(cutoff="soon")
+
+
+@pytest.mark.parametrize("treated_covariates", ["period_start", "start"])
+def test_stacked_frame_is_the_periods_one_after_another(treated_covariates):
+    """Oracle: the per-period frames, concatenated. to_frame writes every column in place (one
+    frame's worth of memory) and must give exactly that, dtypes included; the history columns are
+    narrow integers holding the same values as covariates_at's int64 look-ups."""
+    ext = simulate_extract(1_500, random_state=5).extract
+    rs = risk_sets(ext, treated_covariates=treated_covariates)
+    stacked = rs.to_frame()
+    pd.testing.assert_frame_equal(stacked, pd.concat(list(rs), ignore_index=True))
+    assert stacked["age"].dtype == np.int16 and stacked["days_registered_24m"].dtype == np.int32
+    assert stacked["economic_assistance_months_12m"].dtype == np.int16
+    assert stacked["gender"].dtype == ext.persons["gender"].dtype == object
+    look = covariates_at(ext, stacked.rename(columns={"index_date": "x"}), date="asof")
+    for col in HISTORY:
+        np.testing.assert_array_equal(stacked[col].to_numpy(), look[col].to_numpy())
+    # every column of the stacked frame has its own memory (no view into the extract's tables)
+    assert not np.shares_memory(stacked["born_abroad"].to_numpy(), ext.persons["born_abroad"].to_numpy())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from numbers import Integral
 from typing import Any, Literal
 
@@ -12,11 +13,26 @@ import pandas as pd
 from impact._compat import renamed_parameters
 from impact._errors import DataError, ParameterError, data_error
 from impact._validation import Interval, Options, check_columns, validate_params
-from impact.data import Flow
-from impact.design._engine import assemble, make_spec, prepare
+from impact.data import Flow, expand_covariates, is_categorical
+from impact.design._engine import (
+    RESERVED,
+    Allocation,
+    Design,
+    _check_constant,
+    _rank_from_key,
+    active_subset,
+    assemble,
+    make_spec,
+    pair_allocation,
+    prepare,
+    warn_short_supply,
+)
 from impact.design._flowcount import FlowCounter
 from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
+from impact.design._nearest import greedy_nearest
+from impact.design._pairs import Pairs
+from impact.design._propensity import Propensity, _fit_glm
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -42,6 +58,7 @@ RISKSET_PARAMS: dict[str, list[Any]] = {
     "missing": [Options(["error", "drop"])],
     "subgroup": ["column", None],
     "random_state": ["random_state"],
+    "n_jobs": [Interval(Integral, 1, None), Interval(Integral, None, -1)],
 }
 TREATMENT = "entering"      # the treatment column of the risk sets: enters the programme in that period
 
@@ -55,7 +72,7 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                   caliper: float | None = 0.2, ratio: int = 1, reuse: Reuse = "across_periods",
                   missing: Literal["error", "drop"] = "error",
                   subgroup: str | None = None,
-                  random_state: int | np.random.Generator | None = 0) -> MatchResult:
+                  random_state: int | np.random.Generator | None = 0, n_jobs: int = 1) -> MatchResult:
     """Match each participant, at its own start, to people still at risk of entering then.
 
     For a participant who starts in period ``t``, the candidates are the people who are eligible in
@@ -105,6 +122,12 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         participants left unmatched in each period (and why).
     random_state : int, numpy Generator or None
         As in :func:`impact.match` (seeds a scikit-learn ``distance=`` estimator).
+    n_jobs : int
+        With ``reuse="across_periods"`` the periods are matched independently (controls may be
+        reused across periods, never within one), one joblib task per period:
+        ``joblib.Parallel(n_jobs=n_jobs)``, so ``joblib.parallel_config(backend="dask")`` spreads
+        them over a Dask cluster. The matched sets are the same for every ``n_jobs`` and backend
+        (the score is fitted once, on all risk sets, before the tasks). ``-1``: every core.
 
     Returns
     -------
@@ -125,6 +148,11 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     bookkeeping of who is at risk. By default controls may be reused across periods (as in
     Sianesi's dynamic matching); within a period each person is used at most once.
     ``reuse="never"`` has no MatchIt equivalent (it needs the sequential bookkeeping).
+
+    Cost: the persons, periods and entries are integer codes (one sort, no grouping of rows);
+    every row at risk, the data's columns are shared with the matching frame, not copied. Time is
+    linear in person-periods up to the sorts (O(n log n)); the pooled score model needs the
+    design matrix of all rows at once.
 
     Examples
     --------
@@ -156,43 +184,69 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         na = panel[col].isna().to_numpy()
         if na.any():
             raise data_error(col, f"'{col}' must not be missing", na)
-    dup = panel.duplicated([id, period], keep=False).to_numpy()
-    if dup.any():
+    # persons and periods as integer codes, in sorted order: every check and key below is
+    # arithmetic on them (no grouping of rows, no set operations on the ids)
+    pcode_all, id_levels = _sorted_codes(panel[id])
+    tcode_all, per_levels = pd.factorize(panel[period], sort=True)
+    n_per = max(len(per_levels), 1)
+    key_all = pcode_all.astype(np.int64) * n_per + tcode_all
+    skey = np.sort(key_all)
+    if len(skey) > 1 and bool((skey[1:] == skey[:-1]).any()):
+        dup = panel.duplicated([id, period], keep=False).to_numpy()
         raise data_error(period, "one row per person and period", dup,
                          f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
+    del skey
+    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
+        tcode_all = tcode_all.astype(np.int16)
     per = panel[period]
     ent = panel[entry]
-    n_entries = panel.groupby(id, sort=False)[entry].nunique(dropna=True)
-    if (n_entries > 1).any():
-        bad = panel[id].isin(n_entries.index[n_entries > 1]).to_numpy()
-        raise data_error(entry, "a person's entry period must be the same on all its rows", bad)
-    at_risk = ent.isna().to_numpy() | (ent >= per).to_numpy(dtype=bool)
+    ent_na = ent.isna().to_numpy()
+    ecode, _ = pd.factorize(ent, sort=True)
+    has = np.flatnonzero(~ent_na)
+    first = np.full(int(pcode_all.max()) + 1 if len(pcode_all) else 0, -1, dtype=np.int64)
+    first[pcode_all[has[::-1]]] = ecode[has[::-1]]     # each person's first non-missing entry
+    differs = np.zeros(len(first), dtype=bool)
+    differs[pcode_all[has[ecode[has] != first[pcode_all[has]]]]] = True
+    if differs.any():
+        raise data_error(entry, "a person's entry period must be the same on all its rows", differs[pcode_all])
+    at_risk = ent_na | (ent >= per).to_numpy(dtype=bool)
     if eligible is not None:
         at_risk &= panel[eligible].fillna(False).to_numpy(dtype=bool)
     enters = (ent == per).to_numpy(dtype=bool)
-    entered_ids = panel.loc[~ent.isna(), id].unique()
-    starting_ids = panel.loc[enters & at_risk, id].unique()
-    lost = np.setdiff1d(entered_ids, starting_ids) if len(entered_ids) else entered_ids
-    rs = panel.loc[at_risk].copy()
+    entered = np.unique(pcode_all[has])
+    starting = np.unique(pcode_all[enters & at_risk])
+    lost_codes = np.setdiff1d(entered, starting, assume_unique=True)
+    lost = np.asarray(id_levels)[lost_codes]
+    whole = bool(at_risk.all())
+    # every row at risk (risk sets built as such): the columns are shared, not copied
+    rs = pd.DataFrame(dict(panel.items()), copy=False) if whole else panel.loc[at_risk].copy()
     rs[TREATMENT] = enters[at_risk].astype(np.int8)
     # tie-break key: person id then period, as one sortable int
-    pcode = pd.factorize(rs[id], sort=True)[0].astype(np.int64)
-    tcode = pd.factorize(rs[period], sort=True)[0].astype(np.int64)
-    key = pcode * (int(tcode.max()) + 1) + tcode
+    pcode = pcode_all if whole else pcode_all[at_risk]
+    tcode = tcode_all if whole else tcode_all[at_risk]
+    key = key_all if whole else key_all[at_risk]
     seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
-    del pcode, tcode                 # only the key (and, for reuse="never", seq) from here on
-    rows = np.flatnonzero(at_risk)
+    del pcode_all, pcode, ecode, has, first, differs, ent_na
     by = subgroup or period
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
                      exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
                      subgroup=by, random_state=random_state)
-    design = prepare(rs, TREATMENT, list(covariates), spec, func="match_riskset", origin=rows,
-                     tie_key=key,
+    lean = _lean_propensity(rs, list(covariates), [period, *exact_cols], distance, link) if _LEAN else None
+    rows = np.flatnonzero(at_risk)     # made after the score: not held while the design matrix is
+    design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
+                     func="match_riskset", origin=rows, tie_key=key,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
                                         is_period=subgroup is None),
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
-    fields = assemble(design, method_for(spec)(design), method="riskset")
+    if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
+        design = replace(design, spec=spec, propensity=lean, notes=(*lean.notes, *design.notes),
+                         settings={**design.settings, "distance_text": lean.description})
+    if reuse == "across_periods" and _per_period(design):
+        alloc = _allocate_by_period(design, tcode_all[design.positions], key_all[design.positions], n_jobs)
+    else:
+        alloc = method_for(spec)(design)
+    fields = assemble(design, alloc, method="riskset")
     md = fields["matched_data"]
     md["index_date"] = md[period]
     if estimand == "join_vs_never":
@@ -227,6 +281,161 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                               "reason": un["reason"].to_numpy()})
     return MatchResult(**{**fields, "matched_data": md, "unmatched": unmatched,
                           "notes": tuple(dict.fromkeys(notes))})
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` (no missing values): hash once, then sort the distinct
+    values only (for object ids, faster than pandas' safe sort of them)."""
+    if values.dtype != object:             # numbers, dates, categories: pandas' sort is fast (and
+        c2, u2 = pd.factorize(values, sort=True)   # a categorical sorts in its categories' order)
+        return c2, np.asarray(u2)
+    codes, uniques = pd.factorize(values)
+    u = np.asarray(uniques)
+    try:
+        o = np.argsort(u, kind="stable")
+    except TypeError:                      # values that do not sort together: pandas' own rule
+        c2, u2 = pd.factorize(values, sort=True)
+        return c2, np.asarray(u2)
+    rank = np.empty(len(o), dtype=np.int64)
+    rank[o] = np.arange(len(o))
+    return rank[codes], u[o]
+
+
+#: fit the pooled score from a design matrix built a column at a time (see :func:`_lean_propensity`)
+_LEAN = True
+
+
+def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[str], distance: Any,
+                     link: str) -> Propensity | None:
+    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, with one
+    copy of the design matrix instead of two.
+
+    The engine's path (:func:`impact.data.expand_covariates`) stacks a float copy of every column
+    into the matrix (two copies at the peak); here each covariate is written into a preallocated
+    ``(n, p)`` matrix (a categorical one through the dummies of its distinct values), which the
+    fit then sorts in place. The same matrix, column names, fit (:func:`_fit_glm`, ``reorder=True``)
+    and description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
+    unless the call is the plain case: ``distance="glm"``, ``link="logit"``, no missing values in
+    the matching columns, both groups present and no reserved column (so that every error the
+    engine would raise first is still raised by the engine, in its order).
+    """
+    if not (isinstance(distance, str) and distance in ("glm", "logit")) or link != "logit" or not covariates:
+        return None
+    if any(c in rs.columns for c in RESERVED):
+        return None
+    t = rs[TREATMENT].to_numpy(dtype=np.int8)
+    if t.all() or not t.any():
+        return None
+    # the source of each covariate's columns: ("num", values), ("cat", codes, dummies of the
+    # distinct values) or ("other", the engine's own conversion, for other dtypes)
+    sources: list[tuple[str, np.ndarray, np.ndarray, list[str]]] = []
+    none = np.empty(0)
+    for c in covariates:
+        s = rs[c]
+        if is_categorical(s):
+            codes, uniques = pd.factorize(s)
+            if len(codes) and int(codes.min()) < 0:
+                return None
+            if len(uniques) < 2**15:                   # held until the matrix is written: keep it small
+                codes = codes.astype(np.int16)
+            Xu, names = expand_covariates(pd.DataFrame({c: uniques}), [c])
+            sources.append(("cat", codes, Xu, names))
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf":
+            v = s.to_numpy()
+            if v.dtype.kind == "f" and not np.isfinite(v).all():
+                return None
+            sources.append(("num", v, none, [c]))
+        elif s.isna().to_numpy().any():
+            return None
+        else:
+            sources.append(("other", none, none, [c]))
+    for c in dict.fromkeys(exact_cols):
+        if c not in covariates and rs[c].isna().to_numpy().any():
+            return None
+    _check_constant(rs, covariates)
+    for i, (kind, _, _, names) in enumerate(sources):
+        if kind == "other":                            # e.g. nullable integers: as the engine converts them
+            Xc, names = expand_covariates(rs, [names[0]])
+            sources[i] = (kind, Xc, none, names)
+    n = len(rs)
+    all_names = [name for *_, names in sources for name in names]
+    X = np.empty((n, len(all_names)))
+    step = 8192                                         # rows per block: the block stays in cache
+    for a in range(0, n, step):
+        blk = X[a:a + step]
+        j = 0
+        for kind, v, Xu, names in sources:
+            w = len(names)
+            if kind == "num":
+                blk[:, j] = v[a:a + step]
+            elif kind == "cat":
+                blk[:, j:j + w] = Xu[v[a:a + step]]
+            else:
+                blk[:, j:j + w] = v[a:a + step]
+            j += w
+    del sources
+    prob, _, coef, llf, notes = _fit_glm(X, all_names, t, covariates, reorder=True)
+    del X
+    desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
+            "of treatment on " + ", ".join(covariates)
+            + "; categorical covariates in treatment coding with the first sorted level as reference")
+    return Propensity("glm", prob, prob, coef, llf, desc, tuple(notes))
+
+
+def _per_period(design: Design) -> bool:
+    """Whether the periods can be matched apart: greedy nearest neighbour on a score, without
+    replacement, no calipers on covariates, treated units choosing in an order of their own
+    (not a random one drawn over all periods)."""
+    spec = design.spec
+    return (spec.method == "nearest" and not spec.is_mahalanobis and not spec.replace
+            and not design.covariate_width and (design.m_order or "largest") != "random"
+            and design.block is None and design.group is None)
+
+
+def _match_period(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | None, key: np.ndarray,
+                  ratio: int, caliper: float | None, m_order: str) -> Pairs:
+    """One period's greedy matching (a joblib task): positions within the period's rows."""
+    return greedy_nearest(score, treated, strata, _rank_from_key(key), ratio=ratio, replace=False,
+                          caliper=caliper, m_order=m_order, rng=np.random.default_rng(0))
+
+
+def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray, n_jobs: int) -> Allocation:
+    """``method="nearest"`` (see :func:`impact.design._nearest.allocate`), one period at a time.
+
+    The exact strata include the period, so a period's matches depend on its own rows only: the
+    greedy rule run on each period alone gives the pairs it gives on all periods at once (the
+    order in which treated units choose is the same within a period, and the tie key orders the
+    same rows the same way). Each period is a joblib task; periods without participants are
+    skipped. The rows are grouped by period with one stable sort of the period codes.
+    """
+    from joblib import Parallel, delayed
+
+    warn_short_supply(design)
+    spec = design.spec
+    idx, _, strata = active_subset(design)
+    code = period_code[idx]
+    code = code.astype(np.int16) if len(code) and int(code.max()) < 2**15 else code
+    order = np.argsort(code, kind="stable")        # rows of each period together, in row order
+    counts = np.bincount(code, minlength=int(code.max()) + 1 if len(code) else 0)
+    cut = np.r_[0, np.cumsum(counts)]
+    focal = design.focal[idx]
+    n_treated = np.bincount(code[focal], minlength=len(counts))
+    chunks = [order[cut[k]:cut[k + 1]] for k in np.flatnonzero((n_treated > 0) & (counts > n_treated))]
+    score = design.score[idx]
+    m_order = design.m_order or "largest"
+    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie[idx[r]],
+                                    spec.ratio, design.width, m_order) for r in chunks)
+    parts = Parallel(n_jobs=n_jobs)(tasks)
+    local = [p.take(r) for p, r in zip(parts, chunks)]
+    pairs = Pairs.concat(local)
+    no_cand = [p.no_candidate for p in local if p.no_candidate is not None and len(p.no_candidate)]
+    pairs = replace(pairs, no_candidate=np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64))
+    no_control = focal.copy()                       # periods with participants but no candidate
+    for r in chunks:
+        no_control[r] = False
+    if no_control.any():
+        pairs = replace(pairs, no_candidate=np.concatenate([pairs.no_candidate, np.flatnonzero(no_control)]))
+    return pair_allocation(design, pairs.take(idx) if len(idx) != design.n else pairs)
 
 
 def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,

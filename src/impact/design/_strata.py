@@ -51,8 +51,7 @@ def cem_strata(data: pd.DataFrame, covariates: Sequence[str], active: np.ndarray
             edges = np.sort(np.asarray(spec, dtype=float))
             described.append(f"{c}: cut at {', '.join(f'{e:g}' for e in edges)}")
         keys.append(np.searchsorted(edges, x, side="right"))
-    frame = pd.DataFrame(np.column_stack(keys)) if keys else pd.DataFrame(index=data.index)
-    codes = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy().astype(np.int64)
+    codes = _combined_codes(keys, len(data))
     codes[~active] = -1
     notes = []
     if coarsen and described:
@@ -61,6 +60,30 @@ def cem_strata(data: pd.DataFrame, covariates: Sequence[str], active: np.ndarray
     elif not coarsen:
         notes.append("Exact matching on every covariate.")
     return codes, notes
+
+
+def _combined_codes(keys: list[np.ndarray], n: int) -> np.ndarray:
+    """One code per row for the combination of its integer keys: the observed combinations
+    numbered 0.. in sorted (lexicographic) order, as ``DataFrame.groupby(columns, sort=True)
+    .ngroup()`` numbers them (a key of -1, a missing categorical value, is a value like any
+    other), without grouping rows: the keys are packed into one integer column by column,
+    renumbered by one ``np.unique`` whenever the packed range would grow too wide."""
+    if not keys or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    codes = np.zeros(n, dtype=np.int64)
+    levels = 1                                    # the packed codes lie in [0, levels)
+    for k in keys:
+        kk = np.asarray(k, dtype=np.int64)
+        kk = kk - kk.min()                        # order kept, smallest 0
+        width = int(kk.max()) + 1
+        if levels * width > 4 * n + 65536:        # renumber the observed combinations first
+            _, inv = np.unique(codes, return_inverse=True)
+            codes = inv.reshape(-1).astype(np.int64)
+            levels = int(codes.max()) + 1
+        codes = codes * width + kk
+        levels *= width
+    _, inv = np.unique(codes, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64)
 
 
 def score_subclasses(score: np.ndarray, focal: np.ndarray, active: np.ndarray, k: int,

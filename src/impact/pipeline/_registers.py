@@ -85,9 +85,9 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     c = extract.columns
     extract = extract.validate()
     rs = risk_sets(extract, period)
-    panel = rs.to_frame()
+    panel = rs.to_frame()             # one frame, stacked column by column (a RangeIndex)
     # match_riskset writes the set's period into 'index_date': keep the risk sets' own column apart
-    panel = panel.rename(columns={"index_date": "start_date"}).reset_index(drop=True)
+    panel.rename(columns={"index_date": "start_date"}, inplace=True)   # in place: no copy of the columns
     for b in extract.benefits:
         panel[f"{b}_any_12m"] = (panel[f"{b}_months_12m"] > 0).astype(np.int64)
     if TREATMENT in panel.columns and TREATMENT != "treated":
@@ -108,7 +108,9 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     cal: Any = caliper
     est: Any = estimand   # checked by evaluate's parameter table
     reuse_: Any = reuse
-    matching = match_riskset(panel.drop(columns=["treated"]), id=c.id, period="period", entry="entry",
+    # the panel without 'treated', sharing its columns (drop() would copy every person-month)
+    design_rows = pd.DataFrame({k: v for k, v in panel.items() if k != "treated"}, copy=False)
+    matching = match_riskset(design_rows, id=c.id, period="period", entry="entry",
                              covariates=covs, exact=exact_cols, estimand=est, caliper=cal, ratio=ratio,
                              reuse=reuse_, random_state=random_state)
     md = matching.matched_data.copy()
@@ -120,7 +122,7 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     matched = pd.concat([md.drop(columns=[x for x in out.columns if x in md.columns]), out], axis=1)
     # a control no longer registered on its participant's start date leaves its set (and so the set:
     # with one control per participant the participant is left unmatched)
-    whole = matched.groupby("subclass")["duration"].transform(lambda s: s.notna().all()).to_numpy(dtype=bool)
+    whole = matched["duration"].notna().groupby(matched["subclass"]).transform("all").to_numpy(dtype=bool)
     analysed = matched[whole].reset_index(drop=True)
     analysed["event"] = analysed["event"].astype(np.int64)
     censoring = None

@@ -40,6 +40,11 @@ HISTORY: tuple[str, ...] = ("age", "elapsed_days", "days_registered_24m", "earli
 
 _FREQ = {"month": "M", "quarter": "Q"}
 _DATE = InstanceOf((str, datetime.date, np.datetime64), "a date (str or Timestamp)")
+#: dtypes of the history columns of the risk-set frames: narrow integers (the values fit with
+#: room to spare: ages, days within 24 months, counts of spells; products such as age**2 too)
+_DTYPES: dict[str, Any] = {"age": np.int16, "elapsed_days": np.float64, "days_registered_24m": np.int32,
+                           "earlier_spells": np.int32}
+_BENEFIT_DTYPE = np.int16        # months with a benefit among 12
 
 
 def _period_starts(days: np.ndarray, period: str) -> np.ndarray:
@@ -55,7 +60,7 @@ class RiskSets:
     """The risk sets of an extract, one period at a time (iterate), with their flow of people.
 
     Made by :func:`risk_sets`. Iterating yields one DataFrame per period (see :func:`risk_sets`);
-    :meth:`to_frame` concatenates them (for small data), :meth:`flow` counts people per period
+    :meth:`to_frame` stacks them (column by column), :meth:`flow` counts people per period
     and :meth:`summary` gives the flow from everyone in the extract to the treated rows.
     """
 
@@ -97,10 +102,9 @@ class RiskSets:
         start = self._prep.start
         return np.flatnonzero((start >= d) & (start < d2))
 
-    def frame(self, t: int) -> pd.DataFrame:
-        """The risk set of period number ``t`` (0-based)."""
+    def _rows(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``(persons, treated, asof, first day)`` of the rows of period ``t``, in person order."""
         prep = self._prep
-        ext = prep.extract
         d, d2 = int(self._starts[t]), int(self._starts[t + 1])
         reg = self._registered(d)
         at_risk = np.sort(reg[prep.start[reg] >= d])
@@ -117,31 +121,74 @@ class RiskSets:
             asof = np.concatenate([np.full(len(controls), d, np.int64), prep.start[treated_p]])
             order = np.argsort(p, kind="stable")
             p, treated, asof = p[order], treated[order], asof[order]
-        index_date = np.where(treated, prep.start[p], d)
-        hist = prep.history(p, asof)
-        c = ext.columns
-        data: dict[str, Any] = {
-            c.id: prep.ids[p],
-            "period": from_days(np.full(len(p), d, np.int64)),
-            "index_date": from_days(index_date),
-            "asof": from_days(asof),
-            "treated": treated.astype(np.int8),
-            "entry": from_days(self._entry[p]),
-        }
-        data.update(hist)
-        out = pd.DataFrame(data)
-        fixed = ext.fixed_columns
-        if fixed:
-            pers = ext.persons[fixed].iloc[p].reset_index(drop=True)
-            out = pd.concat([out, pers], axis=1)
+        return p, treated, asof, d
+
+    def _fill(self, out: dict[str, np.ndarray], at: slice, p: np.ndarray, treated: np.ndarray,
+              asof: np.ndarray, d: int) -> None:
+        """Write the columns of one period's rows into ``out[name][at]`` (preallocated arrays)."""
+        prep = self._prep
+        c = self._prep.extract.columns
+        out[c.id][at] = prep.ids[p]
+        out["period"][at] = from_days(np.array([d], np.int64))[0]
+        out["index_date"][at] = from_days(np.where(treated, prep.start[p], d))
+        out["asof"][at] = from_days(asof)
+        out["treated"][at] = treated
+        out["entry"][at] = from_days(self._entry[p])
+        for name, values in prep.history(p, asof).items():
+            out[name][at] = values
+
+    def _empty(self, n: int) -> dict[str, np.ndarray]:
+        """The columns of ``n`` rows, uninitialised, in their (narrow) dtypes."""
+        ext = self._prep.extract
+        ns = "datetime64[ns]"
+        out: dict[str, np.ndarray] = {ext.columns.id: np.empty(n, dtype=self._prep.ids.dtype),
+                                      "period": np.empty(n, ns), "index_date": np.empty(n, ns),
+                                      "asof": np.empty(n, ns), "treated": np.empty(n, np.int8),
+                                      "entry": np.empty(n, ns)}
+        for name in self.covariates[: len(HISTORY) + len(ext.benefits)]:
+            out[name] = np.empty(n, _DTYPES.get(name, _BENEFIT_DTYPE))
         return out
 
+    def _frame_of(self, out: dict[str, np.ndarray], p: np.ndarray) -> pd.DataFrame:
+        """The DataFrame of the filled columns plus the fixed person columns of persons ``p``
+        (one column at a time, nothing copied twice)."""
+        persons = self._prep.extract.persons
+        for col in self._prep.extract.fixed_columns:
+            out[col] = persons[col].array.take(p)
+        return pd.DataFrame(out, copy=False)
+
+    def frame(self, t: int) -> pd.DataFrame:
+        """The risk set of period number ``t`` (0-based)."""
+        p, treated, asof, d = self._rows(t)
+        out = self._empty(len(p))
+        self._fill(out, slice(0, len(p)), p, treated, asof, d)
+        return self._frame_of(out, p)
+
     def to_frame(self) -> pd.DataFrame:
-        """All periods in one DataFrame (for small data; at national scale iterate instead)."""
-        frames = list(self)
-        if not frames:
-            return self.frame(0).iloc[:0] if len(self) else pd.DataFrame()
-        return pd.concat(frames, ignore_index=True)
+        """All periods in one DataFrame.
+
+        Built column by column into arrays of the final length (the periods' rows are found first,
+        then each period's covariates are written in place), so the peak memory is the frame
+        itself plus one period: no list of per-period frames is concatenated. At national scale
+        this is still every person-month at once: iterate when one period at a time will do.
+        """
+        if not len(self):
+            return pd.DataFrame()
+        rows = [self._rows(t) for t in range(len(self))]
+        n = sum(len(r[0]) for r in rows)
+        if n == 0:
+            return self.frame(0).iloc[:0]
+        out = self._empty(n)
+        p_all = np.empty(n, dtype=np.int64)
+        at = 0
+        for t in range(len(rows)):
+            p, treated, asof, d = rows[t]
+            rows[t] = (p[:0], treated[:0], asof[:0], d)   # done with this period: free it
+            sl = slice(at, at + len(p))
+            self._fill(out, sl, p, treated, asof, d)
+            p_all[sl] = p
+            at += len(p)
+        return self._frame_of(out, p_all)
 
     def flow(self) -> pd.DataFrame:
         """Counts per period, without building the covariates.
