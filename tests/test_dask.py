@@ -119,3 +119,19 @@ def test_dask_cluster_same_as_one(client, extract, panel, reference):
     assert len(stream.data) > 0                               # the tasks ran on the cluster
     _same_match(m, md)
     pd.testing.assert_frame_equal(ed, eff)
+
+
+def test_evaluate_and_the_toml_file_take_n_jobs(tmp_path):
+    """``evaluate(n_jobs=)`` and ``[design] n_jobs`` reach the per-period matching: the same answer
+    with one worker and with two; a bad value is a named error."""
+    import impact
+    from impact.pipeline import read_config
+    b = impact.synthetic.simulate_extract(n_persons=1500, random_state=5)
+    one = impact.evaluate(b.extract, random_state=0, sensitivity=False, horizons=(180,))
+    two = impact.evaluate(b.extract, random_state=0, sensitivity=False, horizons=(180,), n_jobs=2)
+    pd.testing.assert_frame_equal(one.summary(), two.summary())
+    with pytest.raises(impact.ParameterError, match="n_jobs"):
+        impact.evaluate(b.extract, n_jobs=0)
+    (tmp_path / "e.toml").write_text('[registers]\npersons = "p.csv"\nspells = "s.csv"\nprogramme = "g.csv"\n'
+                                     'cutoff = "2022-10-31"\n[design]\nn_jobs = 2\n')
+    assert read_config(tmp_path / "e.toml").evaluate_kwargs["n_jobs"] == 2

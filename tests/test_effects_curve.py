@@ -1,6 +1,5 @@
 """effect_curve: the share difference over time with pointwise intervals and a simultaneous band."""
 
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -250,6 +250,7 @@ def _monitoring_inputs(monitoring: Any, start: Any, end: Any, goals: Any) -> tup
                   "gammas": [NumberList(1, False, "a non-empty list of numbers >= 1 (Gamma)", empty=False)],
                   "placebo": ["columns"],
                   "ipcw": ["boolean"],
+                  "n_jobs": [Interval(Integral, 1, None), Interval(Integral, None, -1)],
                   "caliper": [Interval(Real, 0, None, closed="neither"), None],
                   "exact": ["columns", None],
                   "ratio": [Interval(Integral, 1, None)],
@@ -284,7 +285,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
              time_in_work: Sequence[int] = (), benefit_months: int | None = None,
              benefits: Sequence[str] | None = None, curve: bool = False, aiptw: bool = False,
              evalue: bool = False, rosenbaum: bool = False, gammas: Sequence[float] = (1, 1.25, 1.5, 2, 3),
-             placebo: Sequence[str] | str = (), ipcw: bool = True) -> Evaluation:
+             placebo: Sequence[str] | str = (), ipcw: bool = True, n_jobs: int = 1) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
 
     Two designs, chosen by the type of ``data``:
@@ -410,6 +411,11 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         probability of not yet having joined the programme, given the covariates as of the index
         date (:func:`impact.effects.censoring_weights`), because censoring at own entry is
         informative; ``False``: the unweighted analysis.
+    n_jobs : int
+        Workers for bootstrap replicates and (extract only) for the per-period matching (``reuse="across_periods"``) and for
+        bootstrap replicates, through ``joblib.Parallel``, so ``joblib.parallel_config(backend=
+        "dask")`` spreads them over a Dask cluster; the answer is the same for every ``n_jobs``
+        and backend. ``-1``: every core.
 
     Returns
     -------
@@ -442,7 +448,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
                                  truth=truth, se_method=se_method, n_boot=n_boot, conf_level=conf_level,
                                  goals=goals, monitoring=monitoring, monitoring_start=monitoring_start,
                                  monitoring_end=monitoring_end, lang=lang, progress=progress, config=config,
-                                 sensitivity=sensitivity, ipcw=ipcw,
+                                 sensitivity=sensitivity, ipcw=ipcw, n_jobs=n_jobs,
                                  extra=dict(time_in_work=tuple(time_in_work), benefit_months=benefit_months,
                                             benefits=None if benefits is None else
                                             ([benefits] if isinstance(benefits, str) else list(benefits)),
@@ -513,7 +519,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         def effects_of(sample: pd.DataFrame, by: str | None) -> EffectsResult:
             return estimate_effects(sample, treatment=roles.treatment, by=by, horizons=horizons,
                                     conf_level=conf_level, se_method=se_method, n_boot=n_boot,
-                                    random_state=seed, cluster=cluster)
+                                    random_state=seed, cluster=cluster, n_jobs=n_jobs)
         bar.start("effects")
         effects = effects_of(analysed, roles.subgroup)
         bar.done()
@@ -551,7 +557,7 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
                       seed: int, truth: pd.DataFrame | None, se_method: str, n_boot: int, conf_level: float,
                       goals: Any, monitoring: Any, monitoring_start: Any, monitoring_end: Any, lang: Lang,
                       progress: bool, config: dict | None, sensitivity: bool, extra: dict[str, Any],
-                      ipcw: bool = True) -> Evaluation:
+                      ipcw: bool = True, n_jobs: int = 1) -> Evaluation:
     """The dynamic (risk-set) design of a register extract; see :func:`evaluate`."""
     records, monitoring_start, monitoring_end = _monitoring_inputs(monitoring, monitoring_start, monitoring_end,
                                                                    goals)
@@ -571,7 +577,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
         bar.start("risk sets and matching")
         parts = run_registers(extract, estimand=estimand, covariates=covariates, exact=exact,
                                 elapsed_band=elapsed_band, elapsed_bands=elapsed_bands, caliper=caliper,
-                                ratio=ratio, reuse=reuse, period=period, random_state=seed, ipcw=ipcw)
+                                ratio=ratio, reuse=reuse, period=period, random_state=seed, ipcw=ipcw,
+                                n_jobs=n_jobs)
         extract = parts["extract"]
         analysed = parts["analysed"]
         require_subgroup_levels(analysed, gender, TREATMENT)
@@ -580,7 +587,9 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
         bar.done()
         bar.start("effects")
         kw: dict[str, Any] = dict(horizons=horizons, conf_level=conf_level, random_state=seed)
-        effects = effects_of(analysed, gender, parts["censoring"], se_method=se_method, n_boot=n_boot, **kw)
+        boot_jobs = {"n_jobs": n_jobs} if se_method == "bootstrap" and parts["censoring"] is None else {}
+        effects = effects_of(analysed, gender, parts["censoring"], se_method=se_method, n_boot=n_boot, **kw,
+                             **boot_jobs)
         bar.done()
         bar.start("naive comparison")
         naive_data = naive_registers(extract)

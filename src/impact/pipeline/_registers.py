@@ -78,7 +78,7 @@ def _bands(elapsed: pd.Series, width: int, top: int) -> np.ndarray:
 def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequence[str] | None,
                   exact: Sequence[str] | None, elapsed_band: int | None, elapsed_bands: int,
                   caliper: float | None, ratio: int, reuse: str, period: str,
-                  random_state: int, ipcw: bool = True) -> dict[str, Any]:
+                  random_state: int, ipcw: bool = True, n_jobs: int = 1) -> dict[str, Any]:
     """Risk sets, matching and outcomes; returns the pieces :func:`impact.evaluate` puts together
     (``censoring``: the :class:`impact.effects.CensoringWeights` of ``join_vs_never`` with
     ``ipcw``, else ``None``)."""
@@ -112,7 +112,7 @@ def run_registers(extract: RegisterExtract, *, estimand: str, covariates: Sequen
     design_rows = pd.DataFrame({k: v for k, v in panel.items() if k != "treated"}, copy=False)
     matching = match_riskset(design_rows, id=c.id, period="period", entry="entry",
                              covariates=covs, exact=exact_cols, estimand=est, caliper=cal, ratio=ratio,
-                             reuse=reuse_, random_state=random_state)
+                             reuse=reuse_, random_state=random_state, n_jobs=n_jobs)
     md = matching.matched_data.copy()
     # each control's clock starts on its participant's start date
     own = md.loc[md[TREATMENT] == 1].set_index("subclass")["start_date"]
