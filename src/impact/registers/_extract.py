@@ -478,3 +478,19 @@ def as_day(value: Any, name: str, func: str) -> int:
     except (ValueError, TypeError):
         raise ParameterError(f"The '{name}' parameter of {func} must be a date. Got {value!r}.") from None
     return int(to_days(pd.Series([ts.normalize()]))[0])
+
+
+def index_rows(extract: RegisterExtract, index: pd.DataFrame, date: str) -> tuple[Prepared, np.ndarray, np.ndarray]:
+    """The prepared extract, each index row's person position (int64) and its index date in days.
+
+    Every id of ``index`` must be a person of the extract; the error names the rows (never the ids).
+    """
+    from impact._validation import check_columns, parse_dates
+    prep = prepare(extract)
+    c = extract.columns
+    check_columns(index, [c.id, date])
+    p = pd.Index(prep.ids).get_indexer(index[c.id])
+    bad = p < 0
+    if bad.any():
+        raise register_error("index", c.id, "ids that are not in the extract's persons", bad)
+    return prep, p.astype(np.int64), to_days(parse_dates(index[date].reset_index(drop=True), date))

@@ -8,8 +8,6 @@ import pandas as pd
 from impact._validation import (
     InstanceOf,
     Options,
-    check_columns,
-    parse_dates,
     validate_params,
 )
 from impact.registers._codes import ExitCodes
@@ -17,9 +15,8 @@ from impact.registers._extract import (
     OPEN,
     RegisterExtract,
     from_days,
-    prepare,
+    index_rows,
     register_error,
-    to_days,
 )
 
 __all__ = ["outcomes_from_spells"]
@@ -78,16 +75,8 @@ def outcomes_from_spells(extract: RegisterExtract, index: pd.DataFrame, *, date:
     >>> outcomes_from_spells(ext, idx)[["duration", "role", "cause", "end"]].to_numpy().tolist()
     [[79.0, 'event', 'nystartsjobb', 'exit'], [264.0, 'censored', nan, 'cutoff']]
     """
-    prep = prepare(extract)
+    prep, p64, t = index_rows(extract, index, date)
     table = codes if codes is not None else extract.codes
-    c = extract.columns
-    check_columns(index, [c.id, date])
-    p = pd.Index(prep.ids).get_indexer(index[c.id])
-    bad = p < 0
-    if bad.any():
-        raise register_error("index", c.id, "ids that are not in the extract's persons", bad)
-    t = to_days(parse_dates(index[date].reset_index(drop=True), date))
-    p64 = p.astype(np.int64)
     j, is_open = prep.spell_at(p64, t)
     if (~is_open).any() and unregistered == "error":
         raise register_error("index", date, "no registration spell of the person is open on the index date", ~is_open,

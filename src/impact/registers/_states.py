@@ -21,10 +21,24 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import ParameterError
-from impact._validation import Constraint, InstanceOf, Interval, Options, check_columns, parse_dates, validate_params
+from impact._validation import (
+    Constraint,
+    InstanceOf,
+    Interval,
+    Options,
+    validate_params,
+)
 from impact.registers._codes import ExitCodes
-from impact.registers._extract import MMULT, MULT, OPEN, Prepared, RegisterExtract, month_index, prepare, \
-    register_error, to_days
+from impact.registers._extract import (
+    MMULT,
+    MULT,
+    OPEN,
+    Prepared,
+    RegisterExtract,
+    index_rows,
+    month_index,
+    register_error,
+)
 
 __all__ = ["time_in_states", "work_column", "benefit_column"]
 
@@ -183,16 +197,9 @@ def time_in_states(extract: RegisterExtract, index: pd.DataFrame, *, date: str =
     0              9.0             28.0                                  1.0
     1              0.0              0.0                                  0.0
     """
-    prep = prepare(extract)
+    prep, p64, t = index_rows(extract, index, date)
+    t = t.astype(np.int64)
     table = codes if codes is not None else extract.codes
-    c = extract.columns
-    check_columns(index, [c.id, date])
-    p = pd.Index(prep.ids).get_indexer(index[c.id])
-    bad = p < 0
-    if bad.any():
-        raise register_error("index", c.id, "ids that are not in the extract's persons", bad)
-    t = to_days(parse_dates(index[date].reset_index(drop=True), date)).astype(np.int64)
-    p64 = p.astype(np.int64)
     hs = [] if horizons is None else _horizons(horizons)
     if isinstance(benefits, str):
         benefits = [benefits]
