@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from impact import DataError, ImpactWarning, ParameterError  # noqa: E402
 from impact.labels import label  # noqa: E402
-from impact.monitor import (OUTCOMES_90, SUBSIDIES, BeforeAfterGoal, CountGoal,  # noqa: E402
+from impact.monitor import (OUTCOMES_90, BeforeAfterGoal, CountGoal,  # noqa: E402
                             GenderBalanceGoal, ManualGoal, ShareGoal, goal_fulfilment, goals_from_config,
                             hires_by_subsidy, households_on_assistance, outcomes_after_employment,
                             to_work_or_studies_by_month)

@@ -33,7 +33,7 @@ import pytest
 from _published import same_as_published
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from impact.monitor import GenderTable, HouseholdSeries, MonthlySeries
+from impact.monitor import GenderTable, HouseholdSeries
 from impact.pipeline import monitoring_tables
 from impact.publish import MARK, MAX_NOISE
 from impact.synthetic import simulate_monitoring

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import data_error
-from impact._validation import InstanceOf, Interval, check_columns, validate_params
+from impact._validation import Interval, check_columns, validate_params
 from impact.labels import Lang, format_percent, has_label, label, relabel
 from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, DISCLOSURE, GENDER_MAP,
                                     GENDERS, LANG, LANG_OR_NONE, PTABLE_, SECRET, THRESHOLD, DateLike, Display,

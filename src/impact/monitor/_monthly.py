@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impact._errors import DataError, data_error
-from impact._validation import InstanceOf, Options, check_columns, check_params, validate_params
+from impact._validation import Options, check_columns, check_params, validate_params
 from impact.labels import Lang, label, month_name, relabel
 from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, DISCLOSURE, GENDER_MAP,
                                     GENDERS, INT_OR_NONE, LANG, LANG_OR_NONE, PTABLE_, SECRET, THRESHOLD, DateLike,

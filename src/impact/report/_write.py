@@ -44,7 +44,7 @@ import pandas as pd
 from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
-from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, format_number, has_label, label,
+from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, has_label, label,
                            localise_ticks, relabel, translate_note, use_labels, with_user_labels)
 from impact.publish import (DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish,
                             share_numerators, withheld_note)
