@@ -28,7 +28,7 @@ from impact._compat import renamed_parameters
 from impact._errors import ParameterError
 from impact._validation import InstanceOf, Interval, suggest, validate_params
 from impact.labels._format import LANG, LANGS, Lang, format_month, format_percent, month_name
-from impact.labels._user import LabelMap, resolve_labels
+from impact.labels._user import LabelMap, resolve_labels, with_user_labels  # noqa: F401  (used by the doctests)
 
 __all__ = ["LABELS", "label", "has_label", "relabel", "label_of", "subgroup_label", "covariate_label", "untranslated",
            "format_change"]
