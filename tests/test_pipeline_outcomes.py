@@ -40,6 +40,7 @@ benefit_months = 12
 curve = true
 aiptw = true
 sensitivity = false
+adjust_means = false
 [sensitivity]
 evalue = true
 rosenbaum = true
@@ -265,3 +266,36 @@ def test_without_the_new_options_nothing_changes(small_men):
     assert "outcome" not in plain.summary().columns
     assert plain.outcome_effects == {} and plain.effect_curve is None and plain.aiptw is None
     pd.testing.assert_frame_equal(plain.effects.summary(), ev.effects.summary())
+
+
+def test_mean_outcomes_are_regression_adjusted_by_default(folder, tmp_path):
+    """Default: the matching covariates adjust the mean differences (oracle: estimate_effects with
+    adjust=, R-checked in test_effects_means_adjusted, on the same complete sets); a rank problem
+    falls back to the plain difference with a note."""
+    from impact.pipeline import _outcomes
+    ext = impact.pipeline.read_registers(impact.pipeline.read_config(folder / "eval.toml"))
+    ev = impact.evaluate(ext, sensitivity=False, horizons=(365,), time_in_work=[365], random_state=0)
+    res = ev.outcome_effects["days_in_work_365"]
+    assert res.settings["adjust"] and "gender" not in res.settings["adjust"]
+    assert any("adjust" in n.lower() for n in res.notes)
+    a = ev.analysed
+    days = time_in_states(ext, a, horizons=[365], months=None)["days_in_work_365"]
+    ok = (days.notna().groupby(a["subclass"]).transform("all")).to_numpy()
+    rows = a.loc[ok].assign(days_in_work_365=days[ok].to_numpy()).reset_index(drop=True)
+    want = impact.estimate_effects(rows, outcome="days_in_work_365", treatment="entering", by="gender",
+                                   weights="weights", cluster="subclass", adjust=list(res.settings["adjust"]))
+    pd.testing.assert_frame_equal(res.summary(), want.summary())
+    text = impact.write_report(ev, tmp_path / "r", excel=False).read_text(encoding="utf-8")
+    assert "regression-adjusted on the matched sample" in text
+
+    def rank_problem(*args, **kw):
+        if kw.get("adjust"):
+            raise impact.EstimationError("not of full rank")
+        return impact.estimate_effects(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_outcomes, "estimate_effects", rank_problem)
+        out = _outcomes.mean_effects({"days_in_work_365": rows}, treatment="entering", gender="gender",
+                                     conf_level=0.95, adjust=["age"])
+    plain = out["days_in_work_365"]
+    assert not plain.settings.get("adjust") and any("unadjusted mean difference is shown" in n for n in plain.notes)

@@ -134,7 +134,7 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "outcomes": {"horizons": list, "clock": str, "codes": dict, "time_in_work": list, "benefit_months": int,
                  "benefits": list},
     "effects": {"subgroups": list, "se_method": str, "n_boot": int, "conf_level": float, "sensitivity": bool,
-                "curve": bool, "aiptw": bool},
+                "curve": bool, "aiptw": bool, "adjust_means": bool},
     "sensitivity": {"evalue": bool, "rosenbaum": bool, "gammas": list, "placebo": list},
     "monitoring": {"participants": str, "employments": str, "households": str, "household_exits": str,
                    "start": str, "end": str, **_FILE_OPTIONS},
@@ -144,7 +144,7 @@ CONFIG_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 #: keys of a register extract only (the risk-set design): (section, key)
 REGISTER_ONLY_KEYS = (("outcomes", "time_in_work"), ("outcomes", "benefit_months"), ("outcomes", "benefits"),
-                      ("effects", "curve"), ("effects", "aiptw"), ("sensitivity", "evalue"),
+                      ("effects", "adjust_means"), ("effects", "curve"), ("effects", "aiptw"), ("sensitivity", "evalue"),
                       ("sensitivity", "rosenbaum"), ("sensitivity", "gammas"), ("sensitivity", "placebo"))
 #: the keys of [registers.columns] (impact.registers.RegisterColumns)
 REGISTER_COLUMN_KEYS = ("id", "gender", "birth", "registered", "deregistered", "code", "start", "month")

@@ -251,6 +251,7 @@ def _monitoring_inputs(monitoring: Any, start: Any, end: Any, goals: Any) -> tup
                   "placebo": ["columns"],
                   "ipcw": ["boolean"],
                   "n_jobs": [Interval(Integral, 1, None), Interval(Integral, None, -1)],
+                  "adjust_means": ["boolean"],
                   "caliper": [Interval(Real, 0, None, closed="neither"), None],
                   "exact": ["columns", None],
                   "ratio": [Interval(Integral, 1, None)],
@@ -285,7 +286,8 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
              time_in_work: Sequence[int] = (), benefit_months: int | None = None,
              benefits: Sequence[str] | None = None, curve: bool = False, aiptw: bool = False,
              evalue: bool = False, rosenbaum: bool = False, gammas: Sequence[float] = (1, 1.25, 1.5, 2, 3),
-             placebo: Sequence[str] | str = (), ipcw: bool = True, n_jobs: int = 1) -> Evaluation:
+             placebo: Sequence[str] | str = (), ipcw: bool = True, n_jobs: int = 1,
+             adjust_means: bool = True) -> Evaluation:
     """Run a whole evaluation from register data (and, optionally, goal fulfilment and monitoring).
 
     Two designs, chosen by the type of ``data``:
@@ -411,6 +413,12 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         probability of not yet having joined the programme, given the covariates as of the index
         date (:func:`impact.effects.censoring_weights`), because censoring at own entry is
         informative; ``False``: the unweighted analysis.
+    adjust_means : bool
+        Extract only (default ``True``): estimate ``time_in_work`` and ``benefit_months`` by
+        regression adjustment on the matched sample, ``lm(y ~ treat * (matching covariates
+        centred at the participants' means))`` with SEs clustered on matched sets, as MatchIt
+        advises (see :func:`impact.estimate_effects`, ``adjust=``); ``False``: the plain
+        difference of means.
     n_jobs : int
         Workers for bootstrap replicates and (extract only) for the per-period matching (``reuse="across_periods"``) and for
         bootstrap replicates, through ``joblib.Parallel``, so ``joblib.parallel_config(backend=
@@ -453,6 +461,7 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
                                             benefits=None if benefits is None else
                                             ([benefits] if isinstance(benefits, str) else list(benefits)),
                                             curve=curve, aiptw=aiptw, evalue=evalue, rosenbaum=rosenbaum,
+                                            adjust_means=adjust_means,
                                             gammas=tuple(float(g) for g in gammas),
                                             placebo=[placebo] if isinstance(placebo, str) else list(placebo)))
     if roles is None:
@@ -676,7 +685,9 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
                                     benefit_months=extra["benefit_months"], benefits=extra["benefits"])
         samples, follow = follow_up_samples(rows, cols, treatment=TREATMENT)
         out["follow_up"] = follow.table()
-        out["outcome_effects"] = mean_effects(samples, treatment=TREATMENT, gender=gender, conf_level=conf_level)
+        adjust = [c for c in covariates if c != gender] if extra["adjust_means"] else []
+        out["outcome_effects"] = mean_effects(samples, treatment=TREATMENT, gender=gender, conf_level=conf_level,
+                                              adjust=adjust)
         out["notes"].append("Time in states: days in work or studies are the days after a deregistration to work "
                             "or studies (codes with role 'event') until the person registers again or the "
                             "cut-off; benefit months are the calendar months after the start month (the start "

@@ -134,6 +134,11 @@ _METHODS: dict[str, dict[str, str]] = {
                    "difference between participants and controls (estimand mean_diff), with standard errors "
                    "clustered on matched sets (HC1). A control who later joins the programme keeps its whole "
                    "window for these outcomes."),
+        "states_adjusted": ("The mean differences are regression-adjusted on the matched sample, as MatchIt "
+                            "advises: in each group the coefficient of participation in a linear model of the "
+                            "outcome on participation, the matching covariates centred at the participants' "
+                            "means, and their interactions (the effect on participants by g-computation, Lin "
+                            "2013), with the same clustered standard errors."),
         "curve": ("The effect over time is the difference in the Aalen-Johansen cumulative incidence of work or "
                   "studies between arms at every day, with pointwise intervals from influence functions "
                   "clustered on matched sets and a simultaneous band from multiplier draws of the same "
@@ -158,6 +163,11 @@ _METHODS: dict[str, dict[str, str]] = {
                    "uttagsdatumet (flödet räknar övriga), som den vägda skillnaden i medelvärde mellan deltagare "
                    "och kontroller (mean_diff) med standardfel klustrade på matchade grupper (HC1). En kontroll "
                    "som senare börjar i programmet behåller hela sitt fönster för dessa utfall."),
+        "states_adjusted": ("Skillnaderna i medelvärde är regressionsjusterade i det matchade urvalet, som MatchIt "
+                            "rekommenderar: i varje grupp koefficienten för deltagande i en linjär modell av "
+                            "utfallet på deltagande, matchningsvariablerna centrerade kring deltagarnas medelvärden "
+                            "och deras samspel (effekten för deltagarna genom g-beräkning, Lin 2013), med samma "
+                            "klustrade standardfel."),
         "curve": ("Effekten över tid är skillnaden i kumulativ incidens (Aalen-Johansen) av arbete eller studier "
                   "mellan armarna varje dag, med punktvisa intervall från influensfunktioner klustrade på "
                   "matchade grupper och ett simultant band från multiplikatordragningar."),
@@ -382,6 +392,8 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
         body.append(f"<p class='note'>{html.escape(note)}</p>")
         m = getattr(evaluation, "settings", {}).get("benefit_months") or 12
         methods.append(_METHODS[lang]["states"].format(m=m))
+        if any(r.settings.get("adjust") for r in evaluation.outcome_effects.values()):
+            methods.append(_METHODS[lang]["states_adjusted"])
         sheets["time_in_states"] = means
     if getattr(evaluation, "effect_curve", None) is not None:
         shown = _curve_published(evaluation, effects_pub, threshold)
