@@ -154,17 +154,15 @@ def mean_effects(samples: Mapping[str, pd.DataFrame], *, treatment: str, gender:
                                  f"follow-up for '{col}'; use a shorter horizon.")
         kw: dict[str, Any] = dict(outcome=col, treatment=treatment, by=gender, weights="weights",
                                   cluster="subclass", conf_level=conf_level)
-        if adjust:
-            try:
-                out[col] = estimate_effects(rows, adjust=list(adjust), **kw)
-                continue
-            except EstimationError:
-                res = estimate_effects(rows, **kw)
-                note = (f"{col}: the regression adjustment is not of full rank in some group (a covariate "
-                        "constant within one arm); the unadjusted mean difference is shown.")
-                out[col] = replace(res, notes=(*res.notes, note))
-                continue
-        out[col] = estimate_effects(rows, **kw)
+        try:
+            out[col] = estimate_effects(rows, adjust=list(adjust) or None, **kw)
+        except EstimationError:
+            if not adjust:
+                raise
+            res = estimate_effects(rows, **kw)
+            note = (f"{col}: the regression adjustment is not of full rank in some group (a covariate "
+                    "constant within one arm); the unadjusted mean difference is shown.")
+            out[col] = replace(res, notes=(*res.notes, note))
     return out
 
 

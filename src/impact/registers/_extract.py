@@ -485,7 +485,6 @@ def index_rows(extract: RegisterExtract, index: pd.DataFrame, date: str) -> tupl
 
     Every id of ``index`` must be a person of the extract; the error names the rows (never the ids).
     """
-    from impact._validation import check_columns, parse_dates
     prep = prepare(extract)
     c = extract.columns
     check_columns(index, [c.id, date])

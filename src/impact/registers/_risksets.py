@@ -18,8 +18,6 @@ from impact._errors import ParameterError
 from impact._validation import (
     InstanceOf,
     Options,
-    check_columns,
-    parse_dates,
     validate_params,
 )
 from impact.registers._extract import (
@@ -27,9 +25,9 @@ from impact.registers._extract import (
     Prepared,
     RegisterExtract,
     as_day,
+    index_rows,
     from_days,
     prepare,
-    register_error,
     to_days,
 )
 
@@ -369,15 +367,7 @@ def covariates_at(extract: RegisterExtract, index: pd.DataFrame, *, date: str = 
     >>> covariates_at(ext, pd.DataFrame({"person_id": ["a"], "index_date": ["2021-02-01"]})).iloc[0].tolist()
     [True, 41, 22.0, 82, 1]
     """
-    prep = prepare(extract)
-    c = extract.columns
-    check_columns(index, [c.id, date])
-    p = pd.Index(prep.ids).get_indexer(index[c.id])
-    bad = p < 0
-    if bad.any():
-        raise register_error("index", c.id, "ids that are not in the extract's persons", bad)
-    t = to_days(parse_dates(index[date].reset_index(drop=True), date))
-    p64 = p.astype(np.int64)
+    prep, p64, t = index_rows(extract, index, date)
     _, is_open = prep.spell_at(p64, t)
     out = pd.DataFrame({"registered": is_open, **prep.history(p64, t)}, index=index.index)
     return out
