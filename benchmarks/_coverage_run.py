@@ -21,6 +21,7 @@ from scipy import stats
 import impact
 import impact.registers
 from impact.effects import ate_competing
+from impact.effects._means import SCARCE_SHARE, ai2016_adjust, scarce_controls
 
 #: (label, ratio, replace) of the matching designs; the estimand of every one is the ATT.
 DESIGNS = (("nearest 1:1", 1, False), ("nearest 2:1", 2, False), ("nearest 1:1 replace", 1, True))
@@ -30,9 +31,11 @@ AIPTW_DESIGN = "AIPTW (IPCW), all units"
 #: Regression adjustment of the matched comparison (``adjust=ADJUST``): design label suffix.
 ADJUSTED = ", adjusted"
 ADJUST = ["x1", "x2", "x3"]
+#: The unadjusted estimate with the Abadie-Imbens (2016) estimated-score variance: label suffix.
+AI2016 = ", AI2016 SE"
 GROUPS = ("female", "male", "female - male")
 COLUMNS = ["rep", "outcome", "estimand", "design", "group", "horizon", "truth", "estimate", "se", "ci_low",
-           "ci_high", "covered", "se_method", "n_treated", "n_control", "prog_gap"]
+           "ci_high", "covered", "se_method", "n_treated", "n_control", "prog_gap", "pool_share", "scarce"]
 OUTCOME_TEXT = {
     "earnings": "mean_diff: continuous outcome",
     "days_work": f"mean_diff: days in work or studies within {dgp.H_DAYS} days",
@@ -86,12 +89,17 @@ def seed_sequence(rep: int, seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(rep,))
 
 
-def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
+def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjusted: bool = False,
+              ai2016: bool = True) -> pd.DataFrame:
     """Estimate every estimand on data set ``rep`` of ``n`` people; one row per estimand x design x group.
 
     ``adjusted=True`` also estimates each matching design (not the true-score diagnostic) with
     regression adjustment for ``ADJUST`` (design label ``+ ADJUSTED``), on the same matched data;
-    ``aiptw=False`` skips the AIPTW rows. Neither changes a random draw or another row.
+    ``ai2016=True`` adds each unadjusted matching design with the Abadie-Imbens (2016) variance
+    for the estimated score (label ``+ AI2016``, the same estimate); ``aiptw=False`` skips the
+    AIPTW rows. None changes a random draw or another row. ``pool_share`` is ratio x treated /
+    controls in the gender, ``scarce`` whether ``impact.effects._means.scarce_controls`` flags the
+    gender (share above ``SCARCE_SHARE``: the unadjusted estimate then warns).
     """
     df = dgp.simulate(n, seed_sequence(rep, seed), spells=DAYS_SOURCE == "register")
     if DAYS_SOURCE == "register":
@@ -109,9 +117,17 @@ def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjust
         m = impact.match(df, treatment="treat", covariates=covs, exact=["gender"], ratio=ratio,
                          replace=replace, id="id", random_state=0, distance=distance)
         md = m.matched_data
+        share = _pool_shares(df, ratio, replace)
+        warned = {st.split("=", 1)[1] for st, _ in scarce_controls(m)}     # the strata the library flags
+        warned |= {"female - male"} if warned else set()
         fits = [(design, None)] + ([(design + ADJUSTED, ADJUST)] if adjusted and design != TRUE_SCORE else [])
+        fits += [(design + AI2016, "ai2016")] if ai2016 and design != TRUE_SCORE else []
         for (label, adjust), outcome in [(f, o) for o in ("earnings", "days_work") for f in fits]:
-            tab = impact.estimate_effects(m, outcome=outcome, by="gender", adjust=adjust).summary()
+            if adjust == "ai2016":
+                res = ai2016_adjust(impact.estimate_effects(m, outcome=outcome, by="gender"), m)
+            else:
+                res = impact.estimate_effects(m, outcome=outcome, by="gender", adjust=adjust)
+            tab = res.summary()
             tab = tab[tab["estimand"] == "mean_diff"].set_index("subgroup")
             gaps = _prognostic_gaps(md, prog[outcome])
             for g in GROUPS:
@@ -124,7 +140,8 @@ def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjust
                                  se_method=str(r["se_method"]),
                                  n_treated=int(r["n_treated"]) if g != "female - male" else -1,
                                  n_control=int(r["n_control"]) if g != "female - male" else -1,
-                                 prog_gap=gaps[g]))
+                                 prog_gap=gaps[g], pool_share=share[g],
+                                 scarce=bool(not label.endswith(ADJUSTED) and g in warned)))
     z = float(stats.norm.ppf(0.975))
     per: dict[tuple[str, float], tuple[float, float]] = {}
     for g in dgp.GENDERS if aiptw else ():
@@ -142,7 +159,7 @@ def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjust
                              ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]),
                              covered=bool(r["ci_low"] <= t <= r["ci_high"]), se_method="influence (riskRegression iid)",
                              n_treated=int(sub["treat"].sum()), n_control=int((sub["treat"] == 0).sum()),
-                             prog_gap=np.nan))
+                             prog_gap=np.nan, pool_share=np.nan, scarce=False))
     for h in dgp.AIPTW_H if aiptw else ():
         (ef, sf), (em, sm) = per[("female", h)], per[("male", h)]
         est, se = ef - em, float(np.hypot(sf, sm))   # independent samples
@@ -151,8 +168,19 @@ def replicate(rep: int, n: int, seed: int = 20261202, aiptw: bool = True, adjust
         rows.append(dict(rep=rep, outcome="share_work", estimand="ATE", design=AIPTW_DESIGN, group="female - male",
                          horizon=float(h), truth=t, estimate=est, se=se, ci_low=lo, ci_high=hi,
                          covered=bool(lo <= t <= hi), se_method="sqrt(se_f^2 + se_m^2), separate fits",
-                         n_treated=-1, n_control=-1, prog_gap=np.nan))
+                         n_treated=-1, n_control=-1, prog_gap=np.nan, pool_share=np.nan, scarce=False))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _pool_shares(df: pd.DataFrame, ratio: int, replace: bool) -> dict[str, float]:
+    """``ratio x treated / controls`` per gender (0 with replacement: controls are reused, not used up);
+    ``"female - male"`` gets the larger of the two."""
+    out: dict[str, float] = {}
+    for g in dgp.GENDERS:
+        t = df.loc[df["gender"] == g, "treat"].to_numpy()
+        out[g] = 0.0 if replace else float(ratio * t.sum() / (t == 0).sum())
+    out["female - male"] = max(out["female"], out["male"])
+    return out
 
 
 def _prognostic_gaps(md: pd.DataFrame, prog: pd.Series) -> dict[str, float]:
@@ -174,9 +202,9 @@ def _prognostic_gaps(md: pd.DataFrame, prog: pd.Series) -> dict[str, float]:
 
 
 def run(reps: int, n: int, seed: int = 20261202, n_jobs: int = 2, first: int = 0,
-        aiptw: bool = True, adjusted: bool = False) -> pd.DataFrame:
+        aiptw: bool = True, adjusted: bool = False, ai2016: bool = True) -> pd.DataFrame:
     """Replicates ``first .. first + reps - 1`` (joblib); the answer does not depend on ``n_jobs``."""
-    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed, aiptw, adjusted)
+    parts = Parallel(n_jobs=n_jobs)(delayed(replicate)(r, n, seed, aiptw, adjusted, ai2016)
                                     for r in range(first, first + reps))
     return pd.concat(parts, ignore_index=True)
 
@@ -198,5 +226,7 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     tab["coverage"] = g["covered"].mean()
     tab["cov_mcse"] = np.sqrt(tab["coverage"] * (1 - tab["coverage"]) / tab["R"])
     tab["prog_gap"] = g["prog_gap"].mean()
+    tab["pool_share"] = g["pool_share"].mean()
+    tab["warned"] = g["scarce"].mean()
     tab["in_93_97"] = (tab["coverage"] >= 0.93) & (tab["coverage"] <= 0.97)
     return tab.reset_index()

@@ -112,7 +112,7 @@ def survival_suite(reps: int, n_pool: int, jobs: int) -> None:
 
 
 def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk: int, resume: bool,
-                aiptw: bool = True, adjusted: bool = True) -> None:
+                aiptw: bool = True, adjusted: bool = True, ai2016: bool = True) -> None:
     t0 = time.perf_counter()
     dgp.truth()
     t_truth = time.perf_counter() - t0
@@ -126,7 +126,7 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
         parts.append(old[old["rep"] < done])
     while done < reps:
         k = min(chunk, reps - done)
-        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done, aiptw=aiptw, adjusted=adjusted)
+        part = cr.run(k, n, seed=seed, n_jobs=jobs, first=done, aiptw=aiptw, adjusted=adjusted, ai2016=ai2016)
         parts.append(part)
         done += k
         if out:
@@ -140,7 +140,7 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
     main_rows = tab[tab["design"] != cr.TRUE_SCORE]
     diag_rows = tab[tab["design"] == cr.TRUE_SCORE]
     cols = ["outcome", "horizon", "design", "estimand", "group", "R", "truth", "mean_est", "bias", "bias_mcse",
-            "emp_sd", "mean_se", "se_over_sd", "coverage", "cov_mcse", "prog_gap"]
+            "emp_sd", "mean_se", "se_over_sd", "coverage", "cov_mcse", "prog_gap", "pool_share", "warned"]
     print(f"R = {reps} data sets of n = {n} people (seeds: replicate r is SeedSequence({seed}, spawn_key=(r,)), "
           f"r = 0..{reps - 1}); {jobs} joblib workers; run time {elapsed:.0f} s (truth {t_truth:.1f} s)")
     print(f"truths exact up to quadrature error {dgp.truth_error():.1e} (40 vs 80 Gauss-Hermite nodes); "
@@ -149,10 +149,16 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
                               "the simulated count in every replicate)" if cr.DAYS_SOURCE == "register" else
                               "counted in the simulation (impact.registers.time_in_states not available)"))
     print("bias_mcse = emp_sd / sqrt(R); cov_mcse = sqrt(p (1 - p) / R); prog_gap = mean over data sets of the "
-          "matched treated-minus-control gap in E[Y0 | x] (the part of the bias from imperfect matches)")
+          "matched treated-minus-control gap in E[Y0 | x] (the part of the bias from imperfect matches); "
+          "pool_share = mean of ratio x treated / controls in the gender (0 with replacement); warned = share of "
+          "data sets where the unadjusted estimate warns that k:1 needs more than "
+          f"{cr.SCARCE_SHARE:.0%} of the controls (impact.effects._means.scarce_control_notes)")
+    print("designs: '<design>' unadjusted, pair-clustered HC1 (HC3 with replacement) sandwich, score taken as "
+          "known; '<design>, AI2016 SE' the same estimate, variance plus the Abadie-Imbens (2016) term for the "
+          "estimated logit; '<design>, adjusted' regression-adjusted (evaluate's default)")
     fmt = {"truth": "{:.4f}", "mean_est": "{:.4f}", "bias": "{:+.4f}", "bias_mcse": "{:.4f}", "emp_sd": "{:.4f}",
            "mean_se": "{:.4f}", "se_over_sd": "{:.3f}", "coverage": "{:.3f}", "cov_mcse": "{:.3f}",
-           "prog_gap": "{:+.4f}", "horizon": "{:g}"}
+           "prog_gap": "{:+.4f}", "horizon": "{:g}", "pool_share": "{:.2f}", "warned": "{:.2f}"}
 
     def show(t: pd.DataFrame) -> str:
         t = t[cols].copy()
@@ -165,11 +171,25 @@ def means_suite(reps: int, n: int, seed: int, jobs: int, out: str | None, chunk:
         print()
         print("Diagnostic: 1:1 nearest neighbour on the TRUE participation probability (not the fitted score)")
         print(show(diag_rows))
-        bad = main_rows[(main_rows["coverage"] < 0.93) | (main_rows["coverage"] > 0.97)]
+        out = (main_rows["coverage"] < 0.93) | (main_rows["coverage"] > 0.97)
+        bad = main_rows[out]
         print()
         print(f"rows outside 93-97%: {len(bad)} of {len(main_rows)}")
         if len(bad):
             print(show(bad))
+        # what the library reports as its answer: the adjusted default, the unadjusted estimate with the
+        # estimated-score variance unless it warns, and AIPTW; the plain-sandwich unadjusted rows are the
+        # known-score comparison
+        d = main_rows["design"].astype(str)
+        final = main_rows[d.str.endswith(cr.ADJUSTED) | d.eq(cr.AIPTW_DESIGN)
+                          | (d.str.endswith(cr.AI2016) & (main_rows["warned"] < 0.5))]
+        fb = final[(final["coverage"] < 0.93) | (final["coverage"] > 0.97)]
+        warned = main_rows[out & (main_rows["warned"] >= 0.5)]
+        print(f"reported estimators (adjusted; unadjusted with the AI2016 SE where it does not warn; AIPTW): "
+              f"{len(final) - len(fb)} of {len(final)} rows within 93-97%; of the {len(bad)} rows outside, "
+              f"{len(warned)} are unadjusted k:1 rows that warn (scarce controls)")
+        if len(fb):
+            print(show(fb))
 
 
 def main() -> None:
@@ -185,6 +205,8 @@ def main() -> None:
                     "difference rows and their seeds do not change)")
     ap.add_argument("--no-adjusted", action="store_true", help="skip the regression-adjusted mean difference "
                     "rows (suite means)")
+    ap.add_argument("--no-ai2016", action="store_true", help="skip the rows with the Abadie-Imbens (2016) "
+                    "estimated-score variance (suite means)")
     ap.add_argument("--n-pool", type=int, default=8000, help="pool size (suite survival)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
@@ -192,7 +214,7 @@ def main() -> None:
         survival_suite(args.reps, args.n_pool, args.jobs)
     else:
         means_suite(args.reps, args.n, args.seed, args.jobs, args.out, args.chunk, args.resume,
-                    aiptw=not args.no_aiptw, adjusted=not args.no_adjusted)
+                    aiptw=not args.no_aiptw, adjusted=not args.no_adjusted, ai2016=not args.no_ai2016)
 
 
 if __name__ == "__main__":

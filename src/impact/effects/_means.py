@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact._errors import EstimationError, data_error
+from impact._errors import EstimationError, ParameterError, data_error
 from impact._validation import check_columns
 from impact.data import expand_covariates
 
@@ -257,3 +257,261 @@ def p_normal(est: float, se: float) -> float:
     if not np.isfinite(se) or se <= 0:
         return float("nan")
     return float(2 * stats.norm.sf(abs(est / se)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Abadie and Imbens (2016): the variance of the matching ATT when the score was estimated
+
+#: ``se_method`` of a mean difference whose variance carries the Abadie-Imbens (2016) term.
+SE_AI2016 = " + Abadie-Imbens (2016) estimated-score adjustment"
+
+
+@dataclass(frozen=True)
+class ScoreTerms:
+    """Sample versions of the two vectors of Abadie and Imbens (2016, Theorem 2) per subgroup.
+
+    For a subgroup ``S`` of the data the logit was fitted on (``N`` rows, information ``I``),
+    ``c[S]`` estimates ``E[S f(X'b) (cov(X, mu(1, X) | p, s) + p / (1 - p) cov(X, mu(0, X) | p, s))]
+    / E[S p]`` and ``d[S]`` estimates ``E[S X f(X'b) (tau(p, s) - tau_S)] / E[S p]`` (``s`` the
+    exact-matching stratum, ``f = p (1 - p)`` for the logit). The ATT's large-sample variance
+    on the estimated score is that on the known score plus ``(d' I^-1 d - c' I^-1 c) / N``, and
+    for a contrast of subgroups the same with the contrasts of ``c`` and ``d`` (both are linear
+    in the estimand: they come from one expansion in the shared score estimate).
+    """
+
+    c: dict[str, np.ndarray]
+    d: dict[str, np.ndarray]
+    info_inv: np.ndarray
+    n: int
+
+    def extra_variance(self, a: str, b: str | None = None) -> float:
+        """The term added to the variance of ``tau_a`` (or of ``tau_a - tau_b``)."""
+        dc = self.c[a] - (self.c[b] if b is not None else 0.0)
+        dd = self.d[a] - (self.d[b] if b is not None else 0.0)
+        return float((dd @ self.info_inv @ dd - dc @ self.info_inv @ dc) / self.n)
+
+
+def _nearest_in_arm(p: np.ndarray, arm_pos: np.ndarray, at: np.ndarray, k: int) -> np.ndarray:
+    """(len(at), k) positions (into ``p``) of the ``k`` units of ``arm_pos`` nearest on ``p`` to
+    each unit of ``at`` (the unit itself included when it is in the arm); ties by position."""
+    order = arm_pos[np.argsort(p[arm_pos], kind="stable")]
+    ps = p[order]
+    m = len(order)
+    k = min(k, m)
+    loc = np.searchsorted(ps, p[at])
+    cand = loc[:, None] + np.arange(-k, k)[None, :]
+    valid = (cand >= 0) & (cand < m)
+    cand = np.clip(cand, 0, m - 1)
+    dist = np.where(valid, np.abs(ps[cand] - p[at][:, None]), np.inf)
+    pick = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return order[np.take_along_axis(cand, pick, axis=1)]
+
+
+def score_terms(y: np.ndarray, t: np.ndarray, p: np.ndarray, X: np.ndarray, strata: np.ndarray,
+                groups: dict[str, np.ndarray], estimates: dict[str, float], n_neighbours: int = 2) -> ScoreTerms:
+    """:class:`ScoreTerms` from every row of the fit: outcome ``y``, treatment ``t``, fitted
+    probability ``p``, logit design ``X`` (with its intercept column), exact-matching ``strata``.
+
+    The conditional moments given the score are estimated as in Abadie and Imbens (2016, section
+    4): for each unit, the ``n_neighbours`` units of each arm nearest on the score in its stratum;
+    ``cov(X, mu(w, X) | p)`` is their sample covariance of ``X`` and ``y`` (divisor ``L - 1``),
+    ``mu(w, p)`` their mean. ``groups`` are row masks, ``estimates`` the matching ATTs.
+    """
+    L = max(int(n_neighbours), 2)
+    n, k = X.shape
+    cov = {0: np.zeros((n, k)), 1: np.zeros((n, k))}
+    mu = {0: np.zeros(n), 1: np.zeros(n)}
+    for s in pd.unique(pd.Series(strata)):
+        at = np.flatnonzero(strata == s)
+        for w in (0, 1):
+            pool = at[t[at] == w]
+            if len(pool) < 2:
+                raise EstimationError("estimate_effects: the Abadie-Imbens (2016) adjustment needs at least "
+                                      "two units of each arm in every exact-matching stratum.")
+            nb = _nearest_in_arm(p, pool, at, L)                  # (len(at), L)
+            Xn, yn = X[nb], y[nb]                                 # (a, L, k), (a, L)
+            Xc = Xn - Xn.mean(axis=1, keepdims=True)
+            yc = yn - yn.mean(axis=1, keepdims=True)
+            cov[w][at] = np.einsum("alk,al->ak", Xc, yc) / (nb.shape[1] - 1)
+            mu[w][at] = yn.mean(axis=1)
+    f = p * (1.0 - p)
+    info = (X * f[:, None]).T @ X / n
+    info_inv = np.linalg.inv(info)
+    ratio = p / (1.0 - p)
+    c: dict[str, np.ndarray] = {}
+    d: dict[str, np.ndarray] = {}
+    for name, mask in groups.items():
+        n1 = float((mask & t.astype(bool)).sum())
+        sel = mask.astype(bool)
+        c[name] = (f[sel, None] * (cov[1][sel] + ratio[sel, None] * cov[0][sel])).sum(axis=0) / n1
+        tau_p = mu[1][sel] - mu[0][sel]
+        d[name] = (X[sel] * (f[sel] * (tau_p - estimates[name]))[:, None]).sum(axis=0) / n1
+    return ScoreTerms(c=c, d=d, info_inv=info_inv, n=n)
+
+
+def ai2016_adjust(result: Any, match: Any, n_neighbours: int = 2) -> Any:
+    """The mean differences of ``result`` with Abadie and Imbens' (2016) estimated-score variance.
+
+    ``result`` is ``estimate_effects(match, outcome=...)`` without ``adjust``; ``match`` the
+    :func:`impact.match` result it came from: nearest-neighbour matching for the ATT on a
+    logistic score (``distance="glm"``) whose fit kept every row of ``match.data``. The
+    sandwich of the matched regression treats the fitted score as known; matching on an
+    estimated score has a different variance (smaller or larger for the ATT). The adjusted
+    variance of each ``mean_diff`` row (subgroup or difference of subgroups) is the sandwich
+    variance plus :meth:`ScoreTerms.extra_variance`; SEs, intervals and p-values are replaced,
+    ``se_method`` gains :data:`SE_AI2016`, a note says so. When the adjusted variance is not
+    positive (small samples) the row keeps its sandwich SE and the note names it. Subgroups
+    should be exact-matching strata (``exact=[by]``), as the gender groups of ``evaluate`` are;
+    other subgroups get the term conditional on the exact strata only (noted).
+
+    Returns a new result (``dataclasses.replace``); ``mean_treated``, ``mean_control`` and the
+    heterogeneity table are unchanged.
+    """
+    import dataclasses
+
+    settings = dict(result.settings)
+    if settings.get("adjust"):
+        raise ParameterError("The Abadie-Imbens (2016) adjustment is for the unadjusted matching estimator; "
+                             "the regression-adjusted estimate (adjust=...) has its own sandwich.")
+    prop = getattr(match, "propensity", None)
+    if (getattr(match, "method", None) != "nearest" or getattr(match, "estimand", None) != "ATT"
+            or prop is None or prop.kind != "glm" or prop.probability is None):
+        raise ParameterError("The Abadie-Imbens (2016) adjustment needs nearest-neighbour matching for the ATT "
+                             "on a logistic propensity score (impact.match(..., distance='glm')).")
+    data = match.data
+    p = np.asarray(prop.probability, float)
+    if len(p) != len(data):
+        raise EstimationError("The Abadie-Imbens (2016) adjustment needs the score of every row the logit "
+                              "was fitted on; this match result does not keep it.")
+    outcome, treatment = settings["outcome"], settings["treatment"]
+    if outcome not in data.columns:
+        raise ParameterError(f"The Abadie-Imbens (2016) adjustment needs the outcome '{outcome}' for every "
+                             "row of the matching data (matched or not), in match.data.")
+    y = data[outcome].to_numpy(float)
+    keep = np.isfinite(y) & np.isfinite(p)
+    if not keep.all():
+        raise EstimationError(f"The Abadie-Imbens (2016) adjustment needs '{outcome}' for every row the "
+                              "score was fitted on; some are missing.")
+    Xc, _ = expand_covariates(data, list(match.covariates))
+    X = np.column_stack([np.ones(len(data)), np.asarray(Xc, float)])
+    t = data[treatment].to_numpy() == 1
+    exact = list(match.settings.get("exact") or ())
+    strata = (pd.factorize(pd.MultiIndex.from_frame(data[exact].astype(str)))[0] if exact
+              else np.zeros(len(data), np.int64))
+    by = settings.get("by")
+    notes = list(result.notes)
+    table = result.table.copy()
+    diff_rows = table["estimand"] == "mean_diff"
+    est = dict(zip(table.loc[diff_rows, "subgroup"], table.loc[diff_rows, "estimate"]))
+    groups: dict[str, np.ndarray] = {"all": np.ones(len(data), bool)}
+    pairs: dict[str, tuple[str, str]] = {}
+    if isinstance(by, str):
+        lev = data[by].astype(str).to_numpy()
+        for name in est:
+            if name != "all" and " - " not in name and name in set(lev):
+                groups[name] = lev == name
+        for name in est:
+            if " - " in name and ":" not in name:
+                a, b = name.split(" - ", 1)
+                if a in groups and b in groups:
+                    pairs[name] = (a, b)
+        if by not in exact:
+            notes.append(f"Abadie-Imbens (2016) adjustment: '{by}' is not an exact-matching variable; the "
+                         "conditional moments of its levels are taken within the exact strata only.")
+    elif by is not None:
+        notes.append("Abadie-Imbens (2016) adjustment: only the overall mean difference is adjusted with two "
+                     "'by' columns.")
+    groups = {g: m for g, m in groups.items() if g in est}
+    terms = score_terms(y, t.astype(np.int64), p, X, strata, groups, {g: float(est[g]) for g in groups},
+                        n_neighbours)
+    z = float(stats.norm.ppf(0.5 + float(result.conf_level) / 2))
+    kept: list[str] = []
+    for i in table.index[diff_rows]:
+        name = table.at[i, "subgroup"]
+        if name in groups:
+            extra = terms.extra_variance(name)
+        elif name in pairs:
+            extra = terms.extra_variance(*pairs[name])
+        else:
+            continue
+        var = float(table.at[i, "se"]) ** 2 + extra
+        if not var > 0:
+            kept.append(str(name))
+            continue
+        se, e = float(np.sqrt(var)), float(table.at[i, "estimate"])
+        table.loc[i, ["se", "ci_low", "ci_high", "p_value"]] = [se, e - z * se, e + z * se, p_normal(e, se)]
+        table.at[i, "se_method"] = str(table.at[i, "se_method"]) + SE_AI2016
+    notes.append(f"Mean differences: the variance adds Abadie and Imbens' (2016) term for matching on an estimated "
+                 f"logistic score ((d' I^-1 d - c' I^-1 c) / N, N = {len(data)} rows of the score model; "
+                 f"conditional moments from the {max(int(n_neighbours), 2)} nearest units of each arm on the score "
+                 "within exact strata); the sandwich alone treats the score as known.")
+    if kept:
+        notes.append("Abadie-Imbens (2016) adjustment not positive for " + ", ".join(kept)
+                     + ": the sandwich SE is kept there.")
+    settings["se_ai2016"] = True
+    return dataclasses.replace(result, table=table, notes=tuple(dict.fromkeys(notes)), settings=settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# k:1 matching that uses most of a stratum's controls
+
+#: Share of a stratum's controls that ``ratio`` x treated may need before the unadjusted
+#: matched mean difference is flagged. In ``benchmarks/simulate_coverage.py`` the bias of the
+#: unadjusted estimate stays below a tenth of its SD while 1:1 needs 28% (women) and 36% (men) of
+#: the controls, and is a third to two thirds of the SD for 2:1, which needs 56% and 71%.
+SCARCE_SHARE = 0.5
+
+
+def scarce_controls(match: Any, threshold: float = SCARCE_SHARE) -> list[tuple[str, float]]:
+    """``(stratum, share)`` for each exact-matching stratum (or the whole sample) where
+    ``ratio x treated / controls`` exceeds ``threshold``, for k:1 nearest-neighbour matching
+    without replacement; empty otherwise."""
+    s = getattr(match, "settings", None)
+    if s is None or getattr(match, "method", None) not in ("nearest", "optimal") or s.get("replace"):
+        return []
+    ratio = s.get("ratio")
+    if not isinstance(ratio, (int, float, np.integer)) or getattr(match, "estimand", "ATT") != "ATT":
+        return []
+    data = match.data
+    t = data[match.treatment].to_numpy().astype(bool)
+    keep = ~np.asarray(getattr(match, "discarded", np.zeros(len(data), bool)), bool)
+    exact = list(s.get("exact") or ())
+    if exact:
+        keys = data[exact].astype(str).agg(", ".join, axis=1).to_numpy() if len(exact) > 1 \
+            else data[exact[0]].astype(str).to_numpy()
+        label = ", ".join(exact)
+    else:
+        keys, label = np.full(len(data), "all", dtype=object), ""
+    out: list[tuple[str, float]] = []
+    for k in pd.unique(pd.Series(keys)):
+        sel = (keys == k) & keep
+        n1, n0 = int((sel & t).sum()), int((sel & ~t).sum())
+        if n1 == 0:
+            continue
+        share = float(ratio) * n1 / n0 if n0 else float("inf")
+        if share > threshold:
+            out.append((f"{label}={k}" if label else "all", share))
+    return out
+
+
+def scarce_control_notes(match: Any, threshold: float = SCARCE_SHARE, warn: bool = True) -> list[str]:
+    """The note (and, with ``warn``, a :class:`impact.ImpactWarning`, a UserWarning) for each
+    stratum found by :func:`scarce_controls`: the unadjusted mean difference there carries the
+    gap between the treated and their later, poorer matches; the regression-adjusted estimate
+    (``adjust=[covariates]``, the default of ``evaluate``) removes it (Abadie and Imbens 2011)."""
+    import warnings
+
+    from impact._errors import ImpactWarning
+
+    ratio = match.settings.get("ratio") if getattr(match, "settings", None) is not None else None
+    notes = []
+    for stratum, share in scarce_controls(match, threshold):
+        msg = (f"{ratio}:1 matching needs {share:.0%} of the controls in stratum {stratum} (more than "
+               f"{threshold:.0%}): the later controls of each set are poor matches, so the unadjusted mean "
+               "difference is biased by their gap in the outcome's predictors. Use the regression-adjusted "
+               "estimate (estimate_effects(..., adjust=[the matching covariates]), the default of evaluate), "
+               "or fewer controls per participant.")
+        notes.append(msg)
+        if warn:
+            warnings.warn(msg, ImpactWarning, stacklevel=3)
+    return notes
