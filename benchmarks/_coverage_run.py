@@ -21,7 +21,8 @@ from scipy import stats
 import impact
 import impact.registers
 from impact.effects import ate_competing
-from impact.effects._means import SCARCE_SHARE, ai2016_adjust, scarce_controls
+from impact.effects import _means
+from impact.effects._means import ai2016_adjust, scarce_controls
 
 #: (label, ratio, replace) of the matching designs; the estimand of every one is the ATT.
 DESIGNS = (("nearest 1:1", 1, False), ("nearest 2:1", 2, False), ("nearest 1:1 replace", 1, True))
@@ -33,6 +34,8 @@ ADJUSTED = ", adjusted"
 ADJUST = ["x1", "x2", "x3"]
 #: The unadjusted estimate with the Abadie-Imbens (2016) estimated-score variance: label suffix.
 AI2016 = ", AI2016 SE"
+#: Share of a gender's controls above which k:1 matching warns (the library's threshold).
+SCARCE_SHARE = _means.SCARCE_SHARE
 GROUPS = ("female", "male", "female - male")
 COLUMNS = ["rep", "outcome", "estimand", "design", "group", "horizon", "truth", "estimate", "se", "ci_low",
            "ci_high", "covered", "se_method", "n_treated", "n_control", "prog_gap", "pool_share", "scarce"]

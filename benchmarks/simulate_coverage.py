@@ -19,27 +19,53 @@ Two suites (``--suite``):
     OPENBLAS_NUM_THREADS=1 python benchmarks/_coverage_diag.py --reps 1000     # the diagnosis below
 
 Last run of ``means`` (2026-12-02, R = 1000, n = 2000, root seed 20261202, 2 workers on a 2-core
-machine shared with other jobs, 2612 s): 20 of 24 rows within 93-97%. Outside, all among men:
-1:1 on the continuous outcome 97.5% and 1:1 with replacement 97.7% (SE / empirical SD 1.13 and
-1.11; matching on the true score instead gives 1.00 and 1.02, coverage 94.2% and 95.4%: the
-sandwich treats the fitted propensity score as known, and matching on the fitted score has the
-smaller variance, Abadie and Imbens 2016); 2:1 on the continuous outcome 91.9% and on days in
-work 92.8% (bias +0.33 and +3.1 days, equal to the matched gap in E[Y0 | x]: 2.8 controls per
-treated man, so the second controls are poor matches; the bias stays with the true score and
-drops to +0.07 with twice the pool).
+machine shared with other jobs, 576 s; every row below, coverage in %, SE / empirical SD in
+brackets, Monte Carlo SE of a coverage 0.5 to 1.1 points):
 
-Rows ``"<design>, adjusted"``: the same matched data sets, the mean difference regression-adjusted
-for x1, x2, x3 (``estimate_effects(..., adjust=[...])``: ``lm(y ~ treat * (x - treated mean))`` per
-gender, the same clustered HC1 / HC3 sandwich). Run of 2026-12-02 (``--no-aiptw``, R = 1000, same
-seeds, so the unadjusted rows are the ones above; 2 workers on the shared machine, 351 s): all 18
-adjusted rows within 93-97% (93.8% to 95.3%; SE / empirical SD 0.96 to 1.03); the 2:1 bias among
-men drops from +0.33 to +0.02 (continuous) and from +3.1 to +0.34 days, and the 1:1 SEs are no
-longer conservative (coverage 93.8% and 95.2% for men, continuous, without and with replacement).
-At R = 300 (the first 300 of these seeds, 140 s) one adjusted row was outside: women, continuous,
-1:1, 92.7% (Monte Carlo SE 1.5 points; SE / SD 0.93), 94.1% at R = 1000.
+    design (ATT, by gender)    continuous: female  male   f - m    days in work: female  male   f - m
+    1:1                        96.0 (1.05)  97.5 (1.13)  94.8      94.6 (1.00)  95.0 (1.00)  93.3
+    1:1, AI2016 SE             94.1 (0.96)  94.5 (1.01)  94.8      94.1 (0.98)  94.1 (0.98)  93.1
+    1:1, adjusted              94.1 (0.96)  93.8 (1.01)  95.2      93.9 (0.98)  94.3 (0.99)  93.9
+    2:1 (warns)                94.6 (1.05)  91.9 (1.12)  94.1      94.0 (0.97)  92.8 (1.00)  94.3
+    2:1, AI2016 SE (warns)     90.8 (0.93)  86.7 (0.96)  94.0      93.5 (0.95)  91.9 (0.97)  94.4
+    2:1, adjusted              94.7 (0.96)  95.3 (1.01)  94.3      94.1 (0.96)  94.8 (0.99)  94.0
+    1:1 replace                96.3 (1.06)  97.7 (1.11)  94.6      94.8 (1.03)  93.5 (0.99)  94.4
+    1:1 replace, AI2016 SE     95.1 (1.00)  95.7 (1.03)  94.7      94.3 (1.01)  92.9 (0.97)  94.4
+    1:1 replace, adjusted      94.0 (0.97)  95.2 (1.03)  95.3      94.7 (1.01)  94.9 (0.99)  94.4
+    AIPTW share by day 180     94.6 (0.98)  94.2 (0.98)  94.5 (0.99)   (ATE, all units; no days rows)
+    AIPTW share by day 365     93.5 (0.97)  94.2 (0.96)  94.7 (0.99)
+    diagnostic: 1:1 on the true score  94.5 (0.96)  94.2 (1.00)  94.0   94.1 (0.97)  95.6 (1.00)  93.8
+
+What the library reports (the regression-adjusted default, the unadjusted estimate with the AI2016
+SE where it does not warn, AIPTW): 35 of 36 rows within 93-97%; the one outside is men, days in
+work, 1:1 with replacement, AI2016 SE, 92.9% (Monte Carlo SE 0.8, SE / SD 0.97 +- 0.02: within one
+Monte Carlo SE of the bound). Of all 60 rows, 8 are outside:
+
+* unadjusted 1:1 with the plain sandwich, men, continuous: 97.5% without and 97.7% with replacement
+  (SE / SD 1.13 and 1.11). The sandwich treats the fitted score as known; matching on the true score
+  gives 1.00 and 94.2%. The Abadie-Imbens (2016) term for the estimated logit
+  (``impact.effects._means.ai2016_adjust``) brings them to 94.5% (1.01) and 95.7% (1.03).
+* unadjusted 2:1 (5 rows: plain sandwich men 91.9% and 92.8%; AI2016 SE women 90.8%, men 86.7% and
+  91.9%): biased by +0.19 / +0.33 (continuous, women / men, 0.38 and 0.78 empirical SD) and +1.6 /
+  +3.1 days (0.16 and 0.34 SD), equal to the matched gap in E[Y0 | x] (``prog_gap``): 2 x treated
+  needs 55% of the controls among women and 72% among men, so the second controls are poor
+  matches (1:1 needs 27% and 36%; its bias is 0.03 to 0.11 SD). The plain sandwich rows for women
+  look fine only because that SE is too large (1.05). Every such data set warns
+  (``scarce_control_notes``: k x treated above ``SCARCE_SHARE`` = 50% of a stratum's controls;
+  88% of the data sets for women, 100% for men) and points to the adjusted estimate, whose bias
+  is +0.00 / +0.02 and -0.03 / +0.34 days, coverage 94.1% to 95.3%.
+* 1:1 with replacement, AI2016 SE, men, days in work: 92.9% (above).
+
+Rows ``"<design>, AI2016 SE"``: the same estimate as ``"<design>"``, variance plus the Abadie and
+Imbens (2016) term ``(d' I^-1 d - c' I^-1 c) / N`` (conditional moments from the 2 nearest units
+of each arm on the fitted score within gender). Rows ``"<design>, adjusted"``: the same matched
+data sets, the mean difference regression-adjusted for x1, x2, x3 (``estimate_effects(...,
+adjust=[...])``: ``lm(y ~ treat * (x - treated mean))`` per gender, the same clustered HC1 / HC3
+sandwich). ``--no-adjusted`` and ``--no-ai2016`` leave those rows out (``_coverage_run.replicate``
+makes the adjusted rows only with ``adjusted=True``); ``--no-aiptw`` the AIPTW rows. No option
+changes a seed or another row. The previous run (R = 1000, before the AI2016 rows, 2612 s + 351 s)
+gave the same unadjusted and adjusted rows.
     OPENBLAS_NUM_THREADS=1 python benchmarks/simulate_coverage.py --reps 1000 --no-aiptw --out rows.csv
-(``--no-adjusted`` leaves the adjusted rows out; ``_coverage_run.replicate`` makes them only with
-``adjusted=True``.)
     OPENBLAS_NUM_THREADS=1 python benchmarks/simulate_coverage.py --suite survival --reps 200 --n-pool 8000
 """
 

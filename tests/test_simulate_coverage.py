@@ -29,8 +29,10 @@ def reps():
 def test_replicate_rows_and_columns(reps):
     assert list(reps.columns) == cr.COLUMNS
     one = reps[reps["rep"] == 0]
-    designs = [d for d, _, _ in cr.DESIGNS] + [cr.TRUE_SCORE]
-    # 2 outcomes x 4 matching designs x 3 groups, and 2 horizons x 3 groups for the AIPTW
+    designs = ([d for d, _, _ in cr.DESIGNS] + [cr.TRUE_SCORE]
+               + [d + cr.AI2016 for d, _, _ in cr.DESIGNS])
+    # 2 outcomes x (4 matching designs + 3 with the AI2016 SE) x 3 groups, and 2 horizons x 3 groups
+    # for the AIPTW
     assert len(one) == 2 * len(designs) * 3 + len(dgp.AIPTW_H) * 3
     m = one[one["outcome"] != "share_work"]
     assert set(m["design"]) == set(designs) and set(m["estimand"]) == {"ATT"}
@@ -43,6 +45,16 @@ def test_replicate_rows_and_columns(reps):
     se = m.drop_duplicates("design").set_index("design")["se_method"]
     assert se["nearest 1:1"] == se["nearest 2:1"] == "cluster-robust sandwich (HC1)"
     assert se["nearest 1:1 replace"] == "robust sandwich (HC3)"
+    # the AI2016 rows: the same estimates, another SE, and the scarce-controls flag only on the
+    # unadjusted 2:1 rows (2 x treated needs more than half of the controls: pool_share says so)
+    for d, ratio, _ in cr.DESIGNS:
+        a = m[m["design"] == d].set_index(["outcome", "group"])
+        b = m[m["design"] == d + cr.AI2016].set_index(["outcome", "group"])
+        pd.testing.assert_series_equal(a["estimate"], b["estimate"])
+        assert (a["se"] != b["se"]).any() and b["se_method"].str.endswith("estimated-score adjustment").all()
+        assert (a["scarce"] == (a["pool_share"] > cr.SCARCE_SHARE)).all() or ratio == 1
+        assert a["scarce"].equals(b["scarce"])
+    assert not m.loc[m["design"].str.startswith("nearest 1:1"), "scarce"].any()
     # the difference row is women minus men, estimate and truth alike
     for (o, d, h), g in one.groupby(["outcome", "design", "horizon"], dropna=False):
         v = g.set_index("group")

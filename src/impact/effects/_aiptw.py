@@ -34,8 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from impact._errors import DataError, EstimationError, ParameterError, data_error
-from impact._validation import (Constraint, InstanceOf, Interval, Options, check_columns, check_duration, check_treatment,
-                                validate_params)
+from impact._validation import (Constraint, InstanceOf, Interval, Options, check_cluster, check_columns,
+                                check_duration, check_treatment, validate_params)
 from impact.data import covariate_matrix
 from impact.effects._effects import _Horizons
 from impact.survival import CoxPH
@@ -512,6 +512,7 @@ _PARAMS: dict[str, list[Any]] = {
     "treatment_covariates": ["columns", None],
     "ties": [Options(["exact", "riskregression"])],
     "conf_level": [Interval(Real, 0, 1, closed="neither")],
+    "cluster": ["column", None],
 }
 
 _ARMS = ("control", "treated", "treated - control")
@@ -528,8 +529,9 @@ class CompetingATEResult:
         horizon: ``estimate, se, ci_low, ci_high, p_value`` (the p-value of the difference only).
     influence : dict
         ``{(estimator, arm, horizon): array of n}``, the influence of each row (sum of squares =
-        variance), as riskRegression's ``ate(..., iid = TRUE)$iid`` (the difference is treated
-        minus control). Read-only by convention.
+        variance without ``cluster``), as riskRegression's ``ate(..., iid = TRUE)$iid`` (the
+        difference is treated minus control). Per row even with ``cluster``: the clustered
+        variance is the sum of squares of its sums within clusters. Read-only by convention.
     settings : dict
         The columns, cause, horizons, models and confidence level used.
     notes : tuple of str
@@ -550,6 +552,15 @@ class CompetingATEResult:
         s = self.settings
         return (f"CompetingATEResult(cause={s['cause']!r}, estimators={list(s['estimator'])}, "
                 f"horizons={list(s['horizons'])}, n={s['n']})")
+
+
+def _cluster_sum_squares(iid: np.ndarray, codes: np.ndarray, n_clusters: int, clustered: bool) -> np.ndarray:
+    """Column variances: ``sum_i iid_i^2``, or with clusters ``sum_g (sum_{i in g} iid_i)^2``."""
+    if not clustered:
+        return np.asarray((iid ** 2).sum(axis=0))
+    sums = np.zeros((n_clusters, iid.shape[1]))
+    np.add.at(sums, codes, iid)
+    return np.asarray((sums ** 2).sum(axis=0))
 
 
 def _censoring_codes(values: pd.Series) -> np.ndarray:
@@ -574,7 +585,8 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
                   estimator: str | Sequence[str] = ESTIMATORS,
                   censoring_covariates: str | Sequence[str] | None = None,
                   treatment_covariates: str | Sequence[str] | None = None,
-                  ties: str = "exact", conf_level: float = 0.95) -> CompetingATEResult:
+                  ties: str = "exact", conf_level: float = 0.95,
+                  cluster: str | None = None) -> CompetingATEResult:
     """Doubly robust share reaching one cause by each horizon, with competing exits.
 
     The average risk ``P(T <= h, cause)`` had everyone been treated, and had no one been, and
@@ -591,7 +603,9 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
 
     Standard errors are from the influence functions, including the estimation of the nuisance
     models (riskRegression's ``iid`` decomposition); intervals are Wald, clipped to [0, 1] for a
-    risk and [-1, 1] for a difference, as riskRegression does.
+    risk and [-1, 1] for a difference, as riskRegression does. With ``cluster`` the influence
+    functions are summed within each cluster before squaring (cluster-robust: rows of one
+    person, family or matched set need not be independent).
 
     Parameters
     ----------
@@ -621,6 +635,13 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
         influence is the dfbeta residual. ``"riskregression"``: riskRegression 2022.11.28's own
         conventions, bit for bit (see Notes). The two agree on data without ties.
     conf_level : float, default 0.95
+    cluster : str, optional
+        Column of cluster labels (no missing values). The variance is then
+        ``sum_g (sum_{i in g} iid_i)^2`` over the ``G`` clusters, with no small-sample factor:
+        the unclustered variance (riskRegression's, ``sum_i iid_i^2``) has none either, so a
+        cluster per row gives exactly the unclustered SEs. For Stata's or ``sandwich::vcovCL``'s
+        ``G / (G - 1)`` convention multiply the variance by it (``settings["n_clusters"]``
+        holds ``G``); with a few dozen clusters or fewer that factor matters.
 
     Returns
     -------
@@ -677,7 +698,7 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
     if treatment in covs or treatment in tcovs:
         raise ParameterError(f"The treatment column {treatment!r} must not be among the covariates of {func}; "
                              "it enters the outcome model by itself.")
-    check_columns(data, [duration, event, treatment])
+    check_columns(data, [duration, event, treatment] + ([cluster] if cluster is not None else []))
     used = list(dict.fromkeys([duration, event, treatment] + covs + tcovs + ccovs))
     check_columns(data, used)
     for col in used:
@@ -720,6 +741,8 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
             raise DataError(f"Column {nm[const[0]]!r} among the {name} of {func} is constant; drop it.",
                             column=nm[const[0]], rule="not constant")
 
+    codes, n_clusters = check_cluster(None if cluster is None else data[cluster].to_numpy(), T.size,
+                                      cluster or "cluster")
     res = _estimate(T, status, A, X, Xt, Xc, h, 1, sorted(set(status[status > 0].tolist())), estimators,
                     rr_ties=ties == "riskregression")
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
@@ -730,7 +753,7 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
                  "treated - control": (res[e][1][0] - res[e][0][0], res[e][1][1] - res[e][0][1])}
         for arm in _ARMS:
             est, iid = parts[arm]
-            se = np.sqrt((iid ** 2).sum(axis=0))
+            se = np.sqrt(_cluster_sum_squares(iid, codes, n_clusters, cluster is not None))
             lo, hi = (0.0, 1.0) if arm != "treated - control" else (-1.0, 1.0)
             for m, hor in enumerate(h):
                 p = float(2 * stats.norm.sf(abs(est[m] / se[m]))) if arm == "treated - control" and se[m] > 0 \
@@ -747,7 +770,9 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
              f"treatment model: logistic regression on {tterms}",
              "censoring model: " + (f"Breslow Cox model on {cterms}" if cterms else "Kaplan-Meier"),
              "standard errors from influence functions including the nuisance models "
-             "(riskRegression::ate, se = TRUE, B = 0)"]
+             "(riskRegression::ate, se = TRUE, B = 0)"
+             + (f"; cluster-robust on '{cluster}' ({n_clusters} clusters): influence summed within clusters "
+                "before squaring, no G/(G-1) factor" if cluster is not None else "")]
     Tc = T[status == 0]
     if np.unique(Tc).size < Tc.size or np.unique(T[status > 0]).size < int((status > 0).sum()):
         notes.append("tied times: " + ("riskRegression 2022.11.28's tie conventions reproduced (docs/aiptw.md)"
@@ -755,5 +780,6 @@ def ate_competing(data: pd.DataFrame, duration: str, event: str, treatment: str,
                                        "one censoring-martingale term per distinct censoring time"))
     settings = {"duration": duration, "event": event, "treatment": treatment, "covariates": covs,
                 "treatment_covariates": tcovs, "censoring_covariates": ccovs, "ties": ties, "cause": cause, "estimator": estimators,
-                "horizons": tuple(float(x) for x in h), "conf_level": float(conf_level), "n": int(T.size)}
+                "horizons": tuple(float(x) for x in h), "conf_level": float(conf_level), "n": int(T.size),
+                "cluster": cluster, "n_clusters": int(n_clusters)}
     return CompetingATEResult(table=table, influence=influence, settings=settings, notes=tuple(notes))
