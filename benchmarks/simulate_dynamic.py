@@ -72,8 +72,8 @@ def _rows(table: pd.DataFrame, truth: pd.DataFrame, truth_m: pd.DataFrame, desig
             key = (r.estimand, r.subgroup, float(r.horizon))
             ta, tm = float(t_all[key]), float(t_m[key])
             e, lo, hi, se = r.estimate, r.ci_low, r.ci_high, r.se
-        out.append(dict(seed=seed, design=design, subgroup=r.subgroup, estimand=r.estimand,
-                        horizon=r.horizon, estimate=e, se=se, lo=lo, hi=hi, truth=ta, truth_m=tm))
+        out.append({"seed": seed, "design": design, "subgroup": r.subgroup, "estimand": r.estimand,
+                    "horizon": r.horizon, "estimate": e, "se": se, "lo": lo, "hi": hi, "truth": ta, "truth_m": tm})
     return out
 
 

@@ -23,8 +23,8 @@ from impact.synthetic import simulate_extract
 DRAWS, PERSONS = 16, 2_000
 GROUPS = (("all", 365.0), ("female", 365.0), ("male", 365.0), ("female", 90.0), ("male", 90.0))
 #: impact.evaluate's defaults for a register extract
-DESIGN = dict(estimand="join_vs_never", covariates=None, exact=None, elapsed_band=60, elapsed_bands=8,
-              caliper=0.2, ratio=1, reuse="across_periods", period="month", random_state=0, ipcw=True)
+DESIGN = {"estimand": "join_vs_never", "covariates": None, "exact": None, "elapsed_band": 60, "elapsed_bands": 8,
+          "caliper": 0.2, "ratio": 1, "reuse": "across_periods", "period": "month", "random_state": 0, "ipcw": True}
 
 
 def _design(extract):
