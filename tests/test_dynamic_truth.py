@@ -239,3 +239,30 @@ def test_the_evaluation_file_turns_the_weights_off(tmp_path):
     path.write_text(text.replace("ipcw = false", 'ipcw = "no"'), encoding="utf-8")
     with pytest.raises(ConfigError, match="ipcw"):
         read_config(path)
+
+
+# ---- the truth among a subset of participants (the matched ones) -----------------------------
+
+def test_truth_among_a_subset_is_the_mean_of_their_own_incidences(tmp_path):
+    """Oracle: the mean of the per-participant columns, by hand; every participant gives the
+    generator's truth exactly; a truth read from files has no per-participant rows."""
+    from impact import ParameterError
+    from impact.synthetic import read_extract, write_extract
+    sim = simulate_extract(3000, random_state=3)
+    p = sim.participants
+    assert len(p) == len(sim.extract.programme) and p["person_id"].tolist() == sim.extract.programme[
+        "person_id"].tolist()
+    everyone = sim.truth_among(sim.extract.programme["person_id"])
+    pd.testing.assert_frame_equal(everyone, sim.truth)
+    some = p["person_id"].iloc[::3].tolist() + ["not a participant"]
+    t = sim.truth_among(some).set_index(["estimand", "subgroup", "horizon"])["value"]
+    sub = p.iloc[::3]
+    women = sub[sub["gender"] == "female"]
+    assert np.isclose(t[("share_diff", "female", 365.0)],
+                      (women["share_treated_365"] - women["share_untreated_365"]).mean(), rtol=1e-12)
+    assert np.isclose(t[("share_diff_vs_wait", "all", 90.0)],
+                      (sub["share_treated_90"] - sub["share_waiting_90"]).mean(), rtol=1e-12)
+    assert not sim.truth_among([]).dropna(subset=["horizon"])["value"].notna().any()   # nobody: no value
+    write_extract(sim, tmp_path)
+    with pytest.raises(ParameterError, match="per-participant"):
+        read_extract(tmp_path).truth_among(some)

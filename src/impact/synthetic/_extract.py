@@ -75,12 +75,41 @@ class SyntheticExtract:
         The true hazard ratio by gender.
     params : dict
         The settings the data were drawn with.
+    participants : DataFrame or None
+        One row per participant (``person_id``, ``gender``, ``start``) with its own exact
+        incidences at each horizon ``h`` (``share_treated_h``, ``share_untreated_h``,
+        ``share_waiting_h``): ``truth`` is their mean over all participants; the mean over a
+        subset (e.g. the matched participants, :meth:`truth_among`) is the truth of that
+        subset. ``None`` when read from files (:func:`read_extract`).
     """
 
     extract: RegisterExtract
     truth: pd.DataFrame
     hazard_ratio: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    participants: pd.DataFrame | None = None
+
+    def truth_among(self, ids: Any) -> pd.DataFrame:
+        """The truth over the participants with these ids only (same rows and columns as ``truth``).
+
+        The effect table of a matched design estimates the effect among the participants it kept
+        (a participant without a control within the caliper is left out): this is its exact truth.
+        Ids that are not participants are ignored.
+
+        Examples
+        --------
+        >>> sim = simulate_extract(2_000, random_state=1)
+        >>> everyone = sim.truth_among(sim.extract.programme["person_id"])
+        >>> bool((everyone["value"] - sim.truth["value"]).abs().max() < 1e-15)
+        True
+        """
+        if self.participants is None:
+            from impact._errors import ParameterError
+
+            raise ParameterError("This SyntheticExtract has no per-participant truth (read from files); "
+                                 "draw it with simulate_extract.")
+        keep = self.participants["person_id"].isin(pd.Series(ids, dtype=object)).to_numpy()
+        return _truth_table(self.participants[keep].reset_index(drop=True), self.hazard_ratio)
 
     def __repr__(self) -> str:
         e = self.extract
@@ -394,11 +423,6 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
 
     # exact truth among participants, from the closed-form incidences: join versus never join, and
     # join now versus wait (not starting in the start month, free to start later)
-    never, wait = "join_vs_never", "join_vs_wait"
-    rows: list[dict[str, Any]] = [
-        dict(subgroup=g, estimand="hazard_ratio", horizon=np.nan, value=float(hr_by[g]), estimand_design=never)
-        for g in ("female", "male")]
-    groups = (("all", np.ones(len(part), bool)), ("female", female[part]), ("male", ~female[part]))
     u0 = start_u0[part]
     sp = start_abs[part]
     rp = start_reg[part]
@@ -406,27 +430,48 @@ def simulate_extract(n_persons: int = 40_000, *, months: int = 58, programme_mon
     post_long = np.where((sp - rp) >= _LONG, u0, np.where(year_flag, _LONG, np.inf))
     sday = np.floor(sp).astype(np.int64)
     opens = (((base + sday).astype("datetime64[M]") + 1).astype("datetime64[D]") - base).astype(np.float64)
-    waits = []
+    own: dict[str, Any] = {"person_id": ids[part], "gender": np.where(female[part], "female", "male").astype(object),
+                           "start": dates(start[part])}
     for h in _HORIZONS:
-        treated = _cif(u0, lam_e[part], lam_c[part], hr[part], float(h), post_long)
-        untreated = _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h), pre_long)
-        waits.append((h, treated, _cif_wait(sp, rp, opens, p1, lam_e[part], lam_c[part], lam_in[part], hr[part],
-                                            float(h), pre_long, year_flag)))
+        own[f"share_treated_{h}"] = _cif(u0, lam_e[part], lam_c[part], hr[part], float(h), post_long)
+        own[f"share_untreated_{h}"] = _cif(u0, lam_e[part], lam_c[part], np.ones(len(part)), float(h), pre_long)
+        own[f"share_waiting_{h}"] = _cif_wait(sp, rp, opens, p1, lam_e[part], lam_c[part], lam_in[part], hr[part],
+                                              float(h), pre_long, year_flag)
+    participants = pd.DataFrame(own)
+    truth = _truth_table(participants, hr_by)
+    params = dict(n_persons=n, months=months, programme_months=programme_months, cutoff=str(cut.date()),
+                  entry_rate=entry_rate, hazard_ratio=hr_by,
+                  random_state=random_state if not isinstance(random_state, np.random.Generator) else "Generator")
+    return SyntheticExtract(extract=extract, truth=truth, hazard_ratio=hr_by, params=params,
+                            participants=participants)
+
+
+def _truth_table(participants: pd.DataFrame, hazard_ratio: dict) -> pd.DataFrame:
+    """The truth rows (see :class:`SyntheticExtract`) as means of the participants' own incidences."""
+    never, wait = "join_vs_never", "join_vs_wait"
+    rows: list[dict[str, Any]] = [
+        dict(subgroup=g, estimand="hazard_ratio", horizon=np.nan, value=float(hazard_ratio[g]), estimand_design=never)
+        for g in ("female", "male")]
+    fem = participants["gender"].to_numpy() == "female"
+    groups = (("all", np.ones(len(fem), bool)), ("female", fem), ("male", ~fem))
+
+    def col(name: str, h: int) -> np.ndarray:
+        return participants[f"{name}_{h}"].to_numpy(dtype=np.float64)
+
+    for h in _HORIZONS:
+        treated, untreated = col("share_treated", h), col("share_untreated", h)
         for g, mask in groups:
             for name, values in (("share_diff", treated - untreated), ("share_treated", treated),
                                  ("share_untreated", untreated)):
                 rows.append({"subgroup": g, "estimand": name, "horizon": float(h),
                              "value": float(values[mask].mean()) if mask.any() else np.nan, "estimand_design": never})
-    for h, treated, waiting in waits:
+    for h in _HORIZONS:
+        treated, waiting = col("share_treated", h), col("share_waiting", h)
         for g, mask in groups:
             for name, values in (("share_diff_vs_wait", treated - waiting), ("share_waiting", waiting)):
                 rows.append({"subgroup": g, "estimand": name, "horizon": float(h),
                              "value": float(values[mask].mean()) if mask.any() else np.nan, "estimand_design": wait})
-    truth = pd.DataFrame(rows, columns=["subgroup", "estimand", "horizon", "value", "estimand_design"])
-    params = dict(n_persons=n, months=months, programme_months=programme_months, cutoff=str(cut.date()),
-                  entry_rate=entry_rate, hazard_ratio=hr_by,
-                  random_state=random_state if not isinstance(random_state, np.random.Generator) else "Generator")
-    return SyntheticExtract(extract=extract, truth=truth, hazard_ratio=hr_by, params=params)
+    return pd.DataFrame(rows, columns=["subgroup", "estimand", "horizon", "value", "estimand_design"])
 
 
 #: the files of a register extract on disk (``impact simulate --registers``, ``data/synthetic``)
