@@ -204,10 +204,12 @@ _add({
     "report_note_headline": {
         "en": "Share difference: participants minus matched controls in the share who have gone to "
               "work or studies by that day, with a {level} confidence interval. Hazard ratio above 1: "
-              "participants reach work or studies sooner.",
+              "participants reach work or studies sooner. Differences in share are written as proportions: "
+              "0.032 is 3.2 percentage points, as the text above says it.",
         "sv": "Skillnad i andel: deltagare minus matchade kontrollpersoner i andelen som gått till "
               "arbete eller studier efter så många dagar, med {level} konfidensintervall. Hazardkvot "
-              "över 1: deltagarna når arbete eller studier snabbare."},
+              "över 1: deltagarna når arbete eller studier snabbare. Skillnader i andel anges som "
+              "andelar: 0,032 är 3,2 procentenheter, som texten ovan uttrycker det."},
     "report_note_flow": {
         "en": "Each step counts the people left after it. Counts under {threshold} are shown as "
               "'{mark}', with further cells hidden where a total would reveal them.",
@@ -221,10 +223,13 @@ _add({
               "variankvoter och största avstånd mellan de empiriska fördelningsfunktionerna, före "
               "och efter matchning. Alla mått finns i balance.csv."},
     "report_note_effects": {
-        "en": "Estimates for a group with fewer than {n} participants or controls are not shown, nor shares "
-              "resting on fewer than {threshold} people.",
-        "sv": "Skattningar för en grupp med färre än {n} deltagare eller kontrollpersoner visas inte, inte heller "
-              "andelar som vilar på färre än {threshold} personer."},
+        "en": "Shares and differences in share are proportions (0.032 = 3.2 percentage points), with the "
+              "confidence interval in brackets. Estimates for a group with fewer than {n} participants or "
+              "controls are not shown, nor shares resting on fewer than {threshold} people.",
+        "sv": "Andelar och skillnader i andel anges som andelar (0,032 = 3,2 procentenheter), med "
+              "konfidensintervallet inom hakparentes. Skattningar för en grupp med färre än {n} deltagare "
+              "eller kontrollpersoner visas inte, inte heller andelar som vilar på färre än {threshold} "
+              "personer."},
     "report_note_naive": {
         "en": "All participants against all potential controls, without matching: the difference a "
               "simple comparison would show. It is biased when participants differ from the others.",

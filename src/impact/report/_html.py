@@ -48,7 +48,7 @@ section.summary{break-before:auto}
 h2,h3{break-after:avoid}
 .scroll,pre{overflow:visible}
 table{max-width:100%;font-size:7.5pt}
-th,td{white-space:normal;padding:.18em .4em}th,td.text{overflow-wrap:break-word}
+th,td{padding:.18em .4em}th,td.text{white-space:normal;overflow-wrap:break-word}
 thead{display:table-header-group}
 tr,img,.flag,.finding{break-inside:avoid}
 img{max-width:100%;max-height:235mm;width:auto}
@@ -125,7 +125,7 @@ def html_table(df: pd.DataFrame, lang: Lang, index: bool = False, digits: int = 
         for v, num, w in zip(rec, numeric, whole, strict=True):
             cls = "" if num or looks_numeric(v) else "text"
             extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""  # fixed words only
-            text = _cell(v, lang, 0 if w else digits)
+            text = _cell(v, lang, 0 if w else digits).replace(" %", "\u00a0%")  # '75 %' on one line
             cells.append(f"<td class='{cls}{extra}'>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"

@@ -7,10 +7,10 @@ from importlib import metadata
 
 import pandas as pd
 
-from impact.labels import Lang, covariate_label, format_number, label, translate_note
+from impact.labels import Lang, covariate_label, format_number, label
 from impact.publish import MARK, PTABLE
 from impact.report._protocol import EvaluationLike
-from impact.report._tables import covariate_names, join, lower_first
+from impact.report._tables import covariate_names, distance_in_words, join, lower_first
 
 __all__ = ["methods", "versions"]
 
@@ -71,7 +71,8 @@ def methods(evaluation: EvaluationLike, flow_pub: pd.DataFrame, threshold: int, 
         paras.append(label("methods_design_other", lang,
                            method=label(method_key, lang) if method_key in _METHOD_KEYS else
                            header.get("method", s.get("method")),
-                           distance=translate_note(distance, lang) or distance, covariates=covs, exact=exact_text))
+                           distance=distance_in_words(distance, lang, covariates=False), covariates=covs,
+                           exact=exact_text))
     fl = flow_pub.set_index("step")
     treated_all = fl["treated"].iloc[0]
     paras.append(label("methods_sample", lang, n_treated=_count(fl["treated"].iloc[-1], lang),
