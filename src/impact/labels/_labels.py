@@ -217,11 +217,13 @@ _add({
               "som '{mark}', och fler celler döljs där en summa annars skulle avslöja dem."},
     "report_note_balance": {
         "en": "Standardised mean differences (|SMD| under 0.1 is the usual threshold), variance ratios "
-              "and the largest eCDF distance, before and after matching. Every statistic is in "
-              "balance.csv.",
+              "and the largest eCDF distance, before and after matching. The statistics of binary "
+              "characteristics are rounded to two decimals (0.310 is 0.31), so that they give no "
+              "small group back. Every statistic is in balance.csv.",
         "sv": "Standardiserade medelvärdesskillnader (|SMD| under 0,1 är den vanliga gränsen), "
               "variankvoter och största avstånd mellan de empiriska fördelningsfunktionerna, före "
-              "och efter matchning. Alla mått finns i balance.csv."},
+              "och efter matchning. Måtten för binära variabler är avrundade till två decimaler (0,310 "
+              "är 0,31), så att de inte avslöjar någon liten grupp. Alla mått finns i balance.csv."},
     "report_note_effects": {
         "en": "Shares and differences in share are proportions (0.032 = 3.2 percentage points), with the "
               "confidence interval in brackets. Estimates for a group with fewer than {n} participants or "
