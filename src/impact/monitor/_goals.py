@@ -141,6 +141,12 @@ def _people(ids: pd.Series, mask: Any) -> np.ndarray:
     return pd.unique(ids[np.asarray(mask, dtype=bool)].to_numpy())
 
 
+def _without(people: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``people`` not in ``others`` (in their order; identifiers of any type, not sorted)."""
+    drop = set(others.tolist())
+    return np.array([p for p in people.tolist() if p not in drop], dtype=object)
+
+
 def _by_gender(ids: pd.Series, sel: pd.Series, gender: pd.Series | None, prefix: str = "") -> dict[str, np.ndarray]:
     """The people of ``sel`` split by gender (``women``, ``men``; each person by the first of its rows),
     or all of them as one part when there is no gender column."""
@@ -284,7 +290,7 @@ class ShareGoal:
                       judgement="not_achieved" if denom == 0 else _judge_ratio(share, self.target, self.partly),
                       rule_key="rule_share", rule_fields=dict(partly=self.partly))
         yes = _people(ids[among], hit.to_numpy())
-        no = np.setdiff1d(_people(ids, among).astype(object), yes.astype(object))
+        no = _without(_people(ids, among), yes)
         return _with_cells(rec, {"yes": yes, "no": no}), []
 
     @staticmethod
@@ -372,7 +378,7 @@ class GenderBalanceGoal:
             for g in ("women", "men"):
                 yes = _people(ids, sel & (gender == g))
                 cells[f"{g}_yes"] = yes
-                cells[f"{g}_no"] = np.setdiff1d(_people(ids, gender == g).astype(object), yes.astype(object))
+                cells[f"{g}_no"] = _without(_people(ids, gender == g), yes)
         rec["rule_fields"] = dict(tolerance=self.tolerance, partly=partly)
         rec["judgement"] = _balance(gap, self.tolerance, partly)
         return _with_cells(rec, cells), []

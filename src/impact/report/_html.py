@@ -48,7 +48,7 @@ section.summary{break-before:auto}
 h2,h3{break-after:avoid}
 .scroll,pre{overflow:visible}
 table{max-width:100%;font-size:7.5pt}
-th,td{padding:.18em .4em}th,td.text{white-space:normal;overflow-wrap:break-word}
+th,td{white-space:normal;padding:.18em .4em}th,td.text{overflow-wrap:break-word}
 thead{display:table-header-group}
 tr,img,.flag,.finding{break-inside:avoid}
 img{max-width:100%;max-height:235mm;width:auto}

@@ -59,7 +59,8 @@ def compact_effects(pub: pd.DataFrame, lang: Lang, subgroup_name: str | None = N
             return label("suppressed", lang) if pd.isna(r.estimate) else label("not_estimable", lang)
         d = 1 if r.estimand.startswith("rmst") else 3
         f = lambda v: format_number(v, lang, d)  # noqa: E731
-        return f"{f(r.estimate)} [{f(r.ci_low)}; {f(r.ci_high)}]"
+        # an interval is never broken inside its brackets (a printed table may wrap before '[')
+        return f"{f(r.estimate)} [{f(r.ci_low)};\u00a0{f(r.ci_high)}]"
     t = pub.copy()
     t["value"] = [fmt(r) for r in t.itertuples()]
     t["row"] = [name(e, lang) + ("" if pd.isna(h) else f", {format_number(h, lang)} {label('days', lang)}")
@@ -79,7 +80,7 @@ def headline(pub: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         col = ("hazard_ratio" if r.estimand == "hazard_ratio" else f"share_diff_{r.horizon:g}")
         if np.isfinite(r.estimate):
             f = lambda v: format_number(v, lang, 3)  # noqa: E731
-            text = f"{f(r.estimate)} [{f(r.ci_low)}; {f(r.ci_high)}]"
+            text = f"{f(r.estimate)} [{f(r.ci_low)};\u00a0{f(r.ci_high)}]"
         else:
             text = label("suppressed", lang) if pd.isna(r.estimate) else label("not_estimable", lang)
         out.setdefault(col, {})[r.subgroup] = text
