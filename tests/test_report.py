@@ -187,7 +187,8 @@ def test_swedish_and_english(evaluation, report, tmp_path):
         assert heading in sv and heading not in en
     for heading in ("Headline", "Who was analysed", "Assessment of goal fulfilment", "Women − men"):
         assert heading in en
-    assert "0,017 [0,001; 0,033]" in sv and "0.017 [0.001; 0.033]" in en   # decimal marks
+    # decimal marks; an interval is held together by a no-break space (a printed table never breaks inside it)
+    assert "0,017 [0,001;\u00a00,033]" in sv and "0.017 [0.001;\u00a00.033]" in en
     sheets = pd.read_excel(tmp_path / "tables.xlsx", sheet_name="effects")
     assert "Skattning" in sheets.columns
 

@@ -204,10 +204,12 @@ _add({
     "report_note_headline": {
         "en": "Share difference: participants minus matched controls in the share who have gone to "
               "work or studies by that day, with a {level} confidence interval. Hazard ratio above 1: "
-              "participants reach work or studies sooner.",
+              "participants reach work or studies sooner. Differences in share are written as proportions: "
+              "0.032 is 3.2 percentage points, as the text above says it.",
         "sv": "Skillnad i andel: deltagare minus matchade kontrollpersoner i andelen som gått till "
               "arbete eller studier efter så många dagar, med {level} konfidensintervall. Hazardkvot "
-              "över 1: deltagarna når arbete eller studier snabbare."},
+              "över 1: deltagarna når arbete eller studier snabbare. Skillnader i andel anges som "
+              "andelar: 0,032 är 3,2 procentenheter, som texten ovan uttrycker det."},
     "report_note_flow": {
         "en": "Each step counts the people left after it. Counts under {threshold} are shown as "
               "'{mark}', with further cells hidden where a total would reveal them.",
@@ -215,16 +217,21 @@ _add({
               "som '{mark}', och fler celler döljs där en summa annars skulle avslöja dem."},
     "report_note_balance": {
         "en": "Standardised mean differences (|SMD| under 0.1 is the usual threshold), variance ratios "
-              "and the largest eCDF distance, before and after matching. Every statistic is in "
-              "balance.csv.",
+              "and the largest eCDF distance, before and after matching. The statistics of binary "
+              "characteristics are rounded to two decimals (0.310 is 0.31), so that they give no "
+              "small group back. Every statistic is in balance.csv.",
         "sv": "Standardiserade medelvärdesskillnader (|SMD| under 0,1 är den vanliga gränsen), "
               "variankvoter och största avstånd mellan de empiriska fördelningsfunktionerna, före "
-              "och efter matchning. Alla mått finns i balance.csv."},
+              "och efter matchning. Måtten för binära variabler är avrundade till två decimaler (0,310 "
+              "är 0,31), så att de inte avslöjar någon liten grupp. Alla mått finns i balance.csv."},
     "report_note_effects": {
-        "en": "Estimates for a group with fewer than {n} participants or controls are not shown, nor shares "
-              "resting on fewer than {threshold} people.",
-        "sv": "Skattningar för en grupp med färre än {n} deltagare eller kontrollpersoner visas inte, inte heller "
-              "andelar som vilar på färre än {threshold} personer."},
+        "en": "Shares and differences in share are proportions (0.032 = 3.2 percentage points), with the "
+              "confidence interval in brackets. Estimates for a group with fewer than {n} participants or "
+              "controls are not shown, nor shares resting on fewer than {threshold} people.",
+        "sv": "Andelar och skillnader i andel anges som andelar (0,032 = 3,2 procentenheter), med "
+              "konfidensintervallet inom hakparentes. Skattningar för en grupp med färre än {n} deltagare "
+              "eller kontrollpersoner visas inte, inte heller andelar som vilar på färre än {threshold} "
+              "personer."},
     "report_note_naive": {
         "en": "All participants against all potential controls, without matching: the difference a "
               "simple comparison would show. It is biased when participants differ from the others.",
@@ -273,11 +280,61 @@ _add({
         "en": "Uncertainty: {level} confidence intervals; standard errors by {se_method}.",
         "sv": "Osäkerhet: {level} konfidensintervall; standardfel med {se_method}."},
     "methods_suppression": {
-        "en": "Small cells: every count of people under {threshold} is hidden, with secondary "
-              "suppression so that hidden cells cannot be recalculated from totals. No identifier is "
-              "published.",
-        "sv": "Små celler: varje antal personer under {threshold} döljs, med sekundär röjandekontroll "
-              "så att dolda celler inte kan räknas fram ur summor. Inga identiteter publiceras."},
+        "en": "Disclosure control of {tables} by threshold suppression (threshold {threshold}): every count of "
+              "1 to {below} people is replaced by '{mark}' (primary suppression), and further cells are hidden "
+              "where a total would give a hidden count back (secondary suppression, checked by linear "
+              "programming against every published total).{monthly}{goals} No identifier is published.",
+        "sv": "Röjandekontroll av {tables} genom undertryckning under ett tröskelvärde ({threshold}): varje "
+              "antal på 1 till {below} personer ersätts med '{mark}' (primär undertryckning), och fler celler "
+              "döljs där en summa annars skulle ge tillbaka ett dolt antal (sekundär undertryckning, kontrollerad "
+              "med linjärprogrammering mot varje publicerad summa).{monthly}{goals} Inga identiteter "
+              "publiceras."},
+    "methods_no_suppression": {
+        "en": "Disclosure control of {tables}: threshold 1, so no count is hidden. No identifier is published.",
+        "sv": "Röjandekontroll av {tables}: tröskelvärde 1, så inget antal döljs. Inga identiteter publiceras."},
+    "goal_table": {"en": "the goal table", "sv": "måltabellen"},
+    "methods_tables_all": {"en": "every table", "sv": "alla tabeller"},
+    "methods_tables_rest": {"en": "the flow, balance and effect tables",
+                            "sv": "flödes-, balans- och effekttabellerna"},
+    "methods_tables_rest_goals": {"en": "the flow, balance, effect and goal tables",
+                                  "sv": "flödes-, balans-, effekt- och måltabellerna"},
+    "methods_suppression_monthly": {
+        "en": " Each month of a monthly table is protected on its own, so a month is hidden the same way in "
+              "every release.",
+        "sv": " Varje månad i en månadstabell skyddas för sig, så att en månad döljs på samma sätt i varje "
+              "publicering."},
+    "methods_suppression_goals": {
+        "en": " A goal's measure resting on a count of 1 to {below} people is withheld, and so is a p-value "
+              "resting on one.",
+        "sv": " Ett måls utfall som vilar på ett antal på 1 till {below} personer redovisas inte, och inte "
+              "heller ett p-värde som vilar på ett sådant antal."},
+    "methods_cellkey": {
+        "en": "Disclosure control of {tables} by the cell-key method of Statistics Sweden: no count is "
+              "hidden; instead every count of people or households carries a small deviation of at most "
+              "±{noise}, read from a fixed probability table (the p-table: mean deviation 0 for counts of 2 "
+              "or more, an empty cell stays 0, and no count of 1 or more is shown as 0). The deviation of a "
+              "cell is fixed by the people behind it, through keys computed from their identifiers with a "
+              "secret that the office keeps and never publishes: the same people get the same deviation in "
+              "every table and every release, so a table published again reveals nothing new. Totals are "
+              "the sums of the published cells (so a total can deviate by more than ±{noise}); {derived} are "
+              "computed from the published counts.",
+        "sv": "Röjandekontroll av {tables} med SCB:s cellnyckelmetod: inget antal döljs; i stället har "
+              "varje antal personer eller hushåll en liten avvikelse på högst ±{noise}, hämtad ur en fast "
+              "sannolikhetstabell (p-tabellen: medelavvikelse 0 för antal från 2, en tom cell förblir 0 och "
+              "inget antal på 1 eller mer visas som 0). En cells avvikelse bestäms av personerna bakom den, "
+              "genom nycklar som räknas fram ur deras identiteter med en hemlig nyckel som myndigheten "
+              "förvarar och aldrig publicerar: samma personer får samma avvikelse i varje tabell och varje "
+              "publicering, så en tabell som publiceras igen avslöjar inget nytt. Summor är summan av de "
+              "publicerade cellerna (en summa kan därför avvika mer än ±{noise}); {derived} räknas från de "
+              "publicerade antalen."},
+    "methods_cellkey_tables": {"en": "the monitoring tables", "sv": "månadsuppföljningens tabeller"},
+    "methods_cellkey_tables_goals": {"en": "the monitoring tables and the goal table",
+                                     "sv": "månadsuppföljningens tabeller och måltabellen"},
+    "methods_cellkey_derived": {"en": "shares and changes against earlier years",
+                                "sv": "andelar och förändringar mot tidigare år"},
+    "methods_cellkey_derived_goals": {
+        "en": "shares, changes against earlier years, goal measures, tests and judgements",
+        "sv": "andelar, förändringar mot tidigare år, måluppfyllelsens utfall, test och bedömningar"},
     "methods_goals": {
         "en": "Goal fulfilment is judged from the monitoring records by the rule shown beside each goal.",
         "sv": "Måluppfyllelsen bedöms utifrån uppföljningsdata enligt den regel som anges vid varje mål."},

@@ -316,6 +316,10 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "{n} månad(er) utan uppgifter visas som saknade: {d}"),
     (rf"(?P<n>{_N}) month\(s\) without records are declared zero \(empty_months='zero'\)",
      "{n} månad(er) utan uppgifter anges som noll (empty_months='zero')"),
+    (r"cell-key method: every count of people carries a small noise \(the same for the same people in every "
+     r"table and release\); measures and judgements are computed from the perturbed counts",
+     "cellnyckelmetoden: varje antal personer har en liten slumpmässig avvikelse (samma för samma personer i "
+     "varje tabell och publicering); utfall och bedömningar räknas från de avvikande antalen"),
     # the publication layer (impact.publish)
     (r"A technical note is not shown because it mentions a group of fewer than (?P<n>\d+) people \(the full "
      r"note is in the result object, which is not for publication\)\.",

@@ -4,7 +4,13 @@ and says how its target and measure are written in a published table.
 A judged goal is a read-only record (a mapping): ``goal``, ``kind``, ``target``, ``measured``,
 ``judgement``, ``n`` (people the measure rests on), ``counts`` (the counts of people it rests on,
 for suppression), ``rule_key`` and ``rule_fields`` (the judgement rule), ``text``, and what the kind
-needs to be displayed (``rates``, ``changes``, ``manual``).
+needs to be displayed (``rates``, ``changes``, ``manual``), and ``parts``: the labels of the
+disjoint cells of people its counts are made of (for the cell-key method: the people behind each
+part travel beside the record, never in it, as :attr:`GoalFulfilment.cells`).
+
+Each kind also judges itself again from perturbed part counts (``_from_parts``): with the cell-key
+method the measure, the shares and the judgement all come from the published (perturbed) counts, so
+that a verdict never contradicts a number in the published table.
 """
 
 from __future__ import annotations
@@ -121,9 +127,47 @@ class JudgedGoal(Mapping[str, Any]):
 
 def _record(goal: Any, **values: Any) -> dict[str, Any]:
     rec: dict[str, Any] = dict(goal=goal.name, kind=goal.kind, target=np.nan, measured=np.nan, judgement=None,
-                               n=np.nan, counts=(), rule_key="", rule_fields={}, text=goal.text)
+                               n=np.nan, counts=(), rule_key="", rule_fields={}, text=goal.text, parts=())
     rec.update(values)
     return rec
+
+
+#: the key of a judged goal's record that carries the people behind each part; goal_fulfilment takes it out
+CELLS = "_cells"
+
+
+def _people(ids: pd.Series, mask: Any) -> np.ndarray:
+    """The distinct identifiers of the rows in ``mask``."""
+    return pd.unique(ids[np.asarray(mask, dtype=bool)].to_numpy())
+
+
+def _without(people: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``people`` not in ``others`` (in their order; identifiers of any type, not sorted)."""
+    drop = set(others.tolist())
+    return np.array([p for p in people.tolist() if p not in drop], dtype=object)
+
+
+def _by_gender(ids: pd.Series, sel: pd.Series, gender: pd.Series | None, prefix: str = "") -> dict[str, np.ndarray]:
+    """The people of ``sel`` split by gender (``women``, ``men``; each person by the first of its rows),
+    or all of them as one part when there is no gender column."""
+    if gender is None:
+        return {f"{prefix}all": _people(ids, sel)}
+    rows = np.asarray(sel, dtype=bool)
+    first = pd.Series(gender[rows].to_numpy()).groupby(ids[rows].to_numpy(), sort=False).first()
+    return {f"{prefix}{g}": first.index[(first == g).to_numpy()].to_numpy() for g in ("women", "men")}
+
+
+def _with_cells(rec: dict[str, Any], cells: Mapping[str, Any]) -> dict[str, Any]:
+    """``rec`` with its parts named and the people behind them beside it (under :data:`CELLS`)."""
+    rec["parts"] = tuple(cells)
+    rec[CELLS] = {k: np.asarray(v, dtype=object) for k, v in cells.items()}
+    return rec
+
+
+def _balance(gap: float, tolerance: float, partly: float) -> Judgement:
+    if np.isnan(gap):
+        return "not_achieved"
+    return "achieved" if gap <= tolerance + 1e-12 else "partly_achieved" if gap <= partly + 1e-12 else "not_achieved"
 
 
 def _pct(v: float, lang: Lang, decimals: int = 0) -> str:
@@ -173,10 +217,20 @@ class CountGoal:
         return [self.column] if self.column else []
 
     def _judge(self, data: pd.DataFrame, ids: pd.Series, gender: pd.Series | None) -> tuple[dict[str, Any], list[str]]:
-        n = int(ids[_subset(data, self.column, self.values)].nunique())
-        return _record(self, target=float(self.target), measured=float(n), n=float(n), counts=(n,),
-                       judgement=_judge_ratio(n, self.target, self.partly), rule_key="rule_count",
-                       rule_fields=dict(partly=self.partly)), []
+        sel = _subset(data, self.column, self.values)
+        n = int(ids[sel].nunique())
+        rec = _record(self, target=float(self.target), measured=float(n), n=float(n), counts=(n,),
+                      judgement=_judge_ratio(n, self.target, self.partly), rule_key="rule_count",
+                      rule_fields=dict(partly=self.partly))
+        # by gender: the same people as a gender-balance goal over the same rows, so the same noise
+        return _with_cells(rec, _by_gender(ids, sel, gender)), []
+
+    @staticmethod
+    def _from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, Any]:
+        total = int(sum(n[p] for p in rec["parts"]))
+        partly = rec["rule_fields"]["partly"]
+        return dict(measured=float(total), n=float(total), counts=(total,),
+                    judgement=_judge_ratio(total, rec["target"], partly))
 
     @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
@@ -232,9 +286,21 @@ class ShareGoal:
         denom = int(ids[among].nunique())
         num = int(ids[among][hit.to_numpy()].nunique())
         share = num / denom if denom else np.nan
-        return _record(self, target=float(self.target), measured=share, n=float(denom), counts=(num, denom - num),
-                       judgement="not_achieved" if denom == 0 else _judge_ratio(share, self.target, self.partly),
-                       rule_key="rule_share", rule_fields=dict(partly=self.partly)), []
+        rec = _record(self, target=float(self.target), measured=share, n=float(denom), counts=(num, denom - num),
+                      judgement="not_achieved" if denom == 0 else _judge_ratio(share, self.target, self.partly),
+                      rule_key="rule_share", rule_fields=dict(partly=self.partly))
+        yes = _people(ids[among], hit.to_numpy())
+        no = _without(_people(ids, among), yes)
+        return _with_cells(rec, {"yes": yes, "no": no}), []
+
+    @staticmethod
+    def _from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, Any]:
+        yes, no = int(n["yes"]), int(n["no"])
+        denom = yes + no
+        share = yes / denom if denom else np.nan
+        partly = rec["rule_fields"]["partly"]
+        return dict(measured=share, n=float(denom), counts=(yes, no),
+                    judgement="not_achieved" if denom == 0 else _judge_ratio(share, rec["target"], partly))
 
     @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
@@ -301,16 +367,35 @@ class GenderBalanceGoal:
             gap = abs(share - 0.5)
             rec = _record(self, target=0.5, measured=share, n=float(w + m), counts=(w, m),
                           rule_key="rule_balance_composition")
+            cells = _by_gender(ids, sel, gender)
         else:
             nw, nm = int(ids[gender == "women"].nunique()), int(ids[gender == "men"].nunique())
             rw, rm = (w / nw if nw else np.nan), (m / nm if nm else np.nan)
             gap = abs(rw - rm)
             rec = _record(self, target=0.0, measured=rw - rm, n=float(nw + nm), counts=(w, m, nw - w, nm - m),
                           rule_key="rule_balance_rates", rates=(rw, rm))
+            cells = {}
+            for g in ("women", "men"):
+                yes = _people(ids, sel & (gender == g))
+                cells[f"{g}_yes"] = yes
+                cells[f"{g}_no"] = _without(_people(ids, gender == g), yes)
         rec["rule_fields"] = dict(tolerance=self.tolerance, partly=partly)
-        rec["judgement"] = ("not_achieved" if np.isnan(gap) else "achieved" if gap <= self.tolerance + 1e-12
-                            else "partly_achieved" if gap <= partly + 1e-12 else "not_achieved")
-        return rec, []
+        rec["judgement"] = _balance(gap, self.tolerance, partly)
+        return _with_cells(rec, cells), []
+
+    @staticmethod
+    def _from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, Any]:
+        f = rec["rule_fields"]
+        if rec["rule_key"] == "rule_balance_composition":
+            w, m = int(n["women"]), int(n["men"])
+            share = w / (w + m) if w + m else np.nan
+            return dict(measured=share, n=float(w + m), counts=(w, m),
+                        judgement=_balance(abs(share - 0.5), f["tolerance"], f["partly"]))
+        wy, wn, my, mn = (int(n[k]) for k in ("women_yes", "women_no", "men_yes", "men_no"))
+        rw = wy / (wy + wn) if wy + wn else np.nan
+        rm = my / (my + mn) if my + mn else np.nan
+        return dict(measured=rw - rm, n=float(wy + wn + my + mn), counts=(wy, my, wn, mn), rates=(rw, rm),
+                    judgement=_balance(abs(rw - rm), f["tolerance"], f["partly"]))
 
     @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
@@ -326,6 +411,11 @@ class GenderBalanceGoal:
         return target, mark if _small(rec["counts"], threshold) else measured, ""
 
 
+def _unpaired_note(goal: str, dropped: int) -> list[str]:
+    return [f"goal '{goal}': {dropped} people without both a start and an end value (e.g. still "
+            "participating) are not counted"] if dropped else []
+
+
 def _mcnemar(start: np.ndarray, end: np.ndarray) -> dict[str, Any]:
     """McNemar's exact test on paired yes/no states of the same people (statsmodels).
 
@@ -336,10 +426,16 @@ def _mcnemar(start: np.ndarray, end: np.ndarray) -> dict[str, Any]:
 
     s, e = start.astype(bool), end.astype(bool)
     table = [[int((s & e).sum()), int((s & ~e).sum())], [int((~s & e).sum()), int((~s & ~e).sum())]]
-    res = mcnemar(table, exact=True)
-    return dict(n_pairs=int(s.size), at_start=int(s.sum()), at_end=int(e.sum()), fell=table[0][1],
-                rose=table[1][0], statistic=float(res.statistic), p_value=float(res.pvalue),
-                method="McNemar exact")
+    return _mcnemar_counts(int(s.size), int(s.sum()), int(e.sum()), table[0][1], table[1][0])
+
+
+def _mcnemar_counts(n_pairs: int, at_start: int, at_end: int, fell: int, rose: int) -> dict[str, Any]:
+    """McNemar's exact test from its counts: only ``fell`` and ``rose`` enter it (the binomial test)."""
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    res = mcnemar([[0, fell], [rose, 0]], exact=True)
+    return dict(n_pairs=n_pairs, at_start=at_start, at_end=at_end, fell=fell, rose=rose,
+                statistic=float(res.statistic), p_value=float(res.pvalue), method="McNemar exact")
 
 
 @dataclass(frozen=True)
@@ -402,9 +498,12 @@ class BeforeAfterGoal:
         changes: dict[str, tuple[int, int]] = {}
         tests: list[dict[str, Any]] = []
         significant = True
+        cells: dict[str, np.ndarray] = {}
         for state, (before, after) in self.pairs.items():
             # one pair per person: the state at start (any of the person's rows) and at the end
-            start = _truthy(data.loc[keep, before]).groupby(person, sort=True).any().to_numpy()
+            by_person = _truthy(data.loc[keep, before]).groupby(person, sort=True).any()
+            who = by_person.index.to_numpy(dtype=object)
+            start = by_person.to_numpy()
             end = _truthy(data.loc[keep, after]).groupby(person, sort=True).any().to_numpy()
             b, a = int(start.sum()), int(end.sum())
             counts += [b, a]
@@ -415,15 +514,43 @@ class BeforeAfterGoal:
                 tests.append(dict(state=state, group=group, **test))
                 if group == "all":
                     significant &= a < b and test["p_value"] < self.alpha
+            cells[f"{state}:start"] = who[start]
+            cells[f"{state}:end"] = who[end]
+            cells[f"{state}:fell"] = who[start & ~end]
+            cells[f"{state}:rose"] = who[~start & end]
         judgement = ("achieved" if all(fell) and significant else "partly_achieved" if any(fell)
                      else "not_achieved")
         rec = _record(self, measured=float(sum(a for _, a in changes.values()) - sum(b for b, _ in changes.values())),
                       n=float(ids[both].nunique()), counts=tuple(counts), changes=changes,
                       tests=tuple(tests), judgement=judgement, rule_key="rule_before_after",
                       rule_fields=dict(alpha=self.alpha))
-        notes = [f"goal '{self.name}': {dropped} people without both a start and an end value (e.g. still "
-                 "participating) are not counted"] if dropped else []
-        return rec, notes
+        cells["pairs"] = _people(ids, both)
+        cells["unpaired"] = _people(ids, ~both)
+        return _with_cells(rec, cells), self._notes(dropped)
+
+    def _notes(self, dropped: int) -> list[str]:
+        return _unpaired_note(self.name, dropped)
+
+    @staticmethod
+    def _from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, Any]:
+        alpha = rec["rule_fields"]["alpha"]
+        changes: dict[str, tuple[int, int]] = {}
+        tests = []
+        counts: list[int] = []
+        significant = True
+        for state in rec["changes"]:
+            b, a = int(n[f"{state}:start"]), int(n[f"{state}:end"])
+            test = _mcnemar_counts(int(n["pairs"]), b, a, int(n[f"{state}:fell"]), int(n[f"{state}:rose"]))
+            tests.append(dict(state=state, group="all", **test))  # the groups' tests are not published
+            changes[state] = (b, a)
+            counts += [b, a]
+            significant &= a < b and test["p_value"] < alpha
+        fell = [a < b for b, a in changes.values()]
+        judgement = ("achieved" if all(fell) and significant else "partly_achieved" if any(fell)
+                     else "not_achieved")
+        return dict(measured=float(sum(a - b for b, a in changes.values())), n=float(n["pairs"]),
+                    counts=tuple(counts), changes=changes, tests=tuple(tests), judgement=judgement,
+                    dropped=int(n["unpaired"]))
 
     @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
@@ -474,6 +601,10 @@ class ManualGoal:
                        manual=(self.measured, self.target)), []
 
     @staticmethod
+    def _from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
     def _show(rec: Mapping[str, Any], lang: Lang, threshold: int, mark: str) -> tuple[str, str, str]:
         m, t = rec["manual"]
         return (text_of(t, "", lang) if t else ""), (text_of(m, "", lang) if m else ""), ""
@@ -483,6 +614,14 @@ Goal = Union[CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoa
 GOAL_CLASSES = (CountGoal, ShareGoal, GenderBalanceGoal, BeforeAfterGoal, ManualGoal)
 #: kind -> the class that judges it and shows it
 BY_KIND: Mapping[str, Any] = {cls.kind: cls for cls in GOAL_CLASSES}
+
+
+def from_parts(rec: Mapping[str, Any], n: Mapping[str, int]) -> tuple[dict[str, Any], list[str]]:
+    """A judged goal judged again from (perturbed) counts of its parts: measure, shares, tests and
+    judgement all from ``n`` (part label -> count), and the notes that count people, from ``n`` too."""
+    update = dict(BY_KIND[rec["kind"]]._from_parts(rec, n))
+    dropped = update.pop("dropped", 0)
+    return {**rec, **update}, _unpaired_note(rec["goal"], dropped)
 
 
 def rule_text(rec: Mapping[str, Any], lang: Lang) -> str:

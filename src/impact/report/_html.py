@@ -73,11 +73,41 @@ def fig_to_img(fig: Any, alt: str) -> str:
     """The figure as an embedded PNG; its alt text is the figure's titles (``alt`` when it has none)."""
     import matplotlib.pyplot as plt
     alt = _titles(fig) or alt
+    _thin_ticks(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _thin_ticks(fig: Any) -> None:
+    """Every second (third, ...) x tick label only, on axes whose tick labels would run into each
+    other (``-0.075-0.050-0.025`` on a narrow panel); the labels kept are the ones drawn."""
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+    except Exception:  # pragma: no cover - a backend without a renderer: leave the figure as it is
+        return
+    for ax in fig.axes:
+        locs = list(ax.get_xticks())
+        texts = ax.get_xticklabels()
+        lo, hi = sorted(ax.get_xlim())
+        inside = [(x, t) for x, t in zip(locs, texts, strict=False) if lo <= x <= hi and t.get_text().strip()]
+        if len(inside) < 3:
+            continue
+        boxes = [t.get_window_extent(renderer) for _, t in inside]
+        for step in range(1, len(inside)):
+            kept = boxes[::step]
+            if all(a.x1 + 4 <= b.x0 for a, b in zip(kept, kept[1:])):
+                break
+        if step > 1:
+            xlim = ax.get_xlim()
+            # keep the tick at 0 (the reference line of a difference) when there is one
+            start = next((i % step for i, (x, _) in enumerate(inside) if abs(x) < 1e-12), 0)
+            chosen = inside[start::step]
+            ax.set_xticks([x for x, _ in chosen], [t.get_text() for _, t in chosen])
+            ax.set_xlim(xlim)
 
 
 def figure_of(axes: Any) -> Any:
@@ -125,7 +155,7 @@ def html_table(df: pd.DataFrame, lang: Lang, index: bool = False, digits: int = 
         for v, num, w in zip(rec, numeric, whole, strict=True):
             cls = "" if num or looks_numeric(v) else "text"
             extra = f" {v}" if isinstance(v, str) and v in ("achieved", "partly_achieved", "not_achieved") else ""  # fixed words only
-            text = _cell(v, lang, 0 if w else digits)
+            text = _cell(v, lang, 0 if w else digits).replace(" %", "\u00a0%")  # '75 %' on one line
             cells.append(f"<td class='{cls}{extra}'>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"

@@ -59,7 +59,8 @@ def compact_effects(pub: pd.DataFrame, lang: Lang, subgroup_name: str | None = N
             return label("suppressed", lang) if pd.isna(r.estimate) else label("not_estimable", lang)
         d = 1 if r.estimand.startswith("rmst") else 3
         f = lambda v: format_number(v, lang, d)  # noqa: E731
-        return f"{f(r.estimate)} [{f(r.ci_low)}; {f(r.ci_high)}]"
+        # an interval is never broken inside its brackets (a printed table may wrap before '[')
+        return f"{f(r.estimate)} [{f(r.ci_low)};\u00a0{f(r.ci_high)}]"
     t = pub.copy()
     t["value"] = [fmt(r) for r in t.itertuples()]
     t["row"] = [name(e, lang) + ("" if pd.isna(h) else f", {format_number(h, lang)} {label('days', lang)}")
@@ -79,7 +80,7 @@ def headline(pub: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         col = ("hazard_ratio" if r.estimand == "hazard_ratio" else f"share_diff_{r.horizon:g}")
         if np.isfinite(r.estimate):
             f = lambda v: format_number(v, lang, 3)  # noqa: E731
-            text = f"{f(r.estimate)} [{f(r.ci_low)}; {f(r.ci_high)}]"
+            text = f"{f(r.estimate)} [{f(r.ci_low)};\u00a0{f(r.ci_high)}]"
         else:
             text = label("suppressed", lang) if pd.isna(r.estimate) else label("not_estimable", lang)
         out.setdefault(col, {})[r.subgroup] = text
@@ -146,7 +147,29 @@ def _design_value(key: str, value: str, settings: dict[str, Any], method: str, l
                      width=format_number(float(settings["caliper_width"]), lang, 4 + _zeros(settings["caliper_width"])))
     if key == "exact" and settings.get("exact"):
         return ", ".join(lower_first(covariate_label(str(c), lang)) for c in settings["exact"])
+    if key == "distance":
+        return distance_in_words(value, lang)
     return translate_note(value, lang) or value
+
+
+_DISTANCE = re.compile(r"(?P<head>.*?) of treatment on (?P<c>[^;]+)(?P<tail>;.*)?", re.S)
+
+
+def distance_in_words(text: str, lang: Lang, *, covariates: bool = True) -> str:
+    """The design's description of its distance for a reader: the covariates by their labels
+    (``elapsed_days`` -> "days in the open registration spell"), or left out with
+    ``covariates=False`` (a sentence that lists them itself)."""
+    m = _DISTANCE.fullmatch(text.strip())
+    if lang == "sv":
+        shown = translate_note(text, lang) or text
+        return shown if covariates else re.sub(r" av deltagande på [^;]+", "", shown)
+    if m is None:
+        return text
+    tail = m.group("tail") or ""
+    if not covariates:
+        return m.group("head") + tail
+    names = [c.strip() for c in re.split(r",\s*| and ", m.group("c")) if c.strip()]
+    return f"{m.group('head')} of participation on {covariate_names(names, lang)}{tail}"
 
 
 def _decimals(x: Any) -> int:

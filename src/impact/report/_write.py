@@ -350,7 +350,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
         sections.append(("monitoring", L("report_monitoring"), "".join(parts)))
 
     # methods ---------------------------------------------------------------------------------
-    method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n) + extra.methods
+    method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n,
+                          disclosure=disclosure) + extra.methods
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
     notes, untranslated = _notes_in(list(pub.notes), lang, threshold)
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
