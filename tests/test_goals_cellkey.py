@@ -234,3 +234,36 @@ def test_the_attack_has_teeth_a_goal_table_with_exact_counts_beside_the_noisy_mo
                 {f"t:month{i}:{g}": -1 for i in months for g in ("women", "men")}
     lo, hi = model.bounds(noise_sum)
     assert lo == hi   # the reader learns the exact sum of the monthly noise
+
+
+def test_a_cell_key_report_publishes_the_perturbed_goal_table(tmp_path, monkeypatch):
+    """``write_report`` in cell-key mode: the goal CSV is the perturbed goal table (the same
+    numbers as ``goals.perturbed(secret)``, different from the true counts somewhere, nothing
+    suppressed), the methods text says the goal table was perturbed too, and the secret is in no file."""
+    import dataclasses
+
+    import impact
+    from impact.report import write_report
+    sim = impact.simulate(n_pool=400, random_state=4)
+    mon = simulate_monitoring(random_state=1, n_participants=60, n_hires_2022=30, n_ended_employments=30,
+                              n_households=30)
+    ev = impact.evaluate(sim.registers, sim.roles, random_state=0, goals=DEMO_GOALS, monitoring=mon,
+                         monitoring_start="2022-01-01", monitoring_end="2022-10-31")
+    monkeypatch.setenv("GOAL_SECRET", SECRET)
+    ev = dataclasses.replace(ev, config={"report": {"disclosure": "cellkey", "secret_env": "GOAL_SECRET"}})
+    folder = tmp_path / "report"
+    write_report(ev, folder, excel=False)
+    csv = pd.read_csv(folder / "goal_fulfilment.csv", dtype=str, keep_default_na=False)
+    perturbed = ev.goals.perturbed(SECRET)
+    measured = pd.to_numeric(csv.iloc[:, 2], errors="coerce")
+    counts = perturbed.table.reset_index(drop=True)
+    is_count = (counts["kind"] == "count").to_numpy()
+    assert is_count.any()
+    np.testing.assert_array_equal(measured[is_count].to_numpy(), counts.loc[is_count, "measured"].astype(float))
+    true = ev.goals.table.reset_index(drop=True)
+    assert (counts["measured"] != true["measured"]).any()          # the noise reached the report
+    assert not csv.isin([".."]).any().any()                          # nothing hidden under cell-key
+    html_text = (folder / "report.html").read_text(encoding="utf-8")
+    assert "goal table" in html_text
+    text = " ".join(p.read_text(encoding="utf-8", errors="ignore") for p in folder.iterdir() if p.is_file())
+    assert SECRET not in text

@@ -203,8 +203,11 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     if hasattr(bal, "notes"):
         notes += list(bal.notes)
     notes += list(eff.notes)
-    if evaluation.goals is not None:
-        notes += list(evaluation.goals.notes)
+    goals = evaluation.goals   # with the cell-key method: perturbed like the monitoring tables
+    if goals is not None and disclosure == "cellkey":
+        goals = goals.perturbed(secret)
+    if goals is not None:
+        notes += list(goals.notes)
     for res in (evaluation.monitoring or {}).values():
         notes += list(res.notes)
     tables = {"effects": (eff.summary(), _numerators(evaluation.analysed, eff.settings)),
@@ -305,8 +308,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
                          f"<p class='note'>{html.escape(L('report_data_note'))}</p>"))
 
     # goals -----------------------------------------------------------------------------------
-    if evaluation.goals is not None:
-        g = evaluation.goals
+    if goals is not None:
+        g = goals
         goals_pub = g.published(lang, threshold)
         csv["goal_fulfilment"], formats["goal_fulfilment"] = goals_numbers(g, lang, threshold)
         sheets["goal_fulfilment"] = csv["goal_fulfilment"]
@@ -351,7 +354,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
 
     # methods ---------------------------------------------------------------------------------
     method_text = methods(evaluation, flow_pub, threshold, lang, min_effect_n=min_effect_n,
-                          disclosure=disclosure) + extra.methods
+                          disclosure=disclosure,
+                          goals_disclosure=goals.disclosure if goals is not None else "threshold") + extra.methods
     parts = [f"<p>{html.escape(p)}</p>" for p in method_text]
     notes, untranslated = _notes_in(list(pub.notes), lang, threshold)
     parts.append(f"<h3>{html.escape(L('report_technical_notes'))}</h3><ul>")
