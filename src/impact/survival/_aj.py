@@ -200,7 +200,8 @@ class AalenJohansen:
         est = np.where(k >= 0, cv.F[kk], 0.0)
         ok = (k >= 0) & ~beyond
         uk, inv = np.unique(k[ok], return_inverse=True)
-        se_k = self._se_at(cv, uk) if uk.size <= FEW_TIMES else self._se_all(cv)[uk]
+        few = uk.size <= FEW_TIMES or (self._lo is not None and times is not None)
+        se_k = self._se_at(cv, uk) if few else self._se_all(cv)[uk]
         se = np.zeros(t.size)
         se[ok] = se_k[inv.reshape(-1)]
         low, high = log_ci(est, se, z_value(self.conf_level))
@@ -453,7 +454,10 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
         n_risk = np.cumsum(n_exit[::-1])[::-1]
     else:
         lo = entry_index(ti, start)
-        n_risk = np.cumsum(np.bincount(lo, weights=w, minlength=K) - np.r_[0.0, n_exit[:-1]])
+        # at risk at t_k when lo_i <= k <= j_i: (exits at or after t_k) - (entries after t_k), both
+        # reverse sums, so that the risk set is exact where it ends (no running +/- round-off)
+        enter = np.bincount(lo, weights=w, minlength=K)
+        n_risk = np.cumsum(n_exit[::-1])[::-1] - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0]
     cols: dict[str, np.ndarray] = {"time": ti.times, "n_risk": n_risk, "n_censor": counts[:, 0].copy()}
     d_all = n_event.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -162,7 +162,8 @@ class KaplanMeier:
         S = np.where(k >= 0, self._S[np.maximum(k, 0)], 1.0)
         ok = (k >= 0) & ~beyond
         uk, inv = np.unique(k[ok], return_inverse=True)
-        se_k = self._se_at(uk) if uk.size <= FEW_TIMES else self._se_all()[uk]
+        few = uk.size <= FEW_TIMES or self._lo is not None  # with entry: per time, only where asked
+        se_k = self._se_at(uk) if few else self._se_all()[uk]
         se = np.zeros(t.size)
         se[ok] = se_k[inv.reshape(-1)]
         low, high = log_ci(S, se, z_value(self.conf_level))
@@ -361,7 +362,10 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     else:
         lo = entry_index(ti, start)
         # at risk at t_k when lo_i <= k <= j_i: entries at lo, exits after j
-        n_risk = np.cumsum(np.bincount(lo, weights=w, minlength=K) - np.r_[0.0, n_exit[:-1]])
+        # at risk at t_k when lo_i <= k <= j_i: (exits at or after t_k) - (entries after t_k), both
+        # reverse sums, so that the risk set is exact where it ends (no running +/- round-off)
+        enter = np.bincount(lo, weights=w, minlength=K)
+        n_risk = np.cumsum(n_exit[::-1])[::-1] - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0]
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.where(n_risk > 0, n_event / n_risk, 0.0)
         left = n_risk - n_event
