@@ -104,21 +104,24 @@ def log_ci(estimate: np.ndarray, se: np.ndarray, z: float,
 class TimeIndex:
     """Distinct times and where each row falls among them (computed once).
 
-    ``key`` is each row's time slot: its whole-number duration itself when durations are
-    indexed by counting (then ``slot[v]`` is the index of the last distinct time <= ``v``),
-    else its index among the distinct times (``slot`` is the identity).
+    ``key // stride`` is each row's time slot: its whole-number duration itself when durations
+    are indexed by counting (then ``slot[v]`` is the index of the last distinct time <= ``v``),
+    else its index among the distinct times (``slot`` is the identity). With ``stride > 1``
+    ``key`` is the row key of :func:`keyed_time_index` (slot * stride + class), stored once.
     """
 
     times: np.ndarray  # (K,) distinct observed times, ascending
-    key: np.ndarray    # (n,) time slot of each row
+    key: np.ndarray    # (n,) time slot of each row (times ``stride``, plus its class)
     slot: np.ndarray   # (V,) index among the distinct times of each time slot
     #: whole-number durations: ``lut[v]`` is the number of distinct times <= v (None: sorted path)
     lut: np.ndarray | None = None
+    stride: int = 1
 
     @property
     def index(self) -> np.ndarray:
         """``j_i``: each row's index among the distinct times (one lookup when counted)."""
-        return self.key if self.lut is None else np.take(self.slot, self.key)
+        v = self.key if self.stride == 1 else self.key // self.stride
+        return v if self.lut is None else np.take(self.slot, v)
 
     def keyed(self, tab: np.ndarray) -> np.ndarray:
         """A ``(K, c)`` table by distinct time and class as a flat table by row key
@@ -166,26 +169,31 @@ def keyed_time_index(duration: np.ndarray, cls: np.ndarray, n_cls: int,
     by distinct time and class ``(K, n_cls)``, in one bincount.
 
     A row's influence at any time depends on its key only (and, with delayed entry, on its entry
-    index), so per-time values are lookups in small tables (:meth:`TimeIndex.keyed`).
+    index), so per-time values are lookups in small tables (:meth:`TimeIndex.keyed`). ``cls``
+    holds whole numbers ``0..n_cls-1`` (any numeric dtype). The key is built in place: no other
+    array of n rows is kept.
     """
     whole = _whole(duration)
     if whole is not None:
         V = int(whole.max()) + 1
-        x = whole * n_cls
-        x += cls
+        allpos = bool(np.all(w > 0))
+        present = None if allpos else np.bincount(whole, minlength=V) > 0  # rows of weight 0 make a time
+        x = whole
+        x *= n_cls
+        np.add(x, cls, out=x, casting="unsafe")
         cd = np.bincount(x, weights=w, minlength=V * n_cls).reshape(V, n_cls)
-        if bool(np.all(w > 0)):
+        if present is None:
             present = cd.sum(axis=1) > 0
-        else:  # rows of weight 0 still make a time
-            present = np.bincount(whole, minlength=V) > 0
         lut = np.cumsum(present)
-        ti = TimeIndex(times=np.flatnonzero(present).astype(np.float64), key=whole,
-                       slot=np.maximum(lut - 1, 0), lut=lut)
+        ti = TimeIndex(times=np.flatnonzero(present).astype(np.float64), key=x,
+                       slot=np.maximum(lut - 1, 0), lut=lut, stride=n_cls)
         return ti, x, cd[present]
-    ti = time_index(duration)
-    K = ti.times.size
-    x = ti.key * n_cls
-    x += cls
+    times, index = np.unique(duration, return_inverse=True)
+    K = times.size
+    x = index.reshape(-1).astype(np.int64, copy=False)
+    x *= n_cls
+    np.add(x, cls, out=x, casting="unsafe")
+    ti = TimeIndex(times=times, key=x, slot=np.arange(K), stride=n_cls)
     return ti, x, np.bincount(x, weights=w, minlength=K * n_cls).reshape(K, n_cls)
 
 
@@ -429,10 +437,11 @@ def entry_index(ti: TimeIndex, entry: np.ndarray) -> np.ndarray:
 
 
 def influence_at(x: np.ndarray, w: np.ndarray, tab: np.ndarray, lo: np.ndarray | None = None,
-                 B: np.ndarray | None = None, k: int = 0) -> np.ndarray:
+                 B: np.ndarray | None = None, k: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """Per-row influence at one time: ``w_i * tab[x_i]``; with delayed entry minus the at-risk part
-    accrued before the row entered, ``w_i * (tab[x_i] - B[min(lo_i, k + 1)])`` (``B[0] = 0``)."""
-    U = np.take(tab, x)
+    accrued before the row entered, ``w_i * (tab[x_i] - B[min(lo_i, k + 1)])`` (``B[0] = 0``).
+    ``out``: a buffer of n rows to write into (reused across times: no fresh pages per time)."""
+    U = np.take(tab, x, out=out)
     if lo is not None:
         assert B is not None
         U -= np.take(B, np.minimum(lo, k + 1))
@@ -450,12 +459,14 @@ def var_at(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_codes: int,
     """
     out = np.empty(len(tabs))
     if codes is None and lo is None:
-        w2 = np.bincount(x, weights=w * w, minlength=tabs[0].size if tabs else 0)[:tabs[0].size if tabs else 0]
+        size = tabs[0].size if tabs else 0
+        w2 = np.bincount(x, weights=w * w, minlength=size)[:size]
         for c, tab in enumerate(tabs):
             out[c] = float(np.dot(w2, tab * tab))
         return out
+    buf = np.empty(x.size)
     for c, tab in enumerate(tabs):
-        U = influence_at(x, w, tab, lo, None if Bs is None else Bs[c], 0 if ks is None else ks[c])
+        U = influence_at(x, w, tab, lo, None if Bs is None else Bs[c], 0 if ks is None else ks[c], out=buf)
         if codes is None:
             out[c] = float(np.dot(U, U))
         else:

@@ -351,7 +351,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     codes, n_codes = check_cluster_unordered(cluster, n)
     start = None if entry is None else check_entry(entry, T)
 
-    ti, x, counts = keyed_time_index(T, d.astype(np.int64), 2, w)
+    ti, x, counts = keyed_time_index(T, d, 2, w)
     K = ti.times.size
     n_event = counts[:, 1].copy()
     n_censor = counts[:, 0].copy()
