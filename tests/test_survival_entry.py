@@ -33,7 +33,7 @@ def _reference_entry(start, stop, cause, weights, times, cluster=None):
     ts = np.atleast_1d(np.asarray(times, dtype=float))
     ev = c != 0
     grid = np.unique(b[ev])
-    K, M = grid.size, ts.size
+    K = grid.size
     lo = np.searchsorted(grid, a, side="right")
     hi = np.searchsorted(grid, b, side="right")
     diff = np.zeros(K + 2)
