@@ -91,7 +91,7 @@ def pieces() -> dict[str, np.ndarray]:
 def test_entry_zero_is_the_estimator_without_entry(pieces, shift: float) -> None:
     b = pieces["b"] + shift
     ts = [10, 60.5, 120]
-    kw = dict(weights=pieces["w"], cluster=pieces["cl"])
+    kw = {"weights": pieces["w"], "cluster": pieces["cl"]}
     km0, km1 = kaplan_meier(b, pieces["event"], **kw), kaplan_meier(b, pieces["event"], entry=np.zeros(b.size), **kw)
     np.testing.assert_allclose(km1.at(ts).to_numpy(float), km0.at(ts).to_numpy(float), rtol=1e-12)
     np.testing.assert_allclose(km1.influence(ts), km0.influence(ts), rtol=1e-12, atol=1e-15)
