@@ -231,3 +231,15 @@ def test_restricted_means_are_refused_with_entry(pieces) -> None:
               lambda: aj.rmtl_influence(1, 50)):
         with pytest.raises(ParameterError, match="delayed entry"):
             f()
+
+
+def test_lazily_derived_values_follow_a_replaced_result(pieces) -> None:
+    """The table (and its SE) is made on first use; a dataclasses.replace copy makes its own."""
+    import dataclasses
+
+    km = kaplan_meier(pieces["b"], pieces["event"], weights=pieces["w"], cluster=pieces["cl"])
+    t95 = km.table
+    t50 = dataclasses.replace(km, conf_level=0.5).table
+    np.testing.assert_allclose(t50["se"], t95["se"])
+    assert (t50["ci_high"] - t50["ci_low"]).sum() < (t95["ci_high"] - t95["ci_low"]).sum()
+    assert km.n_clusters == np.unique(pieces["cl"]).size

@@ -92,7 +92,7 @@ class AalenJohansen:
     _n_codes: int = field(repr=False)
     _n_risk: np.ndarray = field(repr=False)
     _n_event: np.ndarray = field(repr=False)  # (K, m)
-    _memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
     @property
     def n_clusters(self) -> int:

@@ -83,7 +83,7 @@ class KaplanMeier:
     _n_censor: np.ndarray = field(repr=False)
     _cluster: np.ndarray | None = field(repr=False)
     _n_codes: int = field(repr=False)
-    _memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
     # -- derived on first use -------------------------------------------------------------------
     @property
