@@ -455,3 +455,46 @@ def parse_date(value: Any, name: str, func: str = "Roles") -> pd.Timestamp:
                              f"Got {value!r}: {why}.")
     ts = parsed.iloc[0]
     return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+
+
+def check_entry(entry: Any, duration: np.ndarray, name: str = "entry",
+                duration_name: str = "duration") -> np.ndarray:
+    """Delayed-entry times as float64, checked against the durations (already checked).
+
+    A row is at risk on ``(entry, duration]``: ``entry`` must be a finite number ``>= 0`` and
+    ``< duration`` (an empty interval has no time at risk; R's ``Surv(start, stop)`` refuses it
+    too). Raises a :class:`DataError` naming the column, the rule and the row positions.
+
+    Examples
+    --------
+    >>> check_entry([0, 2.5], np.array([3.0, 4.0])).tolist()
+    [0.0, 2.5]
+    >>> check_entry([0, 4], np.array([3.0, 4.0]))
+    Traceback (most recent call last):
+    ...
+    impact._errors.DataError: Column 'entry': entry times must be < 'duration' (a row is at risk on (entry, duration]); 1 row (position 1). ...
+    """
+    arr = as_1d(entry, name)
+    check_length(arr, duration.shape[0], name)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
+        raise DataError(f"Column '{name}': entry times must be numbers; got dtype {arr.dtype}.",
+                        column=name, rule="numeric")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"Column '{name}': entry times must be numbers; some values are not.",
+                        column=name, rule="numeric") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise data_error(name, "entry times must not be missing (NaN) or infinite", bad,
+                         f"Rows followed from the start have entry 0, e.g. df['{name}'] = df['{name}'].fillna(0).")
+    bad = arr < 0
+    if bad.any():
+        raise data_error(name, "entry times must be >= 0", bad,
+                         "Entry is the time (on the duration's clock) from which a row is at risk.")
+    bad = arr >= duration
+    if bad.any():
+        raise data_error(name, f"entry times must be < '{duration_name}' (a row is at risk on "
+                         f"(entry, {duration_name}])", bad,
+                         f"Drop rows with no time at risk, e.g. df = df[df['{name}'] < df['{duration_name}']].")
+    return arr

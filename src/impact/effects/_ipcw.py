@@ -325,13 +325,14 @@ def aalen_johansen_entry(start: Any, stop: Any, cause: Any, weights: Any = None,
     """Weighted Aalen-Johansen cumulative incidence of cause 1 on (start, stop] rows.
 
     A row is at risk at ``t`` when ``start < t <= stop`` and exits at ``stop`` with ``cause``
-    (0 censored, 1 the cause of interest, any other value a competing cause). With ``start = 0``
-    this is :func:`impact.survival.aalen_johansen`; with time-varying weights each row is one
-    piece of a person's follow-up.
+    (0 censored, 1 the cause of interest, any other value a competing cause). This is
+    :func:`impact.survival.aalen_johansen` with ``entry=start`` (with ``start = 0`` the plain
+    estimator); with time-varying weights each row is one piece of a person's follow-up.
 
     Returns
     -------
     estimate : ndarray (len(times),)
+        Times after the last ``stop`` get the estimate at the last one (the curve is flat there).
     se : ndarray (len(times),)
         Infinitesimal-jackknife standard errors, the per-row influences summed within ``cluster``
         (default: each row its own cluster), the weights taken as known.
@@ -340,12 +341,23 @@ def aalen_johansen_entry(start: Any, stop: Any, cause: Any, weights: Any = None,
         With ``influence=False`` only the estimates are computed (``se`` is NaN, the influence
         has no columns): O(n) whatever the number of times.
 
+    Raises
+    ------
+    ParameterError
+        ``start``, ``stop``, ``cause`` and ``weights`` of different lengths.
+    DataError
+        ``stop <= 0``, ``start < 0`` or ``start >= stop`` (the message names the rows), weights
+        negative or all zero.
+
     Examples
     --------
     >>> est, se, _ = aalen_johansen_entry([0, 0, 1], [2, 3, 4], [1, 2, 1], times=[2, 4])
     >>> est.round(4).tolist()   # t=2: 1 of 3 at risk; t=3: a competing exit; t=4: the last one
     [0.3333, 0.6667]
     """
+    from impact._validation import check_cluster_unordered
+    from impact.survival import aalen_johansen
+
     a = np.asarray(start, dtype=np.float64)
     b = np.asarray(stop, dtype=np.float64)
     c = np.asarray(cause)
@@ -353,67 +365,24 @@ def aalen_johansen_entry(start: Any, stop: Any, cause: Any, weights: Any = None,
     ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
     if not (a.size == b.size == c.size == w.size):
         raise ParameterError("aalen_johansen_entry: start, stop, cause and weights must have the same length.")
-    if (b <= a).any() or (a < 0).any():
-        raise ParameterError("aalen_johansen_entry: every row needs 0 <= start < stop.")
-    ev = c != 0
-    grid = np.unique(b[ev])
-    K = grid.size
     M = ts.size
-    if K == 0:
-        return np.zeros(M), np.zeros(M), np.zeros((a.size, M))
-    lo = np.searchsorted(grid, a, side="right")        # event times <= start: not at risk there
-    hi = np.searchsorted(grid, b, side="right")        # event times <= stop
-    diff = np.zeros(K + 2)
-    np.add.at(diff, lo + 1, w)
-    np.add.at(diff, hi + 1, -w)
-    n_risk = np.cumsum(diff)[1:K + 1]                  # index j = 1..K
-    e_idx = hi[ev]                                     # 1-based index of each exit time
-    d_all = np.bincount(e_idx, weights=w[ev], minlength=K + 1)[1:]
-    d_1 = np.bincount(e_idx, weights=w[ev] * (c[ev] == 1), minlength=K + 1)[1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(n_risk > 0, d_all / n_risk, 0.0)
-        hk = np.where(n_risk > 0, d_1 / n_risk, 0.0)
-        left = n_risk - d_all
-        inv_left = np.where(left > 1e-12 * np.maximum(n_risk, 1.0), 1.0 / left, 0.0)
-        inv_n = np.where(n_risk > 0, 1.0 / n_risk, 0.0)
-    S = np.cumprod(1.0 - h)
-    S_prev = np.r_[1.0, S[:-1]]
-    f = S_prev * hk
-    F = np.cumsum(f)
-    # cumulative arrays with a leading 0 (index 0: before the first time)
-    F0 = np.r_[0.0, F]
-    G = np.r_[0.0, np.cumsum(S_prev * hk * inv_n)]
-    C = np.r_[0.0, np.cumsum(inv_left * h)]
-    D = np.r_[0.0, np.cumsum(inv_left * h * F)]
-    Sp0 = np.r_[1.0, S_prev]
-    J = np.searchsorted(grid, ts, side="right")        # event times <= each time
-    est = F0[J]
+    code = np.where(c == 0, 0, np.where(c == 1, 1, 2))
+    if not code.any():
+        return np.zeros(M), (np.zeros(M) if influence else np.full(M, np.nan)), np.zeros((a.size, M if influence else 0))
+    aj = aalen_johansen(b, code, weights=w, causes=[1, 2], entry=a,
+                        cluster=None if cluster is None else np.asarray(cluster))
+    grid = aj.table["time"].to_numpy()
+    F0 = np.r_[0.0, aj.table["cif_1"].to_numpy()]
+    est = F0[np.searchsorted(grid, ts, side="right")]
     if not influence:
         return est, np.full(M, np.nan), np.zeros((a.size, 0))
-    e = np.where(ev, hi, 0)
-    il = np.r_[0.0, inv_left][e]
-    term = np.where(c == 1, Sp0[e] * np.r_[0.0, inv_n][e], 0.0)
-    agg = None
-    if cluster is not None:
-        from scipy import sparse
-        codes = pd.factorize(pd.Series(np.asarray(cluster)), sort=False)[0]
-        agg = sparse.csr_matrix((np.ones(a.size), (codes, np.arange(a.size))),
-                                shape=(int(codes.max()) + 1 if codes.size else 0, a.size))
-    U = np.empty((a.size, M))
+    # after the last stop the curve and the influences are those at the last stop
+    U = aj.influence(1, np.clip(ts, 0.0, aj.last_time))
+    codes, n_codes = check_cluster_unordered(cluster, a.size)
     se = np.empty(M)
-    G_lo, C_lo, D_lo = G[lo][:, None], C[lo][:, None], D[lo][:, None]
-    for s0 in range(0, M, 64):                          # blocks of times: memory n x 64
-        Jb = J[s0:s0 + 64]
-        cl = np.clip(Jb[None, :], lo[:, None], hi[:, None])
-        FJ = F0[Jb][None, :]
-        Ub = -(G[cl] - G_lo) + FJ * (C[cl] - C_lo) - (D[cl] - D_lo)
-        # the exit itself (rows exiting at an event time, any cause)
-        after = ev[:, None] & (Jb[None, :] >= e[:, None])
-        Ub += after * (term[:, None] - FJ * il[:, None] + (il * F0[e])[:, None])
-        Ub *= w[:, None]
-        U[:, s0:s0 + 64] = Ub
-        sums = Ub if agg is None else agg @ Ub
-        se[s0:s0 + 64] = np.sqrt((sums ** 2).sum(axis=0))
+    for k in range(M):
+        sums = U[:, k] if cluster is None else np.bincount(codes, weights=U[:, k], minlength=n_codes)
+        se[k] = np.sqrt(np.dot(sums, sums))
     return est, se, U
 
 

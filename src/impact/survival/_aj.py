@@ -14,6 +14,7 @@ from impact._validation import (
     as_1d,
     check_cluster_unordered,
     check_duration,
+    check_entry,
     check_length,
     check_times,
     check_weights,
@@ -24,15 +25,19 @@ from impact.survival._common import (
     ARRAY,
     CAUSES,
     CONF_LEVEL,
-    ClusterIndex,
+    FEW_TIMES,
+    Memo,
     TimeIndex,
+    cluster_count,
     cluster_index,
+    entry_index,
     ij_quadratic,
+    influence_at,
+    keyed_time_index,
     log_ci,
     quad_form,
-    row_influence,
     step_index,
-    time_index,
+    var_at,
     z_value,
 )
 
@@ -41,12 +46,16 @@ __all__ = ["AalenJohansen", "aalen_johansen"]
 
 
 @dataclass(frozen=True)
-class _CifParts:
-    F: np.ndarray
-    P: np.ndarray  # (n, 2)
-    f: np.ndarray  # (K, 2)
-    R: np.ndarray  # (K,)
-    se: np.ndarray | None  # (K,); None when not asked for (influences and areas do not need it)
+class _Curve:
+    """The curve of one cause (or a sum of causes) and its influence tables, O(K)."""
+
+    F: np.ndarray     # (K,) cumulative incidence
+    R: np.ndarray     # (K,) influence of a row still at risk
+    p0: np.ndarray    # (K, m+1) by time and cause: influence coefficients once the row has left
+    p1: np.ndarray
+    B0: np.ndarray    # (K+1,) the at-risk parts accrued before grid index l: -G + F_t C - D
+    C0: np.ndarray
+    K: int
 
 
 @dataclass(frozen=True, repr=False)
@@ -73,16 +82,23 @@ class AalenJohansen:
     conf_level: float
     cov_type: str
     n: int
-    n_clusters: int
     last_time: float
     notes: tuple[str, ...]
     _ti: TimeIndex = field(repr=False)
     _w: np.ndarray = field(repr=False)
-    _code: np.ndarray = field(repr=False)  # 0 censored, 1..m cause
+    _x: np.ndarray = field(repr=False)  # row key: time slot * (m+1) + cause code (0 censored)
+    _lo: np.ndarray | None = field(repr=False)  # entry index (delayed entry), None: from time 0
     _codes_cluster: np.ndarray | None = field(repr=False)
-    _ci: ClusterIndex | None = field(repr=False)
+    _n_codes: int = field(repr=False)
     _n_risk: np.ndarray = field(repr=False)
     _n_event: np.ndarray = field(repr=False)  # (K, m)
+    _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters (rows, without ``cluster``)."""
+        return self._memo.get("n_clusters",
+                              lambda: cluster_count(self._codes_cluster, self._n_codes, self.n))
 
     # -- internals ----------------------------------------------------------------------------
     def _cause_codes(self, cause: Any) -> np.ndarray:
@@ -101,14 +117,12 @@ class AalenJohansen:
             out.append(hits[0] + 1)
         return np.unique(np.asarray(out))
 
-    def _parts(self, cause: Any, se: bool = True) -> _CifParts:
-        """The curve of ``cause`` and the coefficients of the rows' influences; with ``se`` also
-        the clustered IJ standard error at every time (the one O(n) quadratic form, skipped
-        when only influences or areas are wanted)."""
+    def _curve(self, cause: Any) -> _Curve:
+        """The curve of ``cause`` and the tables of the rows' influence coefficients by row key
+        (a row's influence depends only on its time, its cause and, with entry, its entry)."""
         sel = self._cause_codes(cause)
-        ti, w = self._ti, self._w
-        j = ti.index
         n_risk = self._n_risk
+        K, m = self._n_event.shape
         d_all = self._n_event.sum(axis=1)
         d_k = self._n_event[:, sel - 1].sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -125,19 +139,49 @@ class AalenJohansen:
         G = np.cumsum(g * hk)
         C = np.cumsum(a * h)
         D = np.cumsum(a * h * F)
-        is_k = np.isin(self._code, sel).astype(np.float64)
-        is_any = (self._code > 0).astype(np.float64)
-        P = np.column_stack([
-            is_k * g[j] - G[j] + is_any * a[j] * F[j] - D[j],
-            is_any * a[j] - C[j],
-        ])
-        f = np.column_stack([np.ones_like(F), -F])
+        is_k = np.isin(np.arange(m + 1), sel).astype(np.float64)[None, :]
+        is_any = (np.arange(m + 1) > 0).astype(np.float64)[None, :]
+        col = (slice(None), None)
+        p0 = is_k * g[col] - G[col] + is_any * a[col] * F[col] - D[col]
+        p1 = is_any * a[col] - C[col]
         R = -G + F * C - D
-        if not se:
-            return _CifParts(F=F, P=P, f=f, R=R, se=None)
-        Q = ij_quadratic(ti, w, P, self._ci)
-        var = np.maximum(quad_form(Q, np.column_stack([f, R])), 0.0)
-        return _CifParts(F=F, P=P, f=f, R=R, se=np.sqrt(var))
+        B0 = np.r_[0.0, -G] - np.r_[0.0, D]  # without the F_t C part (added per time)
+        return _Curve(F=F, R=R, p0=p0, p1=p1, B0=B0, C0=np.r_[0.0, C], K=K)
+
+    def _tabs(self, cv: _Curve, ks: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        jt = np.arange(cv.K)[:, None]
+        tabs = [self._ti.keyed(np.where(jt <= k, cv.p0 + cv.p1 * -cv.F[k], cv.R[k])) for k in ks]
+        Bs = None if self._lo is None else [cv.B0 + cv.F[k] * cv.C0 for k in ks]
+        return tabs, Bs
+
+    def _P(self, cv: _Curve) -> np.ndarray:
+        return np.column_stack([np.take(self._ti.keyed(cv.p0), self._x),
+                                np.take(self._ti.keyed(cv.p1), self._x)])
+
+    def _se_at(self, cv: _Curve, ks: np.ndarray) -> np.ndarray:
+        """Standard error at grid positions ``ks`` (each >= 0): O(n) per time."""
+        out = np.empty(ks.size)
+        for s in range(0, ks.size, FEW_TIMES):
+            kb = ks[s:s + FEW_TIMES]
+            tabs, Bs = self._tabs(cv, kb)
+            out[s:s + FEW_TIMES] = var_at(self._x, self._w, self._codes_cluster, self._n_codes, tabs,
+                                          self._lo, Bs, [int(k) for k in kb])
+        return np.sqrt(np.maximum(out, 0.0))
+
+    def _se_all(self, cv: _Curve) -> np.ndarray:
+        """Standard error at every distinct time (one quadratic form; per time with entry)."""
+        if self._lo is not None:
+            return self._se_at(cv, np.arange(cv.K))
+        ci = None if self._codes_cluster is None else self._memo.get(
+            "ci", lambda: cluster_index(self._codes_cluster, self._n_codes, self._ti))  # type: ignore[arg-type]  # not None here
+        Q = ij_quadratic(self._ti, self._w, self._P(cv), ci)
+        f = np.column_stack([np.ones_like(cv.F), -cv.F])
+        return np.sqrt(np.maximum(quad_form(Q, np.column_stack([f, cv.R])), 0.0))
+
+    def _no_entry(self, what: str) -> None:
+        if self._lo is not None:
+            raise ParameterError(f"AalenJohansen.{what} is not available for curves with delayed entry "
+                                 "(entry=): the restricted mean of a left-truncated curve is not estimated.")
 
     # -- public -------------------------------------------------------------------------------
     def cif(self, cause: Any, times: Any = None) -> pd.DataFrame:
@@ -147,16 +191,20 @@ class AalenJohansen:
         (log-transform intervals as R's default). ``times=None`` gives every distinct observed
         time. Times after the last observed time are flagged and get NaN (no extrapolation).
         """
-        parts = self._parts(cause)
-        assert parts.se is not None
+        cv = self._curve(cause)
         grid = self._ti.times
         t = grid if times is None else check_times(times)
         k = step_index(grid, t)
         kk = np.maximum(k, 0)
-        est = np.where(k >= 0, parts.F[kk], 0.0)
-        se = np.where(k >= 0, parts.se[kk], 0.0)
-        low, high = log_ci(est, se, z_value(self.conf_level))
         beyond = t > self.last_time
+        est = np.where(k >= 0, cv.F[kk], 0.0)
+        ok = (k >= 0) & ~beyond
+        uk, inv = np.unique(k[ok], return_inverse=True)
+        few = uk.size <= FEW_TIMES or (self._lo is not None and times is not None)
+        se_k = self._se_at(cv, uk) if few else self._se_all(cv)[uk]
+        se = np.zeros(t.size)
+        se[ok] = se_k[inv.reshape(-1)]
+        low, high = log_ci(est, se, z_value(self.conf_level))
         out = pd.DataFrame({"time": t, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
                             "beyond_follow_up": beyond})
         out.loc[beyond, ["estimate", "se", "ci_low", "ci_high"]] = np.nan
@@ -168,11 +216,17 @@ class AalenJohansen:
         ``se(t)**2 == sum over clusters of (sum of the rows' influences)**2`` (R's convention).
         Columns for times beyond follow-up are NaN.
         """
-        parts = self._parts(cause, se=False)
+        cv = self._curve(cause)
         t = check_times(times)
         k = step_index(self._ti.times, t)
-        out = row_influence(self._ti, self._w, parts.P, parts.f, parts.R, k)
-        out[:, t > self.last_time] = np.nan
+        out = np.zeros((self.n, t.size))
+        for c, kk in enumerate(k):
+            if t[c] > self.last_time:
+                out[:, c] = np.nan
+            elif kk >= 0:
+                tabs, Bs = self._tabs(cv, np.array([kk]))
+                out[:, c] = influence_at(self._x, self._w, tabs[0], self._lo,
+                                         None if Bs is None else Bs[0], int(kk))
         return out
 
     def rmtl(self, cause: Any, horizon: Any) -> pd.DataFrame:
@@ -190,7 +244,10 @@ class AalenJohansen:
             rmst_table,
         )
 
-        parts = self._parts(cause, se=False)
+        self._no_entry("rmtl")
+        cv = self._curve(cause)
+        P = self._P(cv)
+        f = np.column_stack([np.ones_like(cv.F), -cv.F])
         hs = check_horizons(horizon)
         est, ses = [], []
         for h in hs:
@@ -198,23 +255,24 @@ class AalenJohansen:
                 est.append(np.nan)
                 ses.append(np.nan)
                 continue
-            area, infl = area_and_influence(self._ti, self._w, parts.P, parts.f, parts.R,
-                                            parts.F, 0.0, float(h))
+            area, infl = area_and_influence(self._ti, self._w, P, f, cv.R, cv.F, 0.0, float(h))
             est.append(area)
-            ses.append(clustered_se(infl, self._codes_cluster, self.n_clusters))
+            ses.append(clustered_se(infl, self._codes_cluster, self._n_codes))
         return rmst_table(hs, est, ses, self.last_time, self.conf_level)
 
     def rmtl_influence(self, cause: Any, horizon: Any) -> np.ndarray:
         """Per-row IJ influence on :meth:`rmtl`, ``(n_rows, len(horizon))``."""
         from impact.survival._rmst import area_and_influence, check_horizons
 
-        parts = self._parts(cause, se=False)
+        self._no_entry("rmtl_influence")
+        cv = self._curve(cause)
+        P = self._P(cv)
+        f = np.column_stack([np.ones_like(cv.F), -cv.F])
         hs = check_horizons(horizon)
         out = np.full((self.n, hs.size), np.nan)
         for c, h in enumerate(hs):
             if h <= self.last_time:
-                out[:, c] = area_and_influence(self._ti, self._w, parts.P, parts.f, parts.R,
-                                               parts.F, 0.0, float(h))[1]
+                out[:, c] = area_and_influence(self._ti, self._w, P, f, cv.R, cv.F, 0.0, float(h))[1]
         return out
 
     def summary(self, times: Any = None) -> pd.DataFrame:
@@ -248,16 +306,23 @@ class AalenJohansen:
 
 
 def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.ndarray, tuple]:
+    """Each row's cause as 0 (censored) or 1..m (the declared causes, in order), and the causes.
+
+    Integer codes are read by counting (no hashing), other labels by one hash factorize; the
+    row codes are one lookup from the distinct values.
+    """
     arr = as_1d(cause, "cause")
     check_length(arr, n, "cause")
     uniq: Any
+    off: np.ndarray | None = None
+    codes_u: np.ndarray | None = None
     if arr.dtype.kind in "iu" and arr.size and int(arr.max()) - int(arr.min()) <= 4 * n + 1024:
         # integer codes: the distinct values by counting (no hashing)
         lo = int(arr.min())
-        off = (arr - lo).astype(np.intp, copy=False)
+        off = (arr - lo if lo else arr).astype(np.intp, copy=False)
         present = np.bincount(off) > 0
-        codes_u = np.take(np.cumsum(present) - 1, off)
-        uniq = (np.flatnonzero(present) + lo).tolist()
+        pos = np.flatnonzero(present)
+        uniq = (pos + lo).tolist()
     else:
         codes_u, uniq = pd.factorize(pd.Series(arr), use_na_sentinel=True)
 
@@ -271,10 +336,16 @@ def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.nd
         except (TypeError, ValueError):  # pragma: no cover - exotic objects
             return False
 
+    def by_row(per_unique: np.ndarray, missing: Any) -> np.ndarray:
+        """A value per distinct label to a value per row (missing labels: ``missing``)."""
+        if off is not None:
+            full = np.zeros(present.size, dtype=per_unique.dtype)
+            full[pos] = per_unique
+            return np.take(full, off)
+        assert codes_u is not None
+        return np.take(np.r_[per_unique, np.array([missing], dtype=per_unique.dtype)], codes_u)
+
     cens_u = np.array([_is_censor(v) for v in uniq], dtype=bool)
-    censor_np = codes_u < 0
-    if cens_u.any():
-        censor_np |= np.isin(codes_u, np.flatnonzero(cens_u))
     if causes is None:
         observed = [v for v, c in zip(uniq, cens_u) if not c]
         try:
@@ -291,11 +362,11 @@ def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.nd
             raise ParameterError("The 'causes' parameter must list at least one cause.")
         known_u = cens_u | np.array([v in declared or str(v) in map(str, declared) for v in uniq],
                                     dtype=bool)
-        known = censor_np | known_u[np.maximum(codes_u, 0)]
-        if not known.all():
+        if not known_u.all():
             bad_vals = sorted(str(v) for v, k in zip(uniq, known_u) if not k)[:5]
             raise data_error("cause", f"cause codes must be censoring (0, None, 'censored') or one "
-                             f"of the declared causes {list(declared)}; found {bad_vals}", ~known,
+                             f"of the declared causes {list(declared)}; found {bad_vals}",
+                             by_row(~known_u, False),
                              "Declare every exit type in 'causes', or recode the others, e.g. "
                              "df['cause'] = df['cause'].where(df['cause'].isin(causes), 'other').")
     lookup = np.zeros(len(uniq), dtype=np.int64)
@@ -306,15 +377,14 @@ def cause_codes(cause: Any, n: int, causes: Sequence[Any] | None) -> tuple[np.nd
             if v == c or str(v) == str(c):
                 lookup[u] = i + 1
                 break
-    code = np.where(censor_np, 0, lookup[np.maximum(codes_u, 0)])
-    return code, declared
+    return by_row(lookup, 0), declared
 
 
 @validate_params({"duration": [ARRAY], "cause": [ARRAY], "weights": [ARRAY, None], "cluster": [ARRAY, None],
-                  "causes": [CAUSES, None], "conf_level": [CONF_LEVEL]})
+                  "causes": [CAUSES, None], "conf_level": [CONF_LEVEL], "entry": [ARRAY, None]})
 def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any = None,
                    causes: Sequence[Any] | None = None,
-                   conf_level: float = 0.95) -> AalenJohansen:
+                   conf_level: float = 0.95, entry: Any = None) -> AalenJohansen:
     """Weighted Aalen-Johansen cumulative incidence of competing causes.
 
     Exits to work, to studies and to other destinations compete: each cause's cumulative
@@ -339,10 +409,21 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
         The declared causes. Values of ``cause`` that are neither censoring nor declared raise
         a :class:`DataError`. Default: every non-censoring value observed.
     conf_level : float, default 0.95
+    entry : array-like, optional
+        Delayed entry (left truncation, or (start, stop] pieces of a person's follow-up with
+        time-varying weights): the row is at risk on ``(entry, duration]``, as R's
+        ``Surv(entry, duration, cause)``; ``0 <= entry < duration``. Default: at risk from 0.
+        The standard errors at many times then cost O(n) per time; ``rmtl`` is not available.
 
     Returns
     -------
     AalenJohansen
+
+    Notes
+    -----
+    ``cif(cause, times)`` at a few times computes each standard error by one pass over the rows
+    (a lookup of each row's influence in a table by time and cause, and a bincount by cluster);
+    at many times (or ``times=None``) by one quadratic form at every time.
 
     Examples
     --------
@@ -362,19 +443,22 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     code, declared = cause_codes(cause, n, causes)
     w = check_weights(weights, n)
     ccodes, n_codes = check_cluster_unordered(cluster, n)
-    ti = time_index(T)
-    ci = None if cluster is None else cluster_index(ccodes, n_codes, ti)
-    n_clusters = n if ci is None else ci.n_clusters
-    K = ti.times.size
-    j = ti.index
+    start = None if entry is None else check_entry(entry, T)
     m = len(declared)
-    n_exit = np.bincount(j, weights=w, minlength=K)
-    n_risk = np.cumsum(n_exit[::-1])[::-1]
-    n_event = np.zeros((K, m))
-    for c in range(m):
-        n_event[:, c] = np.bincount(j, weights=w * (code == c + 1), minlength=K)
-    cols: dict[str, np.ndarray] = {"time": ti.times, "n_risk": n_risk,
-                                   "n_censor": n_exit - n_event.sum(axis=1)}
+    ti, x, counts = keyed_time_index(T, code, m + 1, w)
+    K = ti.times.size
+    n_event = np.ascontiguousarray(counts[:, 1:])
+    n_exit = counts.sum(axis=1)
+    lo = None
+    if start is None:
+        n_risk = np.cumsum(n_exit[::-1])[::-1]
+    else:
+        lo = entry_index(ti, start)
+        # at risk at t_k when lo_i <= k <= j_i: (exits at or after t_k) - (entries after t_k), both
+        # reverse sums, so that the risk set is exact where it ends (no running +/- round-off)
+        enter = np.bincount(lo, weights=w, minlength=K)
+        n_risk = np.cumsum(n_exit[::-1])[::-1] - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0]
+    cols: dict[str, np.ndarray] = {"time": ti.times, "n_risk": n_risk, "n_censor": counts[:, 0].copy()}
     d_all = n_event.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.where(n_risk > 0, d_all / n_risk, 0.0)
@@ -392,10 +476,12 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
              "confidence intervals on the log scale (R conf.type='log')",
              "clustered on the given clusters" if cluster is not None
              else "no cluster given: each row is its own cluster"]
+    if start is not None:
+        notes.append("delayed entry: each row at risk on (entry, duration]")
     return AalenJohansen(
         causes=tuple(declared), table=pd.DataFrame(cols), conf_level=conf_level,
-        cov_type="ij_cluster" if cluster is not None else "ij", n=n, n_clusters=n_clusters,
-        last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _code=code,
-        _codes_cluster=None if cluster is None else ccodes,
-        _ci=ci, _n_risk=n_risk, _n_event=n_event,
+        cov_type="ij_cluster" if cluster is not None else "ij", n=n,
+        last_time=float(ti.times[-1]), notes=tuple(notes), _ti=ti, _w=w, _x=x, _lo=lo,
+        _codes_cluster=None if cluster is None else ccodes, _n_codes=n_codes,
+        _n_risk=n_risk, _n_event=n_event,
     )

@@ -36,6 +36,7 @@ from impact._validation import (
     check_cluster,
     check_columns,
     check_duration,
+    check_entry,
     check_event,
     check_params,
     check_weights,
@@ -147,10 +148,7 @@ class RegressionModel:
         w = check_weights(None if weights_col is None else data[weights_col].to_numpy(), n, weights_col or "weights")
         entry = None
         if entry_col is not None:
-            entry = data[entry_col].to_numpy(dtype=np.float64)
-            bad = ~np.isfinite(entry) | (entry < 0) | (entry >= T)
-            if bad.any():
-                raise data_error(entry_col, f"entry times must be >= 0 and < '{duration_col}'", bad)
+            entry = check_entry(data[entry_col].to_numpy(), T, entry_col, duration_col)
         if strata_cols:
             sc = data[strata_cols]
             bad = sc.isna().any(axis=1).to_numpy()

@@ -25,8 +25,10 @@ Whole-number durations are indexed by counting, without a sort.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,17 +40,27 @@ __all__ = [
     "ARRAY",
     "CAUSES",
     "CONF_LEVEL",
+    "FEW_TIMES",
     "ClusterIndex",
+    "Memo",
     "TimeIndex",
+    "cluster_count",
     "cluster_index",
+    "entry_index",
     "ij_quadratic",
+    "influence_at",
+    "keyed_time_index",
     "log_ci",
     "quad_form",
-    "row_influence",
     "step_index",
     "time_index",
+    "var_at",
     "z_value",
 ]
+
+#: at most this many distinct requested times: the variance by one bincount per time (O(n) each);
+#: more: the quadratic form at every time (O(n) once), read off at the requested ones
+FEW_TIMES = 16
 
 
 # ----------------------------------------------------------------------------------------------
@@ -60,6 +72,8 @@ ARRAY = InstanceOf((np.ndarray, pd.Series, pd.Index, pd.api.extensions.Extension
 #: declared causes of competing exits
 CAUSES = InstanceOf((list, tuple, np.ndarray, pd.Index), "a list of causes")
 CONF_LEVEL = Interval(Real, 0, 1, closed="neither")
+
+T_ = TypeVar("T_")
 
 
 
@@ -88,10 +102,48 @@ def log_ci(estimate: np.ndarray, se: np.ndarray, z: float,
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimeIndex:
-    """Distinct times and each row's index into them (computed once)."""
+    """Distinct times and where each row falls among them (computed once).
+
+    ``key // stride`` is each row's time slot: its whole-number duration itself when durations
+    are indexed by counting (then ``slot[v]`` is the index of the last distinct time <= ``v``),
+    else its index among the distinct times (``slot`` is the identity). With ``stride > 1``
+    ``key`` is the row key of :func:`keyed_time_index` (slot * stride + class), stored once.
+    """
 
     times: np.ndarray  # (K,) distinct observed times, ascending
-    index: np.ndarray  # (n,) j_i
+    key: np.ndarray    # (n,) time slot of each row (times ``stride``, plus its class)
+    slot: np.ndarray   # (V,) index among the distinct times of each time slot
+    #: whole-number durations: ``lut[v]`` is the number of distinct times <= v (None: sorted path)
+    lut: np.ndarray | None = None
+    stride: int = 1
+
+    @property
+    def index(self) -> np.ndarray:
+        """``j_i``: each row's index among the distinct times (one lookup when counted)."""
+        v = self.key if self.stride == 1 else self.key // self.stride
+        return v if self.lut is None else np.take(self.slot, v)
+
+    def keyed(self, tab: np.ndarray) -> np.ndarray:
+        """A ``(K, c)`` table by distinct time and class as a flat table by row key
+        ``slot * c + class`` (see :func:`keyed_time_index`)."""
+        return (tab if self.lut is None else np.take(tab, self.slot, axis=0)).ravel()
+
+    def count_le(self, values: np.ndarray) -> np.ndarray:
+        """For each value ``v >= 0`` the number of distinct times ``<= v`` (counting when it can)."""
+        if self.lut is not None:
+            return np.take(self.lut, np.minimum(values, self.lut.size - 1).astype(np.int64))
+        return np.searchsorted(self.times, values, side="right")
+
+
+def _whole(duration: np.ndarray) -> np.ndarray | None:
+    """The durations as int64 when they are whole numbers of modest range (else None)."""
+    n = duration.size
+    top = float(duration.max()) if n else 0.0
+    if top <= 4 * n + 1024:
+        whole = duration.astype(np.int64)
+        if np.array_equal(whole, duration):
+            return whole
+    return None
 
 
 def time_index(duration: np.ndarray) -> TimeIndex:
@@ -100,16 +152,49 @@ def time_index(duration: np.ndarray) -> TimeIndex:
     Whole-number durations (days, weeks, months) with a range of at most a few times the number
     of rows are indexed by counting, in O(n) without a sort; other durations by one sort.
     """
-    n = duration.size
-    top = float(duration.max()) if n else 0.0
-    if top <= 4 * n + 1024:
-        whole = duration.astype(np.int64)
-        if np.array_equal(whole, duration):
-            present = np.bincount(whole, minlength=int(top) + 1) > 0
-            lut = np.cumsum(present) - 1
-            return TimeIndex(times=np.flatnonzero(present).astype(np.float64), index=lut[whole])
+    whole = _whole(duration)
+    if whole is not None:
+        present = np.bincount(whole) > 0
+        lut = np.cumsum(present)
+        return TimeIndex(times=np.flatnonzero(present).astype(np.float64), key=whole,
+                         slot=np.maximum(lut - 1, 0), lut=lut)
     times, index = np.unique(duration, return_inverse=True)
-    return TimeIndex(times=times, index=index.reshape(-1).astype(np.int64, copy=False))
+    return TimeIndex(times=times, key=index.reshape(-1).astype(np.int64, copy=False),
+                     slot=np.arange(times.size))
+
+
+def keyed_time_index(duration: np.ndarray, cls: np.ndarray, n_cls: int,
+                     w: np.ndarray) -> tuple[TimeIndex, np.ndarray, np.ndarray]:
+    """The time index, each row's key ``x_i = slot_i * n_cls + class_i`` and the weighted counts
+    by distinct time and class ``(K, n_cls)``, in one bincount.
+
+    A row's influence at any time depends on its key only (and, with delayed entry, on its entry
+    index), so per-time values are lookups in small tables (:meth:`TimeIndex.keyed`). ``cls``
+    holds whole numbers ``0..n_cls-1`` (any numeric dtype). The key is built in place: no other
+    array of n rows is kept.
+    """
+    whole = _whole(duration)
+    if whole is not None:
+        V = int(whole.max()) + 1
+        allpos = bool(np.all(w > 0))
+        present = None if allpos else np.bincount(whole, minlength=V) > 0  # rows of weight 0 make a time
+        x = whole
+        x *= n_cls
+        np.add(x, cls, out=x, casting="unsafe")
+        cd = np.bincount(x, weights=w, minlength=V * n_cls).reshape(V, n_cls)
+        if present is None:
+            present = cd.sum(axis=1) > 0
+        lut = np.cumsum(present)
+        ti = TimeIndex(times=np.flatnonzero(present).astype(np.float64), key=x,
+                       slot=np.maximum(lut - 1, 0), lut=lut, stride=n_cls)
+        return ti, x, cd[present]
+    times, index = np.unique(duration, return_inverse=True)
+    K = times.size
+    x = index.reshape(-1).astype(np.int64, copy=False)
+    x *= n_cls
+    np.add(x, cls, out=x, casting="unsafe")
+    ti = TimeIndex(times=times, key=x, slot=np.arange(K), stride=n_cls)
+    return ti, x, np.bincount(x, weights=w, minlength=K * n_cls).reshape(K, n_cls)
 
 
 @dataclass(frozen=True)
@@ -320,19 +405,71 @@ def step_index(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
     return np.searchsorted(grid, times, side="right") - 1
 
 
-def row_influence(ti: TimeIndex, w: np.ndarray, P: np.ndarray, f: np.ndarray, R: np.ndarray,
-                  k: np.ndarray) -> np.ndarray:
-    """Per-row influence ``(n, len(k))`` at grid positions ``k`` (``-1``: before the first time).
+class Memo:
+    """Values derived from a fitted curve on first use (the cluster structure, the variance at
+    every time): a cache, not part of the result's state, so the frozen result stays as made."""
 
-    ``f`` is ``(K, M)`` and ``R`` is ``(K,)``; columns with ``k < 0`` are zero.
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[object, object] = {}
+
+    def get(self, key: object, make: Callable[[], T_]) -> T_:
+        if key not in self._values:
+            self._values[key] = make()
+        return self._values[key]  # type: ignore[return-value]  # stored by make() under this key
+
+    def __repr__(self) -> str:
+        return "Memo()"
+
+
+def cluster_count(codes: np.ndarray | None, n_codes: int, n: int) -> int:
+    """Number of clusters that occur (codes from :func:`check_cluster_unordered`)."""
+    if codes is None:
+        return n
+    return int(np.count_nonzero(np.bincount(codes, minlength=n_codes)))
+
+
+def entry_index(ti: TimeIndex, entry: np.ndarray) -> np.ndarray:
+    """For each row the number of distinct times ``<= entry``: the row is at risk from the
+    time of that index on (0-based), i.e. at ``t_k`` when ``lo_i <= k <= j_i``."""
+    return ti.count_le(entry)
+
+
+def influence_at(x: np.ndarray, w: np.ndarray, tab: np.ndarray, lo: np.ndarray | None = None,
+                 B: np.ndarray | None = None, k: int = 0, out: np.ndarray | None = None) -> np.ndarray:
+    """Per-row influence at one time: ``w_i * tab[x_i]``; with delayed entry minus the at-risk part
+    accrued before the row entered, ``w_i * (tab[x_i] - B[min(lo_i, k + 1)])`` (``B[0] = 0``).
+    ``out``: a buffer of n rows to write into (reused across times: no fresh pages per time)."""
+    U = np.take(tab, x, out=out)
+    if lo is not None:
+        assert B is not None
+        U -= np.take(B, np.minimum(lo, k + 1))
+    U *= w
+    return U
+
+
+def var_at(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_codes: int,
+           tabs: list[np.ndarray], lo: np.ndarray | None = None,
+           Bs: list[np.ndarray] | None = None, ks: list[int] | None = None) -> np.ndarray:
+    """Clustered IJ variance at a few times: ``sum_g (sum_{i in g} U_i)^2`` for each table.
+
+    One lookup and one bincount by cluster per time (O(n), no sort, no n x times matrix);
+    rows alone (``codes=None``) without entry: one bincount of the squared weights by key.
     """
-    n = w.size
-    out = np.zeros((n, k.size))
-    for c, kk in enumerate(k):
-        if kk < 0:
-            continue
-        left = ti.index <= kk
-        out[:, c] = np.where(left, P @ f[kk], R[kk]) * w
+    out = np.empty(len(tabs))
+    if codes is None and lo is None:
+        size = tabs[0].size if tabs else 0
+        w2 = np.bincount(x, weights=w * w, minlength=size)[:size]
+        for c, tab in enumerate(tabs):
+            out[c] = float(np.dot(w2, tab * tab))
+        return out
+    buf = np.empty(x.size)
+    for c, tab in enumerate(tabs):
+        U = influence_at(x, w, tab, lo, None if Bs is None else Bs[c], 0 if ks is None else ks[c], out=buf)
+        if codes is None:
+            out[c] = float(np.dot(U, U))
+        else:
+            s = np.bincount(codes, weights=U, minlength=n_codes)
+            out[c] = float(np.dot(s, s))
     return out
-
-
