@@ -176,3 +176,31 @@ def test_scarce_controls_flag_the_stratum_and_warn():
     assert scarce_controls(mr) == []
     assert scarce_controls(m2, threshold=10.0) == []
     assert scarce_control_notes(m2, threshold=10.0) == []
+
+
+def test_estimate_effects_vcov_ai2016_is_the_adjustment_of_its_own_sandwich(matched):
+    """``estimate_effects(match, outcome=, vcov="AI2016")`` equals ``ai2016_adjust`` of the
+    ``"auto"`` result; a DataFrame or ``adjust=`` with it is refused with a message saying why."""
+    df, m = matched
+    via = impact.estimate_effects(m, outcome="y", by="gender", vcov="AI2016")
+    direct = ai2016_adjust(impact.estimate_effects(m, outcome="y", by="gender"), m)
+    pd.testing.assert_frame_equal(via.table, direct.table)
+    assert via.notes == direct.notes
+    with pytest.raises(ParameterError, match="needs the match result itself"):
+        impact.estimate_effects(m.matched_data, outcome="y", treatment="treat", by="gender", vcov="AI2016")
+    with pytest.raises(ParameterError, match="no 'adjust'"):
+        impact.estimate_effects(m, outcome="y", by="gender", adjust=["x1"], vcov="AI2016")
+
+
+def test_estimate_effects_warns_of_scarce_controls_unless_adjusted():
+    df = _data(900, 2, treated_share=-1.4)
+    m2 = impact.match(df, treatment="treat", covariates=["x1", "x2", "gender"], exact=["gender"], ratio=2,
+                      id="id", random_state=0)
+    with pytest.warns(ImpactWarning, match="2:1 matching needs"):
+        res = impact.estimate_effects(m2, outcome="y", by="gender")
+    assert sum("2:1 matching needs" in n for n in res.notes) == 2
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImpactWarning)
+        adj = impact.estimate_effects(m2, outcome="y", by="gender", adjust=["x1", "x2"])
+    assert not any("2:1 matching needs" in n for n in adj.notes)

@@ -16,3 +16,7 @@ __all__ = ["EffectsResult", "estimate_effects", "EffectCurveResult", "effect_cur
 from impact.effects._ipcw import CensoringWeights, aalen_johansen_entry, censoring_weights, ipcw_effects
 
 __all__ += ["CensoringWeights", "censoring_weights", "ipcw_effects", "aalen_johansen_entry"]
+
+from impact.effects._means import ai2016_adjust
+
+__all__ += ["ai2016_adjust"]

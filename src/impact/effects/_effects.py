@@ -27,6 +27,7 @@ row, how the standard error was made.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -223,7 +224,7 @@ _PARAMS: dict[str, list[Any]] = {
     "adjust": ["columns", None],
     "subdistribution": ["boolean"],
     "outcome": ["column", None],
-    "vcov": [Options(["auto", "HC1", "HC3"])],
+    "vcov": [Options(["auto", "HC1", "HC3", "AI2016"])],
     "missing": [Options(["error", "drop"])],
 }
 
@@ -269,7 +270,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
                      random_state: int | np.random.Generator | None = 0, n_jobs: int = 1,
                      progress: bool = False, adjust: Sequence[str] | str | None = None,
                      subdistribution: bool = True, outcome: str | None = None,
-                     vcov: Literal["auto", "HC1", "HC3"] = "auto",
+                     vcov: Literal["auto", "HC1", "HC3", "AI2016"] = "auto",
                      missing: Literal["error", "drop"] = "error") -> EffectsResult:
     """Estimate effects on time to work or studies (or on a numeric outcome), for all and by subgroup.
 
@@ -329,7 +330,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         ``lm(y ~ treat, weights = weights)``) per subgroup. With ``adjust``, the coefficient of
         treat in ``lm(y ~ treat * (covariates centred at the participants' means))`` per subgroup
         (regression-adjusted ATT); ``mean_control`` is then ``mean_treated - mean_diff``.
-    vcov : {"auto", "HC1", "HC3"}
+    vcov : {"auto", "HC1", "HC3", "AI2016"}
         Standard errors of mean differences. ``"HC1"``: the sandwich clustered on ``cluster``
         (R ``sandwich::vcovCL(fit, cluster = ~subclass)``, HC1 with the factor
         ``G/(G-1) (n-1)/(n-k)``; HC1 per row without a cluster column). ``"HC3"``: the
@@ -337,7 +338,15 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         replacement, where a control belongs to several sets: as MatchIt's vignette
         *Estimating Effects After Matching* recommends, pair membership is then ignored.
         ``"auto"``: HC3 when the match result says ``replace=True`` or the cluster column has
-        missing set ids, HC1 otherwise.
+        missing set ids, HC1 otherwise. ``"AI2016"``: the ``"auto"`` sandwich plus Abadie and
+        Imbens' (2016) term for matching on an *estimated* logistic score (the sandwich treats
+        the score as known, which is conservative for these designs in
+        ``benchmarks/simulate_coverage.py``); ``data`` must then be the :func:`impact.match`
+        result itself (nearest neighbour for the ATT on ``distance="glm"``) and ``adjust``
+        empty (see :func:`impact.effects.ai2016_adjust`). With an unadjusted k:1 match
+        without replacement that needs more than half of a stratum's controls, a note and an
+        :class:`~impact.ImpactWarning` say the estimate carries the poorer later matches and
+        point to ``adjust=``.
     missing : {"error", "drop"}
         Missing outcome values: raise a :class:`~impact.DataError` naming the rows, or drop
         those rows (counted in ``notes`` and ``settings["n_dropped_missing"]``; a matched set
@@ -370,13 +379,26 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     ['all', '0', '1', '0 - 1']
     """
     replaced = _replaced(data)
+    match_result = None if isinstance(data, pd.DataFrame) else data
     frame, treatment = _unwrap(data, treatment)
     data = frame
     by_cols = _by_columns(by)
     if outcome is not None:
-        return _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level, vcov,
-                               missing, replaced, se_method,
-                               [adjust] if isinstance(adjust, str) else list(adjust or []))
+        adjust_list = [adjust] if isinstance(adjust, str) else list(adjust or [])
+        if vcov == "AI2016" and (match_result is None or adjust_list):
+            raise ParameterError("vcov='AI2016' needs the match result itself as data (not a DataFrame) and "
+                                 "no 'adjust': the estimated-score term is for the unadjusted matching ATT. "
+                                 "Pass estimate_effects(match, outcome=..., vcov='AI2016').")
+        res = _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level,
+                              "auto" if vcov == "AI2016" else vcov, missing, replaced, se_method, adjust_list)
+        from impact.effects._means import ai2016_adjust, scarce_control_notes
+        if match_result is not None and not adjust_list:
+            extra = scarce_control_notes(match_result)
+            if extra:
+                res = dataclasses.replace(res, notes=(*res.notes, *extra))
+        if vcov == "AI2016":
+            res = ai2016_adjust(res, match_result)
+        return res
     if se_method == "bootstrap" and len(by_cols) > 1:
         raise ParameterError("se_method='bootstrap' supports one 'by' column; with crossed levels use "
                              "se_method='influence'.")
