@@ -89,5 +89,5 @@ def test_before_after_significant_fall_is_achieved():
     assert t["p_value"] == pytest.approx(2 * 0.5 ** 25)
     assert res.table.iloc[0]["judgement"] == "achieved"
     shown = res.published("en").iloc[0]
-    assert "sa: 30 → 5 (p = 0.000)" in shown["Measured"]
+    assert "sa: 30 → 5 (p < 0.001)" in shown["Measured"]   # 2 x 0.5^25, not "p = 0.000"
     assert "McNemar" in shown["Rule"]

@@ -565,7 +565,9 @@ class BeforeAfterGoal:
             test = p_all.get(state)
             # the p-value rests on who left and who entered: hidden with any small count it rests on
             if test is not None and not _small((b, a, test["fell"], test["rose"]), threshold):
-                text += f" (p = {format_number(test['p_value'], lang, 3)})"
+                pv = float(test["p_value"])   # below the shown precision: "p < 0.001", never "p = 0.000"
+                text += (f" (p < {format_number(0.001, lang, 3)})" if pv < 0.0005
+                         else f" (p = {format_number(pv, lang, 3)})")
             parts.append(text)
         return target, "; ".join(parts), ""
 
