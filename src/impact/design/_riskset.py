@@ -32,7 +32,7 @@ from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._nearest import greedy_nearest
 from impact.design._pairs import Pairs
-from impact.design._propensity import Propensity, _fit_glm
+from impact.design._propensity import Propensity, _Columns, _fit_glm
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -307,14 +307,16 @@ _LEAN = True
 
 def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[str], distance: Any,
                      link: str) -> Propensity | None:
-    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, with one
-    copy of the design matrix instead of two.
+    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, without
+    an ``n x p`` float design matrix.
 
     The engine's path (:func:`impact.data.expand_covariates`) stacks a float copy of every column
-    into the matrix (two copies at the peak); here each covariate is written into a preallocated
-    ``(n, p)`` matrix (a categorical one through the dummies of its distinct values), which the
-    fit then sorts in place. The same matrix, column names, fit (:func:`_fit_glm`, ``reorder=True``)
-    and description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
+    into the matrix (8 bytes per value, two copies at the peak); here the design is handed to the
+    fit column by column (:class:`impact.design._propensity._Columns`): each numeric column as the
+    frame holds it, each categorical one as its level codes and the dummies of its distinct
+    values. The fit keeps a sorted copy in the narrowest exact dtypes and writes each block as
+    float64 when it reads it: the same matrix values, column names, fit (:func:`_fit_glm`) and
+    description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
     unless the call is the plain case: ``distance="glm"``, ``link="logit"``, no missing values in
     the matching columns, both groups present and no reserved column (so that every error the
     engine would raise first is still raised by the engine, in its order).
@@ -357,25 +359,18 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
         if kind == "other":                            # e.g. nullable integers: as the engine converts them
             Xc, names = expand_covariates(rs, [names[0]])
             sources[i] = (kind, Xc, none, names)
-    n = len(rs)
     all_names = [name for *_, names in sources for name in names]
-    X = np.empty((n, len(all_names)))
-    step = 8192                                         # rows per block: the block stays in cache
-    for a in range(0, n, step):
-        blk = X[a:a + step]
-        j = 0
-        for kind, v, Xu, names in sources:
-            w = len(names)
-            if kind == "num":
-                blk[:, j] = v[a:a + step]
-            elif kind == "cat":
-                blk[:, j:j + w] = Xu[v[a:a + step]]
-            else:
-                blk[:, j:j + w] = v[a:a + step]
-            j += w
+    parts: list[tuple[np.ndarray, np.ndarray | None]] = []
+    for kind, v, Xu, names in sources:
+        if kind == "cat":
+            parts.append((v, Xu))
+        elif v.ndim == 1:
+            parts.append((v, None))
+        else:                                           # an "other" column converted by the engine's rule
+            parts.extend((v[:, j], None) for j in range(v.shape[1]))
     del sources
-    prob, _, coef, llf, notes = _fit_glm(X, all_names, t, covariates, reorder=True)
-    del X
+    prob, _, coef, llf, notes = _fit_glm(_Columns(parts, len(rs)), all_names, t, covariates, linear=False)
+    del parts
     desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
             "of treatment on " + ", ".join(covariates)
             + "; categorical covariates in treatment coding with the first sorted level as reference")
