@@ -305,23 +305,31 @@ def _symmetric(H: np.ndarray) -> np.ndarray:
     return H
 
 
-def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
-          ) -> tuple[float, bool, np.ndarray, np.ndarray]:
-    """One pass over the rows at ``beta``: the deviance, whether every fitted probability equals
-    its outcome (statsmodels' perfect-prediction check), and ``X'WX`` and ``X'(y - mu)`` at the
-    fitted probabilities, each block read once for all three. ``m``: how many data rows each row
-    stands for (distinct rows with counts), None for one each."""
+def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None,
+          mu: np.ndarray | None = None) -> tuple[float, bool, np.ndarray | None, np.ndarray | None]:
+    """One pass over the rows at ``beta``: the deviance and whether every fitted probability
+    equals its outcome (statsmodels' perfect-prediction check). ``m``: how many data rows each
+    row stands for (distinct rows with counts), None for one each.
+
+    With ``mu`` (an array of ``blocks.n``) the fitted probabilities are written there (canonical
+    order) for :func:`_hessian_pass`, and no ``X'WX`` is formed (None, None): the Hessian only
+    when another step is taken (the matrix is read again, a view a block at a time). Without,
+    ``X'WX`` and ``X'(y - mu)`` are formed in the same pass, each block read (written as float64
+    from a :class:`_Packed` design) once for everything: cheaper than a second pass whenever
+    writing a block costs more than its ``X'WX``, although the last pass forms one unused.
+    """
     k = blocks.k
-    H = np.zeros((k, k))
-    g = np.zeros(k)
+    fused = mu is None
+    H = np.zeros((k, k)) if fused else None
+    g = np.zeros(k) if fused else None
     w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     dev = 0.0
     perfect = True
-    mu = np.empty(min(blocks.size, max(blocks.n, 1)))
+    buf = np.empty(min(blocks.size, max(blocks.n, 1))) if fused else None
     for a, b, blk in blocks:
         eta = blk @ beta[1:]
         eta += beta[0]
-        mb = mu[: b - a]
+        mb = buf[: b - a] if buf is not None else cast(np.ndarray, mu)[a:b]
         np.negative(eta, out=mb)
         np.exp(mb, out=mb)
         mb += 1.0
@@ -335,6 +343,8 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
         if m is not None:
             dv *= m[a:b]
         dev += 2.0 * float(dv.sum())
+        if H is None or g is None:
+            continue
         r = y - mb
         w = mb * (1 - mb)
         np.maximum(w, w_floor, out=w)
@@ -342,7 +352,26 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
             w *= m[a:b]
             r *= m[a:b]
         _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
-    return dev, perfect, _symmetric(H), g
+    return dev, perfect, None if H is None else _symmetric(H), g
+
+
+def _hessian_pass(blocks: _Blocks, mu: np.ndarray, t: np.ndarray, m: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``X'WX`` and ``X'(y - mu)`` at the fitted probabilities ``mu`` of :func:`_pass`."""
+    k = blocks.k
+    H = np.zeros((k, k))
+    g = np.zeros(k)
+    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
+    for a, b, blk in blocks:
+        mb = mu[a:b]
+        r = t[a:b] - mb
+        w = mb * (1 - mb)
+        np.maximum(w, w_floor, out=w)
+        if m is not None:
+            w *= m[a:b]
+            r *= m[a:b]
+        _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
+    return _symmetric(H), g
 
 
 def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -459,8 +488,8 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
     second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
     rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
 
-    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a quarter of the columns at a
-    time, so the scratch memory is a quarter of ``X``), so that every later pass reads contiguous blocks; the caller must not
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a column at a time, so the
+    scratch memory is one column), so that every later pass reads contiguous blocks; the caller must not
     use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
 
     ``X`` may also be a :class:`_Columns` (the design column by column, as
@@ -487,9 +516,8 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         order = canonical_order(D, t) if p else np.argsort(t, kind="stable")
         rows = order                            # how the passes reach the canonical order
         if reorder and D.flags.writeable:
-            w = max(1, -(-p // 4))              # a quarter of the columns at a time (scratch)
-            for j in range(0, p, w):
-                D[:, j:j + w] = D[order, j:j + w]
+            for j in range(p):                  # a column at a time (the scratch: one column)
+                D[:, j] = D[:, j].take(order)
             rows = None
         new_x = _new_rows(D, rows)              # distinct design rows (for the score)
     terms = ["Intercept", *names]
@@ -526,12 +554,22 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
             f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
             "could not be fitted: the starting values are not finite. Check for covariates that "
             "are constant or collinear.")
-    dev, perfect, H, g = _pass(blocks, beta, ts, m)
+    # a packed design is written block by block: one fused pass per step; a matrix is read in
+    # views: the Hessian in a second pass, only when another step follows
+    mu = None if isinstance(blocks.X, _Packed) else np.empty(blocks.n)
+
+    def hessian(Hf: np.ndarray | None, gf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if Hf is not None and gf is not None:
+            return Hf, gf
+        return _hessian_pass(blocks, cast(np.ndarray, mu), ts, m)
+
+    dev, perfect, Hf, gf = _pass(blocks, beta, ts, m, mu)
     separated = perfect
+    H, g = hessian(Hf, gf)
     for it in range(25):
         beta = beta + _solve_spd(H, g)
         dev_old = dev
-        dev, perfect, H_new, g = _pass(blocks, beta, ts, m)
+        dev, perfect, Hf, gf = _pass(blocks, beta, ts, m, mu)
         separated = separated or perfect
         if not np.isfinite(dev):
             raise EstimationError(
@@ -540,7 +578,8 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
                 "constant, collinear or that separate treated from controls.")
         if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev) or it == 24:
             break                               # H is the X'WX of the last step (R's SEs)
-        H = H_new
+        H, g = hessian(Hf, gf)
+    del mu
     cov = _solve_spd(H, np.eye(p + 1))
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 

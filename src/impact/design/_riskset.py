@@ -240,10 +240,14 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
     if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
+        if len(design.score) == len(lean.score):    # the design's copy of the same values: keep one
+            lean = replace(lean, score=design.score, probability=design.score)
         design = replace(design, spec=spec, propensity=lean, notes=(*lean.notes, *design.notes),
                          settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
-        alloc = _allocate_by_period(design, tcode_all[design.positions], key_all[design.positions], n_jobs)
+        every = whole and len(design.positions) == len(tcode_all)   # positions 0..n-1: no gathers
+        alloc = _allocate_by_period(design, tcode_all if every else tcode_all[design.positions],
+                                    key_all if every else key_all[design.positions], n_jobs)
     else:
         alloc = method_for(spec)(design)
     fields = assemble(design, alloc, method="riskset")
@@ -407,21 +411,27 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray
 
     warn_short_supply(design)
     spec = design.spec
-    idx, _, strata = active_subset(design)
-    code = period_code[idx]
-    code = code.astype(np.int16) if len(code) and int(code.max()) < 2**15 else code
+    every = bool(design.active.all())               # every row active: views, no gathered copies
+    idx, _, strata = (None, None, design.strata) if every else active_subset(design)
+    code = period_code if every else period_code[idx]
+    if len(code) and code.dtype != np.int16 and int(code.max()) < 2**15:
+        code = code.astype(np.int16)
     order = np.argsort(code, kind="stable")        # rows of each period together, in row order
+    if len(order) < 2**31:
+        order = order.astype(np.int32)             # held by the tasks' chunks: half the bytes
     counts = np.bincount(code, minlength=int(code.max()) + 1 if len(code) else 0)
     cut = np.r_[0, np.cumsum(counts)]
-    focal = design.focal[idx]
+    focal = design.focal if every else design.focal[idx]
     n_treated = np.bincount(code[focal], minlength=len(counts))
     chunks = [order[cut[k]:cut[k + 1]] for k in np.flatnonzero((n_treated > 0) & (counts > n_treated))]
-    score = design.score[idx]
+    del order, code
+    score = design.score if every else design.score[idx]
+    tie_a = tie if every else tie[idx]
     m_order = design.m_order or "largest"
-    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie[idx[r]],
+    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie_a[r],
                                     spec.ratio, design.width, m_order) for r in chunks)
     parts = Parallel(n_jobs=n_jobs)(tasks)
-    local = [p.take(r) for p, r in zip(parts, chunks)]
+    local = [p.take(r.astype(np.int64)) for p, r in zip(parts, chunks)]   # positions as int64
     pairs = Pairs.concat(local)
     no_cand = [p.no_candidate for p in local if p.no_candidate is not None and len(p.no_candidate)]
     pairs = replace(pairs, no_candidate=np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64))
@@ -430,7 +440,7 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray
         no_control[r] = False
     if no_control.any():
         pairs = replace(pairs, no_candidate=np.concatenate([pairs.no_candidate, np.flatnonzero(no_control)]))
-    return pair_allocation(design, pairs.take(idx) if len(idx) != design.n else pairs)
+    return pair_allocation(design, pairs if idx is None or len(idx) == design.n else pairs.take(idx))
 
 
 def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,
