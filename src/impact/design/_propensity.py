@@ -584,21 +584,42 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
     # the score, once per distinct design row (in canonical order)
-    lin_u, inv = _distinct_linear(D, rows, beta, new_x)
-    del new_x
-    p_u = 1.0 / (1.0 + np.exp(-lin_u))
     lin: np.ndarray | None
-    if rows is None:                            # back from the canonical order to the data's
+    if isinstance(D, _Packed):
+        # sorted, packed: the distinct rows' values, then back to the data's order a chunk at a
+        # time (the distinct-row index of each row counted on the way: no n-long index array)
+        lin_u = _distinct_linear_columns(D, beta, new_x, max(256, _BLOCK_BYTES // (8 * max(p, 1))))
+        p_u = np.negative(lin_u, out=None if linear else lin_u)   # 1 / (1 + exp(-lin)), in place
+        np.exp(p_u, out=p_u)
+        p_u += 1.0
+        np.divide(1.0, p_u, out=p_u)
         lin, prob = (np.empty(n) if linear else None), np.empty(n)
-        step = 1 << 20                          # a chunk at a time: no n-long scratch
+        step = 1 << 20
+        base = -1
         for a in range(0, n, step):
-            o, iv = order[a:a + step], inv[a:a + step]
+            o = order[a:a + step]
+            iv = np.cumsum(new_x[a:a + step], dtype=np.int64)
+            iv += base
+            base = int(iv[-1])
             prob[o] = p_u[iv]
             if lin is not None:
                 lin[o] = lin_u[iv]
+        del new_x, lin_u, p_u
     else:
-        lin, prob = (lin_u[inv] if linear else None), p_u[inv]
-    del inv
+        lin_u, inv = _distinct_linear(D, rows, beta, new_x)
+        del new_x
+        p_u = 1.0 / (1.0 + np.exp(-lin_u))
+        if rows is None:                        # back from the canonical order to the data's
+            lin, prob = (np.empty(n) if linear else None), np.empty(n)
+            step = 1 << 20                      # a chunk at a time: no n-long scratch
+            for a in range(0, n, step):
+                o, iv = order[a:a + step], inv[a:a + step]
+                prob[o] = p_u[iv]
+                if lin is not None:
+                    lin[o] = lin_u[iv]
+        else:
+            lin, prob = (lin_u[inv] if linear else None), p_u[inv]
+        del inv
     extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
     if separated or extreme.any():
         culprits = _columns_of(_separating_columns(D, names, t if rows is not None else t[order]),
@@ -643,7 +664,8 @@ def _distinct_linear(X: np.ndarray | _Packed, order: np.ndarray | None, beta: np
         return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
     size = max(256, _BLOCK_BYTES // (8 * p))
     if isinstance(X, _Packed):
-        return _distinct_linear_columns(X, beta, X.new_rows() if new is None else new, size)
+        new = X.new_rows() if new is None else new
+        return _distinct_linear_columns(X, beta, new, size), np.cumsum(new) - 1
     if new is None:
         new = _new_rows(X, order)
     first = np.flatnonzero(new) if order is None else order[new]
@@ -668,10 +690,10 @@ def _distinct_linear(X: np.ndarray | _Packed, order: np.ndarray | None, beta: np
     return lin_u, inv
 
 
-def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size: int
-                             ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_distinct_linear` of sorted columns: the same blocks (and so the same rounding) as
-    for the sorted matrix, each written into one float64 buffer before its product."""
+def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size: int) -> np.ndarray:
+    """``beta0 + x'beta`` per distinct row of sorted packed rows (``new`` marks the first of
+    each): the same blocks, and so the same rounding, as :func:`_distinct_linear` on the sorted
+    matrix, each block written into one float64 buffer before its product."""
     n = X.n
     first = np.flatnonzero(new)
     buf = np.empty((min(size, max(n, 1)), X.p))
@@ -681,14 +703,19 @@ def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size
             b = min(a + size, n)
             np.matmul(X.fill(a, b, buf), beta[1:], out=lin_all[a:b])
         lin_all += beta[0]
-        lin_u = lin_all[first] if len(first) < n else lin_all
-        return lin_u, np.cumsum(new) - 1
+        if len(first) == n:
+            return lin_all
+        step = 1 << 20          # compact in place: first[k] >= k, so no value is overwritten unread
+        for a in range(0, len(first), step):
+            b = min(a + step, len(first))
+            lin_all[a:b] = lin_all[first[a:b]]
+        return lin_all[: len(first)]
     Xf = X.take(first)
     lin_u = np.empty(len(first))
     for a in range(0, len(first), size):
         b = min(a + size, len(first))
         lin_u[a:b] = Xf.fill(a, b, buf) @ beta[1:] + beta[0]
-    return lin_u, np.cumsum(new) - 1
+    return lin_u
 
 
 def _is_sklearn_estimator(obj: Any) -> bool:
