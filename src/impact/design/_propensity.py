@@ -149,8 +149,8 @@ class _Columns:
                 out.append(v)
                 continue
             o = np.lexsort(tab.T[::-1]) if tab.shape[1] else np.arange(len(tab))
-            rank = np.empty(len(tab), dtype=np.int64)
-            rank[o] = np.arange(len(tab))
+            rank = np.empty(len(tab), dtype=v.dtype if v.dtype.kind in "iu" else np.int64)
+            rank[o] = np.arange(len(tab))                  # the codes' dtype holds every rank
             out.append(rank[v])
         return out
 
