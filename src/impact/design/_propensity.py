@@ -505,6 +505,8 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
     if isinstance(X, _Columns):
         n, p = X.shape
         order = canonical_order_of([*X.keys(), t], n) if p else np.argsort(t, kind="stable")
+        if n < 2**31:
+            order = order.astype(np.int32)      # held through the fit: half the bytes
         D = X.take(order)                       # sorted, packed: the passes read it in order
         del X
         rows = None
