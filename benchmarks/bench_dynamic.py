@@ -20,6 +20,9 @@ source tree, the trees alternating, ``--rounds`` times (medians). Per size:
   and the joblib tasks in-process it is the wall time an idle machine would show, give or take);
 * ``peak_gb``: the subprocess's peak resident memory; ``b_per_pm``: (peak - resident memory
   after loading the extract) / person-months, i.e. what the risk sets and the matching add;
+* with ``--phases``: ``peak_<step>_gb``, the largest resident memory sampled (every 20 ms) while
+  each step of :data:`PHASES` ran (risk sets, the score, the engine's checks and strata, the
+  per-period matching, the result), and ``rss_after_extract_gb``: where the peak comes from;
 * ``files_to_effects_s`` (Malmö only): ``impact.evaluate`` from the CSV files of an evaluation
   file (read, check, risk sets, matching, outcomes, effects for all, women and men; no
   sensitivity), the CSV files written beforehand (not timed).
@@ -98,8 +101,61 @@ def cached_extract(n: int, months: int, cache: Path):
                            cutoff=(d / "cutoff").read_text())
 
 
-def one(size: str, cache: Path) -> dict:
-    """One size in this process: the row of the table."""
+#: the steps whose peak resident memory ``--phases`` reports: (module, function)
+PHASES = [("impact.registers._risksets", "RiskSets.to_frame"), ("impact.design._riskset", "_sorted_codes"),
+          ("impact.design._riskset", "_lean_propensity"), ("impact.design._propensity", "_fit_glm"),
+          ("impact.design._engine", "_check_missing"), ("impact.design._engine", "_strata"),
+          ("impact.design._riskset", "_allocate_by_period"), ("impact.design._engine", "assemble")]
+
+
+def _watch_phases() -> tuple[dict, "object"]:
+    """Wrap the :data:`PHASES` functions and sample the resident memory every 20 ms in a thread:
+    ``peaks[name]`` becomes the largest sample taken while ``name`` ran (nested calls count for
+    each enclosing step). Returns ``(peaks, stop)``."""
+    import functools
+    import importlib
+    import threading
+
+    peaks: dict[str, int] = {}
+    running: list[str] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            r = _rss_bytes()
+            for name in list(running):
+                peaks[name] = max(peaks.get(name, 0), r)
+            done.wait(0.02)
+
+    for mod_name, qual in PHASES:
+        mod = importlib.import_module(mod_name)
+        owner = mod
+        *path, fn_name = qual.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        fn = getattr(owner, fn_name, None)
+        if fn is None:
+            continue
+
+        def wrapped(*a, __fn=fn, __name=qual, **k):  # type: ignore[no-untyped-def]
+            running.append(__name)
+            try:
+                return __fn(*a, **k)
+            finally:
+                peaks[__name] = max(peaks.get(__name, 0), _rss_bytes())
+                running.remove(__name)
+
+        setattr(owner, fn_name, functools.wraps(fn)(wrapped))
+        rs = importlib.import_module("impact.design._riskset")   # the names it imported, too
+        if rs is not mod and getattr(rs, fn_name, None) is fn:
+            setattr(rs, fn_name, getattr(owner, fn_name))
+    threading.Thread(target=sample, daemon=True).start()
+    return peaks, done
+
+
+def one(size: str, cache: Path, phases: bool = False) -> dict:
+    """One size in this process: the row of the table (with ``phases``, the peak resident memory
+    of each step in :data:`PHASES` too, as ``peak_<step>_gb``)."""
     import gc
 
     import numpy as np
@@ -132,6 +188,7 @@ def one(size: str, cache: Path) -> dict:
     P._fit_glm = timed_fit
     if hasattr(RS, "_fit_glm"):
         RS._fit_glm = timed_fit
+    watch = _watch_phases() if phases else None
     span = {}
     if every:
         span = {"first": (ext.cutoff.to_period("M") - (months - 1)).start_time, "last": ext.cutoff}
@@ -153,6 +210,13 @@ def one(size: str, cache: Path) -> dict:
                matched_sets=int(m.matched_data["subclass"].nunique()), risk_sets_s=t1 - t0, matching_s=t2 - t1,
                score_s=fit_time[0], risk_sets_cpu_s=c1 - c0, matching_cpu_s=c2 - c1, us_per_pm=1e6 * (t2 - t0) / pm, peak_gb=peak / 1e9,
                b_per_pm=(peak - rss0) / pm)
+    if watch is not None:
+        peaks, stop = watch
+        stop.set()  # type: ignore[attr-defined]
+        row["rss_after_extract_gb"] = rss0 / 1e9
+        for _, qual in PHASES:
+            if qual in peaks:
+                row[f"peak_{qual.split('.')[-1].lstrip('_')}_gb"] = peaks[qual] / 1e9
     if size == "malmo":
         del m, data, panel
         import impact
@@ -177,11 +241,13 @@ def main() -> None:
                     help="the sizes to run the other tree at (default: all of --sizes)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--cache", default="/tmp/impact_bench_extract")
+    ap.add_argument("--phases", action="store_true",
+                    help="also report the peak resident memory of each step (sampled every 20 ms)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     cache = Path(args.cache)
     if args.one:
-        print(json.dumps(one(args.one, cache)))
+        print(json.dumps(one(args.one, cache, args.phases)))
         return
     here = str(Path(__file__).resolve().parents[1] / "src")
     trees = [("after", here)] + ([("before", args.before)] if args.before else [])
@@ -199,7 +265,8 @@ def main() -> None:
             for label, src in trees:
                 if label == "before" and args.before_sizes is not None and size not in args.before_sizes:
                     continue
-                out = subprocess.run([sys.executable, __file__, "--one", size, "--cache", str(cache)],
+                out = subprocess.run([sys.executable, __file__, "--one", size, "--cache", str(cache)]
+                                     + (["--phases"] if args.phases else []),
                                      capture_output=True, text=True, env={**os.environ, "PYTHONPATH": src})
                 if out.returncode:
                     print(out.stderr[-2000:], file=sys.stderr)
@@ -209,7 +276,7 @@ def main() -> None:
         for label, runs in got.items():
             row = {"tree": label, **runs[0]}
             for k in runs[0]:
-                if k.endswith(("_s", "_gb", "_pm")) and k != "person_months":
+                if k.endswith(("_s", "_gb", "_pm")) and k != "person_months" and all(k in r for r in runs):
                     row[k] = statistics.median(r[k] for r in runs)
             rows.append(row)
     table = pd.DataFrame(rows)

@@ -11,6 +11,9 @@ allocations made during the call (numpy arrays included), on top of the inputs.
    controls, M = 5.6k / 100k, L = 10k / 1M:
    * ``impact``: ``fit_propensity`` from the DataFrame (covariate expansion included), the
      function behind ``match(distance="glm")``; ``impact core``: the fit alone on (a copy of) the matrix;
+     ``impact columns``: the fit on the design handed over column by column (``_Columns``, as
+     ``match_riskset`` does at national scale: a sorted copy in narrow exact dtypes, blocks
+     written as float64 when read; the same coefficients bit for bit);
    * ``numpy Newton``: the floor, a plain Newton/IRLS solve on the prebuilt ``[1, X]``: each
      step ``eta = X b``, ``H = (X sqrt(w))'(X sqrt(w))``, ``g = X'(y - mu)``, a Cholesky solve,
      R's stopping rule; no checks, no canonical order, no distinct rows;
@@ -129,7 +132,7 @@ def old_fit_glm():  # type: ignore[no-untyped-def]
 
 def bench_logit(sizes: list[str], rounds: int) -> pd.DataFrame:
     from impact.data import expand_covariates
-    from impact.design._propensity import _fit_glm, fit_propensity
+    from impact.design._propensity import _Columns, _fit_glm, fit_propensity
 
     old = old_fit_glm()
 
@@ -145,6 +148,8 @@ def bench_logit(sizes: list[str], rounds: int) -> pd.DataFrame:
         impls = {
             "impact": lambda: fit_propensity(df, t, cov, "glm", "logit").coefficients["estimate"].to_numpy(),
             "impact core": lambda: _fit_glm(X.copy(), names, t, cov, reorder=True)[2]["estimate"].to_numpy(),
+            "impact columns": lambda: _fit_glm(_Columns([(df[c].to_numpy(), None) for c in cov], len(df)), names, t,
+                                               cov, linear=False)[2]["estimate"].to_numpy(),
             **({} if old is None else {
                 f"old core ({OLD_REF})": lambda: old(X.copy(), names, t, cov, reorder=True)[2]["estimate"].to_numpy()}),
             "numpy Newton": lambda: newton_floor(Xc, y),

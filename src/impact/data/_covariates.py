@@ -54,6 +54,17 @@ def _build(data: pd.DataFrame, names: Sequence[str], reference: bool,
     out: list[str] = []
     for c in names:
         s = data[c]
+        dt = s.dtype
+        if isinstance(dt, np.dtype) and dt.kind in "biuf":
+            # a plain numpy column (the common case): no pandas missing-value machinery, the
+            # values as they are (NaN and inf are caught by the finiteness check below)
+            x = s.to_numpy(dtype=np.float64)
+            if dt.kind == "f" and not np.isfinite(x).all():
+                raise data_error(c, "covariates must not be missing (NaN) or infinite", ~np.isfinite(x),
+                                 f"Drop or impute those rows first, e.g. df.dropna(subset=['{c}']).")
+            cols.append(x)
+            out.append(str(c))
+            continue
         miss = s.isna().to_numpy()
         if is_categorical(s):
             if miss.any():

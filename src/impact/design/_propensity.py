@@ -12,7 +12,7 @@ import pandas as pd
 
 from impact.data import expand_covariates
 from impact._errors import EstimationError, ImpactWarning, ParameterError
-from impact.design._rows import canonical_order
+from impact.design._rows import canonical_order, canonical_order_of
 from impact.design._stack import external_stacklevel
 
 __all__ = ["Propensity", "fit_propensity"]
@@ -75,12 +75,12 @@ def _separation_message(culprits: list[str], n_extreme: int) -> str:
             "covariates, or match exactly on them with exact=[...].")
 
 
-def _separating_columns(X: np.ndarray, names: list[str], t: np.ndarray) -> list[str]:
+def _separating_columns(X: np.ndarray | _Packed, names: list[str], t: np.ndarray) -> list[str]:
     """Columns that on their own separate treated from controls (completely or quasi-completely)."""
     out = []
     t1 = t == 1
     for j, name in enumerate(names):
-        x = X[:, j]
+        x = _column(X, j)
         lo1, hi1, lo0, hi0 = x[t1].min(), x[t1].max(), x[~t1].min(), x[~t1].max()
         if hi1 <= lo0 or hi0 <= lo1:
             out.append(name)
@@ -97,6 +97,148 @@ _RANK_TOL = 1e-11
 _BLOCK_BYTES = 1 << 21
 
 
+def _narrow_dtype(v: np.ndarray) -> np.dtype:
+    """The narrowest dtype whose values convert to the same float64 values as ``v``'s: int8/16/32
+    for integers, booleans and whole-numbered floats that fit (never a float ``-0.0``), else
+    ``v``'s own integer dtype or float64."""
+    v = np.asarray(v)
+    if v.dtype.kind == "b" or not len(v):
+        return np.dtype(np.int8)
+    if v.dtype.kind not in "iuf":
+        return np.dtype(np.float64)
+    lo, hi = v.min(), v.max()
+    if v.dtype.kind == "f":
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < -(2**31) or hi >= 2**31:
+            return np.dtype(np.float64)
+        iv = v.astype(np.int32)
+        whole = bool(np.all(iv == v)) and not bool(np.signbit(v[iv == 0]).any())
+        del iv
+        if not whole:
+            return np.dtype(np.float64)
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dt)
+    return v.dtype
+
+
+class _Columns:
+    """A design matrix held column by column, never as one ``n x p`` float matrix.
+
+    ``parts``: ``(values, None)`` for one numeric column (any real dtype; read as float64), or
+    ``(codes, table)`` for the dummy columns of a categorical (``table[codes]`` are its rows: one
+    float64 row per level, distinct levels with distinct rows). :meth:`take` gives the rows the
+    fit reads (a :class:`_Packed` copy in canonical order).
+    """
+
+    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> None:
+        self.parts = parts
+        self.n = n
+        self.p = sum(1 if tab is None else tab.shape[1] for _, tab in parts)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n, self.p
+
+    def keys(self) -> list[np.ndarray]:
+        """One sortable key per part whose lexicographic order is that of the design's columns
+        (a categorical's codes replaced by the rank of their dummy row)."""
+        out = []
+        for v, tab in self.parts:
+            if tab is None:
+                out.append(v)
+                continue
+            o = np.lexsort(tab.T[::-1]) if tab.shape[1] else np.arange(len(tab))
+            rank = np.empty(len(tab), dtype=v.dtype if v.dtype.kind in "iu" else np.int64)
+            rank[o] = np.arange(len(tab))                  # the codes' dtype holds every rank
+            out.append(rank[v])
+        return out
+
+    def take(self, idx: np.ndarray) -> _Packed:
+        """The rows ``idx`` as a :class:`_Packed` design (gathered a chunk of rows at a time)."""
+        # the dtype of each design column, then runs of neighbouring columns of one dtype
+        dts: list[np.dtype] = []
+        for v, tab in self.parts:
+            if tab is None:
+                dts.append(_narrow_dtype(v))
+            else:
+                dts.extend([_narrow_dtype(tab.ravel())] * tab.shape[1])
+        runs: list[tuple[int, np.ndarray]] = []
+        j = 0
+        while j < self.p:
+            k = j
+            while k < self.p and dts[k] == dts[j]:
+                k += 1
+            runs.append((j, np.empty((len(idx), k - j), dtype=dts[j])))
+            j = k
+        col_run = [(r, j - j0) for r, (j0, arr) in enumerate(runs) for j in range(j0, j0 + arr.shape[1])]
+        step = 1 << 16
+        for a in range(0, len(idx), step):
+            rows = idx[a:a + step]
+            j = 0
+            for v, tab in self.parts:
+                vals = v[rows]
+                if tab is None:
+                    r, c = col_run[j]
+                    runs[r][1][a:a + len(rows), c] = vals
+                    j += 1
+                    continue
+                blk = tab[vals]
+                for c in range(tab.shape[1]):
+                    r, cc = col_run[j]
+                    runs[r][1][a:a + len(rows), cc] = blk[:, c]
+                    j += 1
+        return _Packed(runs, len(idx), self.p)
+
+
+class _Packed:
+    """A design matrix in runs of neighbouring columns of one narrow dtype, each run an ``n x w``
+    C-ordered array (int8 for dummies, int16 for days, ...: a byte or two per value, against 8
+    for the float matrix). :meth:`fill` writes a block of rows as float64, exactly the values of
+    the float matrix, so every pass of the fit computes what it computes on the matrix."""
+
+    def __init__(self, runs: list[tuple[int, np.ndarray]], n: int, p: int) -> None:
+        self.runs, self.n, self.p = runs, n, p
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n, self.p
+
+    def fill(self, a: int, b: int, out: np.ndarray) -> np.ndarray:
+        """Rows ``a:b`` as float64, written into ``out[: b - a]`` (returned)."""
+        blk = out[: b - a]
+        for j0, arr in self.runs:
+            blk[:, j0:j0 + arr.shape[1]] = arr[a:b]
+        return blk
+
+    def take(self, idx: np.ndarray) -> _Packed:
+        return _Packed([(j0, arr[idx]) for j0, arr in self.runs], len(idx), self.p)
+
+    def column(self, j: int) -> np.ndarray:
+        """Column ``j`` as float64 (for the rare checks that need one whole column)."""
+        for j0, arr in self.runs:
+            if j0 <= j < j0 + arr.shape[1]:
+                return arr[:, j - j0].astype(np.float64)
+        raise IndexError(j)
+
+    def new_rows(self) -> np.ndarray:
+        """``new[i]``: row ``i`` differs from row ``i - 1`` (row 0 is new), a chunk at a time."""
+        new = np.zeros(self.n, dtype=bool)
+        if not self.n:
+            return new
+        new[0] = True
+        step = 1 << 16
+        for a in range(1, self.n, step):
+            b = min(a + step, self.n)
+            for _, arr in self.runs:
+                new[a:b] |= np.any(arr[a:b] != arr[a - 1:b - 1], axis=1)
+        return new
+
+
+def _column(X: np.ndarray | _Packed, j: int) -> np.ndarray:
+    return X.column(j) if isinstance(X, _Packed) else X[:, j]
+
+
 class _Blocks:
     """The rows of ``X`` in a fixed (canonical) order, a block at a time.
 
@@ -106,24 +248,28 @@ class _Blocks:
     that involve it are formed separately (:func:`_accumulate`).
     """
 
-    def __init__(self, X: np.ndarray, order: np.ndarray | None) -> None:
+    def __init__(self, X: np.ndarray | _Packed, order: np.ndarray | None) -> None:
         self.X, self.order = X, order
         self.n, self.k = X.shape[0], X.shape[1] + 1
         # blocks of about 2 MB, smaller for small data (the memory beyond X stays a fraction of it)
         self.size = max(256, min(_BLOCK_BYTES // (8 * self.k), -(-self.n // 4)))
         rows = min(self.size, max(self.n, 1))
-        self.buf = None if order is None else np.empty((rows, self.k - 1))
+        self.buf = None if order is None and not isinstance(X, _Packed) else np.empty((rows, self.k - 1))
         self.aux = np.empty((rows, self.k - 1))
 
     def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
         """``(start, stop, block)``: the rows ``start:stop`` of the canonical order of ``X``."""
+        X = self.X
         for a in range(0, self.n, self.size):
             b = min(a + self.size, self.n)
-            if self.order is None or self.buf is None:     # X is in canonical order already
-                yield a, b, self.X[a:b]
+            if isinstance(X, _Packed):                       # in canonical order, read as float64
+                assert self.buf is not None
+                yield a, b, X.fill(a, b, self.buf)
+            elif self.order is None or self.buf is None:     # X is in canonical order already
+                yield a, b, X[a:b]
             else:
                 blk = self.buf[: b - a]
-                np.take(self.X, self.order[a:b], axis=0, out=blk, mode="clip")
+                np.take(X, self.order[a:b], axis=0, out=blk, mode="clip")
                 yield a, b, blk
 
 
@@ -159,19 +305,31 @@ def _symmetric(H: np.ndarray) -> np.ndarray:
     return H
 
 
-def _deviance_pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None,
-                   mu: np.ndarray) -> tuple[float, bool]:
+def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None,
+          mu: np.ndarray | None = None) -> tuple[float, bool, np.ndarray | None, np.ndarray | None]:
     """One pass over the rows at ``beta``: the deviance and whether every fitted probability
-    equals its outcome (statsmodels' perfect-prediction check); the fitted probabilities are
-    written into ``mu`` (canonical order), for :func:`_hessian_pass`. ``m``: how many data rows
-    each row stands for (distinct rows with counts), None for one each. Only ``X b`` per block
-    (a matrix-vector product): the Hessian is formed only when another step is taken."""
+    equals its outcome (statsmodels' perfect-prediction check). ``m``: how many data rows each
+    row stands for (distinct rows with counts), None for one each.
+
+    With ``mu`` (an array of ``blocks.n``) the fitted probabilities are written there (canonical
+    order) for :func:`_hessian_pass`, and no ``X'WX`` is formed (None, None): the Hessian only
+    when another step is taken (the matrix is read again, a view a block at a time). Without,
+    ``X'WX`` and ``X'(y - mu)`` are formed in the same pass, each block read (written as float64
+    from a :class:`_Packed` design) once for everything: cheaper than a second pass whenever
+    writing a block costs more than its ``X'WX``, although the last pass forms one unused.
+    """
+    k = blocks.k
+    fused = mu is None
+    H = np.zeros((k, k)) if fused else None
+    g = np.zeros(k) if fused else None
+    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     dev = 0.0
     perfect = True
+    buf = np.empty(min(blocks.size, max(blocks.n, 1))) if fused else None
     for a, b, blk in blocks:
         eta = blk @ beta[1:]
         eta += beta[0]
-        mb = mu[a:b]
+        mb = buf[: b - a] if buf is not None else cast(np.ndarray, mu)[a:b]
         np.negative(eta, out=mb)
         np.exp(mb, out=mb)
         mb += 1.0
@@ -185,12 +343,21 @@ def _deviance_pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarr
         if m is not None:
             dv *= m[a:b]
         dev += 2.0 * float(dv.sum())
-    return dev, perfect
+        if H is None or g is None:
+            continue
+        r = y - mb
+        w = mb * (1 - mb)
+        np.maximum(w, w_floor, out=w)
+        if m is not None:
+            w *= m[a:b]
+            r *= m[a:b]
+        _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
+    return dev, perfect, None if H is None else _symmetric(H), g
 
 
 def _hessian_pass(blocks: _Blocks, mu: np.ndarray, t: np.ndarray, m: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """``X'WX`` and ``X'(y - mu)`` at the fitted probabilities ``mu`` of :func:`_deviance_pass`."""
+    """``X'WX`` and ``X'(y - mu)`` at the fitted probabilities ``mu`` of :func:`_pass`."""
     k = blocks.k
     H = np.zeros((k, k))
     g = np.zeros(k)
@@ -304,8 +471,9 @@ def _start_from_gram(blocks: _Blocks, t: np.ndarray, m: np.ndarray | None
     return beta, norms, rank, np.asarray(piv)
 
 
-def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequence[str], *,
-             reorder: bool = False) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, float, list[str]]:
+def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariates: Sequence[str], *,
+             reorder: bool = False, linear: bool = True
+             ) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame, float, list[str]]:
     """Logistic regression as R's ``glm``; the score is computed once per distinct design row.
 
     Newton-Raphson (for the logit link the same iterates as R's IRLS), started and stopped as
@@ -320,25 +488,43 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
     second copy of ``X`` is made; ``X @ beta`` is evaluated once per distinct row, so identical
     rows get bit-identical scores (BLAS rounding of a product can depend on a row's position).
 
-    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a quarter of the columns at a
-    time, so the scratch memory is a quarter of ``X``), so that every later pass reads contiguous blocks; the caller must not
+    ``reorder=True`` lets the fit sort the rows of ``X`` in place (a column at a time, so the
+    scratch memory is one column), so that every later pass reads contiguous blocks; the caller must not
     use ``X`` afterwards. Otherwise each pass gathers its blocks through the order.
+
+    ``X`` may also be a :class:`_Columns` (the design column by column, as
+    :func:`impact.design._riskset.match_riskset` builds it at national scale): the fit then keeps
+    a sorted copy of the columns in their narrowest exact dtypes (a byte or two per value) and
+    writes each block as float64 when a pass reads it, the same numbers without the
+    ``n x p`` float matrix. ``linear=False``: the linear predictor is not returned (None).
     """
     from scipy.special import ndtr
 
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    n, p = X.shape
+    D: np.ndarray | _Packed                     # the design the passes read
+    rows: np.ndarray | None
+    if isinstance(X, _Columns):
+        n, p = X.shape
+        order = canonical_order_of([*X.keys(), t], n) if p else np.argsort(t, kind="stable")
+        if n < 2**31:
+            order = order.astype(np.int32)      # held through the fit: half the bytes
+        D = X.take(order)                       # sorted, packed: the passes read it in order
+        del X
+        rows = None
+        new_x = D.new_rows()
+    else:
+        D = np.ascontiguousarray(X, dtype=np.float64)
+        del X
+        n, p = D.shape
+        order = canonical_order(D, t) if p else np.argsort(t, kind="stable")
+        rows = order                            # how the passes reach the canonical order
+        if reorder and D.flags.writeable:
+            for j in range(p):                  # a column at a time (the scratch: one column)
+                D[:, j] = D[:, j].take(order)
+            rows = None
+        new_x = _new_rows(D, rows)              # distinct design rows (for the score)
     terms = ["Intercept", *names]
     notes: list[str] = []
-    order = canonical_order(X, t) if p else np.argsort(t, kind="stable")
     ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
-    rows: np.ndarray | None = order             # how the passes reach the canonical order
-    if reorder and X.flags.writeable:
-        w = max(1, -(-p // 4))                  # a quarter of the columns at a time (scratch)
-        for j in range(0, p, w):
-            X[:, j:j + w] = X[order, j:j + w]
-        rows = None
-    new_x = _new_rows(X, rows)                  # distinct design rows (for the score)
     new = new_x.copy()
     new[1:] |= ts[1:] != ts[:-1]                # distinct (design row, treatment) pairs
     n_d = int(np.count_nonzero(new))
@@ -347,15 +533,15 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
         # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
         at = np.flatnonzero(new)
         m = np.diff(np.r_[at, n]).astype(np.float64)
-        blocks = _Blocks(X[at if rows is None else rows[at]], None)
+        blocks = _Blocks(D.take(at) if isinstance(D, _Packed) else D[at if rows is None else rows[at]], None)
         ts = ts[at]
     else:
-        blocks = _Blocks(X, rows)
+        blocks = _Blocks(D, rows)
     del new
     got = _start_from_gram(blocks, ts, m)
     beta, norms, rank, piv = _start_and_rank(blocks, ts, m) if got is None else got
     if rank < p + 1:
-        const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(X[:, j]) == 0]
+        const = [names[j] for j in range(p) if norms[j + 1] > 0 and np.ptp(_column(D, j)) == 0]
         dependent = [terms[j] for j in piv[rank:].tolist()]
         raise EstimationError(
             "The propensity model's design matrix is rank deficient"
@@ -370,14 +556,22 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
             f"The propensity model (logistic regression of treatment on {', '.join(covariates)}) "
             "could not be fitted: the starting values are not finite. Check for covariates that "
             "are constant or collinear.")
-    mu = np.empty(blocks.n)
-    dev, perfect = _deviance_pass(blocks, beta, ts, m, mu)
+    # a packed design is written block by block: one fused pass per step; a matrix is read in
+    # views: the Hessian in a second pass, only when another step follows
+    mu = None if isinstance(blocks.X, _Packed) else np.empty(blocks.n)
+
+    def hessian(Hf: np.ndarray | None, gf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if Hf is not None and gf is not None:
+            return Hf, gf
+        return _hessian_pass(blocks, cast(np.ndarray, mu), ts, m)
+
+    dev, perfect, Hf, gf = _pass(blocks, beta, ts, m, mu)
     separated = perfect
-    H, g = _hessian_pass(blocks, mu, ts, m)
+    H, g = hessian(Hf, gf)
     for it in range(25):
         beta = beta + _solve_spd(H, g)
         dev_old = dev
-        dev, perfect = _deviance_pass(blocks, beta, ts, m, mu)
+        dev, perfect, Hf, gf = _pass(blocks, beta, ts, m, mu)
         separated = separated or perfect
         if not np.isfinite(dev):
             raise EstimationError(
@@ -386,24 +580,51 @@ def _fit_glm(X: np.ndarray, names: list[str], t: np.ndarray, covariates: Sequenc
                 "constant, collinear or that separate treated from controls.")
         if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev) or it == 24:
             break                               # H is the X'WX of the last step (R's SEs)
-        H, g = _hessian_pass(blocks, mu, ts, m)
+        H, g = hessian(Hf, gf)
     del mu
     cov = _solve_spd(H, np.eye(p + 1))
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
     # the score, once per distinct design row (in canonical order)
-    lin_u, inv = _distinct_linear(X, rows, beta, new_x)
-    del new_x
-    p_u = 1.0 / (1.0 + np.exp(-lin_u))
-    if rows is None:                            # back from the canonical order to the data's
-        lin, prob = np.empty(n), np.empty(n)
-        lin[order], prob[order] = lin_u[inv], p_u[inv]
+    lin: np.ndarray | None
+    if isinstance(D, _Packed):
+        # sorted, packed: the distinct rows' values, then back to the data's order a chunk at a
+        # time (the distinct-row index of each row counted on the way: no n-long index array)
+        lin_u = _distinct_linear_columns(D, beta, new_x, max(256, _BLOCK_BYTES // (8 * max(p, 1))))
+        p_u = np.negative(lin_u, out=None if linear else lin_u)   # 1 / (1 + exp(-lin)), in place
+        np.exp(p_u, out=p_u)
+        p_u += 1.0
+        np.divide(1.0, p_u, out=p_u)
+        lin, prob = (np.empty(n) if linear else None), np.empty(n)
+        step = 1 << 20
+        base = -1
+        for a in range(0, n, step):
+            o = order[a:a + step]
+            iv = np.cumsum(new_x[a:a + step], dtype=np.int64)
+            iv += base
+            base = int(iv[-1])
+            prob[o] = p_u[iv]
+            if lin is not None:
+                lin[o] = lin_u[iv]
+        del new_x, lin_u, p_u
     else:
-        lin, prob = lin_u[inv], p_u[inv]
-    del inv
+        lin_u, inv = _distinct_linear(D, rows, beta, new_x)
+        del new_x
+        p_u = 1.0 / (1.0 + np.exp(-lin_u))
+        if rows is None:                        # back from the canonical order to the data's
+            lin, prob = (np.empty(n) if linear else None), np.empty(n)
+            step = 1 << 20                      # a chunk at a time: no n-long scratch
+            for a in range(0, n, step):
+                o, iv = order[a:a + step], inv[a:a + step]
+                prob[o] = p_u[iv]
+                if lin is not None:
+                    lin[o] = lin_u[iv]
+        else:
+            lin, prob = (lin_u[inv] if linear else None), p_u[inv]
+        del inv
     extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
     if separated or extreme.any():
-        culprits = _columns_of(_separating_columns(X, names, t if rows is not None else t[order]),
+        culprits = _columns_of(_separating_columns(D, names, t if rows is not None else t[order]),
                                covariates)
         msg = _separation_message(culprits, int(extreme.sum()))
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
@@ -434,7 +655,7 @@ def _new_rows(X: np.ndarray, order: np.ndarray | None, extra: np.ndarray | None 
     return new
 
 
-def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
+def _distinct_linear(X: np.ndarray | _Packed, order: np.ndarray | None, beta: np.ndarray,
                      new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(beta0 + x'beta per distinct row, inverse)``: each distinct row of ``X`` evaluated once
     (the rows in canonical ``order``, None when ``X`` is sorted already, compared a block at a
@@ -444,6 +665,9 @@ def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
     if p == 0 or n == 0:
         return np.full(1, float(beta[0])), np.zeros(n, dtype=np.intp)
     size = max(256, _BLOCK_BYTES // (8 * p))
+    if isinstance(X, _Packed):
+        new = X.new_rows() if new is None else new
+        return _distinct_linear_columns(X, beta, new, size), np.cumsum(new) - 1
     if new is None:
         new = _new_rows(X, order)
     first = np.flatnonzero(new) if order is None else order[new]
@@ -468,6 +692,34 @@ def _distinct_linear(X: np.ndarray, order: np.ndarray | None, beta: np.ndarray,
     return lin_u, inv
 
 
+def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size: int) -> np.ndarray:
+    """``beta0 + x'beta`` per distinct row of sorted packed rows (``new`` marks the first of
+    each): the same blocks, and so the same rounding, as :func:`_distinct_linear` on the sorted
+    matrix, each block written into one float64 buffer before its product."""
+    n = X.n
+    first = np.flatnonzero(new)
+    buf = np.empty((min(size, max(n, 1)), X.p))
+    if 2 * len(first) > n:
+        lin_all = np.empty(n)
+        for a in range(0, n, size):
+            b = min(a + size, n)
+            np.matmul(X.fill(a, b, buf), beta[1:], out=lin_all[a:b])
+        lin_all += beta[0]
+        if len(first) == n:
+            return lin_all
+        step = 1 << 20          # compact in place: first[k] >= k, so no value is overwritten unread
+        for a in range(0, len(first), step):
+            b = min(a + step, len(first))
+            lin_all[a:b] = lin_all[first[a:b]]
+        return lin_all[: len(first)]
+    Xf = X.take(first)
+    lin_u = np.empty(len(first))
+    for a in range(0, len(first), size):
+        b = min(a + size, len(first))
+        lin_u[a:b] = Xf.fill(a, b, buf) @ beta[1:] + beta[0]
+    return lin_u
+
+
 def _is_sklearn_estimator(obj: Any) -> bool:
     return hasattr(obj, "fit") and (hasattr(obj, "predict_proba") or hasattr(obj, "decision_function"))
 
@@ -489,6 +741,7 @@ def fit_propensity(data: pd.DataFrame, treat: np.ndarray, covariates: Sequence[s
         X, names = expand_covariates(data, covariates)
         p, lin, coef, llf, notes = _fit_glm(X, names, t, covariates, reorder=True)
         del X
+        assert lin is not None
         score = lin if link == "linear_logit" else p
         desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
                 "of treatment on " + ", ".join(covariates)

@@ -32,7 +32,7 @@ from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._nearest import greedy_nearest
 from impact.design._pairs import Pairs
-from impact.design._propensity import Propensity, _fit_glm
+from impact.design._propensity import Propensity, _Columns, _fit_glm
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -240,10 +240,14 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
     if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
+        if len(design.score) == len(lean.score):    # the design's copy of the same values: keep one
+            lean = replace(lean, score=design.score, probability=design.score)
         design = replace(design, spec=spec, propensity=lean, notes=(*lean.notes, *design.notes),
                          settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
-        alloc = _allocate_by_period(design, tcode_all[design.positions], key_all[design.positions], n_jobs)
+        every = whole and len(design.positions) == len(tcode_all)   # positions 0..n-1: no gathers
+        alloc = _allocate_by_period(design, tcode_all if every else tcode_all[design.positions],
+                                    key_all if every else key_all[design.positions], n_jobs)
     else:
         alloc = method_for(spec)(design)
     fields = assemble(design, alloc, method="riskset")
@@ -307,14 +311,16 @@ _LEAN = True
 
 def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[str], distance: Any,
                      link: str) -> Propensity | None:
-    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, with one
-    copy of the design matrix instead of two.
+    """The pooled logistic score of entry, as the engine's ``distance="glm"`` fits it, without
+    an ``n x p`` float design matrix.
 
     The engine's path (:func:`impact.data.expand_covariates`) stacks a float copy of every column
-    into the matrix (two copies at the peak); here each covariate is written into a preallocated
-    ``(n, p)`` matrix (a categorical one through the dummies of its distinct values), which the
-    fit then sorts in place. The same matrix, column names, fit (:func:`_fit_glm`, ``reorder=True``)
-    and description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
+    into the matrix (8 bytes per value, two copies at the peak); here the design is handed to the
+    fit column by column (:class:`impact.design._propensity._Columns`): each numeric column as the
+    frame holds it, each categorical one as its level codes and the dummies of its distinct
+    values. The fit keeps a sorted copy in the narrowest exact dtypes and writes each block as
+    float64 when it reads it: the same matrix values, column names, fit (:func:`_fit_glm`) and
+    description as :func:`impact.design._propensity.fit_propensity`. None (the engine's path)
     unless the call is the plain case: ``distance="glm"``, ``link="logit"``, no missing values in
     the matching columns, both groups present and no reserved column (so that every error the
     engine would raise first is still raised by the engine, in its order).
@@ -357,25 +363,18 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
         if kind == "other":                            # e.g. nullable integers: as the engine converts them
             Xc, names = expand_covariates(rs, [names[0]])
             sources[i] = (kind, Xc, none, names)
-    n = len(rs)
     all_names = [name for *_, names in sources for name in names]
-    X = np.empty((n, len(all_names)))
-    step = 8192                                         # rows per block: the block stays in cache
-    for a in range(0, n, step):
-        blk = X[a:a + step]
-        j = 0
-        for kind, v, Xu, names in sources:
-            w = len(names)
-            if kind == "num":
-                blk[:, j] = v[a:a + step]
-            elif kind == "cat":
-                blk[:, j:j + w] = Xu[v[a:a + step]]
-            else:
-                blk[:, j:j + w] = v[a:a + step]
-            j += w
+    parts: list[tuple[np.ndarray, np.ndarray | None]] = []
+    for kind, v, Xu, names in sources:
+        if kind == "cat":
+            parts.append((v, Xu))
+        elif v.ndim == 1:
+            parts.append((v, None))
+        else:                                           # an "other" column converted by the engine's rule
+            parts.extend((v[:, j], None) for j in range(v.shape[1]))
     del sources
-    prob, _, coef, llf, notes = _fit_glm(X, all_names, t, covariates, reorder=True)
-    del X
+    prob, _, coef, llf, notes = _fit_glm(_Columns(parts, len(rs)), all_names, t, covariates, linear=False)
+    del parts
     desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
             "of treatment on " + ", ".join(covariates)
             + "; categorical covariates in treatment coding with the first sorted level as reference")
@@ -412,21 +411,27 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray
 
     warn_short_supply(design)
     spec = design.spec
-    idx, _, strata = active_subset(design)
-    code = period_code[idx]
-    code = code.astype(np.int16) if len(code) and int(code.max()) < 2**15 else code
+    every = bool(design.active.all())               # every row active: views, no gathered copies
+    idx, _, strata = (None, None, design.strata) if every else active_subset(design)
+    code = period_code if every else period_code[idx]
+    if len(code) and code.dtype != np.int16 and int(code.max()) < 2**15:
+        code = code.astype(np.int16)
     order = np.argsort(code, kind="stable")        # rows of each period together, in row order
+    if len(order) < 2**31:
+        order = order.astype(np.int32)             # held by the tasks' chunks: half the bytes
     counts = np.bincount(code, minlength=int(code.max()) + 1 if len(code) else 0)
     cut = np.r_[0, np.cumsum(counts)]
-    focal = design.focal[idx]
+    focal = design.focal if every else design.focal[idx]
     n_treated = np.bincount(code[focal], minlength=len(counts))
     chunks = [order[cut[k]:cut[k + 1]] for k in np.flatnonzero((n_treated > 0) & (counts > n_treated))]
-    score = design.score[idx]
+    del order, code
+    score = design.score if every else design.score[idx]
+    tie_a = tie if every else tie[idx]
     m_order = design.m_order or "largest"
-    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie[idx[r]],
+    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie_a[r],
                                     spec.ratio, design.width, m_order) for r in chunks)
     parts = Parallel(n_jobs=n_jobs)(tasks)
-    local = [p.take(r) for p, r in zip(parts, chunks)]
+    local = [p.take(r.astype(np.int64)) for p, r in zip(parts, chunks)]   # positions as int64
     pairs = Pairs.concat(local)
     no_cand = [p.no_candidate for p in local if p.no_candidate is not None and len(p.no_candidate)]
     pairs = replace(pairs, no_candidate=np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64))
@@ -435,7 +440,7 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray
         no_control[r] = False
     if no_control.any():
         pairs = replace(pairs, no_candidate=np.concatenate([pairs.no_candidate, np.flatnonzero(no_control)]))
-    return pair_allocation(design, pairs.take(idx) if len(idx) != design.n else pairs)
+    return pair_allocation(design, pairs if idx is None or len(idx) == design.n else pairs.take(idx))
 
 
 def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,
