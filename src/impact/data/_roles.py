@@ -482,16 +482,33 @@ def _cutoff_series(df: pd.DataFrame, roles: Roles, date_format: str | None) -> p
 def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                             step: str = "after matching") -> list:
     """Raise a :class:`DataError` if some level of ``subgroup`` has no treated or no controls."""
-    levels = sorted(pd.unique(data[subgroup]).tolist(), key=str)
+    col = data[subgroup]
+    if col.dtype == object or col.dtype.kind in "biuf":
+        # one factorisation and two bincounts instead of two comparisons per level
+        codes, uniques = pd.factorize(col)
+        if codes.size and codes.min() >= 0:
+            values = uniques.tolist()
+            order = sorted(range(len(values)), key=lambda i: str(values[i]))
+            t = data[treatment]
+            nts = np.bincount(codes[(t == 1).to_numpy(dtype=bool, na_value=False)], minlength=len(values))
+            ncs = np.bincount(codes[(t == 0).to_numpy(dtype=bool, na_value=False)], minlength=len(values))
+            for i in order:
+                if nts[i] == 0 or ncs[i] == 0:
+                    raise _empty_level(subgroup, values[i], step, int(nts[i]), int(ncs[i]))
+            return [values[i] for i in order]
+    levels = sorted(pd.unique(col).tolist(), key=str)
     for lev in levels:
         rows = data[subgroup] == lev
         nt = int((data.loc[rows, treatment] == 1).sum())
         nc = int((data.loc[rows, treatment] == 0).sum())
         if nt == 0 or nc == 0:
-            raise DataError(
-                f"Column '{subgroup}': subgroup {lev!r} is empty {step} "
-                f"({nt} treated, {nc} controls); its effect cannot be estimated. "
-                "Drop the subgroup from `by`, or loosen the caliper.",
-                column=subgroup, rule="subgroup must have treated and controls")
+            raise _empty_level(subgroup, lev, step, nt, nc)
     return levels
+
+
+def _empty_level(subgroup: str, lev: Any, step: str, nt: int, nc: int) -> DataError:
+    return DataError(f"Column '{subgroup}': subgroup {lev!r} is empty {step} "
+                     f"({nt} treated, {nc} controls); its effect cannot be estimated. "
+                     "Drop the subgroup from `by`, or loosen the caliper.",
+                     column=subgroup, rule="subgroup must have treated and controls")
 

@@ -510,7 +510,7 @@ def _groups(data: pd.DataFrame, by_cols: list[str], treatment: str, notes: list[
         raw[col] = require_subgroup_levels(data, col, treatment)
         names = [str(lev) if j == 0 else f"{col}={lev}" for lev in raw[col]]
         levels[col] = names
-        groups += [(name, (data[col] == lev).to_numpy()) for name, lev in zip(names, raw[col])]
+        groups += [(name, mask) for name, mask in zip(names, _level_masks(data[col], raw[col]))]
     pairs: dict[str, tuple[str, str]] = {}
     cells: dict[str, list[str]] = {}
     if len(by_cols) == 2:
@@ -529,6 +529,21 @@ def _groups(data: pd.DataFrame, by_cols: list[str], treatment: str, notes: list[
             if len(levels[a]) == 2 and len(here) == 2:
                 pairs[nb] = (here[0], here[1])
     return _Layout(groups=groups, levels=levels, pairs=pairs, cells=cells)
+
+
+def _level_masks(col: pd.Series, levels: list[Any]) -> list[np.ndarray]:
+    """``[(col == lev).to_numpy() for lev in levels]``, from one factorisation of an object or
+    numeric column (the levels come from the column and none is missing)."""
+    if col.dtype == object or col.dtype.kind in "biuf":
+        codes, uniques = pd.factorize(col)
+        values = uniques.tolist()
+        if codes.size and codes.min() >= 0 and len(values) == len(levels):
+            at = {}
+            for k, v in enumerate(values):
+                at.setdefault(v, k)
+            if all(lev in at for lev in levels) and len({at[lev] for lev in levels}) == len(levels):
+                return [codes == at[lev] for lev in levels]
+    return [(col == lev).to_numpy() for lev in levels]
 
 
 def _estimate(rows: list[Row], name: str, estimand: str, h: float) -> Row | None:

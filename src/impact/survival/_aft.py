@@ -59,6 +59,40 @@ def _row_terms(z: np.ndarray, d: np.ndarray, dist: str) -> tuple[np.ndarray, np.
     return ll, g, h
 
 
+#: fits on fewer rows than this use every row as given
+_DISTINCT_MIN_ROWS = 20_000
+
+
+def _distinct_rows(X: np.ndarray, y: np.ndarray, d: np.ndarray,
+                   w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first row of each distinct ``(y, d, w, X)`` and how many rows it stands for, when there
+    are at most a quarter as many distinct rows as rows (register data: whole days, a few binary
+    covariates); else None. O(n): one hash factorisation per column."""
+    import pandas as pd
+
+    n = y.size
+    if n < _DISTINCT_MIN_ROWS:
+        return None
+    code = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in (y, d, w, *(X[:, j] for j in range(X.shape[1]))):
+        k, uniq = pd.factorize(col)
+        if len(uniq) > 1:
+            size *= len(uniq)
+            if size > 2**62:
+                return None
+            code = code * len(uniq) + k
+        if size > n // 4 and len(uniq) > n // 4:
+            return None
+    codes, uniq = pd.factorize(code)
+    m = len(uniq)
+    if m > n // 4:
+        return None
+    first = np.empty(m, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return first, np.bincount(codes, minlength=m).astype(np.float64)
+
+
 class _Eval:
     __slots__ = ("g", "hess", "loglik", "score", "z")
 
@@ -215,7 +249,13 @@ class AFT(RegressionModel):
         y = np.log(md.T)
         terms = ["(Intercept)"] + names
 
-        theta, ev, it, converged = self._newton(X, y, d, w)
+        # without clusters, rows alike in (time, event, weight, covariates) enter the likelihood
+        # alike: fit on the distinct rows with their counts (the variance's meat too)
+        rep = _distinct_rows(X, y, d, w) if md.clusters is None else None
+        if rep is not None:
+            first, count = rep
+            X, y, d, w = X[first], y[first], d[first], w[first]
+        theta, ev, it, converged = self._newton(X, y, d, w, None if rep is None else rep[1])
         info = -ev.hess
         try:
             naive = linalg.inv(info)
@@ -236,9 +276,11 @@ class AFT(RegressionModel):
         cov_type = "naive"
         if md.clusters is not None or use_robust:
             sigma = np.exp(theta[-1])
-            U = np.empty((n, p + 1))  # weighted per-row scores
+            U = np.empty((y.size, p + 1))  # weighted per-row scores
             U[:, :p] = X * (-(w * ev.g) / sigma)[:, None]
             U[:, p] = w * (-ev.g * ev.z - d)
+            if rep is not None:   # each distinct row stands for count rows: sum of U U' over them
+                U *= np.sqrt(rep[1])[:, None]
             if md.clusters is not None:
                 S = np.zeros((md.n_clusters, p + 1))
                 np.add.at(S, md.clusters, U)
@@ -257,7 +299,7 @@ class AFT(RegressionModel):
         self.scale_ = float(np.exp(theta[p]))
         self.log_scale_se_ = float(np.sqrt(cov[p, p]))
         self.cov_type_ = cov_type
-        self.loglik_ = ev.loglik - float(np.dot(w, d * y))
+        self.loglik_ = ev.loglik - float(np.dot(w if rep is None else w * rep[1], d * y))
         self.n_ = n
         self.n_events_ = n_events
         self.n_clusters_ = md.n_clusters if md.clusters is not None else n
@@ -279,8 +321,10 @@ class AFT(RegressionModel):
         self.notes_ = tuple(notes)
         return self
 
-    def _newton(self, X: np.ndarray, y: np.ndarray, d: np.ndarray,
-                w: np.ndarray) -> tuple[np.ndarray, _Eval, int, bool]:
+    def _newton(self, X: np.ndarray, y: np.ndarray, d: np.ndarray, w: np.ndarray,
+                count: np.ndarray | None = None) -> tuple[np.ndarray, _Eval, int, bool]:
+        if count is not None:   # distinct rows: each weighs its count times its weight
+            w = w * count
         # start: weighted least squares of log time on x, scale from the residuals
         sw = np.sqrt(w)
         beta0 = linalg.lstsq(X * sw[:, None], y * sw)[0]
