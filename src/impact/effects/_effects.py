@@ -802,6 +802,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
                          rmst_infl=-aj.rmtl_influence(1, hs))
     diff_cl = np.r_[arms["treated"]["cl"], arms["control"]["cl"]]
+    own = c_col is None   # each row its own cluster: the sum of squared influences
     for i, h in enumerate(horizons):
         if any(h > a["last"] for a in arms.values()):
             notes.append(f"{name}: horizon {h:g} days is beyond the follow-up of one arm; not estimated.")
@@ -813,12 +814,12 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
             est = {arm: float(a[est_name][i]) for arm, a in arms.items()}
             vals = {arm: a[f"{est_name}_infl"][:, i] for arm, a in arms.items()}
             for arm in ("treated", "control"):
-                rows.append(row(f"{est_name}_{arm}", h, est[arm], _cluster_se(vals[arm], arms[arm]["cl"]),
+                rows.append(row(f"{est_name}_{arm}", h, est[arm], _cluster_se(vals[arm], arms[arm]["cl"], own),
                                 np.nan, SE_INFLUENCE))
             # the difference: treated influence minus control influence, summed within matched sets
             diff_infl = np.r_[vals["treated"], -vals["control"]]
             d = est["treated"] - est["control"]
-            se = _cluster_se(diff_infl, diff_cl)
+            se = _cluster_se(diff_infl, diff_cl, own)
             rows.append(row(f"{est_name}_diff", h, d, se, _p(d, se), SE_INFLUENCE))
             infl[(name, f"{est_name}_diff", h)] = (diff_infl, diff_cl)
 
@@ -871,9 +872,11 @@ def _codes_cov(influences: list[np.ndarray], clusters: list[np.ndarray], general
     return sums.T @ sums
 
 
-def _cluster_se(influence: np.ndarray, clusters: np.ndarray) -> float:
+def _cluster_se(influence: np.ndarray, clusters: np.ndarray, own: bool = False) -> float:
     """``sqrt(sum_g (sum_{i in g} influence_i)^2)``; ``clusters``: integer codes >= 0 (not
-    necessarily dense) or any labels."""
+    necessarily dense) or any labels; ``own``: every row in a cluster of its own (no sums)."""
+    if own:
+        return float(np.sqrt(np.dot(influence, influence)))
     if clusters.dtype.kind in "iu" and (clusters.size == 0 or int(clusters.min()) >= 0):
         codes = clusters
     else:

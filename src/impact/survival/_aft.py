@@ -34,6 +34,7 @@ from impact._compat import renamed_parameters
 from impact._errors import EstimationError, ImpactWarning
 from impact._validation import InstanceOf, Options, validate_params
 from impact.survival._base import FIT_COLUMNS, SETTINGS, RegressionModel
+from impact.survival._partial import distinct_rows
 
 __all__ = ["AFT"]
 
@@ -57,40 +58,6 @@ def _row_terms(z: np.ndarray, d: np.ndarray, dist: str) -> tuple[np.ndarray, np.
     g = np.where(ev, -z, -lam)
     h = np.where(ev, -1.0, -lam * (lam - z))
     return ll, g, h
-
-
-#: fits on fewer rows than this use every row as given
-_DISTINCT_MIN_ROWS = 20_000
-
-
-def _distinct_rows(X: np.ndarray, y: np.ndarray, d: np.ndarray,
-                   w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The first row of each distinct ``(y, d, w, X)`` and how many rows it stands for, when there
-    are at most a quarter as many distinct rows as rows (register data: whole days, a few binary
-    covariates); else None. O(n): one hash factorisation per column."""
-    import pandas as pd
-
-    n = y.size
-    if n < _DISTINCT_MIN_ROWS:
-        return None
-    code = np.zeros(n, dtype=np.int64)
-    size = 1
-    for col in (y, d, w, *(X[:, j] for j in range(X.shape[1]))):
-        k, uniq = pd.factorize(col)
-        if len(uniq) > 1:
-            size *= len(uniq)
-            if size > 2**62:
-                return None
-            code = code * len(uniq) + k
-        if size > n // 4 and len(uniq) > n // 4:
-            return None
-    codes, uniq = pd.factorize(code)
-    m = len(uniq)
-    if m > n // 4:
-        return None
-    first = np.empty(m, dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
-    return first, np.bincount(codes, minlength=m).astype(np.float64)
 
 
 class _Eval:
@@ -251,7 +218,7 @@ class AFT(RegressionModel):
 
         # without clusters, rows alike in (time, event, weight, covariates) enter the likelihood
         # alike: fit on the distinct rows with their counts (the variance's meat too)
-        rep = _distinct_rows(X, y, d, w) if md.clusters is None else None
+        rep = None if md.clusters is not None else distinct_rows([y, d, w, *(md.X[:, j] for j in range(md.X.shape[1]))])
         if rep is not None:
             first, count = rep
             X, y, d, w = X[first], y[first], d[first], w[first]
