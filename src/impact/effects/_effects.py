@@ -538,7 +538,7 @@ def _level_masks(col: pd.Series, levels: list[Any]) -> list[np.ndarray]:
         codes, uniques = pd.factorize(col)
         values = uniques.tolist()
         if codes.size and codes.min() >= 0 and len(values) == len(levels):
-            at = {}
+            at: dict[Any, int] = {}
             for k, v in enumerate(values):
                 at.setdefault(v, k)
             if all(lev in at for lev in levels) and len({at[lev] for lev in levels}) == len(levels):

@@ -180,6 +180,11 @@ class PartialLikelihoodModel(RegressionModel):
         except AttributeError:
             raise AttributeError("partial_likelihood_") from None
 
+    @partial_likelihood_.setter
+    def partial_likelihood_(self, fit: PartialLikelihoodFit) -> None:
+        self._pl = fit
+        self._pl_rows = None
+
     # ------------------------------------------------------------------------------------------
     def dfbeta(self) -> np.ndarray:
         """Weighted dfbeta residuals ``w_i * score_i @ naive_cov`` (n_rows, p), input row order.
