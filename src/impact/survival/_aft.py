@@ -218,7 +218,8 @@ class AFT(RegressionModel):
 
         # without clusters, rows alike in (time, event, weight, covariates) enter the likelihood
         # alike: fit on the distinct rows with their counts (the variance's meat too)
-        rep = None if md.clusters is not None else distinct_rows([y, d, w, *(md.X[:, j] for j in range(md.X.shape[1]))])
+        # (keyed on the times, not their logs: the same rows, and whole days code without hashing)
+        rep = None if md.clusters is not None else distinct_rows([md.T, d, w, *(md.X[:, j] for j in range(p - 1))])
         if rep is not None:
             first, count = rep
             X, y, d, w = X[first], y[first], d[first], w[first]

@@ -101,10 +101,12 @@ def _column_codes(col: np.ndarray, n: int) -> tuple[np.ndarray, int]:
         col = col.view(np.int8)
     if col.dtype.kind in "iuf":
         lo, hi = col.min(), col.max()
-        if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= n:
-            base = col - lo
-            k = base.astype(np.int64)
-            if np.array_equal(k, base):
+        if lo == hi:
+            return np.zeros(n, dtype=np.int64), 1
+        if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= n and abs(lo) < 2**52 and abs(hi) < 2**52:
+            k = col.astype(np.int64)
+            if (k == col).all():
+                k -= int(lo)
                 return k, int(hi - lo) + 1
     k, uniq = pd.factorize(col)
     return k.astype(np.int64, copy=False), len(uniq)
