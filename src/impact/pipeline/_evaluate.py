@@ -507,7 +507,9 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         bar.done()
         exact_cols = list(exact) if exact is not None else ([roles.subgroup] if roles.subgroup else [])
         if start_period is not None:
-            df = df.assign(start_period=_period_labels(df[roles.start], _PERIODS[start_period]))
+            # a shallow copy with one more column: validated.data keeps its columns, nothing is copied
+            df = df.copy(deep=False)
+            df["start_period"] = _period_labels(df[roles.start], _PERIODS[start_period])
             exact_cols.append("start_period")
 
         bar.start("match")
