@@ -427,7 +427,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
                                *([c_col] if c_col else []), *adjust_cols]))
     slim = data[used]
     for name, mask in groups:
-        sub = slim.loc[mask]
+        sub = slim if mask.all() else slim.loc[mask]   # "all": no copy of every row
         X = _adjustment_matrix(sub, adjust_cols)
         designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
