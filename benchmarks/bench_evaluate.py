@@ -9,7 +9,8 @@ propensity logit, exact on gender, effects by gender with the naive comparison, 
 SEs, the unknown-exit sensitivity off: it is not part of a cross-sectional evaluate).
 
 Each stage is the span between two calls of the evaluation's progress bar (validate, match,
-outcomes, effects, naive comparison, ...). Two runs: one timed (no tracing), one under
+outcomes, effects, naive comparison, ...): wall seconds and ``cpu_s``, the process's CPU seconds
+(``time.process_time``), which other jobs on a shared machine disturb far less than wall time. Two runs: one timed (no tracing), one under
 tracemalloc with the peak reset at each stage (so ``peak_mb`` is the most that stage held at
 once on top of what was alive when it began; ``alive_mb`` is what was alive then). The machine
 may be shared (2 cores, other jobs): the stage shares of the total are what count.
@@ -45,6 +46,7 @@ class _Timer:
     def __init__(self, enabled: bool, steps: Any) -> None:
         self.current: str | None = None
         self.t0 = 0.0
+        self.c0 = 0.0
         self.alive = 0
 
     def start(self, name: str) -> None:
@@ -53,10 +55,11 @@ class _Timer:
             self.alive = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
         self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
 
     def done(self) -> None:
         dt = time.perf_counter() - self.t0
-        row: dict[str, Any] = {"stage": self.current, "seconds": dt}
+        row: dict[str, Any] = {"stage": self.current, "seconds": dt, "cpu_s": time.process_time() - self.c0}
         if _Timer.trace:
             cur, peak = tracemalloc.get_traced_memory()
             row.update(alive_mb=self.alive / 2**20, peak_mb=(peak - self.alive) / 2**20)
@@ -78,15 +81,20 @@ def run(sim: Any, trace: bool) -> tuple[pd.DataFrame, float, float]:
     try:
         if trace:
             tracemalloc.start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         impact.evaluate(sim.registers, sim.roles, random_state=0, progress=False)
-        total = time.perf_counter() - t0
+        total, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
     finally:
         if trace:
             tracemalloc.stop()
         E.Progress = old  # type: ignore[misc]  # restored
-    return pd.DataFrame(_Timer.log), total, peak
+    # what runs between the stages (start periods, settings, the data's fingerprint)
+    log = pd.DataFrame(_Timer.log)
+    rest = {"stage": "between stages", "seconds": total - log["seconds"].sum(), "cpu_s": cpu - log["cpu_s"].sum()}
+    if trace:
+        rest.update(alive_mb=float("nan"), peak_mb=float("nan"))
+    return pd.concat([log, pd.DataFrame([rest])], ignore_index=True), total, peak
 
 
 def _child(pickled: str) -> None:
@@ -97,7 +105,8 @@ def _child(pickled: str) -> None:
     with open(pickled, "rb") as fh:
         sim = pickle.load(fh)
     timed, total, _ = run(sim, trace=False)
-    print(json.dumps({"stages": timed["stage"].tolist(), "seconds": timed["seconds"].tolist(), "total": total}))
+    print(json.dumps({"stages": timed["stage"].tolist(), "seconds": timed["seconds"].tolist(),
+                      "cpu": timed["cpu_s"].tolist(), "total": total}))
 
 
 def compare(sim: Any, ref: str, rounds: int) -> tuple[pd.DataFrame, list[float], list[float]]:
@@ -129,8 +138,12 @@ def compare(sim: Any, ref: str, rounds: int) -> tuple[pd.DataFrame, list[float],
     for k, st in enumerate(stages):
         new = [x["seconds"][k] for x in res["new"]]
         old = [x["seconds"][x["stages"].index(st)] if st in x["stages"] else float("nan") for x in res["old"]]
+        new_c = [x["cpu"][k] for x in res["new"]]
+        old_c = [x["cpu"][x["stages"].index(st)] if st in x["stages"] else float("nan") for x in res["old"]]
         rows.append({"stage": st, "new_s": float(pd.Series(new).median()), "old_s": float(pd.Series(old).median()),
-                     "old / new": float(pd.Series([o / n for o, n in zip(old, new)]).median())})
+                     "old / new": float(pd.Series([o / n for o, n in zip(old, new)]).median()),
+                     "new_cpu_s": float(pd.Series(new_c).median()), "old_cpu_s": float(pd.Series(old_c).median()),
+                     "old / new cpu": float(pd.Series([o / n for o, n in zip(old_c, new_c)]).median())})
     return pd.DataFrame(rows), [x["total"] for x in res["new"]], [x["total"] for x in res["old"]]
 
 

@@ -22,6 +22,45 @@ _COLUMNS = ["step", "reason", "treatment", "subgroup", "n_in", "n_out", "n_dropp
 
 
 def _counts(df: pd.DataFrame, treatment: str | None, subgroup: str | None) -> dict[tuple[str, str], int]:
+    """People by treatment group and subgroup level (the keys :meth:`Flow.add` records).
+
+    By integer codes and ``np.bincount``; a categorical subgroup (whose unobserved levels count 0
+    in ``value_counts``) or levels whose names collide as text go the pandas way.
+    """
+    sub = df[subgroup] if subgroup is not None and subgroup in df.columns else None
+    if sub is not None and isinstance(sub.dtype, pd.CategoricalDtype):
+        return _counts_pandas(df, treatment, subgroup)
+    levels: list[str] = []
+    scodes = np.zeros(0, dtype=np.int64)
+    if sub is not None:
+        scodes, uniques = pd.factorize(sub)
+        levels = [str(u) for u in uniques]
+        if len(set(levels)) < len(levels):
+            return _counts_pandas(df, treatment, subgroup)
+    out: dict[tuple[str, str], int] = {("all", "all"): int(len(df))}
+    L = len(levels)
+    if treatment is not None and treatment in df.columns:
+        v = df[treatment]
+        is1 = (v == 1).fillna(False).to_numpy(dtype=bool)
+        is0 = (v == 0).fillna(False).to_numpy(dtype=bool)
+        group = np.full(len(df), 2, dtype=np.int64)   # 0 treated, 1 control, 2 neither
+        group[is0] = 1
+        group[is1] = 0
+        for g, n in zip(("treated", "control"), np.bincount(group, minlength=3)[:2]):
+            if n:
+                out[(g, "all")] = int(n)
+        if sub is not None:
+            ok = (group < 2) & (scodes >= 0)
+            cells = np.bincount(group[ok] * L + scodes[ok], minlength=2 * L)
+            for k in np.flatnonzero(cells):
+                out[(("treated", "control")[k // L], levels[k % L])] = int(cells[k])
+    if sub is not None:
+        for s, n in zip(levels, np.bincount(scodes[scodes >= 0], minlength=L)):
+            out[("all", s)] = int(n)
+    return out
+
+
+def _counts_pandas(df: pd.DataFrame, treatment: str | None, subgroup: str | None) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {("all", "all"): int(len(df))}
     if treatment is not None and treatment in df.columns:
         # compare, not map: a dict {1: ..., 0: ..., True: ..., False: ...} is {1: ..., 0: ...} (True == 1),
@@ -62,8 +101,9 @@ class Flow:
     def add(self, step: str, reason: str, before: pd.DataFrame, after: pd.DataFrame, *,
             treatment: str | None = None, subgroup: str | None = None) -> "Flow":
         """Return a new flow with one more step: ``after`` are the rows of ``before`` kept."""
-        return self.add_counts(step, reason, _counts(before, treatment, subgroup),
-                               _counts(after, treatment, subgroup))
+        counts_in = _counts(before, treatment, subgroup)
+        return self.add_counts(step, reason, counts_in,
+                               counts_in if after is before else _counts(after, treatment, subgroup))
 
     def add_counts(self, step: str, reason: str, counts_in: Mapping[tuple[str, str], int],
                    counts_out: Mapping[tuple[str, str], int]) -> "Flow":

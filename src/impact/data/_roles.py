@@ -199,13 +199,40 @@ _THOUSANDS = r"^[-+\u2212]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+$"
 _INTEGER = r"^[-+\u2212]?\d+$"
 
 
-def _numbers_as_text(values: pd.Series, column: str) -> DataError | None:
-    """An error when a text covariate holds numbers (decimal commas, units): they would become categories."""
+def _numbers_as_text(values: pd.Series, column: str, missing: np.ndarray | None = None) -> DataError | None:
+    """An error when a text covariate holds numbers (decimal commas, units): they would become categories.
+
+    Every rule reads one value at a time, so it runs on the distinct values (a register column
+    holds a few hundred among a million rows) and the rows take their value's answer.
+    """
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return None
-    present = values.notna().to_numpy()
+    present = values.notna().to_numpy() if missing is None else ~missing
     if not present.any():
         return None
+    codes, uniques = pd.factorize(values)
+    if not np.array_equal(codes >= 0, present):   # missing values not seen alike: value by value
+        return _numbers_as_text_rows(values, column, present)
+    distinct = pd.Series(uniques)
+    text = distinct.astype(str).str.strip()
+    is_str = np.asarray(distinct.map(lambda v: isinstance(v, str)).to_numpy(), dtype=bool)
+    kinds = {name: np.asarray(text.str.match(pattern).to_numpy(), dtype=bool) & is_str for name, pattern in
+             (("comma", _DECIMAL_COMMA), ("unit", _UNIT), ("point", _DECIMAL_POINT), ("thousands", _THOUSANDS))}
+    evidence = np.logical_or.reduce(list(kinds.values()))
+    if not evidence.any():
+        return None
+    numeric = evidence | (np.asarray(text.str.match(_INTEGER).to_numpy(), dtype=bool) & is_str) | ~is_str
+    rows = codes[present]
+    if int(np.bincount(rows, minlength=len(distinct))[numeric].sum()) / rows.size < 0.9:
+        return None
+    mask = np.zeros(len(values), dtype=bool)
+    mask[np.flatnonzero(present)[evidence[rows]]] = True
+    first = int(np.flatnonzero(mask)[0])
+    return _text_error(column, kinds, str(text.iloc[codes[first]]), len(distinct), mask)
+
+
+def _numbers_as_text_rows(values: pd.Series, column: str, present: np.ndarray) -> DataError | None:
+    """:func:`_numbers_as_text` value by value (when factorising sees missing values differently)."""
     text = values[present].astype(str).str.strip()
     is_str = values[present].map(lambda v: isinstance(v, str)).to_numpy()
     kinds = {name: text.str.match(pattern).to_numpy() & is_str for name, pattern in
@@ -216,8 +243,11 @@ def _numbers_as_text(values: pd.Series, column: str) -> DataError | None:
         return None
     mask = np.zeros(len(values), dtype=bool)
     mask[np.flatnonzero(present)[evidence]] = True
-    n_levels = int(values[present].nunique())
-    example = str(text[evidence].iloc[0])
+    return _text_error(column, kinds, str(text[evidence].iloc[0]), int(values[present].nunique()), mask)
+
+
+def _text_error(column: str, kinds: dict[str, np.ndarray], example: str, n_levels: int,
+                mask: np.ndarray) -> DataError:
     convert = (f"df[{column!r}] = pd.to_numeric(df[{column!r}].str.extract(r'([-+]?\\d+(?:[.,]\\d+)?)')[0]"
                f".str.replace(',', '.'))")
     if kinds["unit"].any():
@@ -324,10 +354,11 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
     # identifiers: present and unique
     if has(roles.id):
         ids = df[roles.id]
-        if ids.isna().any():
-            found.rows(roles.id, "missing identifiers", ids.isna().to_numpy(),
+        id_missing = ids.isna().to_numpy()
+        if id_missing.any():
+            found.rows(roles.id, "missing identifiers", id_missing,
                        f"Find them with df[df[{roles.id!r}].isna()].")
-        dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+        dup = _duplicated(ids, id_missing)
         if dup.any():
             found.rows(roles.id, "duplicate identifiers (each person must appear once)", dup,
                        f"Inspect with df[df[{roles.id!r}].duplicated(keep=False)].")
@@ -383,6 +414,7 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
                        f"Give every row a value, e.g. df[{sub!r}] = df[{sub!r}].fillna('unknown').")
 
     covariates = [c for c in roles.covariates if has(c)]
+    cov_na = {c: df[c].isna().to_numpy() for c in covariates}
     for c in covariates:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -392,12 +424,12 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
                            f"Replace them, e.g. df[{c!r}] = df[{c!r}].replace([np.inf, -np.inf], np.nan), "
                            "then impute or pass missing='drop'.")
         else:
-            text_error = _numbers_as_text(col, c)
+            text_error = _numbers_as_text(col, c, cov_na[c])
             if text_error is not None:
                 found.add(text_error)
-    cov_missing = {c: int(df[c].isna().sum()) for c in covariates if df[c].isna().any()}
+    cov_missing = {c: int(na.sum()) for c, na in cov_na.items() if na.any()}
     if cov_missing and missing == "error":
-        anymiss = df[list(cov_missing)].isna().any(axis=1).to_numpy()
+        anymiss = np.logical_or.reduce([cov_na[c] for c in cov_missing])
         detail = ", ".join(f"'{c}' ({n})" for c, n in cov_missing.items())
         found.rows(next(iter(cov_missing)), f"missing covariate values in {detail}", anymiss,
                    "Impute them, or pass missing='drop' to drop those rows "
@@ -417,6 +449,15 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
         _check_groups(df, roles, after)
         after.raise_any()
     return Validated(data=df, roles=roles, flow=flow)
+
+
+def _duplicated(ids: pd.Series, missing: np.ndarray) -> np.ndarray:
+    """``(ids.duplicated(keep=False) & ids.notna()).to_numpy()`` from one factorisation (one hash
+    pass instead of two, and no second missing-value scan)."""
+    codes, uniques = pd.factorize(ids)
+    if len(uniques) == int((~missing).sum()):
+        return np.zeros(len(ids), dtype=bool)     # every present identifier once
+    return (ids.duplicated(keep=False) & ids.notna()).to_numpy()
 
 
 def _check_groups(df: pd.DataFrame, roles: Roles, found: _Problems) -> None:
@@ -441,16 +482,33 @@ def _cutoff_series(df: pd.DataFrame, roles: Roles, date_format: str | None) -> p
 def require_subgroup_levels(data: pd.DataFrame, subgroup: str, treatment: str,
                             step: str = "after matching") -> list:
     """Raise a :class:`DataError` if some level of ``subgroup`` has no treated or no controls."""
-    levels = sorted(pd.unique(data[subgroup]).tolist(), key=str)
+    col = data[subgroup]
+    if col.dtype == object or col.dtype.kind in "biuf":
+        # one factorisation and two bincounts instead of two comparisons per level
+        codes, uniques = pd.factorize(col)
+        if codes.size and codes.min() >= 0:
+            values = uniques.tolist()
+            order = sorted(range(len(values)), key=lambda i: str(values[i]))
+            t = data[treatment]
+            nts = np.bincount(codes[(t == 1).to_numpy(dtype=bool, na_value=False)], minlength=len(values))
+            ncs = np.bincount(codes[(t == 0).to_numpy(dtype=bool, na_value=False)], minlength=len(values))
+            for i in order:
+                if nts[i] == 0 or ncs[i] == 0:
+                    raise _empty_level(subgroup, values[i], step, int(nts[i]), int(ncs[i]))
+            return [values[i] for i in order]
+    levels = sorted(pd.unique(col).tolist(), key=str)
     for lev in levels:
         rows = data[subgroup] == lev
         nt = int((data.loc[rows, treatment] == 1).sum())
         nc = int((data.loc[rows, treatment] == 0).sum())
         if nt == 0 or nc == 0:
-            raise DataError(
-                f"Column '{subgroup}': subgroup {lev!r} is empty {step} "
-                f"({nt} treated, {nc} controls); its effect cannot be estimated. "
-                "Drop the subgroup from `by`, or loosen the caliper.",
-                column=subgroup, rule="subgroup must have treated and controls")
+            raise _empty_level(subgroup, lev, step, nt, nc)
     return levels
+
+
+def _empty_level(subgroup: str, lev: Any, step: str, nt: int, nc: int) -> DataError:
+    return DataError(f"Column '{subgroup}': subgroup {lev!r} is empty {step} "
+                     f"({nt} treated, {nc} controls); its effect cannot be estimated. "
+                     "Drop the subgroup from `by`, or loosen the caliper.",
+                     column=subgroup, rule="subgroup must have treated and controls")
 

@@ -449,7 +449,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
                                *([c_col] if c_col else []), *adjust_cols]))
     slim = data[used]
     for name, mask in groups:
-        sub = slim.loc[mask]
+        sub = slim if mask.all() else slim.loc[mask]   # "all": no copy of every row
         X = _adjustment_matrix(sub, adjust_cols)
         designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
@@ -532,7 +532,7 @@ def _groups(data: pd.DataFrame, by_cols: list[str], treatment: str, notes: list[
         raw[col] = require_subgroup_levels(data, col, treatment)
         names = [str(lev) if j == 0 else f"{col}={lev}" for lev in raw[col]]
         levels[col] = names
-        groups += [(name, (data[col] == lev).to_numpy()) for name, lev in zip(names, raw[col])]
+        groups += [(name, mask) for name, mask in zip(names, _level_masks(data[col], raw[col]))]
     pairs: dict[str, tuple[str, str]] = {}
     cells: dict[str, list[str]] = {}
     if len(by_cols) == 2:
@@ -551,6 +551,21 @@ def _groups(data: pd.DataFrame, by_cols: list[str], treatment: str, notes: list[
             if len(levels[a]) == 2 and len(here) == 2:
                 pairs[nb] = (here[0], here[1])
     return _Layout(groups=groups, levels=levels, pairs=pairs, cells=cells)
+
+
+def _level_masks(col: pd.Series, levels: list[Any]) -> list[np.ndarray]:
+    """``[(col == lev).to_numpy() for lev in levels]``, from one factorisation of an object or
+    numeric column (the levels come from the column and none is missing)."""
+    if col.dtype == object or col.dtype.kind in "biuf":
+        codes, uniques = pd.factorize(col)
+        values = uniques.tolist()
+        if codes.size and codes.min() >= 0 and len(values) == len(levels):
+            at: dict[Any, int] = {}
+            for k, v in enumerate(values):
+                at.setdefault(v, k)
+            if all(lev in at for lev in levels) and len({at[lev] for lev in levels}) == len(levels):
+                return [codes == at[lev] for lev in levels]
+    return [(col == lev).to_numpy() for lev in levels]
 
 
 def _estimate(rows: list[Row], name: str, estimand: str, h: float) -> Row | None:
@@ -809,6 +824,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
                          rmst_infl=-aj.rmtl_influence(1, hs))
     diff_cl = np.r_[arms["treated"]["cl"], arms["control"]["cl"]]
+    own = c_col is None   # each row its own cluster: the sum of squared influences
     for i, h in enumerate(horizons):
         if any(h > a["last"] for a in arms.values()):
             notes.append(f"{name}: horizon {h:g} days is beyond the follow-up of one arm; not estimated.")
@@ -820,12 +836,12 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
             est = {arm: float(a[est_name][i]) for arm, a in arms.items()}
             vals = {arm: a[f"{est_name}_infl"][:, i] for arm, a in arms.items()}
             for arm in ("treated", "control"):
-                rows.append(row(f"{est_name}_{arm}", h, est[arm], _cluster_se(vals[arm], arms[arm]["cl"]),
+                rows.append(row(f"{est_name}_{arm}", h, est[arm], _cluster_se(vals[arm], arms[arm]["cl"], own),
                                 np.nan, SE_INFLUENCE))
             # the difference: treated influence minus control influence, summed within matched sets
             diff_infl = np.r_[vals["treated"], -vals["control"]]
             d = est["treated"] - est["control"]
-            se = _cluster_se(diff_infl, diff_cl)
+            se = _cluster_se(diff_infl, diff_cl, own)
             rows.append(row(f"{est_name}_diff", h, d, se, _p(d, se), SE_INFLUENCE))
             infl[(name, f"{est_name}_diff", h)] = (diff_infl, diff_cl)
 
@@ -878,9 +894,11 @@ def _codes_cov(influences: list[np.ndarray], clusters: list[np.ndarray], general
     return sums.T @ sums
 
 
-def _cluster_se(influence: np.ndarray, clusters: np.ndarray) -> float:
+def _cluster_se(influence: np.ndarray, clusters: np.ndarray, own: bool = False) -> float:
     """``sqrt(sum_g (sum_{i in g} influence_i)^2)``; ``clusters``: integer codes >= 0 (not
-    necessarily dense) or any labels."""
+    necessarily dense) or any labels; ``own``: every row in a cluster of its own (no sums)."""
+    if own:
+        return float(np.sqrt(np.dot(influence, influence)))
     if clusters.dtype.kind in "iu" and (clusters.size == 0 or int(clusters.min()) >= 0):
         codes = clusters
     else:

@@ -87,10 +87,15 @@ def time_to_event(data: pd.DataFrame, roles: Roles, *, clock: Literal["own", "ma
     if clock == "matched":
         start = _matched_start(df, start, roles.treatment, subclass)
 
-    late = (start > cutoff).to_numpy()
+    # whole days (the dates are normalised): int64 day numbers, NaT the smallest
+    s_day = _days(start)
+    x_day = _days(exit_date)
+    c_day = _days(cutoff)
+    has_exit = exit_date.notna().to_numpy()
+    late = s_day > c_day
     if late.any():
         raise data_error(roles.start, "clock starts after the data cut-off", late)
-    early_exit = (exit_date < start).to_numpy()
+    early_exit = has_exit & (x_day < s_day)
     if early_exit.any():
         what = ("controls who left unemployment before the participant they stand for started"
                 if clock == "matched" else "exit before the start date")
@@ -102,16 +107,25 @@ def time_to_event(data: pd.DataFrame, roles: Roles, *, clock: Literal["own", "ma
     unknown = exit_type.notna().to_numpy() & ~exit_type.isin(list(roles.exit_codes)).to_numpy()
     if unknown.any():
         raise data_error(type_col, "exit types not declared in exit_codes", unknown)
-    observed = exit_date.notna() & (exit_date <= cutoff)
-    end = exit_date.where(observed, cutoff)
-    role = exit_type.map(roles.exit_codes)
-    event = np.where(~observed, CENSORED, np.where(role == "event", EVENT, COMPETING))
+    observed = has_exit & (x_day <= c_day)
+    end = np.where(observed, x_day, c_day)
+    is_event = exit_type.isin([code for code, r in roles.exit_codes.items() if r == "event"]).to_numpy()
+    event = np.where(~observed, CENSORED, np.where(is_event, EVENT, COMPETING))
 
     df["analysis_start"] = start
-    df["duration"] = ((end - start).dt.days + 1).astype(np.int64)
+    df["duration"] = end - s_day + 1
     df["event"] = event.astype(np.int8)
-    df["exit_cause"] = exit_type.where(observed, "censored").astype(object)
+    if exit_type.dtype == object:
+        df["exit_cause"] = pd.Series(np.where(observed, exit_type.to_numpy(), "censored"), index=df.index,
+                                     dtype=object)
+    else:
+        df["exit_cause"] = exit_type.where(observed, "censored").astype(object)
     return df
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Normalised dates as int64 day numbers (NaT: the smallest int64)."""
+    return dates.to_numpy().astype("datetime64[D]").view(np.int64)
 
 
 def _matched_start(df: pd.DataFrame, start: pd.Series, treatment: str, subclass: str) -> pd.Series:

@@ -203,6 +203,15 @@ def _goals_and_monitoring(bar: Progress, records: dict, goals: Any, start: Any, 
     return goal_result, tables
 
 
+def _period_labels(dates: pd.Series, freq: str) -> pd.Series:
+    """``dates.dt.to_period(freq).astype(str)``, formatting each distinct period once."""
+    periods = dates.dt.to_period(freq)
+    codes, uniques = pd.factorize(periods)
+    if (codes < 0).any():
+        return periods.astype(str)
+    return pd.Series(np.asarray(uniques.astype(str), dtype=object)[codes], index=dates.index, name=dates.name)
+
+
 def _set_level(analysed: pd.DataFrame, column: str, treatment: str) -> pd.Series:
     """Each row's subgroup level, taken from the participant of its matched set.
 
@@ -498,7 +507,9 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         bar.done()
         exact_cols = list(exact) if exact is not None else ([roles.subgroup] if roles.subgroup else [])
         if start_period is not None:
-            df = df.assign(start_period=df[roles.start].dt.to_period(_PERIODS[start_period]).astype(str))
+            # a shallow copy with one more column: validated.data keeps its columns, nothing is copied
+            df = df.copy(deep=False)
+            df["start_period"] = _period_labels(df[roles.start], _PERIODS[start_period])
             exact_cols.append("start_period")
 
         bar.start("match")
@@ -533,7 +544,11 @@ def evaluate(data: pd.DataFrame | RegisterExtract, roles: Roles | None = None, *
         effects = effects_of(analysed, roles.subgroup)
         bar.done()
         bar.start("naive comparison")
-        naive_data = time_to_event(df, roles, clock="own")
+        # the columns the naive estimates read (not a copy of every covariate)
+        naive_cols = [c for c in dict.fromkeys([roles.treatment, roles.start, roles.exit_date, roles.exit_type,
+                                                roles.subgroup, roles.cutoff if roles.cutoff_is_column(df) else None])
+                      if c is not None]
+        naive_data = time_to_event(df[naive_cols], roles, clock="own")
         naive = estimate_effects(naive_data, treatment=roles.treatment, by=roles.subgroup, horizons=horizons,
                                  weights=None, cluster=None, conf_level=conf_level, subdistribution=False)
         bar.done()

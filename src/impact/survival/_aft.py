@@ -34,6 +34,7 @@ from impact._compat import renamed_parameters
 from impact._errors import EstimationError, ImpactWarning
 from impact._validation import InstanceOf, Options, validate_params
 from impact.survival._base import FIT_COLUMNS, SETTINGS, RegressionModel
+from impact.survival._partial import distinct_rows
 
 __all__ = ["AFT"]
 
@@ -215,7 +216,14 @@ class AFT(RegressionModel):
         y = np.log(md.T)
         terms = ["(Intercept)"] + names
 
-        theta, ev, it, converged = self._newton(X, y, d, w)
+        # without clusters, rows alike in (time, event, weight, covariates) enter the likelihood
+        # alike: fit on the distinct rows with their counts (the variance's meat too)
+        # (keyed on the times, not their logs: the same rows, and whole days code without hashing)
+        rep = None if md.clusters is not None else distinct_rows([md.T, d, w, *(md.X[:, j] for j in range(p - 1))])
+        if rep is not None:
+            first, count = rep
+            X, y, d, w = X[first], y[first], d[first], w[first]
+        theta, ev, it, converged = self._newton(X, y, d, w, None if rep is None else rep[1])
         info = -ev.hess
         try:
             naive = linalg.inv(info)
@@ -236,9 +244,11 @@ class AFT(RegressionModel):
         cov_type = "naive"
         if md.clusters is not None or use_robust:
             sigma = np.exp(theta[-1])
-            U = np.empty((n, p + 1))  # weighted per-row scores
+            U = np.empty((y.size, p + 1))  # weighted per-row scores
             U[:, :p] = X * (-(w * ev.g) / sigma)[:, None]
             U[:, p] = w * (-ev.g * ev.z - d)
+            if rep is not None:   # each distinct row stands for count rows: sum of U U' over them
+                U *= np.sqrt(rep[1])[:, None]
             if md.clusters is not None:
                 S = np.zeros((md.n_clusters, p + 1))
                 np.add.at(S, md.clusters, U)
@@ -257,7 +267,7 @@ class AFT(RegressionModel):
         self.scale_ = float(np.exp(theta[p]))
         self.log_scale_se_ = float(np.sqrt(cov[p, p]))
         self.cov_type_ = cov_type
-        self.loglik_ = ev.loglik - float(np.dot(w, d * y))
+        self.loglik_ = ev.loglik - float(np.dot(w if rep is None else w * rep[1], d * y))
         self.n_ = n
         self.n_events_ = n_events
         self.n_clusters_ = md.n_clusters if md.clusters is not None else n
@@ -279,8 +289,10 @@ class AFT(RegressionModel):
         self.notes_ = tuple(notes)
         return self
 
-    def _newton(self, X: np.ndarray, y: np.ndarray, d: np.ndarray,
-                w: np.ndarray) -> tuple[np.ndarray, _Eval, int, bool]:
+    def _newton(self, X: np.ndarray, y: np.ndarray, d: np.ndarray, w: np.ndarray,
+                count: np.ndarray | None = None) -> tuple[np.ndarray, _Eval, int, bool]:
+        if count is not None:   # distinct rows: each weighs its count times its weight
+            w = w * count
         # start: weighted least squares of log time on x, scale from the residuals
         sw = np.sqrt(w)
         beta0 = linalg.lstsq(X * sw[:, None], y * sw)[0]

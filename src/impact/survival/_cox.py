@@ -17,6 +17,7 @@ R's conventions, checked against ``coxph`` on the Rossi data:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -39,6 +40,8 @@ from impact.survival._partial import (
     Prepared,
     Ties,
     cluster_score_sums,
+    derivatives,
+    distinct_rows,
     newton_fit,
     prepare,
     score_residuals,
@@ -68,7 +71,8 @@ class PartialLikelihoodModel(RegressionModel):
     loglik_: float
     loglik_null_: float
     strata_: list[str]
-    partial_likelihood_: PartialLikelihoodFit
+    _pl: PartialLikelihoodFit
+    _pl_rows: tuple[ModelData, Ties] | None
 
     def _fit_partial(self, md: ModelData, *, ties: Ties, robust: bool | None, weighted: bool, conf_level: float,
                      cluster_col: str | None, duration_col: str, event_col: str,
@@ -90,8 +94,18 @@ class PartialLikelihoodModel(RegressionModel):
                 "rule). Use fewer covariates.")
         self._check_not_constant(md)
         n = md.n
-        X = np.asfortranarray(md.X)  # covariates as rows in memory: the layout the core works in
-        pp = prepare(md.T, md.d, X, md.w, md.strata_codes, ties, md.entry)
+        # without clusters, delayed entry or a tail, rows alike in (time, event, weight, stratum,
+        # covariates) enter the partial likelihood alike: fit on the distinct rows with their counts
+        rep = None
+        if md.clusters is None and md.entry is None and tail is None:
+            rep = distinct_rows([md.T, md.d, md.w, md.strata_codes, *(md.X[:, j] for j in range(p))])
+        if rep is None:
+            X = np.asfortranarray(md.X)  # covariates as rows in memory: the layout the core works in
+            pp = prepare(md.T, md.d, X, md.w, md.strata_codes, ties, md.entry)
+        else:
+            first, count = rep
+            pp = prepare(md.T[first], md.d[first], np.asfortranarray(md.X[first]), md.w[first] * count,
+                         md.strata_codes[first], ties, None, count=count)
         if tail is not None:
             pp = tail(pp)
         fit = newton_fit(pp, int(self.max_iter), float(self.tol), covariates)
@@ -99,7 +113,9 @@ class PartialLikelihoodModel(RegressionModel):
             warnings.warn(f"{func} did not converge in {self.max_iter} iterations; estimates may "
                           "be unreliable (a covariate may perfectly predict the events).",
                           ImpactWarning, stacklevel=5)
-        big = np.abs(fit.beta) * np.sqrt(np.einsum("ij,ij->i", pp.XT, pp.XT) / n) > 25
+        sq = (np.einsum("ij,ij->i", pp.XT, pp.XT) if rep is None
+              else np.einsum("ij,ij,j->i", pp.XT, pp.XT, rep[1][pp.order]))
+        big = np.abs(fit.beta) * np.sqrt(sq / n) > 25
         if big.any():
             warnings.warn(f"{func}: very large coefficient(s) for "
                           f"{', '.join(covariates[i] for i in np.flatnonzero(big))}: the likelihood "
@@ -112,8 +128,11 @@ class PartialLikelihoodModel(RegressionModel):
         if md.clusters is not None or use_robust:
             if md.clusters is not None:
                 S = cluster_score_sums(pp, fit.ev, md.clusters[pp.order], md.n_clusters)
-            else:
+            elif rep is None:
                 S = (score_residuals(pp, fit.ev) * pp.w).T
+            else:   # a distinct row's residual is each of its rows': count times its square
+                c = rep[1][pp.order]
+                S = (score_residuals(pp, fit.ev) * (md.w[rep[0]][pp.order] * np.sqrt(c))).T
             cov = self._sandwich(S, fit.naive_cov)
             cov_type = "cluster" if md.clusters is not None else "robust"
 
@@ -140,7 +159,31 @@ class PartialLikelihoodModel(RegressionModel):
         if auto_robust and md.clusters is None:
             out.append("robust variance because the weights are not whole numbers (as R)")
         self.notes_ = tuple(out) + tuple(notes)
-        self.partial_likelihood_ = fit
+        self._pl_rows = None if rep is None else (md, ties)
+        self._pl = fit
+
+    @property
+    def partial_likelihood_(self) -> PartialLikelihoodFit:
+        """The fitted partial likelihood over every row (what :func:`cox_zph` and :meth:`dfbeta` read).
+
+        A fit made on distinct rows builds it over every row at the estimate on first use.
+        """
+        rows = getattr(self, "_pl_rows", None)
+        if rows is not None:
+            md, ties = rows
+            fit = self._pl
+            pp = prepare(md.T, md.d, np.asfortranarray(md.X), md.w, md.strata_codes, ties, None)
+            self._pl = dataclasses.replace(fit, pp=pp, ev=derivatives(pp, fit.beta))
+            self._pl_rows = None
+        try:
+            return self._pl
+        except AttributeError:
+            raise AttributeError("partial_likelihood_") from None
+
+    @partial_likelihood_.setter
+    def partial_likelihood_(self, fit: PartialLikelihoodFit) -> None:
+        self._pl = fit
+        self._pl_rows = None
 
     # ------------------------------------------------------------------------------------------
     def dfbeta(self) -> np.ndarray:

@@ -24,6 +24,7 @@ __all__ = [
     "Ties",
     "cluster_score_sums",
     "derivatives",
+    "distinct_rows",
     "fwd_within",
     "newton_fit",
     "prepare",
@@ -87,10 +88,102 @@ class Prepared:
         return self.XT.T
 
 
+#: fits on fewer rows than this use every row as given (:func:`distinct_rows`)
+DISTINCT_MIN_ROWS = 20_000
+
+
+def _column_codes(col: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Integer codes ``0..size-1`` of a column's values: whole numbers within ``n`` of each other
+    by their offset from the smallest (no hashing), others by a hash factorisation."""
+    import pandas as pd
+
+    if col.dtype.kind == "b":
+        col = col.view(np.int8)
+    if col.dtype.kind in "iuf":
+        lo, hi = col.min(), col.max()
+        if lo == hi:
+            return np.zeros(n, dtype=np.int64), 1
+        if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= n and abs(lo) < 2**52 and abs(hi) < 2**52:
+            k = col.astype(np.int64)
+            if (k == col).all():
+                k -= int(lo)
+                return k, int(hi - lo) + 1
+    k, uniq = pd.factorize(col)
+    return k.astype(np.int64, copy=False), len(uniq)
+
+
+def distinct_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first row of each distinct combination of ``columns`` (1-D, same length, no NaN) and
+    how many rows it stands for (float), when there are at least ``DISTINCT_MIN_ROWS`` rows and at
+    most a quarter as many distinct ones (register data: whole days, a few binary covariates);
+    else None. O(n): each column coded by its offset (whole numbers) or a hash factorisation,
+    the combined code counted by ``np.bincount``.
+    """
+    import pandas as pd
+
+    n = columns[0].size if columns else 0
+    if n < DISTINCT_MIN_ROWS:
+        return None
+    code = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        k, m = _column_codes(np.asarray(col), n)
+        if m > n // 4:
+            return None
+        if m > 1:
+            size *= m
+            if size > 2**62:
+                return None
+            code = code * m + k
+    if size <= 4 * n:
+        counts = np.bincount(code, minlength=size)
+        used = np.flatnonzero(counts)
+        if used.size > n // 4:
+            return None
+        dense = np.empty(size, dtype=np.int64)
+        dense[used] = np.arange(used.size)
+        codes, count = dense[code], counts[used]
+    else:
+        codes, uniq = pd.factorize(code)
+        if len(uniq) > n // 4:
+            return None
+        count = np.bincount(codes, minlength=len(uniq))
+    first = np.empty(count.size, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return first, count.astype(np.float64)
+
+
+def _time_order(T: np.ndarray, d: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """``np.lexsort((1.0 - d, T, strata))``: rows by stratum, time, deaths first, then input order.
+
+    Whole-number times within 32,767 of each other (days, weeks) in one stratum are sorted as one
+    16-bit key ``2 (T - min T) + (1 - d)`` by numpy's stable radix sort, O(n); the permutation
+    is the same (a stable sort keeps the input order of equal keys, as lexsort does).
+    """
+    n = T.size
+    if n > 1 and d.dtype.kind in "fiub":
+        lo, hi = float(T.min()), float(T.max())
+        if np.isfinite(lo) and hi - lo < 32767 and (strata.size == 0 or strata.min() == strata.max()):
+            base = T - lo
+            whole = base.astype(np.uint16)
+            death = d == 1
+            if np.array_equal(whole, base) and (death | (d == 0)).all():
+                key = whole * np.uint16(2)
+                key += ~death
+                return np.argsort(key, kind="stable")
+    return np.lexsort((1.0 - d, T, strata))
+
+
 def prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: np.ndarray,
-             ties: str, entry: np.ndarray | None = None) -> Prepared:
+             ties: str, entry: np.ndarray | None = None, count: np.ndarray | None = None) -> Prepared:
+    """Sort the rows and build the group structure.
+
+    ``count``: each row stands for that many identical rows (:func:`distinct_rows`); ``w`` is then
+    the row's weight times its count, and tied deaths are counted with their multiplicity (Efron's
+    ``k/d`` and the mean weight of the tied deaths are those of the rows stood for).
+    """
     n = X.shape[0]
-    order = np.lexsort((1.0 - d, T, strata))  # deaths first within each (stratum, time)
+    order = _time_order(T, d, strata)  # deaths first within each (stratum, time)
     Ts, ss = T[order], strata[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
@@ -110,7 +203,8 @@ def prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: 
     mean = (XT @ ws) / ws.sum()
     XT -= mean[:, None]
     ds = d[order]
-    nd = np.add.reduceat(ds, gstart)
+    nrow_d = np.add.reduceat(ds, gstart).astype(np.int64)   # death rows per group
+    nd = nrow_d.astype(ds.dtype) if count is None else np.add.reduceat(ds * count[order], gstart)
     wd = np.add.reduceat(ws * ds, gstart)
     ndi = nd.astype(np.int64)
     kg = np.repeat(np.arange(G), ndi)
@@ -134,10 +228,10 @@ def prepare(T: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, strata: 
     # slots (deaths of g, others of g) for one reduceat; empty slots are zeroed after it
     bounds = np.empty(2 * G, dtype=np.int64)
     bounds[0::2] = gstart
-    bounds[1::2] = gstart + ndi
+    bounds[1::2] = gstart + nrow_d
     empty = np.zeros(2 * G, dtype=bool)
-    empty[0::2] = ndi == 0
-    empty[1::2] = ndi == gsize
+    empty[0::2] = nrow_d == 0
+    empty[1::2] = nrow_d == gsize
     return Prepared(order=order, XT=XT, d=ds, w=ws, grp=grp, gstart=gstart, g_first=g_first,
                      g_end=g_end, gtime=Ts[gstart], entry_grp=entry_grp, nd=nd, wd=wd, kg=kg,
                      kfrac=kfrac, sum_wdx=sum_wdx, didx=didx, gsize=gsize, bounds=bounds,
