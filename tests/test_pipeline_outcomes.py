@@ -299,3 +299,28 @@ def test_mean_outcomes_are_regression_adjusted_by_default(folder, tmp_path):
                                      conf_level=0.95, adjust=["age"])
     plain = out["days_in_work_365"]
     assert not plain.settings.get("adjust") and any("unadjusted mean difference is shown" in n for n in plain.notes)
+
+
+def test_aiptw_shares_are_clustered_on_the_person(toml_run):
+    """In the dynamic design a person can be a control in several sets (or a control before
+    joining): the AIPTW shares' SEs sum the influence within each person. Oracle:
+    ``ate_competing(..., cluster=<person id>)`` on the analysed rows, and the row-independent
+    SEs differ from them."""
+    from impact.effects import ate_competing
+    from impact.pipeline._evaluate import TREATMENT
+    ev, out = toml_run
+    a = ev.analysed
+    assert a["person_id"].duplicated().any()      # the clustering matters here
+    t = ev.aiptw.set_index(["subgroup", "estimand", "horizon"])
+    covs = [c for c in ev.settings["covariates"] if c != "gender" and a[c].nunique(dropna=False) > 1]
+    h = float(t.index.get_level_values("horizon")[0])
+    ref = ate_competing(a, "duration", "event", TREATMENT, covs, horizons=[h], estimator=["aiptw"],
+                        cluster="person_id")
+    plain = ate_competing(a, "duration", "event", TREATMENT, covs, horizons=[h], estimator=["aiptw"])
+    r = ref.summary().query("arm == 'treated - control'").iloc[0]
+    p = plain.summary().query("arm == 'treated - control'").iloc[0]
+    got = t.loc[("all", "aiptw_share_diff", h)]
+    assert got["estimate"] == pytest.approx(r["estimate"], rel=1e-9)
+    assert got["se"] == pytest.approx(r["se"], rel=1e-9)
+    assert r["se"] != pytest.approx(p["se"], rel=1e-6)
+    assert ref.settings["cluster"] == "person_id" and ref.settings["n_clusters"] == a["person_id"].nunique()

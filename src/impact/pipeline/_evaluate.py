@@ -719,8 +719,9 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
         bar.done()
     if extra["aiptw"]:
         bar.start("doubly robust shares")
+        person = extract.columns.id if extract.columns.id in analysed.columns else None
         table, notes = aiptw_of(analysed, treatment=TREATMENT, gender=gender, covariates=covariates,
-                                horizons=horizons, conf_level=conf_level)
+                                horizons=horizons, conf_level=conf_level, cluster=person)
         out["aiptw"] = table
         out["notes"] += notes
         bar.done()

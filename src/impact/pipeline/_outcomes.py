@@ -197,11 +197,15 @@ def _groups(analysed: pd.DataFrame, gender: str) -> list[tuple[str, pd.DataFrame
 
 
 def aiptw_of(analysed: pd.DataFrame, *, treatment: str, gender: str, covariates: Sequence[str],
-             horizons: Sequence[float], conf_level: float) -> tuple[pd.DataFrame, list[str]]:
+             horizons: Sequence[float], conf_level: float,
+             cluster: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """G-formula, IPTW and AIPTW shares in work or studies at each horizon, other exits competing.
 
     On the matched sample, for all and each gender (covariates constant within a group are left
-    out), with the difference between the two genders (independent groups). Returns the tidy
+    out), with the difference between the two genders (independent groups: a person's gender is
+    fixed, so no ``cluster`` spans both). With ``cluster`` (the person id in the dynamic design,
+    where one person can be a control in several sets, or a control before joining) the standard
+    errors sum the influence functions within each person. Returns the tidy
     table (``subgroup, estimator, estimand, horizon, estimate, se, ci_low, ci_high, p_value,
     n_treated, n_control``) and notes.
     """
@@ -218,7 +222,7 @@ def aiptw_of(analysed: pd.DataFrame, *, treatment: str, gender: str, covariates:
             notes.append(f"AIPTW shares not estimated for {g}: too little follow-up or no exits to work or studies.")
             continue
         res = ate_competing(d, "duration", "event", treatment, covs, horizons=ok, estimator=ESTIMATORS,
-                            conf_level=conf_level)
+                            conf_level=conf_level, cluster=cluster)
         t = res.summary()
         t["estimand"] = t.pop("arm").map(names)
         t.insert(0, "subgroup", g)
