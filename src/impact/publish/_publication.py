@@ -48,12 +48,12 @@ MIN_EFFECT_N = 20
 
 #: the default smallest number of people still at risk in each arm at the last published time of a
 #: curve. 20 as ``MIN_EFFECT_N``: a group too small for an estimate is too small for the end of a
-#: curve. With 20 at risk a step of the Kaplan-Meier / Aalen-Johansen curve is at least 1/20 of the
-#: surviving share (no single exit is a large jump), the Greenwood standard error of a share is still
-#: of the order of 0.1 at most, and a step cannot be one or two identifiable people's exit dates read
-#: off the tail (where, with the flow table, the few left could be recognised). A fixed number,
-#: not a share of the start: the disclosure risk lies in how few people remain, whatever the size
-#: of the group was at the start.
+#: curve. With 20 at risk one exit moves the Kaplan-Meier / Aalen-Johansen curve by at most 1/20 of
+#: the remaining share (no single exit is a large jump), the standard error added over the remaining
+#: time is at most that of a share among 20 people (sqrt(0.25 / 20) = 0.11), and a step is not one or
+#: two identifiable people's exit dates read off the tail (where, with the flow table, the few left
+#: could be recognised). A fixed number, not a share of the start: the disclosure risk lies in how
+#: few people remain, whatever the size of the group was at the start.
 MIN_AT_RISK = 20
 
 _FRAME = [InstanceOf(pd.DataFrame, "a pandas DataFrame")]
