@@ -324,3 +324,24 @@ def test_aiptw_shares_are_clustered_on_the_person(toml_run):
     assert got["se"] == pytest.approx(r["se"], rel=1e-9)
     assert r["se"] != pytest.approx(p["se"], rel=1e-6)
     assert ref.settings["cluster"] == "person_id" and ref.settings["n_clusters"] == a["person_id"].nunique()
+
+
+def test_report_effect_curve_csv_ends_where_an_arm_has_fewer_than_20_at_risk(toml_run):
+    """Oracle: recounted from the analysed rows, the last published day of each group is the last grid day at
+    which both arms still have >= 20 rows with duration >= day (MIN_AT_RISK; threshold 5)."""
+    ev, out = toml_run
+    curve = pd.read_csv(out / "effect_curve.csv")
+    assert not [c for c in curve.columns if c.startswith("n_at_risk")]    # the counts are not published
+    a, tr, by = ev.analysed, ev.roles.treatment, ev.settings.get("subgroup")
+    full = ev.effect_curve.table
+    cut = False
+    for g, x in curve.groupby("subgroup"):
+        d = a if g == "all" else a[a[by].astype(str) == g]
+        grid = full.loc[full["subgroup"] == g, "time"].to_numpy(float)
+        n = [np.array([(d.loc[d[tr] == arm, "duration"] >= t).sum() for t in grid]) for arm in (1, 0)]
+        ok = (n[0] >= 20) & (n[1] >= 20)
+        assert x["time"].max() == grid[ok].max()
+        cut |= bool(grid.max() > x["time"].max())
+    assert cut    # the rule ends at least one group's curve early here
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Each curve ends at the last day at which the participants and the controls" in text

@@ -66,7 +66,9 @@ def test_share_numerators_count_people_by_the_horizon():
 
 
 def test_curves_of_withheld_groups_are_not_drawn():
-    c = pd.DataFrame({"subgroup": ["all", "women", "men"], "arm": "treated", "time": 1.0, "estimate": 0.1})
+    # the curves carry the number at risk (curves_published refuses curves it cannot cut; 60 >= MIN_AT_RISK)
+    c = pd.DataFrame({"subgroup": ["all", "women", "men"], "arm": "treated", "time": 1.0, "estimate": 0.1,
+                      "n_at_risk": 60})
     out = effects_withheld(_summary())
     assert curves_published(c, out)["subgroup"].tolist() == ["all"]
 

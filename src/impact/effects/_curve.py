@@ -34,7 +34,7 @@ from impact.outcomes import CENSORED, EVENT
 __all__ = ["EffectCurveResult", "effect_curve"]
 
 CURVE_COLUMNS = ["subgroup", "time", "estimate", "se", "ci_low", "ci_high", "band_low", "band_high",
-                 "share_treated", "share_control"]
+                 "share_treated", "share_control", "n_at_risk_treated", "n_at_risk_control"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ class EffectCurveResult:
     ----------
     table : DataFrame
         ``subgroup, time, estimate, se, ci_low, ci_high, band_low, band_high, share_treated,
-        share_control``: one row per subgroup and grid time.
+        share_control, n_at_risk_treated, n_at_risk_control``: one row per subgroup and grid time.
+        ``n_at_risk_*`` is the unweighted number of the arm's people of the subgroup still under
+        observation just before ``time`` (duration ``>= time``, as lifelines' ``event_table``
+        ``at_risk``); not for publication: :func:`impact.publish.curves_published` ends the curve
+        where an arm has few people left, and drops these columns.
     critical_values : dict
         Per subgroup, the multiplier ``c`` of the simultaneous band (``> z``).
     conf_level : float
@@ -228,6 +232,8 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
         np.add.at(S, codes, infl)
         se = np.sqrt((S ** 2).sum(axis=0))
         d = est["treated"] - est["control"]
+        at_risk = {arm: (int(m.sum()) - np.searchsorted(np.sort(dur[m]), grid, side="left")).astype(np.int64)
+                   for arm, (_, m) in arms.items()}
         ok = se > 0
         if ok.any():
             xi = rng.standard_normal((n_boot, S.shape[0]))
@@ -239,7 +245,8 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
         parts.append(pd.DataFrame({"subgroup": name, "time": grid, "estimate": d, "se": se,
                                    "ci_low": d - z * se, "ci_high": d + z * se, "band_low": d - c * se,
                                    "band_high": d + c * se, "share_treated": est["treated"],
-                                   "share_control": est["control"]}))
+                                   "share_control": est["control"], "n_at_risk_treated": at_risk["treated"],
+                                   "n_at_risk_control": at_risk["control"]}))
     notes.append("Share difference: weighted Aalen-Johansen cumulative incidence of work or studies, "
                  "participants minus controls; pointwise intervals from influence functions summed within "
                  f"{'matched sets' if c_col else 'rows'}; the simultaneous band from {n_boot} multiplier draws "

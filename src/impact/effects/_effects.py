@@ -75,7 +75,11 @@ class EffectsResult:
         sandwich"`` without matched sets) or ``"bootstrap"``.
     curves : DataFrame
         Cumulative incidence of work or studies by subgroup and arm (``subgroup, arm, time,
-        estimate, se, ci_low, ci_high``).
+        estimate, se, ci_low, ci_high, n_at_risk``); ``n_at_risk`` is the unweighted number of
+        the arm's people of the subgroup still under observation just before ``time`` (duration
+        ``>= time``, as lifelines' ``event_table`` ``at_risk``). Not for publication:
+        :func:`impact.publish.curves_published` uses it to end each curve where an arm has few
+        people left, and drops it.
     conf_level : float
         Confidence level of the intervals.
     settings : dict
@@ -730,7 +734,7 @@ def _estimate_means(data: pd.DataFrame, outcome: str, treatment: str, by_cols: l
                     "controls (estimand mean_diff), as the coefficient of a weighted regression on treatment.")
     het_df = pd.DataFrame(het)[HETEROGENEITY_COLUMNS] if het else pd.DataFrame(columns=HETEROGENEITY_COLUMNS)
     return EffectsResult(table=table, curves=pd.DataFrame(columns=["subgroup", "arm", "time", "estimate", "se",
-                                                                   "ci_low", "ci_high"]),
+                                                                   "ci_low", "ci_high", "n_at_risk"]),
                          conf_level=conf_level, settings=settings, notes=tuple(dict.fromkeys(notes)),
                          heterogeneity=het_df)
 
@@ -818,7 +822,10 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m] if c_col else None, causes=[1, 2])
         grid = np.unique(np.r_[0.0, dur[m][cause[m] == 1]])
         both = aj.cif(1, np.r_[grid, hs])            # the curve and the shares: one variance pass
-        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm))
+        # the people still under observation just before each time (duration >= t), unweighted:
+        # what the publication cuts the curve on (impact.publish.curves_published)
+        at_risk = dur[m].size - np.searchsorted(np.sort(dur[m]), grid, side="left")
+        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm, n_at_risk=at_risk.astype(np.int64)))
         arms[arm] = dict(mask=m, cl=cl[m], last=float(dur[m].max()),
                          share=both["estimate"].to_numpy()[grid.size:], share_infl=aj.influence(1, hs),
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),

@@ -474,9 +474,15 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
             cse = np.interp(grid, grid[at], sse)
             lo_ = np.exp(np.log(np.maximum(cest, 1e-300)) - z * np.where(cest > 0, cse / np.maximum(cest, 1e-300), 0))
             hi_ = np.exp(np.log(np.maximum(cest, 1e-300)) + z * np.where(cest > 0, cse / np.maximum(cest, 1e-300), 0))
+            # the (unweighted) rows under observation just before each time: pieces with start < t <= stop
+            # (a row's pieces do not overlap); at day 0 the rows that enter at 0
+            sa, sb = np.sort(a[sel]), np.sort(b[sel])
+            at_risk = np.searchsorted(sa, grid, side="left") - np.searchsorted(sb, grid, side="left")
+            at_risk[grid <= 0] = np.searchsorted(sa, 0.0, side="right") - np.searchsorted(sb, 0.0, side="left")
             curves.append(pd.DataFrame({"time": grid, "estimate": cest, "se": cse,
                                         "ci_low": np.where(cest > 0, lo_, 0.0), "ci_high": np.minimum(hi_, 1.0),
-                                        "beyond_follow_up": grid > b[sel].max(), "subgroup": name, "arm": label}))
+                                        "beyond_follow_up": grid > b[sel].max(), "subgroup": name, "arm": label,
+                                        "n_at_risk": at_risk.astype(np.int64)}))
             arm[label] = dict(est=est, se=se, U=U, cl=cl[sel], last=float(b[sel].max()))
         for i, h in enumerate(hs):
             if any(h > x["last"] for x in arm.values()):

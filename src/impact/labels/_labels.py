@@ -756,6 +756,18 @@ _add({
     'reason_persons,_not_set_memberships_(a_control_may_serve_in_several_periods)': {"en": 'persons, not set memberships (a control may serve in several periods)',
      "sv": 'personer, inte platser (en kontrollperson kan ingå i flera perioder)'},
 })
+#: where the published curves end (impact.publish.curves_published cuts them by the number at risk)
+_add({
+    "report_note_curves_end": {
+        "en": "Each curve ends at the last day at which the participants and the controls of its group each still "
+              "have at least {n} people followed up without an exit (at risk): beyond it a step would rest on a "
+              "few people, an unstable estimate close to single people's exit dates. Last day shown: {ends}.",
+        "sv": "Varje kurva slutar den sista dag då deltagarna och kontrollpersonerna i gruppen vardera fortfarande "
+              "har minst {n} personer som följs utan att ha lämnat (i risk): därefter skulle ett steg vila på "
+              "några få personer, en osäker skattning nära enskilda personers avgångsdagar. Sista dag som visas: "
+              "{ends}."},
+    "report_curve_end_day": {"en": "{group}: day {day}", "sv": "{group}: dag {day}"},
+})
 _add({f"month_{m}": {lang: month_name(m, lang) for lang in LANGS} for m in range(1, 13)})
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {k: MappingProxyType(v) for k, v in _LABELS.items()})

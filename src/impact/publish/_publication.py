@@ -9,7 +9,9 @@ applied to the whole set at once.
   would give back by subtraction (``all`` minus the other groups) is withheld too (secondary);
   every difference between groups and its test involving a withheld value is withheld. The
   column ``withheld`` says why;
-* :func:`curves_published` -- the curves of the groups whose shares are all shown, nothing else;
+* :func:`curves_published` -- the curves of the groups whose shares are all shown, nothing else,
+  each ending at the last time at which every arm of its group still has ``max(threshold,
+  MIN_AT_RISK)`` people at risk (the numbers at risk themselves are not published);
 * :func:`balance_rounded` -- balance with means of binary covariates at a precision that hides
   single people (whole percent, and only when one percent is ``threshold`` people or more);
 * :func:`flow_published` -- the flow from eligible to analysed, treated as a chain (each step's
@@ -32,16 +34,27 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from impact._errors import ParameterError
 from impact._validation import InstanceOf, Interval, Options, validate_params
 from impact.publish._cellkey import DISCLOSURES, MAX_NOISE
 from impact.publish._suppress import MARK
 
 __all__ = ["Publication", "publish", "share_numerators", "effects_withheld", "curves_published",
            "balance_rounded", "flow_published", "notes_published", "withheld_note", "disclosure_note",
-           "MIN_EFFECT_N"]
+           "MIN_EFFECT_N", "MIN_AT_RISK"]
 
 #: the default smallest number of people per arm for an effect estimate to be published at all
 MIN_EFFECT_N = 20
+
+#: the default smallest number of people still at risk in each arm at the last published time of a
+#: curve. 20 as ``MIN_EFFECT_N``: a group too small for an estimate is too small for the end of a
+#: curve. With 20 at risk one exit moves the Kaplan-Meier / Aalen-Johansen curve by at most 1/20 of
+#: the remaining share (no single exit is a large jump), the standard error added over the remaining
+#: time is at most that of a share among 20 people (sqrt(0.25 / 20) = 0.11), and a step is not one or
+#: two identifiable people's exit dates read off the tail (where, with the flow table, the few left
+#: could be recognised). A fixed number, not a share of the start: the disclosure risk lies in how
+#: few people remain, whatever the size of the group was at the start.
+MIN_AT_RISK = 20
 
 _FRAME = [InstanceOf(pd.DataFrame, "a pandas DataFrame")]
 _THRESHOLD = [Interval(Integral, 1, None)]
@@ -256,35 +269,93 @@ def effects_withheld(summary: pd.DataFrame, numerators: pd.DataFrame | None = No
     return out
 
 
-@validate_params({"curves": _FRAME, "effects": _FRAME})
-def curves_published(curves: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
-    """The curves of the groups none of whose shares is withheld (a curve is the share at every time).
+@validate_params({"curves": _FRAME, "effects": _FRAME, "threshold": _THRESHOLD, "min_at_risk": _THRESHOLD})
+def curves_published(curves: pd.DataFrame, effects: pd.DataFrame, *, threshold: int = 5,
+                     min_at_risk: int = MIN_AT_RISK) -> pd.DataFrame:
+    """The curves that may be drawn: of the groups none of whose shares is withheld (a curve is the
+    share at every time), each ending where an arm has few people left at risk.
+
+    A group's curves end at the last time at which every arm of the group still has at least
+    ``max(threshold, min_at_risk)`` people at risk (under observation just before that time): the
+    rows after it are dropped, so no published step rests on fewer people. Beyond that point the
+    estimate is unstable, and a step is one or two people's exit dates. The numbers at risk are
+    used only to cut and are not in the result.
 
     Parameters
     ----------
     curves : DataFrame
-        :attr:`impact.effects.EffectsResult.curves` (``subgroup``, ``arm``, ``time``, ``estimate``...).
+        :attr:`impact.effects.EffectsResult.curves` (``subgroup``, ``arm``, ``time``, ``estimate``,
+        ``n_at_risk``...; one row per subgroup, arm and time) or
+        :attr:`impact.effects.EffectCurveResult.table` (``subgroup``, ``time``, ``estimate``...,
+        ``n_at_risk_treated``, ``n_at_risk_control``; one row per subgroup and time).
     effects : DataFrame
         The same result's :func:`effects_withheld` table.
+    threshold : int, default 5
+        Smallest count of people shown.
+    min_at_risk : int, default MIN_AT_RISK (20)
+        Smallest number of people at risk in each arm at the last time shown.
 
     Returns
     -------
     DataFrame
-        Only the rows of groups that may be drawn (possibly none).
+        Only the rows of groups that may be drawn (possibly none), up to each group's last time,
+        without the ``n_at_risk*`` columns.
+
+    Raises
+    ------
+    ParameterError
+        When ``curves`` has rows but no numbers at risk (a curve that cannot be cut is not published).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> c = pd.DataFrame({"subgroup": ["all", "women"], "arm": "treated", "time": 0.0, "estimate": 0.0})
+    >>> c = pd.DataFrame({"subgroup": ["all", "all", "all", "women"], "arm": "treated",
+    ...                   "time": [0.0, 10.0, 20.0, 0.0], "estimate": [0.0, 0.2, 0.5, 0.0],
+    ...                   "n_at_risk": [60, 30, 12, 40]})
     >>> e = pd.DataFrame({"subgroup": ["all", "women"], "estimand": "share_treated", "withheld": ["", "group_size"]})
-    >>> curves_published(c, e)["subgroup"].tolist()
-    ['all']
+    >>> curves_published(c, e)[["subgroup", "time"]].values.tolist()
+    [['all', 0.0], ['all', 10.0]]
     """
     shares = effects[effects["estimand"].isin(list(_SHARE_ARMS) + ["share_diff"])]
     hidden = set(effects.loc[effects["withheld"] == "group_size", "subgroup"].astype(str))
     hidden |= set(shares.loc[shares["withheld"] != "", "subgroup"].astype(str))
-    keep = ~curves["subgroup"].astype(str).isin(hidden)
-    return curves[keep.to_numpy()].reset_index(drop=True)
+    keep = ~curves["subgroup"].astype(str).isin(hidden).to_numpy()
+    risk_cols = [c for c in ("n_at_risk", "n_at_risk_treated", "n_at_risk_control") if c in curves.columns]
+    if len(curves) and not risk_cols:
+        raise ParameterError("curves_published: the curves have no numbers at risk ('n_at_risk', or "
+                             "'n_at_risk_treated' and 'n_at_risk_control'); re-estimate them with this "
+                             "version of impact.estimate_effects or impact.effect_curve.")
+    ends = _curve_ends(curves, threshold=threshold, min_at_risk=min_at_risk)
+    last = curves["subgroup"].astype(str).map(ends).to_numpy(float)
+    keep &= curves["time"].to_numpy(float) <= last     # NaN (no time with enough people): nothing
+    return curves[keep].drop(columns=risk_cols).reset_index(drop=True)
+
+
+def _curve_ends(curves: pd.DataFrame, *, threshold: int = 5, min_at_risk: int = MIN_AT_RISK) -> dict[str, float]:
+    """Per subgroup, the last time of ``curves`` at which every arm has at least ``max(threshold,
+    min_at_risk)`` people at risk (NaN when there is none); see :func:`curves_published`.
+
+    With one row per arm (``arm``, ``n_at_risk``) each arm has its own times: the group ends at
+    the earliest of the arms' last times with enough people (the number at risk only falls, so
+    every earlier row of either arm rests on at least as many).
+    """
+    need = max(int(threshold), int(min_at_risk))
+    sub = curves["subgroup"].astype(str)
+    time = curves["time"].to_numpy(float)
+    if "n_at_risk" in curves.columns:
+        n = pd.to_numeric(curves["n_at_risk"]).to_numpy(float)
+        arms = curves["arm"].astype(str).to_numpy() if "arm" in curves.columns else np.full(len(curves), "")
+        enough = pd.DataFrame({"subgroup": sub.to_numpy(), "arm": arms, "time": np.where(n >= need, time, np.nan)})
+        per_arm = enough.groupby(["subgroup", "arm"], sort=False)["time"].max()
+        # an arm with no time of enough people gives NaN, and so the group
+        out = per_arm.groupby(level="subgroup", sort=False).agg(lambda x: x.min(skipna=False))
+        return {str(k): float(v) for k, v in out.items()}
+    both = np.ones(len(curves), dtype=bool)
+    for c in ("n_at_risk_treated", "n_at_risk_control"):
+        both &= pd.to_numeric(curves[c]).to_numpy(float) >= need
+    t = pd.Series(np.where(both, time, np.nan), index=curves.index)
+    out = t.groupby(sub, sort=False).max()
+    return {str(k): float(v) for k, v in out.items()}
 
 
 # -- balance ----------------------------------------------------------------------------------------
@@ -590,6 +661,8 @@ class Publication:
         :func:`notes_published`.
     threshold, min_effect_n : int
         The rules' settings (stated in the methods text).
+    min_at_risk : int
+        The curves end where an arm has fewer than ``max(threshold, min_at_risk)`` people at risk.
     """
 
     effects: dict[str, pd.DataFrame]
@@ -600,6 +673,7 @@ class Publication:
     threshold: int
     min_effect_n: int
     withheld: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    min_at_risk: int = MIN_AT_RISK
 
     def __repr__(self) -> str:
         n = sum(int((t["withheld"] != "").sum()) for t in self.effects.values())
@@ -611,11 +685,12 @@ class Publication:
                   "curves": _FRAME, "flow": _FRAME, "balance": _FRAME,
                   "sizes": [InstanceOf(Mapping, "a mapping of (arm, when) to a count")],
                   "notes": [InstanceOf((list, tuple), "a list of str")],
-                  "threshold": _THRESHOLD, "min_effect_n": _THRESHOLD, "lang": _LANG})
+                  "threshold": _THRESHOLD, "min_effect_n": _THRESHOLD, "lang": _LANG,
+                  "min_at_risk": _THRESHOLD})
 def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], curves: pd.DataFrame,
             flow: pd.DataFrame, balance: pd.DataFrame, sizes: Mapping[tuple[str, str], int],
             notes: Sequence[str] = (), *, threshold: int = 5, min_effect_n: int = MIN_EFFECT_N,
-            lang: str = "en") -> Publication:
+            lang: str = "en", min_at_risk: int = MIN_AT_RISK) -> Publication:
     """Apply every rule to every table of a report at once.
 
     Parameters
@@ -638,6 +713,9 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
         Smallest number of people per arm for an effect estimate of a group.
     lang : {"en", "sv"}, default "en"
         Language of the text that replaces a withheld note.
+    min_at_risk : int, default MIN_AT_RISK (20)
+        The curves end at the last time at which each arm of a group has at least
+        ``max(threshold, min_at_risk)`` people at risk (:func:`curves_published`).
 
     Returns
     -------
@@ -661,7 +739,8 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
     pub = {name: effects_withheld(summary, num, threshold=threshold, min_effect_n=min_effect_n)
            for name, (summary, num) in effects.items()}
     first = next(iter(pub.values())) if pub else pd.DataFrame({"subgroup": [], "estimand": [], "withheld": []})
-    shown_curves = curves_published(curves, first) if len(curves) else curves
+    shown_curves = (curves_published(curves, first, threshold=threshold, min_at_risk=min_at_risk) if len(curves)
+                    else curves.drop(columns=[c for c in curves.columns if str(c).startswith("n_at_risk")]))
     fl = flow.reset_index() if "step" not in flow.columns else flow.copy()
     counts = [c for c in ("all", "treated", "control") if c in fl.columns]
     published_counts = flow_published(fl[counts].set_axis(fl["step"]), threshold)
@@ -674,4 +753,4 @@ def publish(effects: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]], cur
     return Publication(effects=pub, curves=shown_curves, flow=fl_out,
                        balance=balance_rounded(balance, sizes, threshold),
                        notes=notes_published(list(notes), threshold, lang), threshold=threshold,
-                       min_effect_n=min_effect_n, withheld=withheld)
+                       min_effect_n=min_effect_n, withheld=withheld, min_at_risk=min_at_risk)

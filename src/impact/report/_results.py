@@ -21,9 +21,10 @@ from impact.labels import label as _label
 from impact.publish import MARK, curves_published, effects_withheld, flow_published, share_numerators
 from impact.report._html import fig_to_img, figure_of, html_table
 from impact.report._tables import compact_effects
+from impact.report._tables import lower_first
 from impact.report._tables import name as label_name
 
-__all__ = ["ResultsPart", "results_part", "with_outcome_rows", "TIME_TO_EVENT"]
+__all__ = ["ResultsPart", "results_part", "with_outcome_rows", "TIME_TO_EVENT", "curve_end_note"]
 
 #: the ``outcome`` of the time-to-event rows in effects.csv (as ``Evaluation.summary()``)
 TIME_TO_EVENT = "time_to_work_or_studies"
@@ -259,11 +260,26 @@ def with_outcome_rows(effects_pub: pd.DataFrame, part: ResultsPart) -> pd.DataFr
     return out[["outcome", *[c for c in out.columns if c != "outcome"]]]
 
 
-def _curve_published(evaluation: Any, effects_pub: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The curve rows that may be shown: groups none of whose shares is withheld, and days at which each
-    arm has at least ``threshold`` exits to work or studies and ``threshold`` people without one."""
+def curve_end_note(shown: pd.DataFrame, lang: Lang, n: int) -> str:
+    """The note that says where each published curve ends and why (``n``: the people at risk per arm
+    at the last day, ``max(threshold, min_at_risk)``); empty without rows."""
+    if not len(shown):
+        return ""
+    last = shown.groupby(shown["subgroup"].astype(str), sort=False)["time"].max()
+    ends = "; ".join(_label("report_curve_end_day", lang, group=lower_first(label_name(g, lang)),
+                            day=format_number(float(d), lang)) for g, d in last.items())
+    return _label("report_note_curves_end", lang, n=n, ends=ends)
+
+
+def _curve_published(evaluation: Any, effects_pub: pd.DataFrame, threshold: int,
+                     min_at_risk: int | None = None) -> pd.DataFrame:
+    """The curve rows that may be shown: groups none of whose shares is withheld, up to the last day at
+    which each arm has ``max(threshold, min_at_risk)`` people at risk (:func:`impact.publish.curves_published`),
+    and days at which each arm has at least ``threshold`` exits to work or studies and ``threshold``
+    people without one."""
     curve = evaluation.effect_curve
-    table = curves_published(curve.table, effects_pub)
+    at_risk = {} if min_at_risk is None else {"min_at_risk": min_at_risk}
+    table = curves_published(curve.table, effects_pub, threshold=threshold, **at_risk)
     data = evaluation.analysed
     tr, by = evaluation.roles.treatment, evaluation.settings.get("subgroup")
     ok = np.ones(len(table), dtype=bool)
@@ -362,8 +378,9 @@ def _fmt_ci(r: Any, lang: Lang, digits: int) -> str:
 
 
 def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, min_effect_n: int,
-                 lang: Lang, conf_level: float) -> ResultsPart:
-    """Publish and lay out the issue-12 results of ``evaluation`` (nothing when it has none)."""
+                 lang: Lang, conf_level: float, min_at_risk: int = 20) -> ResultsPart:
+    """Publish and lay out the issue-12 results of ``evaluation`` (nothing when it has none); the effect
+    curve ends where an arm has fewer than ``max(threshold, min_at_risk)`` people at risk."""
     t = _TEXT[lang]
     level = f"{conf_level:.0%}".replace("%", " %" if lang == "sv" else "%")
     csv: dict[str, pd.DataFrame] = {}
@@ -396,12 +413,15 @@ def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, 
             methods.append(_METHODS[lang]["states_adjusted"])
         sheets["time_in_states"] = means
     if getattr(evaluation, "effect_curve", None) is not None:
-        shown = _curve_published(evaluation, effects_pub, threshold)
+        shown = _curve_published(evaluation, effects_pub, threshold, min_at_risk)
         csv["effect_curve"] = shown
         sheets["effect_curve"] = shown
         body.append(f"<h3>{html.escape(t['curve'])}</h3>")
         body.append(_curve_figure(evaluation, shown, t["curve_title"], lang))
         body.append(f"<p class='note'>{html.escape(t['note_curve'].format(level=level, t=threshold))}</p>")
+        end = curve_end_note(shown, lang, max(threshold, min_at_risk))
+        if end:
+            body.append(f"<p class='note'>{html.escape(end)}</p>")
         methods.append(_METHODS[lang]["curve"])
     aiptw = _aiptw_rows(evaluation, threshold, min_effect_n)
     if aiptw is not None:

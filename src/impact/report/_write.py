@@ -53,7 +53,7 @@ from impact.report._headline import headline_html, headline_messages
 from impact.report._html import fig_to_img, figure_of, html_table, page, published_html
 from impact.report._methods import methods, versions
 from impact.report._protocol import EvaluationLike
-from impact.report._results import results_part, with_outcome_rows
+from impact.report._results import curve_end_note, results_part, with_outcome_rows
 from impact.report._safe import file_stem, neutralise, sheet_name
 from impact.report._tables import (compact_effects, covariate_names, design_table, goals_numbers,
                                    headline, headline_labels, headline_numbers, integral, labelled, lower_first,
@@ -232,7 +232,8 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     # effects ---------------------------------------------------------------------------------
     effects_pub = pub.effects["effects"]
     extra = results_part(evaluation, effects_pub, threshold=threshold, min_effect_n=min_effect_n, lang=lang,
-                         conf_level=eff.conf_level)   # time in states, curve, AIPTW, hidden bias (issue 12)
+                         conf_level=eff.conf_level,
+                         min_at_risk=pub.min_at_risk)   # time in states, curve, AIPTW, hidden bias (issue 12)
     csv["effects"] = with_outcome_rows(effects_pub, extra)
     sheets["effects"] = labelled(csv["effects"], lang)
     head = headline(effects_pub, lang)
@@ -267,8 +268,10 @@ def _write_report(evaluation: EvaluationLike, folder: Path, title: str, threshol
     sections.append(("design", L("report_design"), "".join(parts)))
 
     # effects ---------------------------------------------------------------------------------
+    curves_end = curve_end_note(pub.curves, lang, max(threshold, pub.min_at_risk))   # where and why they end
     parts = [img(figure_of(plot_effect_curves(_drawable(pub.curves), lang=lang)), L("title_effect_curves"))
              if len(pub.curves) else "",
+             f"<p class='note'>{html.escape(curves_end)}</p>" if curves_end else "",
              img(figure_of(plot_forest(effects_pub, lang=lang)), L("title_forest")),
              html_table(compact_effects(effects_pub, lang), lang, index=True),
              f"<p class='note'>{html.escape(L('report_note_effects', threshold=threshold, n=max(min_effect_n, threshold)))}</p>"]
