@@ -253,7 +253,9 @@ def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", o
     table.columns.name = None
     observed = set(df["month"].unique())
     missing = [m for m in months if m not in observed]
-    notes = [f"a person counts once per month ({id!r})" if id else "each row counts"]
+    notes = [f"a person counts once per month ({id!r})" if id else "each row counts",
+             f"the monthly counts cover {first} to {last} only; a goal table counting the whole programme "
+             "covers a different period, so its totals differ"]
     if empty_months == "flag" and missing:
         flag_missing(missing, "records", func)
         table = table.astype(float)

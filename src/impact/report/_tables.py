@@ -122,7 +122,8 @@ def labelled(df: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     if "subgroup" in out.columns:
         out["subgroup"] = [v if pd.isna(v) else name(v, lang) for v in out["subgroup"]]
     if "covariate" in out.columns:
-        out["covariate"] = [covariate_label(str(v), lang) for v in out["covariate"]]
+        out["covariate"] = [label("balance_distance", lang) if v == "distance" else covariate_label(str(v), lang)
+                            for v in out["covariate"]]
     if "subgroup_column" in out.columns:
         out["subgroup_column"] = [covariate_label(str(v), lang) for v in out["subgroup_column"]]
     if "withheld" in out.columns:
