@@ -479,7 +479,7 @@ _add({
     "time": {"en": "Time", "sv": "Tid"},
     # design rows (MatchIt-style header)
     "method": {"en": "Method", "sv": "Metod"},
-    "distance": {"en": "Distance", "sv": "Avståndsmått"},
+    "distance": {"en": "Matching score", "sv": "Avståndsmått"},
     # the hires-by-subsidy figure's legend entry for a cell the disclosure control hides (no bar, like a zero)
     "legend_hidden_cell": {"en": "{mark} hidden to protect small counts (0: none)",
                            "sv": "{mark} dolt för att skydda små antal (0: inga)"},

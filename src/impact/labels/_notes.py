@@ -91,10 +91,15 @@ def _persons(n: str) -> str:
     return f"{_num(n)} {'person' if n == '1' else 'personer'}"
 
 
+def _unit(column: str) -> str:
+    """What an identifier column counts, in Swedish (``person_id`` -> ``person``), else its label."""
+    return {"person_id": "person", "household_id": "hushåll"}.get(column) or _names(column)
+
+
 #: converters by the name of a pattern's group: n* counts and x* decimals in Swedish format,
-#: c* lists of column names as labels, r* reasons of the flow, g* goal names, p* persons
+#: c* lists of column names as labels, r* reasons of the flow, g* goal names, p* persons, u* identifier units
 _CONVERT: dict[str, Callable[[str], str]] = {"n": _num, "x": _num, "c": _names, "r": _reasons, "g": _goal,
-                                             "p": _persons}
+                                             "p": _persons, "u": _unit}
 
 _PERIOD_SV = {"month": "kalendermånad", "quarter": "kalenderkvartal", "year": "kalenderår", "period": "period",
               "level": "nivå", "treated": "deltagarna", "control": "kontrollpersonerna", "all": "alla"}
@@ -252,8 +257,8 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "inte ett mål anger något annat)"),
     (rf"(?P<n>{_N}) rows repeat a person already counted; each person is counted once",
      "{n} rader upprepar en person som redan räknats; varje person räknas en gång"),
-    (r"a person counts once per month \('(?P<c>[^']+)'\)",
-     "varje {c} räknas en gång per månad"),
+    (r"a person counts once per month \('(?P<u>[^']+)'\)",
+     "varje {u} räknas en gång per månad"),
     (r"each row counts", "varje rad räknas"),
     (r"the monthly counts cover (?P<d>[\d-]+) to (?P<d2>[\d-]+) only; a goal table counting the whole programme "
      r"covers a different period, so its totals differ",

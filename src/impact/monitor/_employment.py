@@ -139,10 +139,11 @@ class GenderTable(Display):
         handles, names = ax.get_legend_handles_labels()
         if hidden:   # said in the legend, and (gid 'alt') in the report's alt text
             from matplotlib.lines import Line2D
-            mark = Line2D([], [], linestyle="none", marker="$..$", markersize=12, color="#444", gid="alt")
-            handles.append(mark)
+            handles.append(Line2D([], [], linestyle="none", marker="$..$", markersize=12, color="#444"))
             names.append(label("legend_hidden_cell", lang_, mark=MARK))
-        ax.legend(handles, names)
+        legend = ax.legend(handles, names)
+        if hidden:
+            legend.get_texts()[-1].set_gid("alt")
         return ax
 
     def __repr__(self) -> str:

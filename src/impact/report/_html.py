@@ -69,9 +69,7 @@ def _titles(fig: Any) -> str:
     for ax in fig.axes:   # legend entries a figure marks for its alt text (gid 'alt': what a hidden cell looks like)
         legend = ax.get_legend()
         if legend is not None:
-            handles = getattr(legend, "legend_handles", None) or getattr(legend, "legendHandles", [])
-            parts += [t.get_text() for h, t in zip(handles, legend.get_texts(), strict=False)
-                      if h is not None and h.get_gid() == "alt"]
+            parts += [t.get_text() for t in legend.get_texts() if t.get_gid() == "alt"]
     return "; ".join(" ".join(p.split()) for p in dict.fromkeys(parts))
 
 
