@@ -112,3 +112,23 @@ def test_monthly_note_says_its_period() -> None:
     assert translate_note(note[0], "sv") == ("månadstabellen räknar bara 2022-01 till 2022-03; en måltabell som "
                                              "räknar hela programmet avser en annan period, så dess summor skiljer sig")
     assert not np.isnan(res.table["total"].sum())
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_monthly_figure_says_its_months(lang: str) -> None:
+    """Oracle: the months of the series (Jan-Mar 2022), said under the figure and in its alt text."""
+    import matplotlib.pyplot as plt
+
+    from impact.labels import format_month
+    from impact.monitor import to_work_or_studies_by_month
+    from impact.report._html import _titles
+    data = pd.DataFrame({"end_date": pd.to_datetime(["2022-01-10", "2022-02-03", "2022-03-20"]),
+                         "outcome": ["to_work", "to_studies", "to_work"], "gender": ["female", "male", "female"],
+                         "person_id": [1, 2, 3]})
+    res = to_work_or_studies_by_month(data, id="person_id", start="2022-01-01", end="2022-03-31")
+    ax = res.plot(lang=lang, threshold=1)
+    said = label("monthly_period", lang, first=format_month(pd.Period("2022-01", "M"), lang),
+                 last=format_month(pd.Period("2022-03", "M"), lang))
+    assert said in [t.get_text() for t in ax.texts]
+    assert _titles(ax.figure).endswith(said)
+    plt.close("all")

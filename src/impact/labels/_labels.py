@@ -480,6 +480,9 @@ _add({
     # design rows (MatchIt-style header)
     "method": {"en": "Method", "sv": "Metod"},
     "distance": {"en": "Matching score", "sv": "Avståndsmått"},
+    # under the monthly "to work or studies" figure: its months, which are not the goal table's period
+    "monthly_period": {"en": "Counted {first} to {last} only; the goal table counts the whole programme.",
+                       "sv": "Räknat {first} till {last}; måltabellen räknar hela programmet."},
     # the hires-by-subsidy figure's legend entry for a cell the disclosure control hides (no bar, like a zero)
     "legend_hidden_cell": {"en": "{mark} hidden to protect small counts (0: none)",
                            "sv": "{mark} dolt för att skydda små antal (0: inga)"},
@@ -566,9 +569,9 @@ _add({
     "method_subclass": {"en": "subclassification on the distance", "sv": "delklasser efter avståndsmåttet"},
     "method_ipw": {"en": "inverse probability weighting", "sv": "viktning med inversen av sannolikheten (IPW)"},
     "design_method_ratio": {"en": "{ratio}:1 {method} {replace}", "sv": "{ratio}:1 {method} {replace}"},
-    "design_caliper_sd": {"en": "{caliper} (SD of the distance; width {width})",
+    "design_caliper_sd": {"en": "{caliper} standard deviations of the matching score (width {width})",
                           "sv": "{caliper} standardavvikelser av avståndsmåttet (bredd {width})"},
-    "design_caliper_raw": {"en": "{caliper} (raw units; width {width})",
+    "design_caliper_raw": {"en": "{caliper} in the matching score's units (width {width})",
                            "sv": "{caliper} i avståndsmåttets enheter (bredd {width})"},
     "design_caliper_on": {"en": "caliper on {covariate}", "sv": "avståndsgräns för {covariate}"},
     "design_caliper_width": {"en": "width {width} (units of {covariate})",

@@ -70,6 +70,7 @@ def _titles(fig: Any) -> str:
         legend = ax.get_legend()
         if legend is not None:
             parts += [t.get_text() for t in legend.get_texts() if t.get_gid() == "alt"]
+        parts += [t.get_text() for t in ax.texts if t.get_gid() == "alt"]
     return "; ".join(" ".join(p.split()) for p in dict.fromkeys(parts))
 
 
