@@ -208,16 +208,18 @@ def test_labels_parameter_is_checked():
     assert "age" in LABELS
 
 
+# the unmatched note's Swedish no longer names result.unmatched (a published report's reader reads no
+# attribute names; the programmer's English note still does): pinned to the reader's wording
 @pytest.mark.parametrize("note, sv", [
     ("Thresholds: |SMD| <= 0.1, variance ratio within [1/2.0, 2.0].", "Gränser: |SMD| ≤ 0,1, variankvot inom [1/2,0; 2,0]."),
     ("32 treated units found no match (no control within the caliper: 19; every control within the caliper already "
      "used by other treated units: 13); their positions and reasons are in result.unmatched.",
      "32 deltagare fick ingen matchning (ingen kontrollperson inom avståndsgränsen: 19; alla kontrollpersoner inom "
-     "avståndsgränsen redan använda av andra deltagare: 13); deras positioner och orsaker finns i result.unmatched."),
+     "avståndsgränsen redan använda av andra deltagare: 13); utvärderingens resultat listar dem och orsakerna."),
     (".. treated units found no match (no control within the caliper: ..); their positions and reasons are in "
      "result.unmatched.",
-     ".. deltagare fick ingen matchning (ingen kontrollperson inom avståndsgränsen: ..); deras positioner och "
-     "orsaker finns i result.unmatched."),
+     ".. deltagare fick ingen matchning (ingen kontrollperson inom avståndsgränsen: ..); utvärderingens resultat "
+     "listar dem och orsakerna."),
     ("hires from 2022-01-01 to 2022-10-31: 751 of 1860 rows", "anställningar från 2022-01-01 till 2022-10-31: 751 av "
      "1\u00a0860 rader"),
     ("Exact on the period 'period' and gender, elapsed_band; ties broken on (id, period), not on row order.",

@@ -257,7 +257,8 @@ class BalanceResult:
         ax.axvline(0, color="black", lw=0.5)
         ax.set_yticks(y)
         names = [str(c) for c in tab.index]
-        ax.set_yticklabels([covariate_label(c, lang, labels=labels) for c in names])
+        ax.set_yticklabels([label("balance_distance", lang) if c == "distance" else
+                            covariate_label(c, lang, labels=labels) for c in names])
         ax.set_xlabel(label("axis_abs_smd" if absolute else "axis_smd", lang))
         ax.set_title(label("title_love_plot", lang))
         ax.legend(loc="lower right", frameon=False)

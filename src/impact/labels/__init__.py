@@ -9,10 +9,10 @@ from impact.labels._format import (LANGS, MINUS_SV, THOUSANDS_SV, Lang, format_m
                                    localise_ticks, month_name)
 from impact.labels._labels import (LABELS, covariate_label, format_change, has_label, label, label_of, relabel,
                                    subgroup_label, untranslated)
-from impact.labels._notes import translate_note
+from impact.labels._notes import reader_note, translate_note
 from impact.labels._user import LabelMap, current_labels, use_labels, with_user_labels
 
 __all__ = ["Lang", "LANGS", "LABELS", "label", "has_label", "relabel", "month_name", "format_month",
            "format_number", "format_percent", "format_change", "label_of", "subgroup_label", "covariate_label",
-           "untranslated", "translate_note", "LabelMap", "with_user_labels", "use_labels", "current_labels", "THOUSANDS_SV",
+           "untranslated", "translate_note", "reader_note", "LabelMap", "with_user_labels", "use_labels", "current_labels", "THOUSANDS_SV",
            "MINUS_SV", "localise_ticks"]

@@ -479,7 +479,15 @@ _add({
     "time": {"en": "Time", "sv": "Tid"},
     # design rows (MatchIt-style header)
     "method": {"en": "Method", "sv": "Metod"},
-    "distance": {"en": "Distance", "sv": "Avståndsmått"},
+    "distance": {"en": "Matching score", "sv": "Avståndsmått"},
+    # under the monthly "to work or studies" figure: its months, which are not the goal table's period
+    "monthly_period": {"en": "Counted {first} to {last} only; the goal table counts the whole programme.",
+                       "sv": "Räknat {first} till {last}; måltabellen räknar hela programmet."},
+    # the hires-by-subsidy figure's legend entry for a cell the disclosure control hides (no bar, like a zero)
+    "legend_hidden_cell": {"en": "{mark} hidden to protect small counts (0: none)",
+                           "sv": "{mark} dolt för att skydda små antal (0: inga)"},
+    # the balance table's and Love plot's row of the score matched on (MatchIt calls it "distance")
+    "balance_distance": {"en": "Propensity score", "sv": "Skattad sannolikhet att delta"},
     "exact": {"en": "Exact matching on", "sv": "Exakt matchning på"},
     "ratio": {"en": "Controls per participant", "sv": "Kontrollpersoner per deltagare"},
     "replace": {"en": "With replacement", "sv": "Med återläggning"},
@@ -561,9 +569,9 @@ _add({
     "method_subclass": {"en": "subclassification on the distance", "sv": "delklasser efter avståndsmåttet"},
     "method_ipw": {"en": "inverse probability weighting", "sv": "viktning med inversen av sannolikheten (IPW)"},
     "design_method_ratio": {"en": "{ratio}:1 {method} {replace}", "sv": "{ratio}:1 {method} {replace}"},
-    "design_caliper_sd": {"en": "{caliper} (SD of the distance; width {width})",
+    "design_caliper_sd": {"en": "{caliper} standard deviations of the matching score (width {width})",
                           "sv": "{caliper} standardavvikelser av avståndsmåttet (bredd {width})"},
-    "design_caliper_raw": {"en": "{caliper} (raw units; width {width})",
+    "design_caliper_raw": {"en": "{caliper} in the matching score's units (width {width})",
                            "sv": "{caliper} i avståndsmåttets enheter (bredd {width})"},
     "design_caliper_on": {"en": "caliper on {covariate}", "sv": "avståndsgräns för {covariate}"},
     "design_caliper_width": {"en": "width {width} (units of {covariate})",
@@ -648,21 +656,21 @@ _add({
     "work_unsubsidised": {"en": "work without a subsidy", "sv": "arbete utan anställningsstöd"},
     "measure": {"en": "Measure", "sv": "Storhet"},
     "participants": {"en": "Participants", "sv": "Deltagare"},
-    "controls_(set_memberships)": {"en": "controls (set memberships)",
-                                   "sv": "kontrollpersoner (platser i matchade grupper)"},
+    "controls_(set_memberships)": {"en": "matched controls, counted once per participant they were matched to",
+                                   "sv": "matchade kontrollpersoner, räknade en gång per deltagare de matchats till"},
     "controls_(persons)": {"en": "controls (persons)", "sv": "kontrollpersoner (personer)"},
     "controls_who_later_joined_the_programme_(set_memberships)": {
-        "en": "controls who later joined the programme (set memberships)",
-        "sv": "kontrollpersoner som senare började i programmet (platser i matchade grupper)"},
+        "en": "controls who later joined the programme (counted once per participant matched to)",
+        "sv": "kontrollpersoner som senare började i programmet (räknade en gång per deltagare de matchats till)"},
     "controls_who_later_joined_the_programme_(persons)": {
         "en": "controls who later joined the programme (persons)",
         "sv": "kontrollpersoner som senare började i programmet (personer)"},
     "censored_on_the_day_they_joined_(set_memberships)": {
-        "en": "censored on the day they joined (set memberships)",
-        "sv": "censurerade den dag de började (platser i matchade grupper)"},
+        "en": "censored on the day they joined (counted once per participant matched to)",
+        "sv": "censurerade den dag de började (räknade en gång per deltagare de matchats till)"},
     "joined_within_the_follow_up_but_kept_(join_vs_wait,_set_memberships)": {
-        "en": "joined within the follow-up but kept (join_vs_wait, set memberships)",
-        "sv": "började under uppföljningen men behölls (join_vs_wait, platser i matchade grupper)"},
+        "en": "joined within the follow-up but kept (the comparison with waiting; counted once per participant matched to)",
+        "sv": "började under uppföljningen men behölls (jämförelsen med att vänta; räknade en gång per deltagare de matchats till)"},
     "control_no_longer_registered_on_the_participant's_start_date": {
         "en": "control no longer registered on the participant's start date",
         "sv": "kontrollpersonen var inte längre inskriven på deltagarens startdatum"},
@@ -740,8 +748,8 @@ _add({
     'registered': {"en": 'registered', "sv": 'registrerade'},
     'at_risk_(persons)': {"en": 'at risk (persons)', "sv": 'i riskmängden (personer)'},
     'at_risk_(person-periods)': {"en": 'at risk (person-periods)', "sv": 'i riskmängden (person-perioder)'},
-    'matched_(set_memberships)': {"en": 'matched (set memberships)', "sv": 'matchade (platser i matchade grupper)'},
-    'analysed_(set_memberships)': {"en": 'analysed (set memberships)', "sv": 'analyserade (platser i matchade grupper)'},
+    'matched_(set_memberships)': {"en": 'matched (counted once per participant matched to)', "sv": 'matchade (räknade en gång per deltagare de matchats till)'},
+    'analysed_(set_memberships)': {"en": 'analysed (counted once per participant matched to)', "sv": 'analyserade (räknade en gång per deltagare de matchats till)'},
     'analysed_(persons)': {"en": 'analysed (persons)', "sv": 'analyserade (personer)'},
     'reason_persons_in_the_extract_(participants:_everyone_with_a_programme_start)': {"en": 'persons in the extract (participants: everyone with a programme start)',
      "sv": 'personer i uttaget (deltagare: alla med ett startdatum i programmet)'},
@@ -753,8 +761,8 @@ _add({
      "sv": 'deltagare utan kontrollperson inom avståndsgränsen och de exakta cellerna (kontrollpersoner: kandidater som inte valdes)'},
     "reason_the_control_was_no_longer_registered_on_its_participant's_start_date": {"en": "the control was no longer registered on its participant's start date",
      "sv": 'kontrollpersonen var inte längre inskriven på sin deltagares startdatum'},
-    'reason_persons,_not_set_memberships_(a_control_may_serve_in_several_periods)': {"en": 'persons, not set memberships (a control may serve in several periods)',
-     "sv": 'personer, inte platser (en kontrollperson kan ingå i flera perioder)'},
+    'reason_persons,_not_set_memberships_(a_control_may_serve_in_several_periods)': {"en": 'persons, each counted once (a control may serve in several periods)',
+     "sv": 'personer, var och en räknad en gång (en kontrollperson kan ingå i flera perioder)'},
 })
 #: where the published curves end (impact.publish.curves_published cuts them by the number at risk)
 _add({

@@ -27,7 +27,7 @@ from impact._validation import InstanceOf, validate_params
 from impact.labels._format import LANG, Lang, format_number
 from impact.labels._user import LabelMap
 
-__all__ = ["translate_note", "NOTE_PATTERNS"]
+__all__ = ["translate_note", "NOTE_PATTERNS", "reader_note", "READER_PATTERNS_EN"]
 
 _N = r"(?:\d[\d,]*|\.\.)"          # a count, or the withheld mark of a scrubbed count
 _X = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # a decimal number as Python prints it
@@ -91,10 +91,15 @@ def _persons(n: str) -> str:
     return f"{_num(n)} {'person' if n == '1' else 'personer'}"
 
 
+def _unit(column: str) -> str:
+    """What an identifier column counts, in Swedish (``person_id`` -> ``person``), else its label."""
+    return {"person_id": "person", "household_id": "hushåll"}.get(column) or _names(column)
+
+
 #: converters by the name of a pattern's group: n* counts and x* decimals in Swedish format,
-#: c* lists of column names as labels, r* reasons of the flow, g* goal names, p* persons
+#: c* lists of column names as labels, r* reasons of the flow, g* goal names, p* persons, u* identifier units
 _CONVERT: dict[str, Callable[[str], str]] = {"n": _num, "x": _num, "c": _names, "r": _reasons, "g": _goal,
-                                             "p": _persons}
+                                             "p": _persons, "u": _unit}
 
 _PERIOD_SV = {"month": "kalendermånad", "quarter": "kalenderkvartal", "year": "kalenderår", "period": "period",
               "level": "nivå", "treated": "deltagarna", "control": "kontrollpersonerna", "all": "alla"}
@@ -107,19 +112,18 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "Avståndsgränsen {x} anges i standardavvikelser av avståndsmåttet (standardavvikelsen över alla {n} "
      "enheter, med nämnaren n − 1, som i MatchIt): bredden är {x2} på skattningens skala."),
     (r"m_order='largest' assumed: treated units choose in decreasing order of the score \(MatchIt's default\)\.",
-     "Deltagarna väljer kontrollpersoner i fallande ordning efter skattningen (m_order='largest', "
-     "standardvalet i MatchIt)."),
+     "Deltagarna väljer kontrollpersoner i fallande ordning efter skattningen (standardvalet i MatchIt)."),
     (r"m_order='smallest' assumed: treated units choose in increasing order of the score\.?",
-     "Deltagarna väljer kontrollpersoner i stigande ordning efter skattningen (m_order='smallest')."),
+     "Deltagarna väljer kontrollpersoner i stigande ordning efter skattningen."),
     (r"estimand='ATT': controls are matched to treated units; treated weights are 1\.",
      "Skattat mått ATT (genomsnittlig effekt för deltagarna): kontrollpersoner matchas till deltagare, "
      "och deltagarnas vikter är 1."),
     (rf"(?P<n>{_N}) treated units? found no match \((?P<r>.*)\); their positions and reasons are in "
      r"result\.unmatched\.",
-     "{n} deltagare fick ingen matchning ({r}); deras positioner och orsaker finns i result.unmatched."),
+     "{n} deltagare fick ingen matchning ({r}); utvärderingens resultat listar dem och orsakerna."),
     (rf"(?P<n>{_N}) rows with missing values in the matching columns were dropped \(missing='drop'\); see "
      r"result\.flow\.",
-     "{n} rader med saknade värden i matchningsvariablerna togs bort (missing='drop'); se result.flow."),
+     "{n} rader med saknade värden i matchningsvariablerna togs bort; flödestabellen visar dem."),
     (r"No id= given: ties in the score are broken on a stable hash of the matching columns and treatment "
      r"\(then of the whole row\), never on row order\. Pass id='your_id_column' to break them on the "
      r"identifier\.",
@@ -155,36 +159,36 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "Exakt matchning på {c}; lika avstånd avgörs på (identitet, period), inte på radordningen."),
     (r"estimand 'join_vs_never' \(Li, Propert and Rosenbaum\): censor a control's follow-up at its own entry "
      r"\(censor_at\)\.",
-     "Skattat mått join_vs_never (Li, Propert och Rosenbaum): en kontrollpersons uppföljning censureras när "
-     "personen själv börjar i programmet (censor_at)."),
+     "Skattat mått: att delta jämfört med att aldrig delta (Li, Propert och Rosenbaum): en kontrollpersons "
+     "uppföljning censureras när personen själv börjar i programmet."),
     (r"estimand 'join_vs_wait' \(Sianesi\): controls who enter later keep their outcome \(censor_at is "
      r"empty\)\.",
-     "Skattat mått join_vs_wait (Sianesi): kontrollpersoner som börjar senare behåller sitt utfall "
-     "(censor_at är tom)."),
+     "Skattat mått: att börja nu jämfört med att vänta (Sianesi): kontrollpersoner som börjar senare "
+     "behåller sitt utfall."),
     (r"Controls may be reused in different periods \(times_used counts it\); within a period each person is "
      r"used at most once\.",
-     "Kontrollpersoner kan återanvändas i olika perioder (times_used räknar det); inom en period används "
-     "varje person högst en gång."),
+     "Kontrollpersoner kan återanvändas i olika perioder (utvärderingen räknar hur många gånger); inom en "
+     "period används varje person högst en gång."),
     (r"reuse='never': periods are matched in time order and each person is a control in at most one matched "
      r"set overall \(times_used <= 1\)\.",
      "reuse='never': perioderna matchas i tidsordning och varje person är kontrollperson i högst en matchad "
      "grupp totalt (times_used ≤ 1)."),
     (r"The flow counts by '(?P<c>[^']+)': participants left unmatched, and why, per (?P<w>period|level); "
      r"result\.unmatched lists them\.",
-     "Flödet räknas per {c}: deltagare utan matchning, och varför, per {w}; result.unmatched listar dem."),
+     "Flödet räknas per {c}: deltagare utan matchning, och varför, per {w}."),
     # the register design (impact.pipeline)
     (r"Estimand join_vs_never \(joining versus never joining, Li, Propert and Rosenbaum 2001\): a control who "
      r"later joins the programme is censored on the day it starts \(as MatchTime's censor_at_treat\), so the "
      r"controls show what would have happened without the programme\. This is the effect the programme's "
      r"goals speak of\.",
-     "Skattat mått join_vs_never (att delta jämfört med att aldrig delta, Li, Propert och Rosenbaum 2001): "
+     "Skattat mått: att delta jämfört med att aldrig delta (Li, Propert och Rosenbaum 2001): "
      "en kontrollperson som senare börjar i programmet censureras den dag personen börjar (som "
-     "censor_at_treat i MatchTime), så att kontrollpersonerna visar vad som skulle ha hänt utan programmet. "
+     "i MatchTime), så att kontrollpersonerna visar vad som skulle ha hänt utan programmet. "
      "Det är den effekt som programmets mål avser."),
     (r"Estimand join_vs_wait \(joining now versus waiting, Sianesi 2004\): controls who later join keep their "
      r"whole follow-up, so the comparison is with people who did not start yet and may start later; it "
      r"answers 'should this person start now or wait\?'\.",
-     "Skattat mått join_vs_wait (att börja nu jämfört med att vänta, Sianesi 2004): kontrollpersoner som "
+     "Skattat mått: att börja nu jämfört med att vänta (Sianesi 2004): kontrollpersoner som "
      "börjar senare behåller hela sin uppföljning, så jämförelsen görs med personer som ännu inte har börjat "
      "och kanske börjar senare; måttet besvarar frågan ”ska personen börja nu eller vänta?”."),
     (r"Risk-set design: for each calendar (?P<w>month|quarter|year|period), the people registered at the "
@@ -201,24 +205,24 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      r"time in the open spell \(the last from (?P<n2>\d+) days\); a control may serve in several periods "
      r"\(the flow counts set memberships and persons\)\.",
      "Exakt matchning på {w}, kön och intervall om {n} dagar för tiden i den pågående inskrivningen (det "
-     "sista från {n2} dagar); en kontrollperson kan ingå i flera perioder (flödet räknar både platser i "
-     "matchade grupper och personer)."),
+     "sista från {n2} dagar); en kontrollperson kan ingå i flera perioder (flödet räknar kontrollpersonerna "
+     "både en gång per deltagare de matchats till och en gång som personer)."),
     (r"Exact matching on the (?P<w>month|quarter|year|period), gender; a control may serve in several periods "
      r"\(the flow counts set memberships and persons\)\.",
-     "Exakt matchning på {w} och kön; en kontrollperson kan ingå i flera perioder (flödet räknar både "
-     "platser i matchade grupper och personer)."),
+     "Exakt matchning på {w} och kön; en kontrollperson kan ingå i flera perioder (flödet räknar "
+     "kontrollpersonerna både en gång per deltagare de matchats till och en gång som personer)."),
     (rf"Contamination: (?P<n>{_N}) of the (?P<n2>{_N}) control persons later joined the programme; "
      rf"(?P<n3>{_N}) control set memberships were censored on the day they joined\.",
-     "Kontaminering: {n} av de {n2} kontrollpersonerna började senare i programmet; {n3} platser för "
-     "kontrollpersoner i matchade grupper censurerades den dag personen började."),
+     "Kontaminering: {n} av de {n2} kontrollpersonerna började senare i programmet; {n3} matchade "
+     "kontrollpersoner (räknade en gång per deltagare de matchats till) censurerades den dag de började."),
     (rf"Contamination: (?P<n>{_N}) of the (?P<n2>{_N}) control persons later joined the programme and keep "
      r"their follow-up \(join_vs_wait\)\.",
      "Kontaminering: {n} av de {n2} kontrollpersonerna började senare i programmet och behåller sin "
-     "uppföljning (join_vs_wait)."),
+     "uppföljning (jämförelsen med att vänta)."),
     (r"Unknown-reason exits: the headline is rerun with them as censored, as competing and as work "
      r"\(Evaluation\.sensitivity_unknown\)\.",
      "Avslut av okänd orsak: huvudresultatet skattas om med dem som censurerade, som konkurrerande händelser "
-     "och som arbete (Evaluation.sensitivity_unknown)."),
+     "och som arbete (känslighetsanalysen)."),
     # balance (impact.diagnostics)
     (r"SMD = difference in \(weighted\) means / the SD of the treated group in the full sample before matching "
      r"\(estimand ATT, as MatchIt's summary\(\)\); for binary covariates the SD is sqrt\(p\(1-p\)\)\.",
@@ -241,7 +245,7 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      r"cluster-robust sandwich for hazard, time and subdistribution hazard ratios \(column se_method\)\.",
      "Medelfel: influensfunktioner (infinitesimal jackknife) för andelar och begränsade medeltider, "
      "klusterrobust sandwichskattning för hazardkvoter, tidskvoter och subfördelningshazardkvoter "
-     "(kolumnen se_method)."),
+     "(effekttabellen anger metoden)."),
     # goals and monitoring (impact.monitor)
     (rf"goal '(?P<g>\w+)': (?P<p>{_N}) people without both a start and an end value \(e\.g\. still "
      r"participating\) are not counted",
@@ -253,9 +257,13 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "inte ett mål anger något annat)"),
     (rf"(?P<n>{_N}) rows repeat a person already counted; each person is counted once",
      "{n} rader upprepar en person som redan räknats; varje person räknas en gång"),
-    (r"a person counts once per month \('(?P<c>[^']+)'\)",
-     "varje {c} räknas en gång per månad"),
+    (r"a person counts once per month \('(?P<u>[^']+)'\)",
+     "varje {u} räknas en gång per månad"),
     (r"each row counts", "varje rad räknas"),
+    (r"the monthly counts cover (?P<d>[\d-]+) to (?P<d2>[\d-]+) only; a goal table counting the whole programme "
+     r"covers a different period, so its totals differ",
+     "månadstabellen räknar bara {d} till {d2}; en måltabell som räknar hela programmet avser en annan period, "
+     "så dess summor skiljer sig"),
     (rf"employments that ended and reached day (?P<n>\d+) between (?P<d>[\d-]+) and (?P<d2>[\d-]+): "
      rf"(?P<n2>{_N}) of (?P<n3>{_N}) rows",
      "anställningar som avslutats och nått dag {n} mellan {d} och {d2}: {n2} av {n3} rader"),
@@ -284,7 +292,7 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "inte ha börjat, givet vad som var känt på startdagen (viktning med inversen av sannolikheten att "
      "inte censureras, som vid emulering av ett målförsök: Hernán och Robins; Danaei m.fl. 2013). "
      "Andelarna är viktade Aalen–Johansen-skattningar och hazardkvoten en viktad Cox-modell på "
-     "tidsintervallen; med viktningen avstängd (ipcw under [design]) fås den oviktade analysen."),
+     "tidsintervallen; med viktningen avstängd fås den oviktade analysen."),
     (rf"Censoring at a control's own entry \((?P<n>{_N}) of (?P<n2>{_N}) control rows\) is weighted out "
      rf"\(IPCW\): a piecewise-exponential model of the hazard of joining after the index date, on "
      rf"(?P<nk>\d+) covariates as of the index date, (?P<xw>{_X})-day pieces since it(?P<band> and 90-day "
@@ -315,7 +323,7 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (rf"(?P<n>{_N}) month\(s\) without (?:rows|records) are shown as missing: (?P<d>.+)",
      "{n} månad(er) utan uppgifter visas som saknade: {d}"),
     (rf"(?P<n>{_N}) month\(s\) without records are declared zero \(empty_months='zero'\)",
-     "{n} månad(er) utan uppgifter anges som noll (empty_months='zero')"),
+     "{n} månad(er) utan uppgifter anges som noll"),
     (r"cell-key method: every count of people carries a small noise \(the same for the same people in every "
      r"table and release\); measures and judgements are computed from the perturbed counts",
      "cellnyckelmetoden: varje antal personer har en liten slumpmässig avvikelse (samma för samma personer i "
@@ -338,6 +346,150 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (r"none \(strata of the covariates\)", "inget (strata av bakgrundsvariablerna)"),
 ]
 _COMPILED = [(re.compile(p), t) for p, t in NOTE_PATTERNS]
+
+#: (English pattern, English for a reader): the notes that name code (``m_order='largest'``,
+#: ``result.unmatched``, ``times_used``, ``ipcw=False``) or print counts without separators, said in words
+#: for the report; the library's own ``result.notes`` keep the programmer's wording
+READER_PATTERNS_EN: list[tuple[str, str]] = [
+    (NOTE_PATTERNS[0][0],
+     "The caliper of {x} is in standard deviations of the matching score (the standard deviation over all {n} "
+     "units, with the n − 1 denominator, as in MatchIt): a width of {x2} on the score's scale."),
+    (NOTE_PATTERNS[1][0],
+     "Participants choose their controls in decreasing order of their matching score (MatchIt's default)."),
+    (NOTE_PATTERNS[2][0], "Participants choose their controls in increasing order of their matching score."),
+    (NOTE_PATTERNS[3][0],
+     "Estimand ATT (the average effect on the participants): controls are matched to participants, and each "
+     "participant has weight 1."),
+    (NOTE_PATTERNS[4][0], "{n} participants found no match ({r}); the evaluation's results list them and why."),
+    (NOTE_PATTERNS[5][0],
+     "{n} rows with missing values in the matching variables were left out; the flow table shows them."),
+    (r"Controls may be reused in different periods \(times_used counts it\); within a period each person is "
+     r"used at most once\.",
+     "Controls may be reused in different periods (the evaluation counts how often); within a period each "
+     "person is used at most once."),
+    (r"reuse='never': periods are matched in time order and each person is a control in at most one matched "
+     r"set overall \(times_used <= 1\)\.",
+     "Periods are matched in time order and each person is a control for at most one participant overall."),
+    (r"The flow counts by '(?P<c>[^']+)': participants left unmatched, and why, per (?P<w>period|level); "
+     r"result\.unmatched lists them\.",
+     "The flow counts, per {w}, the participants left without a match and why."),
+    (r"Exact on the period '(?P<c>[^']+)' and (?P<c2>.+); ties broken on \(id, period\), not on row order\.",
+     "Exact matching on {c} and {c2}; ties are broken on the person and period, not on the order of the rows."),
+    (r"Exact on the period '(?P<c>[^']+)'; ties broken on \(id, period\), not on row order\.",
+     "Exact matching on {c}; ties are broken on the person and period, not on the order of the rows."),
+    (r"estimand 'join_vs_never' \(Li, Propert and Rosenbaum\): censor a control's follow-up at its own entry "
+     r"\(censor_at\)\.",
+     "Estimand: joining versus never joining (Li, Propert and Rosenbaum): a control's follow-up ends when it "
+     "starts the programme itself."),
+    (r"estimand 'join_vs_wait' \(Sianesi\): controls who enter later keep their outcome \(censor_at is "
+     r"empty\)\.",
+     "Estimand: joining now versus waiting (Sianesi): controls who start later keep their outcome."),
+    (r"Estimand join_vs_never \(joining versus never joining, Li, Propert and Rosenbaum 2001\): a control who "
+     r"later joins the programme is censored on the day it starts \(as MatchTime's censor_at_treat\), (?P<t>.*)",
+     "Estimand: joining versus never joining (Li, Propert and Rosenbaum 2001): a control who later joins the "
+     "programme is censored on the day it starts (as in MatchTime), {t}"),
+    (r"Estimand join_vs_wait \(joining now versus waiting, Sianesi 2004\): (?P<t>.*)",
+     "Estimand: joining now versus waiting (Sianesi 2004): {t}"),
+    (r"(?P<t>Exact matching on the (?:month|quarter|year|period), gender.*); a control may serve in several "
+     r"periods \(the flow counts set memberships and persons\)\.",
+     "{t}; a control may serve in several periods (the flow counts controls both once per participant they "
+     "were matched to and once as persons)."),
+    (rf"Contamination: (?P<n>{_N}) of the (?P<n2>{_N}) control persons later joined the programme; "
+     rf"(?P<n3>{_N}) control set memberships were censored on the day they joined\.",
+     "Contamination: {n} of the {n2} control persons later joined the programme; {n3} matched controls "
+     "(counted once per participant they were matched to) were censored on the day they joined."),
+    (rf"Contamination: (?P<n>{_N}) of the (?P<n2>{_N}) control persons later joined the programme and keep "
+     r"their follow-up \(join_vs_wait\)\.",
+     "Contamination: {n} of the {n2} control persons later joined the programme and keep their follow-up "
+     "(the comparison with waiting)."),
+    (r"Unknown-reason exits: the headline is rerun with them as censored, as competing and as work "
+     r"\(Evaluation\.sensitivity_unknown\)\.",
+     "Unknown-reason exits: the headline is rerun with them as censored, as competing and as work (the "
+     "sensitivity analysis)."),
+    (r"(?P<t>Censoring at a control's own programme start is informative: .*); pass ipcw=False \(\[design\] "
+     r"ipcw = false\) for the unweighted analysis\.",
+     "{t}; with the weighting turned off the analysis is unweighted."),
+    (rf"Censoring at a control's own entry \((?P<n>{_N}) of (?P<n2>{_N}) control rows\) is weighted out "
+     r"\(IPCW\): (?P<t>.*)",
+     "Censoring at a control's own entry ({n} of {n2} control rows) is weighted out (inverse probability of "
+     "censoring weights): {t}"),
+    (r"SMD = difference in \(weighted\) means / the SD of the treated group in the full sample before matching "
+     r"\(estimand ATT, as MatchIt's summary\(\)\); for binary covariates the SD is sqrt\(p\(1-p\)\)\.",
+     "SMD = the difference in (weighted) means divided by the participants' standard deviation in the full "
+     "sample before matching (estimand ATT, as in MatchIt); for binary variables the standard deviation is "
+     "√(p(1 − p))."),
+    (r"Standard errors: (?P<t>.*) \(column se_method\)\.",
+     "Standard errors: {t} (the effects table names the method)."),
+    (rf"goal '(?P<g>\w+)': (?P<n>{_N}) people without both a start and an end value \(e\.g\. still "
+     r"participating\) are not counted",
+     "goal {g}: {n} people without both a start and an end value (e.g. still participating) are not counted"),
+    (r"a person counts once per month \('(?P<c>[^']+)'\)", "each {c} counts once per month"),
+    (rf"(?P<n>{_N}) rows repeat a person already counted; each person is counted once",
+     "{n} rows repeat a person already counted; each person is counted once"),
+    (rf"(?P<n>{_N}) month\(s\) without records are declared zero \(empty_months='zero'\)",
+     "{n} month(s) without records are counted as zero"),
+    (rf"(?P<t>employments that ended and reached day \d+(?: between [\d-]+ and [\d-]+)?|hires(?: from [\d-]+ to "
+     rf"[\d-]+)?): (?P<n>{_N}) of (?P<n2>{_N}) rows",
+     "{t}: {n} of {n2} rows"),
+    (rf"(?P<n>{_N}) duplicate household-month rows counted once", "{n} duplicate household-month rows counted once"),
+]
+_READER_EN = [(re.compile(p), t) for p, t in READER_PATTERNS_EN]
+
+#: the unit a ``c`` group names in a reader's sentence (``'person_id'`` -> "person")
+_UNIT_EN = {"person_id": "person", "household_id": "household", "period": "period"}
+
+
+def _fill_en(template: str, m: re.Match[str]) -> str:
+    from impact.labels._labels import LABELS, covariate_label
+    fields: dict[str, Any] = {}
+    for key, value in m.groupdict().items():
+        if value is None:
+            continue
+        if key[0] == "n" and value != "..":
+            fields[key] = format_number(int(value.replace(",", "")), "en")
+        elif key[0] == "c":
+            fields[key] = _UNIT_EN.get(value) or ", ".join(
+                _first_lower(covariate_label(p.strip(), "en")) for p in value.split(",") if p.strip())
+        elif key == "g":
+            goal = f"goal_{value}"
+            shown = LABELS[goal]["en"] if goal in LABELS and "{" not in LABELS[goal]["en"] else value.replace("_", " ")
+            fields[key] = f"“{shown}”"
+        else:
+            fields[key] = value
+    return template.format(**fields)
+
+
+@validate_params({"text": [InstanceOf(str, "a note (str)")], "lang": LANG,
+                  "labels": [InstanceOf(LabelMap, "a LabelMap"), None]})
+def reader_note(text: str, lang: Lang = "en", *, labels: LabelMap | None = None) -> str | None:
+    """``text`` (an English note of the library) as a published report says it: in words, without the
+    names of code (arguments, attributes) and with counts in the report's number format.
+
+    Swedish is :func:`translate_note`; English is the reader's rewrite of a note that names code or
+    prints a bare count, and ``text`` itself otherwise (``None`` never for English).
+
+    Examples
+    --------
+    >>> reader_note("m_order='largest' assumed: treated units choose in decreasing order of the score "
+    ...             "(MatchIt's default).")
+    "Participants choose their controls in decreasing order of their matching score (MatchIt's default)."
+    >>> reader_note("hires: 1860 of 104819 rows")
+    'hires: 1,860 of 104,819 rows'
+    """
+    if lang != "en":
+        return translate_note(text, lang, labels=labels)
+    from impact.labels._user import _CURRENT
+    token = _CURRENT.set(labels) if labels is not None else None
+    try:
+        stripped = text.strip()
+        for pattern, template in _READER_EN:
+            m = pattern.fullmatch(stripped)
+            if m is not None:
+                return _fill_en(template, m)
+        return text
+    finally:
+        if token is not None:
+            _CURRENT.reset(token)
 
 
 def _fill(template: str, m: re.Match[str]) -> str:

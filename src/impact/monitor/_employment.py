@@ -121,14 +121,30 @@ class GenderTable(Display):
             ax.figure.set_layout_engine("tight")
         y = np.arange(len(t))[::-1]
         h = 0.38
+        hidden = False
         for k, g in enumerate(GENDERS):
             v = shown[g]
-            ax.barh(y + (h / 2 if k == 0 else -h / 2), v.to_numpy(), height=h, color=COLOURS[g],
-                    label=label(g, lang_))
+            at = y + (h / 2 if k == 0 else -h / 2)
+            ax.barh(at, v.to_numpy(), height=h, color=COLOURS[g], label=label(g, lang_))
+            # a hidden cell and a zero would both draw no bar: write '..' and '0' at the axis
+            for pos, value in zip(at, v.to_numpy(), strict=True):
+                if np.isnan(value) or value == 0:
+                    hidden |= bool(np.isnan(value))
+                    ax.annotate(MARK if np.isnan(value) else "0", (0, pos), xytext=(3, -1 if np.isnan(value) else 0),
+                                textcoords="offset points", va="baseline" if np.isnan(value) else "center",
+                                ha="left", fontsize=14 if np.isnan(value) else 9, fontweight="bold",
+                                color="#444" if np.isnan(value) else COLOURS[g])
         ax.set_yticks(y, [label(i, lang_) if has_label(i) else str(i) for i in t.index])
         ax.set_xlabel(label("n", lang_))
         ax.set_title(label(self.title_key, lang_))
-        ax.legend()
+        handles, names = ax.get_legend_handles_labels()
+        if hidden:   # said in the legend, and (gid 'alt') in the report's alt text
+            from matplotlib.lines import Line2D
+            handles.append(Line2D([], [], linestyle="none", marker=r"$\cdot\!\cdot$", markersize=14, color="#444"))
+            names.append(label("legend_hidden_cell", lang_, mark=MARK))
+        legend = ax.legend(handles, names)
+        if hidden:
+            legend.get_texts()[-1].set_gid("alt")
         return ax
 
     def __repr__(self) -> str:

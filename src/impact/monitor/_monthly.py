@@ -11,7 +11,7 @@ import pandas as pd
 
 from impact._errors import DataError, data_error
 from impact._validation import Options, check_columns, check_params, validate_params
-from impact.labels import Lang, label, month_name, relabel
+from impact.labels import Lang, format_month, label, month_name, relabel
 from impact.monitor._common import (CODES, COLOURS, COLUMN, COLUMN_OR_NONE, DATA, DATE, DISCLOSURE, GENDER_MAP,
                                     GENDERS, INT_OR_NONE, LANG, LANG_OR_NONE, PTABLE_, SECRET, THRESHOLD, DateLike,
                                     Display, cell_records, check_codes, dates_of, disclosure_params, flag_missing,
@@ -151,6 +151,12 @@ class MonthlySeries(Display):
         ax.set_title(f"{label(self.title_key, lang_)}, {label(gender, lang_).lower()}")
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
+        if self.kind == "to_work_or_studies" and len(self.table):
+            # the goal table counts the whole programme: say which months these are (gid 'alt': also in the alt text)
+            months = label("monthly_period", lang_, first=format_month(self.table.index.min(), lang_),
+                           last=format_month(self.table.index.max(), lang_))
+            ax.annotate(months, (0, 0), xycoords="axes fraction", xytext=(0, -30), textcoords="offset points",
+                        va="top", ha="left", fontsize=9, color="#444", gid="alt")
         return ax
 
     def __repr__(self) -> str:
@@ -253,7 +259,9 @@ def to_work_or_studies_by_month(data: pd.DataFrame, *, date: str = "end_date", o
     table.columns.name = None
     observed = set(df["month"].unique())
     missing = [m for m in months if m not in observed]
-    notes = [f"a person counts once per month ({id!r})" if id else "each row counts"]
+    notes = [f"a person counts once per month ({id!r})" if id else "each row counts",
+             f"the monthly counts cover {first} to {last} only; a goal table counting the whole programme "
+             "covers a different period, so its totals differ"]
     if empty_months == "flag" and missing:
         flag_missing(missing, "records", func)
         table = table.astype(float)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.labels import Lang, format_number
+from impact.labels import Lang, format_number, reader_note
 from impact.publish import MARK
 from impact.report._safe import anchor
 
@@ -66,6 +66,11 @@ def _titles(fig: Any) -> str:
     sup = fig.get_suptitle()
     parts = [sup] if sup.strip() else []
     parts += [ax.get_title() for ax in fig.axes if ax.get_title().strip()]
+    for ax in fig.axes:   # legend entries a figure marks for its alt text (gid 'alt': what a hidden cell looks like)
+        legend = ax.get_legend()
+        if legend is not None:
+            parts += [t.get_text() for t in legend.get_texts() if t.get_gid() == "alt"]
+        parts += [t.get_text() for t in ax.texts if t.get_gid() == "alt"]
     return "; ".join(" ".join(p.split()) for p in dict.fromkeys(parts))
 
 
@@ -168,6 +173,22 @@ def published_html(df: pd.DataFrame) -> str:
     shown.columns = [str(c) for c in shown.columns]
     return html_table(shown.astype(str).replace({"nan": ""}), "en")
 
+_ITEM = re.compile(r"<li>(.*?)</li>", re.S)
+
+
+def _reader_notes(content: str, lang: Lang) -> str:
+    """The methods section's technical notes as a reader reads them: an English note that names code
+    (``m_order='largest'``, ``result.unmatched``) or prints a bare count said in words, with counts in
+    the report's format (:func:`impact.labels.reader_note`; the Swedish notes are translated already)."""
+    if lang != "en":
+        return content
+
+    def one(m: re.Match[str]) -> str:
+        shown = reader_note(html.unescape(m.group(1)), "en")
+        return f"<li>{html.escape(shown if shown is not None else html.unescape(m.group(1)))}</li>"
+    return _ITEM.sub(one, content)
+
+
 def page(title: str, lang: Lang, date: str, contents_heading: str, sections: Sequence[tuple[str, str, str]],
          footer: tuple[str, str], *, summary_first: bool = True) -> str:
     """The whole self-contained page: title, contents, each ``(anchor, heading, html)`` section, footer.
@@ -178,6 +199,7 @@ def page(title: str, lang: Lang, date: str, contents_heading: str, sections: Seq
     section on a new A4 page and leaves the contents, links without page numbers, out of print).
     """
     used = {"reproducibility"}
+    sections = [(a, h, _reader_notes(c, lang) if a == "methods" else c) for a, h, c in sections]
     ids = [anchor(a, used) for a, _, _ in sections]  # never a column name raw inside id='...'
     nav = "".join(f"<li><a href='#{a}'>{html.escape(h)}</a></li>" for a, (_, h, _) in zip(ids, sections, strict=True))
     nav += f"<li><a href='#reproducibility'>{html.escape(footer[0])}</a></li>"

@@ -122,12 +122,16 @@ def labelled(df: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     if "subgroup" in out.columns:
         out["subgroup"] = [v if pd.isna(v) else name(v, lang) for v in out["subgroup"]]
     if "covariate" in out.columns:
+        score = (out["covariate"] == "distance").to_numpy()   # MatchIt's name for the score matched on
         out["covariate"] = [covariate_label(str(v), lang) for v in out["covariate"]]
     if "subgroup_column" in out.columns:
         out["subgroup_column"] = [covariate_label(str(v), lang) for v in out["subgroup_column"]]
     if "withheld" in out.columns:
         out["withheld"] = [label(v, lang) if isinstance(v, str) and v and has_label(v) else v for v in out["withheld"]]
-    return relabel(out, lang, values=True)
+    shown = relabel(out, lang, values=True)
+    if "covariate" in df.columns and score.any():
+        shown.iloc[score, list(df.columns).index("covariate")] = label("balance_distance", lang)
+    return shown
 
 
 def _design_value(key: str, value: str, settings: dict[str, Any], method: str, lang: Lang) -> str:
