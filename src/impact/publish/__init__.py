@@ -21,7 +21,7 @@
 from impact.publish._rules import MARK, balance_published, effects_published, scrub_counts, suppress_counts
 from impact.publish._cellkey import (DISCLOSURES, MAX_NOISE, PTABLE, SECRET_ENV, CellKeyTable, cell_key_counts,
                                      cell_key_noise, cell_key_secret, cell_key_table, cell_keys, record_keys)
-from impact.publish._publication import (MIN_EFFECT_N, Publication, balance_rounded, curves_published,
+from impact.publish._publication import (MIN_AT_RISK, MIN_EFFECT_N, Publication, balance_rounded, curves_published,
                                          effects_withheld, flow_published, notes_published, publish,
                                          share_numerators, withheld_note, disclosure_note)
 from impact.publish._suppress import Suppression, feasible_intervals, suppress
@@ -29,6 +29,6 @@ from impact.publish._suppress import Suppression, feasible_intervals, suppress
 __all__ = ["MARK", "Suppression", "suppress", "feasible_intervals", "suppress_counts", "scrub_counts",
            "effects_published", "balance_published", "Publication", "publish", "share_numerators",
            "effects_withheld", "curves_published", "balance_rounded", "flow_published", "notes_published",
-           "withheld_note", "MIN_EFFECT_N", "PTABLE", "CellKeyTable", "record_keys", "cell_keys",
+           "withheld_note", "MIN_EFFECT_N", "MIN_AT_RISK", "PTABLE", "CellKeyTable", "record_keys", "cell_keys",
            "cell_key_noise", "cell_key_table", "cell_key_counts", "cell_key_secret", "DISCLOSURES", "MAX_NOISE",
            "SECRET_ENV", "disclosure_note"]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from impact.labels import Lang, format_number
 from impact.labels import label as _label
-from impact.publish import MARK, curves_published, effects_withheld, flow_published, share_numerators
+from impact.publish import MARK, MIN_AT_RISK, curves_published, effects_withheld, flow_published, share_numerators
 from impact.report._html import fig_to_img, figure_of, html_table
 from impact.report._tables import compact_effects
 from impact.report._tables import lower_first
@@ -378,7 +378,7 @@ def _fmt_ci(r: Any, lang: Lang, digits: int) -> str:
 
 
 def results_part(evaluation: Any, effects_pub: pd.DataFrame, *, threshold: int, min_effect_n: int,
-                 lang: Lang, conf_level: float, min_at_risk: int = 20) -> ResultsPart:
+                 lang: Lang, conf_level: float, min_at_risk: int = MIN_AT_RISK) -> ResultsPart:
     """Publish and lay out the issue-12 results of ``evaluation`` (nothing when it has none); the effect
     curve ends where an arm has fewer than ``max(threshold, min_at_risk)`` people at risk."""
     t = _TEXT[lang]
