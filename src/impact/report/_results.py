@@ -70,9 +70,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "gamma_critical": "Gamma at which significance is lost", "measure": "measure", "evalue": "E-value",
         "evalue_ci": "E-value of the limit", "estimate": "estimate", "variable": "variable", "verdict": "verdict",
         "estimator": "estimator", "ci": "interval",
-        "follow_up": "Follow-up of the matched sets (set memberships)", "step": "step", "reason": "reason",
+        "follow_up": "Follow-up of the matched sets (counted once per participant matched to)", "step": "step",
+        "reason": "reason",
         "all": "all", "treated": "participants", "control": "controls",
-        "step_analysed": "analysed (set memberships)", "step_followed": "followed up: {outcome}",
+        "step_analysed": "analysed (counted once per participant matched to)", "step_followed": "followed up: {outcome}",
         "reason_cutoff": "the window of the outcome passes the data cut-off (not fully observed); matched sets are "
                          "kept or dropped whole",
     },

@@ -45,7 +45,7 @@ from impact._errors import ImpactError
 from impact._validation import InstanceOf, Interval, Options, check_params, validate_params
 from impact.data import data_fingerprint
 from impact.labels import (LANGS, Lang, LabelMap, covariate_label, format_month, has_label, label,
-                           localise_ticks, relabel, translate_note, use_labels, with_user_labels)
+                           localise_ticks, reader_note, relabel, translate_note, use_labels, with_user_labels)
 from impact.publish import (DISCLOSURES, MARK, MIN_EFFECT_N, cell_key_secret, disclosure_note, publish,
                             share_numerators, withheld_note)
 from impact.report._atomic import ReportError, failure_message, folder_lock, write_folder
@@ -459,8 +459,8 @@ def _love_plot(bal: Any, lang: Lang) -> Any:
 def _notes_in(notes: list[str], lang: Lang, threshold: int = 5) -> tuple[list[str], list[str]]:
     """The technical notes in ``lang``, and those (in English) that have no translation. The
     publication layer's own replacement for a withheld note is already in ``lang``."""
-    if lang == "en":
-        return notes, []
+    if lang == "en":   # the notes in a reader's words (no code names; counts with separators)
+        return [reader_note(n, lang) for n in notes], []
     done: list[str] = []
     left: list[str] = []
     own = withheld_note(threshold, lang)
