@@ -460,7 +460,7 @@ def _notes_in(notes: list[str], lang: Lang, threshold: int = 5) -> tuple[list[st
     """The technical notes in ``lang``, and those (in English) that have no translation. The
     publication layer's own replacement for a withheld note is already in ``lang``."""
     if lang == "en":   # the notes in a reader's words (no code names; counts with separators)
-        return [reader_note(n, lang) for n in notes], []
+        return [reader_note(n, lang) or n for n in notes], []
     done: list[str] = []
     left: list[str] = []
     own = withheld_note(threshold, lang)
