@@ -6,25 +6,18 @@ structural identities (the difference row is the difference of the arms)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from _mgus import FIX, mgus_frame
 
 from impact import DataError, ParameterError
 from impact.effects import CompetingATEResult, ate_competing
 
-FIX = Path(__file__).parent / "reference" / "fixtures"
-
 
 @pytest.fixture(scope="module")
 def mgus() -> pd.DataFrame:
-    m = pd.read_csv(FIX / "mgus2.csv", comment="#")
-    m = m[m["hgb"].notna()].reset_index(drop=True)
-    return pd.DataFrame({"etime": m["etime"].astype(float),
-                         "status": m["event"].map({"censor": 0, "pcm": 1, "death": 2}),
-                         "male": m["male"], "age": m["age"].astype(float), "hgb": m["hgb"]})
+    return mgus_frame()
 
 
 @pytest.fixture(scope="module")

@@ -9,26 +9,19 @@ the doubled data = the original / sqrt(2)); a cluster bootstrap of a small clust
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from _mgus import FIX, mgus_frame
 
 from impact import DataError
 from impact.effects import ate_competing
 
-FIX = Path(__file__).parent / "reference" / "fixtures"
-
 
 @pytest.fixture(scope="module")
 def mgus() -> pd.DataFrame:
-    m = pd.read_csv(FIX / "mgus2.csv", comment="#")
-    m = m[m["hgb"].notna()].reset_index(drop=True)
-    return pd.DataFrame({"etime": m["etime"].astype(float),
-                         "status": m["event"].map({"censor": 0, "pcm": 1, "death": 2}),
-                         "male": m["male"], "age": m["age"].astype(float), "hgb": m["hgb"],
-                         "person": np.arange(len(m)) + 1000})
+    m = mgus_frame()
+    return m.assign(person=np.arange(len(m)) + 1000)
 
 
 def test_one_cluster_per_row_is_riskregression(mgus):

@@ -30,9 +30,9 @@ from impact.survival._common import (
     TimeIndex,
     cluster_count,
     cluster_index,
-    entry_index,
     ij_quadratic,
     influence_at,
+    risk_set,
     keyed_time_index,
     log_ci,
     quad_form,
@@ -446,18 +446,9 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     start = None if entry is None else check_entry(entry, T)
     m = len(declared)
     ti, x, counts = keyed_time_index(T, code, m + 1, w)
-    K = ti.times.size
     n_event = np.ascontiguousarray(counts[:, 1:])
     n_exit = counts.sum(axis=1)
-    lo = None
-    if start is None:
-        n_risk = np.cumsum(n_exit[::-1])[::-1]
-    else:
-        lo = entry_index(ti, start)
-        # at risk at t_k when lo_i <= k <= j_i: (exits at or after t_k) - (entries after t_k), both
-        # reverse sums, so that the risk set is exact where it ends (no running +/- round-off)
-        enter = np.bincount(lo, weights=w, minlength=K)
-        n_risk = np.cumsum(n_exit[::-1])[::-1] - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0]
+    n_risk, lo = risk_set(ti, n_exit, start, w)
     cols: dict[str, np.ndarray] = {"time": ti.times, "n_risk": n_risk, "n_censor": counts[:, 0].copy()}
     d_all = n_event.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

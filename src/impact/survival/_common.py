@@ -48,6 +48,7 @@ __all__ = [
     "cluster_index",
     "entry_index",
     "ij_quadratic",
+    "risk_set",
     "influence_at",
     "keyed_time_index",
     "log_ci",
@@ -434,6 +435,20 @@ def entry_index(ti: TimeIndex, entry: np.ndarray) -> np.ndarray:
     """For each row the number of distinct times ``<= entry``: the row is at risk from the
     time of that index on (0-based), i.e. at ``t_k`` when ``lo_i <= k <= j_i``."""
     return ti.count_le(entry)
+
+
+def risk_set(ti: TimeIndex, n_exit: np.ndarray, start: np.ndarray | None, w: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (weighted) number at risk at each distinct time, and each row's entry index
+    (:func:`entry_index`; ``None`` without delayed entry). With entry a row is at risk at ``t_k``
+    when ``lo_i <= k <= j_i``: (exits at or after ``t_k``) - (entries after ``t_k``), both reverse
+    sums, so that the risk set is exact where it ends (no running +/- round-off)."""
+    at_or_after = np.cumsum(n_exit[::-1])[::-1]
+    if start is None:
+        return at_or_after, None
+    lo = entry_index(ti, start)
+    enter = np.bincount(lo, weights=w, minlength=ti.times.size)
+    return at_or_after - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0], lo
 
 
 def influence_at(x: np.ndarray, w: np.ndarray, tab: np.ndarray, lo: np.ndarray | None = None,

@@ -28,9 +28,9 @@ from impact.survival._common import (
     TimeIndex,
     cluster_count,
     cluster_index,
-    entry_index,
     ij_quadratic,
     influence_at,
+    risk_set,
     keyed_time_index,
     log_ci,
     quad_form,
@@ -352,20 +352,10 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     start = None if entry is None else check_entry(entry, T)
 
     ti, x, counts = keyed_time_index(T, d, 2, w)
-    K = ti.times.size
     n_event = counts[:, 1].copy()
     n_censor = counts[:, 0].copy()
     n_exit = n_censor + n_event
-    lo = None
-    if start is None:
-        n_risk = np.cumsum(n_exit[::-1])[::-1]
-    else:
-        lo = entry_index(ti, start)
-        # at risk at t_k when lo_i <= k <= j_i: entries at lo, exits after j
-        # at risk at t_k when lo_i <= k <= j_i: (exits at or after t_k) - (entries after t_k), both
-        # reverse sums, so that the risk set is exact where it ends (no running +/- round-off)
-        enter = np.bincount(lo, weights=w, minlength=K)
-        n_risk = np.cumsum(n_exit[::-1])[::-1] - np.r_[np.cumsum(enter[::-1])[::-1][1:], 0.0]
+    n_risk, lo = risk_set(ti, n_exit, start, w)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.where(n_risk > 0, n_event / n_risk, 0.0)
         left = n_risk - n_event
