@@ -718,8 +718,8 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray |
     if not exact_cols:
         return None, []
     if len(exact_cols) == 1:
-        codes, uniques = _sorted_factorize(work[exact_cols[0]], use_na_sentinel=True)
-        return codes, [str(u) for u in uniques]
+        one, uniques = _sorted_factorize(work[exact_cols[0]], use_na_sentinel=True)
+        return one, [str(u) for u in uniques]
     # combined codes, column by column, without materialising any group's rows: after each step
     # the codes number the observed combinations so far in sorted (lexicographic) order, as
     # groupby(sort=True, observed=True).ngroup() would
