@@ -718,18 +718,21 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray |
     if not exact_cols:
         return None, []
     if len(exact_cols) == 1:
-        codes, uniques = pd.factorize(work[exact_cols[0]], sort=True)
-        return codes.astype(np.int64), [str(u) for u in uniques]
+        one, uniques = _sorted_factorize(work[exact_cols[0]], use_na_sentinel=True)
+        return one, [str(u) for u in uniques]
     # combined codes, column by column, without materialising any group's rows: after each step
     # the codes number the observed combinations so far in sorted (lexicographic) order, as
     # groupby(sort=True, observed=True).ngroup() would
-    codes = np.zeros(len(work), dtype=np.int64)
+    codes: np.ndarray | None = None
     keys: list[tuple[Any, ...]] = [()]
     for c in exact_cols:
-        cc, uniques = pd.factorize(work[c], sort=True, use_na_sentinel=False)
+        cc, uniques = _sorted_factorize(work[c], use_na_sentinel=False)
         nu = max(len(uniques), 1)
-        codes *= nu
-        codes += cc
+        if codes is None:                   # the first column's codes are the combined codes
+            codes = cc
+        else:
+            codes *= nu
+            codes += cc
         del cc
         space = len(keys) * nu
         if space <= max(4 * len(codes), 1 << 16):
@@ -737,14 +740,71 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray |
             first = np.flatnonzero(np.bincount(codes, minlength=space))
             remap = np.zeros(space, dtype=np.int64)
             remap[first] = np.arange(len(first))
-            np.take(remap, codes, out=codes)
+            np.take(remap, codes, out=codes, mode="clip")   # codes < space: "clip" is not buffered
         else:
             combined, first = pd.factorize(codes, sort=True)
-            codes = combined.astype(np.int64)
+            codes = combined.astype(np.int64, copy=False)
         levels = list(uniques)
         keys = [keys[int(v) // nu] + (levels[int(v) % nu],) for v in np.asarray(first).tolist()]
+    assert codes is not None                # exact_cols is not empty
     labels = [", ".join(map(str, k)) for k in keys]
     return codes, labels
+
+
+def _sorted_factorize(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True, use_na_sentinel=...)`` as int64 codes, with one code array
+    per row instead of three: the rows are factorized in order of appearance, the few distinct
+    values are sorted by pandas' own rule (``pd.factorize(uniques, sort=True)``: the same order,
+    missing last), and the codes are renumbered in place through that small table."""
+    codes, uniques = _factorize_chunked(values, use_na_sentinel=use_na_sentinel)
+    rank, sorted_uniques = pd.factorize(uniques, sort=True, use_na_sentinel=use_na_sentinel)
+    if len(rank) and not bool((rank == np.arange(len(rank))).all()):
+        lut = rank.astype(np.int64, copy=False)
+        if use_na_sentinel:
+            neg = codes < 0
+            np.take(lut, codes, out=codes, mode="wrap")      # -1 reads lut[-1]: reset below
+            codes[neg] = -1
+        else:
+            np.take(lut, codes, out=codes, mode="clip")      # mode="raise" would buffer a copy
+    return codes, sorted_uniques
+
+
+#: rows per chunk of :func:`_factorize_chunked` (pandas sizes its hash table for the whole input)
+_CHUNK = 1 << 18
+
+
+def _factorize_chunked(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, use_na_sentinel=...)`` (codes as int64, in order of appearance), a
+    chunk of rows at a time: ``pd.factorize`` sizes its hash table for every row (17 to 33 bytes a
+    row at its peak); by chunks the peak is the int64 codes plus one chunk's table. Columns with
+    missing values in an object column (None and NaN are one level, named as pandas names it)
+    take pandas' own path."""
+    n = len(values)
+    if n <= _CHUNK or (values.dtype == object and bool(values.isna().to_numpy().any())):
+        codes, uniques = pd.factorize(values, use_na_sentinel=use_na_sentinel)
+        return codes.astype(np.int64, copy=False), uniques
+    out = np.empty(n, dtype=np.int64)
+    seen: pd.Index | None = None
+    for a in range(0, n, _CHUNK):
+        cc, uu = pd.factorize(values.iloc[a:a + _CHUNK], use_na_sentinel=use_na_sentinel)
+        if seen is None:
+            seen = uu if isinstance(uu, pd.Index) else pd.Index(uu)
+            glob = np.arange(len(uu), dtype=np.int64)
+        else:
+            glob = seen.get_indexer(uu).astype(np.int64, copy=False)
+            new = glob < 0
+            if new.any():                       # levels first seen in this chunk, in their order
+                glob[new] = len(seen) + np.arange(int(new.sum()))
+                seen = seen.append(uu[new] if isinstance(uu, pd.Index) else pd.Index(uu)[new])
+        block = out[a:a + _CHUNK]
+        if use_na_sentinel:
+            np.take(np.r_[glob, -1], cc, out=block, mode="wrap")    # cc = -1 reads the -1 at the end
+        else:
+            np.take(glob, cc, out=block, mode="clip")
+    assert seen is not None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        seen = pd.CategoricalIndex(seen, categories=values.cat.categories, ordered=values.cat.ordered)
+    return out, seen
 
 
 def _renumber_subclasses(codes: np.ndarray, kept: np.ndarray, rank_fn: Callable[[np.ndarray], np.ndarray]

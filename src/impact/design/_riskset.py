@@ -195,7 +195,9 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         dup = panel.duplicated([id, period], keep=False).to_numpy()
         raise data_error(period, "one row per person and period", dup,
                          f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
-    del skey
+    del skey, key_all         # made again after the score (see below): not held while it is fitted
+    if len(pcode_all) and int(pcode_all.max()) < 2**31:
+        pcode_all = pcode_all.astype(np.int32)
     if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
         tcode_all = tcode_all.astype(np.int16)
     per = panel[period]
@@ -221,18 +223,22 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     # every row at risk (risk sets built as such): the columns are shared, not copied
     rs = pd.DataFrame(dict(panel.items()), copy=False) if whole else panel.loc[at_risk].copy()
     rs[TREATMENT] = enters[at_risk].astype(np.int8)
-    # tie-break key: person id then period, as one sortable int
     pcode = pcode_all if whole else pcode_all[at_risk]
     tcode = tcode_all if whole else tcode_all[at_risk]
-    key = key_all if whole else key_all[at_risk]
-    seq = dict(block=tcode, group=pcode) if reuse == "never" else {}
-    del pcode_all, pcode, ecode, has, first, differs, ent_na
+    seq = dict(block=tcode, group=pcode.astype(np.int64)) if reuse == "never" else {}
+    del ecode, has, first, differs, ent_na
     by = subgroup or period
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
                      exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
                      subgroup=by, random_state=random_state)
     lean = _lean_propensity(rs, list(covariates), [period, *exact_cols], distance, link) if _LEAN else None
     rows = np.flatnonzero(at_risk)     # made after the score: not held while the design matrix is
+    # tie-break key: person id then period, as one sortable int
+    key_all = pcode_all.astype(np.int64)
+    key_all *= n_per
+    key_all += tcode_all
+    key = key_all if whole else key_all[at_risk]
+    del pcode_all, pcode
     design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
                      func="match_riskset", origin=rows, tie_key=key,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
@@ -245,6 +251,9 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         design = replace(design, spec=spec, propensity=lean, notes=(*lean.notes, *design.notes),
                          settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
+        if design.strata is not None and len(design.strata) and int(design.strata.max()) < 2**31:
+            # held through the per-period matching and the flow (bincounts, masks): 4 bytes a row
+            design = replace(design, strata=design.strata.astype(np.int32))
         every = whole and len(design.positions) == len(tcode_all)   # positions 0..n-1: no gathers
         alloc = _allocate_by_period(design, tcode_all if every else tcode_all[design.positions],
                                     key_all if every else key_all[design.positions], n_jobs)

@@ -45,6 +45,18 @@ _DTYPES: dict[str, Any] = {"age": np.int16, "elapsed_days": np.float64, "days_re
 _BENEFIT_DTYPE = np.int16        # months with a benefit among 12
 
 
+def _narrow_int(v: np.ndarray) -> np.dtype[Any]:
+    """The smallest signed integer dtype (of the column's kind) that holds every value of ``v``."""
+    if not len(v):
+        return v.dtype
+    lo, hi = int(v.min()), int(v.max())
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dt)
+    return v.dtype
+
+
 def _period_starts(days: np.ndarray, period: str) -> np.ndarray:
     """Relative day of the first day of the period containing each relative day."""
     if not len(days):
@@ -152,7 +164,12 @@ class RiskSets:
         (one column at a time, nothing copied twice)."""
         persons = self._prep.extract.persons
         for col in self._prep.extract.fixed_columns:
-            out[col] = persons[col].array.take(p)
+            v = persons[col]
+            if isinstance(v.dtype, np.dtype) and v.dtype.kind in "iu" and v.dtype.itemsize > 1:
+                # one value per person-period: the narrowest integer type that holds the values
+                out[col] = v.to_numpy().astype(_narrow_int(v.to_numpy()), copy=False).take(p)
+            else:
+                out[col] = v.array.take(p)
         return pd.DataFrame(out, copy=False)
 
     def frame(self, t: int) -> pd.DataFrame:
