@@ -29,6 +29,7 @@ from scipy import stats
 from impact._errors import ParameterError
 from impact._validation import (Constraint, InstanceOf, Interval, check_columns, check_random_state,
                                 validate_params)
+from impact.effects._effects import n_at_risk
 from impact.outcomes import CENSORED, EVENT
 
 __all__ = ["EffectCurveResult", "effect_curve"]
@@ -232,8 +233,7 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
         np.add.at(S, codes, infl)
         se = np.sqrt((S ** 2).sum(axis=0))
         d = est["treated"] - est["control"]
-        at_risk = {arm: (int(m.sum()) - np.searchsorted(np.sort(dur[m]), grid, side="left")).astype(np.int64)
-                   for arm, (_, m) in arms.items()}
+        at_risk = {arm: n_at_risk(dur[m], grid) for arm, (_, m) in arms.items()}
         ok = se > 0
         if ok.any():
             xi = rng.standard_normal((n_boot, S.shape[0]))

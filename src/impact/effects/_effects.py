@@ -387,16 +387,16 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     frame, treatment = _unwrap(data, treatment)
     data = frame
     by_cols = _by_columns(by)
+    adjust_cols = [adjust] if isinstance(adjust, str) else list(adjust or [])
     if outcome is not None:
-        adjust_list = [adjust] if isinstance(adjust, str) else list(adjust or [])
-        if vcov == "AI2016" and (match_result is None or adjust_list):
+        if vcov == "AI2016" and (match_result is None or adjust_cols):
             raise ParameterError("vcov='AI2016' needs the match result itself as data (not a DataFrame) and "
                                  "no 'adjust': the estimated-score term is for the unadjusted matching ATT. "
                                  "Pass estimate_effects(match, outcome=..., vcov='AI2016').")
         res = _estimate_means(data, outcome, treatment, by_cols, weights, cluster, conf_level,
-                              "auto" if vcov == "AI2016" else vcov, missing, replaced, se_method, adjust_list)
+                              "auto" if vcov == "AI2016" else vcov, missing, replaced, se_method, adjust_cols)
         from impact.effects._means import ai2016_adjust, scarce_control_notes
-        if match_result is not None and not adjust_list:
+        if match_result is not None and not adjust_cols:
             extra = scarce_control_notes(match_result)
             if extra:
                 res = dataclasses.replace(res, notes=(*res.notes, *extra))
@@ -408,7 +408,6 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
                              "se_method='influence'.")
     by = by_cols[0] if by_cols else None
     horizons = tuple(float(h) for h in horizons)
-    adjust_cols = [adjust] if isinstance(adjust, str) else list(adjust or [])
     cols = [duration, event, treatment] + by_cols
     check_columns(data, cols)
     w_col = weights if weights and weights in data.columns else None
@@ -822,10 +821,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m] if c_col else None, causes=[1, 2])
         grid = np.unique(np.r_[0.0, dur[m][cause[m] == 1]])
         both = aj.cif(1, np.r_[grid, hs])            # the curve and the shares: one variance pass
-        # the people still under observation just before each time (duration >= t), unweighted:
-        # what the publication cuts the curve on (impact.publish.curves_published)
-        at_risk = dur[m].size - np.searchsorted(np.sort(dur[m]), grid, side="left")
-        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm, n_at_risk=at_risk.astype(np.int64)))
+        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm, n_at_risk=n_at_risk(dur[m], grid)))
         arms[arm] = dict(mask=m, cl=cl[m], last=float(dur[m].max()),
                          share=both["estimate"].to_numpy()[grid.size:], share_infl=aj.influence(1, hs),
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
@@ -899,6 +895,13 @@ def _codes_cov(influences: list[np.ndarray], clusters: list[np.ndarray], general
     for j, (v, c) in enumerate(zip(influences, clusters)):
         sums[:, j] = np.bincount(c, weights=np.asarray(v, float), minlength=n_cl)
     return sums.T @ sums
+
+
+def n_at_risk(durations: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The people still under observation just before each time (duration ``>= t``), unweighted,
+    as lifelines' ``event_table`` ``at_risk``: what the publication cuts a curve on
+    (:func:`impact.publish.curves_published`)."""
+    return (durations.size - np.searchsorted(np.sort(durations), times, side="left")).astype(np.int64)
 
 
 def _cluster_se(influence: np.ndarray, clusters: np.ndarray, own: bool = False) -> float:

@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from impact._validation import InstanceOf, validate_params
@@ -478,18 +478,8 @@ def reader_note(text: str, lang: Lang = "en", *, labels: LabelMap | None = None)
     """
     if lang != "en":
         return translate_note(text, lang, labels=labels)
-    from impact.labels._user import _CURRENT
-    token = _CURRENT.set(labels) if labels is not None else None
-    try:
-        stripped = text.strip()
-        for pattern, template in _READER_EN:
-            m = pattern.fullmatch(stripped)
-            if m is not None:
-                return _fill_en(template, m)
-        return text
-    finally:
-        if token is not None:
-            _CURRENT.reset(token)
+    out = _rewrite(text, _READER_EN, _fill_en, labels)
+    return text if out is None else out
 
 
 def _fill(template: str, m: re.Match[str]) -> str:
@@ -522,14 +512,21 @@ def translate_note(text: str, lang: Lang = "sv", *, labels: LabelMap | None = No
     """
     if lang == "en":
         return text
+    return _rewrite(text, _COMPILED, _fill, labels)
+
+
+def _rewrite(text: str, patterns: Sequence[tuple[re.Pattern[str], str]],
+             fill: Callable[[str, re.Match[str]], str], labels: LabelMap | None) -> str | None:
+    """The first pattern that matches the whole (stripped) note, filled in; ``None`` if none does.
+    Column names are labelled with ``labels`` (or the enclosing :func:`use_labels` block's) first."""
     from impact.labels._user import _CURRENT
     token = _CURRENT.set(labels) if labels is not None else None
     try:
         stripped = text.strip()
-        for pattern, template in _COMPILED:
+        for pattern, template in patterns:
             m = pattern.fullmatch(stripped)
             if m is not None:
-                return _fill(template, m)
+                return fill(template, m)
         return None
     finally:
         if token is not None:
