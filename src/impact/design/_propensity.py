@@ -322,7 +322,6 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
     fused = mu is None
     H = np.zeros((k, k)) if fused else None
     g = np.zeros(k) if fused else None
-    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     dev = 0.0
     perfect = True
     buf = np.empty(min(blocks.size, max(blocks.n, 1))) if fused else None
@@ -345,13 +344,7 @@ def _pass(blocks: _Blocks, beta: np.ndarray, t: np.ndarray, m: np.ndarray | None
         dev += 2.0 * float(dv.sum())
         if H is None or g is None:
             continue
-        r = y - mb
-        w = mb * (1 - mb)
-        np.maximum(w, w_floor, out=w)
-        if m is not None:
-            w *= m[a:b]
-            r *= m[a:b]
-        _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
+        _accumulate_at(H, g, blocks, a, blk, y, mb, None if m is None else m[a:b])
     return dev, perfect, None if H is None else _symmetric(H), g
 
 
@@ -361,17 +354,23 @@ def _hessian_pass(blocks: _Blocks, mu: np.ndarray, t: np.ndarray, m: np.ndarray 
     k = blocks.k
     H = np.zeros((k, k))
     g = np.zeros(k)
-    w_floor = _FLOAT_EPS * (1 - _FLOAT_EPS)       # statsmodels clips mu to [eps, 1 - eps] here
     for a, b, blk in blocks:
-        mb = mu[a:b]
-        r = t[a:b] - mb
-        w = mb * (1 - mb)
-        np.maximum(w, w_floor, out=w)
-        if m is not None:
-            w *= m[a:b]
-            r *= m[a:b]
-        _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
+        _accumulate_at(H, g, blocks, a, blk, t[a:b], mu[a:b], None if m is None else m[a:b])
     return _symmetric(H), g
+
+
+def _accumulate_at(H: np.ndarray, g: np.ndarray, blocks: _Blocks, a: int, blk: np.ndarray, y: np.ndarray,
+                   mb: np.ndarray, mblk: np.ndarray | None) -> None:
+    """Add a block's Newton terms at its fitted probabilities ``mb`` to ``H`` and ``g``: weights
+    ``mu (1 - mu)`` (floored as statsmodels clips mu to [eps, 1 - eps]), residuals ``y - mu``,
+    both times the block's row counts ``mblk`` (None: one row each)."""
+    r = y - mb
+    w = mb * (1 - mb)
+    np.maximum(w, _FLOAT_EPS * (1 - _FLOAT_EPS), out=w)
+    if mblk is not None:
+        w *= mblk
+        r *= mblk
+    _accumulate(H, g, blocks, a, blk, np.sqrt(w, out=w), r)
 
 
 def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
