@@ -454,7 +454,7 @@ def validate(data: pd.DataFrame, roles: Roles, *, missing: Literal["error", "dro
 def _duplicated(ids: pd.Series, missing: np.ndarray) -> np.ndarray:
     """``(ids.duplicated(keep=False) & ids.notna()).to_numpy()`` from one factorisation (one hash
     pass instead of two, and no second missing-value scan)."""
-    codes, uniques = pd.factorize(ids)
+    uniques = pd.factorize(ids)[1]
     if len(uniques) == int((~missing).sum()):
         return np.zeros(len(ids), dtype=bool)     # every present identifier once
     return (ids.duplicated(keep=False) & ids.notna()).to_numpy()

@@ -54,7 +54,6 @@ __all__ = [
     "log_ci",
     "quad_form",
     "step_index",
-    "time_index",
     "var_at",
     "z_value",
 ]
@@ -145,23 +144,6 @@ def _whole(duration: np.ndarray) -> np.ndarray | None:
         if np.array_equal(whole, duration):
             return whole
     return None
-
-
-def time_index(duration: np.ndarray) -> TimeIndex:
-    """Distinct times and each row's index into them.
-
-    Whole-number durations (days, weeks, months) with a range of at most a few times the number
-    of rows are indexed by counting, in O(n) without a sort; other durations by one sort.
-    """
-    whole = _whole(duration)
-    if whole is not None:
-        present = np.bincount(whole) > 0
-        lut = np.cumsum(present)
-        return TimeIndex(times=np.flatnonzero(present).astype(np.float64), key=whole,
-                         slot=np.maximum(lut - 1, 0), lut=lut)
-    times, index = np.unique(duration, return_inverse=True)
-    return TimeIndex(times=times, key=index.reshape(-1).astype(np.int64, copy=False),
-                     slot=np.arange(times.size))
 
 
 def keyed_time_index(duration: np.ndarray, cls: np.ndarray, n_cls: int,
