@@ -15,6 +15,10 @@ which are medians of the within-round ratios):
 * ``lifelines KM``: ``KaplanMeierFitter().fit(..., weights)`` (no clustered SE: lifelines has none);
 * ``floor``: the minimum work to get the curve on whole days: ``np.bincount`` of the weights and of
   the weighted events by day, a reverse cumulative sum and the product limit;
+* ``clustered floor``: the floor plus the least numpy work for a clustered SE at three times (per
+  time one lookup of each row's influence by its day and one ``np.bincount`` by cluster);
+* ``impact KM numpy``: ``impact KM`` with the SEs by one bincount per time (the compiled pass of
+  ``impact.survival._kernels``, used from 250,000 rows, switched off);
 * ``impact AJ``: ``aalen_johansen(..., weights, cluster=pair).cif([1, 2], [90, 180, 365])``;
 * ``lifelines AJ``: ``AalenJohansenFitter(calculate_variance=False)`` (the point estimate only;
   with its variance lifelines takes 2 s at M and minutes at L).
@@ -90,6 +94,36 @@ def floor(df: pd.DataFrame) -> np.ndarray:
     return np.cumprod(1.0 - np.divide(n_event, n_risk, out=np.zeros_like(n_event), where=n_risk > 0))
 
 
+def clustered_floor(df: pd.DataFrame, cluster: str = "pair", n_times: int = 3) -> float:
+    """The floor plus the least a clustered SE at ``n_times`` times needs in numpy: per time, each
+    row's influence looked up by its day (one take), times its weight, summed by cluster (one
+    bincount) and squared."""
+    S = floor(df)
+    j = df["time"].to_numpy().astype(np.int64)
+    w = df["w"].to_numpy()
+    g = df[cluster].to_numpy()
+    out = 0.0
+    for k in range(n_times):
+        tab = S * (k + 1.0)
+        s = np.bincount(g, weights=w * np.take(tab, j))
+        out += float(np.dot(s, s))
+    return out
+
+
+def _numpy_se(f: Callable[[], object]) -> Callable[[], object]:
+    """``f`` with the clustered SEs by one bincount per time (the compiled pass switched off)."""
+    import impact.survival._common as common
+
+    def g() -> object:
+        old = common.COMPILED_ROWS
+        common.COMPILED_ROWS = 1 << 62
+        try:
+            return f()
+        finally:
+            common.COMPILED_ROWS = old
+    return g
+
+
 def rounds(contenders: dict[str, Callable[[], object]], n_rounds: int) -> dict[str, list[float]]:
     """Run every contender once per round, in an order rotated each round."""
     names = list(contenders)
@@ -116,7 +150,10 @@ def curve_row(label: str, n: int, n_rounds: int) -> dict[str, object]:
         "impact KM": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair"]).at([90, 180, 365]),
         "impact KM adj.": lambda: kaplan_meier(T, E, weights=W, cluster=df["pair_adj"]).at([90, 180, 365]),
         "lifelines KM": lambda: KaplanMeierFitter().fit(T, E, weights=W),
+        "impact KM numpy": _numpy_se(
+            lambda: kaplan_meier(T, E, weights=W, cluster=df["pair"]).at([90, 180, 365])),
         "floor": lambda: floor(df),
+        "clustered floor": lambda: clustered_floor(df),
         "impact AJ": lambda: aalen_johansen(T, C, weights=W, cluster=df["pair"]).cif([1, 2], [90, 180, 365]),
         "lifelines AJ": lambda: AalenJohansenFitter(calculate_variance=False).fit(
             T, C, event_of_interest=1, weights=W),
@@ -126,9 +163,12 @@ def curve_row(label: str, n: int, n_rounds: int) -> dict[str, object]:
     return {"size": label, "rows": n, **med,
             "KM / lifelines": _ratio(res, "impact KM", "lifelines KM"),
             "KM / floor": _ratio(res, "impact KM", "floor"),
+            "KM / cl. floor": _ratio(res, "impact KM", "clustered floor"),
+            "KM numpy / floor": _ratio(res, "impact KM numpy", "floor"),
             "KM adj. / floor": _ratio(res, "impact KM adj.", "floor"),
             "AJ / lifelines": _ratio(res, "impact AJ", "lifelines AJ"),
             "AJ / floor": _ratio(res, "impact AJ", "floor"),
+            "AJ / cl. floor": _ratio(res, "impact AJ", "clustered floor"),
             "rounds": n_rounds}
 
 

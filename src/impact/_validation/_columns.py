@@ -258,6 +258,23 @@ def check_length(arr: np.ndarray, n: int, name: str) -> None:
         )
 
 
+def _float_readonly(arr: np.ndarray) -> np.ndarray:
+    """The values as float64 without a copy where they already are; such a view is read-only,
+    so that no later step can write into the caller's data."""
+    out = np.asarray(arr, dtype=np.float64)
+    if out is arr or np.may_share_memory(out, arr):
+        out = out.view()
+        out.flags.writeable = False
+    return out
+
+
+def _all_between(arr: np.ndarray, low: float, high: float, low_open: bool = False) -> bool:
+    """Every value in ``[low, high)`` (``(low, high)`` with ``low_open``); NaN fails. Two
+    reductions, no temporary array: the fast path before the checks that name the rows."""
+    lo, hi = arr.min(), arr.max()
+    return bool((lo > low if low_open else lo >= low) and hi < high)
+
+
 def check_duration(duration: Any, name: str = "duration") -> np.ndarray:
     """Durations as float64; NaN, infinite, zero or negative values raise a :class:`DataError`."""
     arr = as_1d(duration, name)
@@ -266,12 +283,14 @@ def check_duration(duration: Any, name: str = "duration") -> np.ndarray:
                         f"got dtype {arr.dtype}. Compute them from dates first, e.g. "
                         "(df['exit'] - df['start']).dt.days.", column=name, rule="numeric")
     try:
-        arr = arr.astype(np.float64)
+        arr = _float_readonly(arr)
     except (TypeError, ValueError):
         raise DataError(f"Column '{name}': durations must be numbers; some values are not.",
                         column=name, rule="numeric") from None
     if arr.size == 0:
         raise DataError(f"Column '{name}': there are no rows.", column=name, rule="non-empty")
+    if _all_between(arr, 0.0, np.inf, low_open=True):
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         raise data_error(name, "durations must not be missing (NaN) or infinite", bad,
@@ -290,6 +309,10 @@ def check_event(event: Any, n: int, name: str = "event") -> np.ndarray:
     check_length(arr, n, name)
     if arr.dtype == bool:
         return arr.astype(np.float64)
+    if arr.dtype.kind in "iuf" and arr.size:  # fast path: one pass for the range, one for whole numbers
+        lo, hi = arr.min(), arr.max()
+        if lo >= 0 and hi <= 1 and (arr.dtype.kind != "f" or np.array_equal(arr, arr >= 0.5)):
+            return arr.astype(np.float64)
     try:
         num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=np.float64)
     except (TypeError, ValueError):  # pragma: no cover - to_numeric coerces
@@ -308,10 +331,12 @@ def check_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray:
     arr = as_1d(weights, name)
     check_length(arr, n, name)
     try:
-        arr = arr.astype(np.float64)
+        arr = _float_readonly(arr)
     except (TypeError, ValueError):
         raise DataError(f"Column '{name}': weights must be numbers.", column=name,
                         rule="numeric") from None
+    if arr.size and _all_between(arr, 0.0, np.inf) and arr.max() > 0:
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         raise data_error(name, "weights must not be missing (NaN) or infinite", bad)

@@ -61,6 +61,9 @@ __all__ = [
 #: at most this many distinct requested times: the variance by one bincount per time (O(n) each);
 #: more: the quadratic form at every time (O(n) once), read off at the requested ones
 FEW_TIMES = 16
+#: from this many rows the clustered variance at a few times is one compiled pass for all the times
+#: (:mod:`impact.survival._kernels`, numba); below it one bincount per time (nothing to compile)
+COMPILED_ROWS = 250_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -159,10 +162,12 @@ def keyed_time_index(duration: np.ndarray, cls: np.ndarray, n_cls: int,
     whole = _whole(duration)
     if whole is not None:
         V = int(whole.max()) + 1
-        allpos = bool(np.all(w > 0))
+        allpos = bool(w.min() > 0) if w.size else True
         present = None if allpos else np.bincount(whole, minlength=V) > 0  # rows of weight 0 make a time
         x = whole
         x *= n_cls
+        if cls.dtype.kind == "f":  # whole numbers 0..n_cls-1: adding them as small integers is cheaper
+            cls = cls.astype(np.int8 if n_cls <= 127 else np.int64)
         np.add(x, cls, out=x, casting="unsafe")
         cd = np.bincount(x, weights=w, minlength=V * n_cls).reshape(V, n_cls)
         if present is None:
@@ -451,10 +456,15 @@ def var_at(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_codes: int,
            Bs: list[np.ndarray] | None = None, ks: list[int] | None = None) -> np.ndarray:
     """Clustered IJ variance at a few times: ``sum_g (sum_{i in g} U_i)^2`` for each table.
 
-    One lookup and one bincount by cluster per time (O(n), no sort, no n x times matrix);
+    One lookup and one bincount by cluster per time (O(n), no sort, no n x times matrix); from
+    :data:`COMPILED_ROWS` rows with clusters, one compiled cache-local pass for all the times;
     rows alone (``codes=None``) without entry: one bincount of the squared weights by key.
     """
     out = np.empty(len(tabs))
+    if codes is not None and x.size >= COMPILED_ROWS and tabs and tabs[0].size < 2**31:
+        from impact.survival._kernels import clustered_square_sums
+
+        return clustered_square_sums(x, w, codes, n_codes, tabs, lo, Bs, ks)
     if codes is None and lo is None:
         size = tabs[0].size if tabs else 0
         w2 = np.bincount(x, weights=w * w, minlength=size)[:size]
