@@ -18,7 +18,7 @@ which are medians of the within-round ratios):
 * ``clustered floor``: the floor plus the least numpy work for a clustered SE at three times (per
   time one lookup of each row's influence by its day and one ``np.bincount`` by cluster);
 * ``impact KM numpy``: ``impact KM`` with the SEs by one bincount per time (the compiled pass of
-  ``impact.survival._kernels``, used from 250,000 rows, switched off);
+  ``impact.survival._kernels``, used from 1,000,000 rows, switched off);
 * ``impact AJ``: ``aalen_johansen(..., weights, cluster=pair).cif([1, 2], [90, 180, 365])``;
 * ``lifelines AJ``: ``AalenJohansenFitter(calculate_variance=False)`` (the point estimate only;
   with its variance lifelines takes 2 s at M and minutes at L).

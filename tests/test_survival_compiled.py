@@ -42,8 +42,7 @@ def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(common, "COMPILED_ROWS", 1)
     if request.param == "partitioned":  # buckets of 2 cluster codes: every bucket boundary is crossed
         monkeypatch.setattr(kernels, "_DIRECT_BYTES", 0)
-        monkeypatch.setattr(kernels, "_MIN_SHIFT", 1)
-        monkeypatch.setattr(kernels, "_BUCKETS", 10**9)
+        monkeypatch.setattr(kernels, "_SHIFT", 1)
     return calls
 
 

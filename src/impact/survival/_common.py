@@ -63,7 +63,7 @@ __all__ = [
 FEW_TIMES = 16
 #: from this many rows the clustered variance at a few times is one compiled pass for all the times
 #: (:mod:`impact.survival._kernels`, numba); below it one bincount per time (nothing to compile)
-COMPILED_ROWS = 250_000
+COMPILED_ROWS = 1_000_000
 
 
 # ----------------------------------------------------------------------------------------------
