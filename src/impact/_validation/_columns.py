@@ -303,16 +303,18 @@ def check_duration(duration: Any, name: str = "duration") -> np.ndarray:
     return arr
 
 
-def check_event(event: Any, n: int, name: str = "event") -> np.ndarray:
-    """Event indicators as float64 0/1; anything other than 0/1/True/False raises."""
+def check_event(event: Any, n: int, name: str = "event", codes: bool = False) -> np.ndarray:
+    """Event indicators as float64 0/1 (``codes=True``: as int8, an eighth of the memory);
+    anything other than 0/1/True/False raises."""
     arr = as_1d(event, name)
     check_length(arr, n, name)
+    out = np.int8 if codes else np.float64
     if arr.dtype == bool:
-        return arr.astype(np.float64)
+        return arr.astype(out)
     if arr.dtype.kind in "iuf" and arr.size:  # fast path: one pass for the range, one for whole numbers
         lo, hi = arr.min(), arr.max()
         if lo >= 0 and hi <= 1 and (arr.dtype.kind != "f" or np.array_equal(arr, arr >= 0.5)):
-            return arr.astype(np.float64)
+            return arr.astype(out)
     try:
         num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=np.float64)
     except (TypeError, ValueError):  # pragma: no cover - to_numeric coerces
@@ -322,7 +324,7 @@ def check_event(event: Any, n: int, name: str = "event") -> np.ndarray:
         raise data_error(name, "event must be 0 (censored) or 1 (event), or True/False", bad,
                          "For several exit types use aalen_johansen(duration, cause) instead; "
                          f"for a single one, e.g. df['{name}'] = (df['exit_type'] == 'work').astype(int).")
-    return num
+    return num.astype(np.int8) if codes else num
 
 
 def check_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray:

@@ -461,7 +461,7 @@ def var_at(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_codes: int,
     rows alone (``codes=None``) without entry: one bincount of the squared weights by key.
     """
     out = np.empty(len(tabs))
-    if codes is not None and x.size >= COMPILED_ROWS and tabs and tabs[0].size < 2**31:
+    if codes is not None and x.size >= COMPILED_ROWS and tabs:
         from impact.survival._kernels import clustered_square_sums
 
         return clustered_square_sums(x, w, codes, n_codes, tabs, lo, Bs, ks)

@@ -32,25 +32,27 @@ _SHIFT = 13
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(acc: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, c: np.ndarray,
-                tabf: np.ndarray, lo: np.ndarray, Bf: np.ndarray, kk: np.ndarray,
-                a: int, b: int, W: int, g: int) -> None:  # pragma: no cover - compiled
-    """Add rows ``a:b`` to the cluster totals ``acc`` (4 per cluster) for the columns
-    ``4g..4g+3`` of the ``W``-column tables, then their squares to ``out`` and zero ``acc``."""
+def _accumulate(acc: np.ndarray, out: np.ndarray, pk: np.ndarray, pw: np.ndarray, plo: np.ndarray,
+                tabf: np.ndarray, Bf: np.ndarray, kk: np.ndarray, a: int, b: int, W: int, g: int,
+                shift: int) -> None:  # pragma: no cover - compiled
+    """Add rows ``a:b`` of the partition to the cluster totals ``acc`` (4 per cluster) for the
+    columns ``4g..4g+3`` of the ``W``-column tables, then their squares to ``out`` and zero ``acc``.
+    ``pk`` packs each row's key and cluster code: ``key << shift | code``."""
     o = 4 * g
-    if lo.size > 0:
+    mask = (1 << shift) - 1
+    if plo.size > 0:
         for p in range(a, b):
-            q = c[p] * 4
-            k = x[p] * W + o
-            wi = w[p]
-            e = lo[p]
+            q = (pk[p] & mask) * 4
+            k = (pk[p] >> shift) * W + o
+            wi = pw[p]
+            e = plo[p]
             for m in range(4):
                 acc[q + m] += wi * (tabf[k + m] - Bf[min(e, kk[o + m] + 1) * W + o + m])
     else:
         for p in range(a, b):
-            q = c[p] * 4
-            k = x[p] * W + o
-            wi = w[p]
+            q = (pk[p] & mask) * 4
+            k = (pk[p] >> shift) * W + o
+            wi = pw[p]
             for m in range(4):
                 acc[q + m] += wi * tabf[k + m]
     for r in range(0, acc.size, 4):
@@ -62,10 +64,10 @@ def _accumulate(acc: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, 
 
 @njit(cache=True, nogil=True)
 def _partition(x: np.ndarray, w: np.ndarray, codes: np.ndarray, lo: np.ndarray, shift: int,
-               start: np.ndarray, px: np.ndarray, pc: np.ndarray, pw: np.ndarray,
+               start: np.ndarray, pk: np.ndarray, pw: np.ndarray,
                plo: np.ndarray) -> None:  # pragma: no cover - compiled
     """Counting sort of the rows on ``codes >> shift`` (stable): bucket ``b`` is
-    ``start[b]:start[b+1]``; the codes kept are the low ``shift`` bits."""
+    ``start[b]:start[b+1]``; each row's key and the low ``shift`` bits of its code packed in ``pk``."""
     n = x.size
     nb = start.size - 1
     for i in range(n):
@@ -80,8 +82,7 @@ def _partition(x: np.ndarray, w: np.ndarray, codes: np.ndarray, lo: np.ndarray, 
         b = c >> shift
         p = pos[b]
         pos[b] = p + 1
-        px[p] = x[i]
-        pc[p] = c & mask
+        pk[p] = (x[i] << shift) | (c & mask)
         pw[p] = w[i]
         if entry:
             plo[p] = lo[i]
@@ -92,11 +93,11 @@ def clustered_square_sums(x: np.ndarray, w: np.ndarray, codes: np.ndarray, n_cod
                           Bs: list[np.ndarray] | None = None, ks: list[int] | None = None) -> np.ndarray:
     """``sum_g (sum_{i in g} U_i)^2`` for every table at once (see :func:`var_at`); O(n) per four
     tables. ``U_i = w_i * tab[x_i]``, with delayed entry ``w_i * (tab[x_i] - B[min(lo_i, k + 1)])``.
-    Keys and entry indices must fit in 31 bits (the caller checks the tables' size).
     """
     M = len(tabs)
     W = -(-M // _W) * _W
-    pad = [np.zeros_like(tabs[0])] * (W - M)
+    nkeys = tabs[0].size
+    pad = [np.zeros(nkeys)] * (W - M)
     tabf = np.ascontiguousarray(np.column_stack(list(tabs) + pad), dtype=np.float64).ravel()
     if lo is None:
         lo_a = np.zeros(0, np.int64)
@@ -108,26 +109,23 @@ def clustered_square_sums(x: np.ndarray, w: np.ndarray, codes: np.ndarray, n_cod
         Bf = np.ascontiguousarray(np.column_stack(list(Bs) + [np.zeros_like(Bs[0])] * (W - M)),
                                   dtype=np.float64).ravel()
         kk = np.asarray(list(ks) + [0] * (W - M), dtype=np.int64)
-    x = np.ascontiguousarray(x, dtype=np.int64)
-    w = np.ascontiguousarray(w, dtype=np.float64)
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
-    out = np.zeros(W)
-    # buffers are allocated by numpy: large arrays get huge pages (far fewer page faults and TLB
-    # misses than numba's own allocations)
-    if n_codes * 8 * _W <= _DIRECT_BYTES:  # the totals stay in the cache: no partition
-        acc = np.zeros(n_codes * _W)
-        for g in range(W // _W):
-            _accumulate(acc, out, x, w, codes, tabf, lo_a, Bf, kk, 0, x.size, W, g)
-        return out[:M]
-    shift = _SHIFT
-    start = np.zeros((n_codes >> shift) + 2, np.int64)
+    # one bucket when the totals stay in the cache anyway, else buckets of 2 ** _SHIFT codes
+    shift = _SHIFT if n_codes * 8 * _W > _DIRECT_BYTES else max(1, (n_codes - 1).bit_length())
+    nbits = max(1, (nkeys - 1).bit_length()) + shift
     n = x.size
-    px, pc, pw = np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n)
+    # buffers are allocated by numpy (large arrays get huge pages: fewer page faults and TLB misses
+    # than numba's own allocations); the packed key and code take 4 bytes a row where they fit
+    pk = np.empty(n, np.int32 if nbits <= 31 else np.int64)
+    pw = np.empty(n)
     plo = np.empty(n if lo is not None else 0, np.int32)
-    _partition(x, w, codes, lo_a, shift, start, px, pc, pw, plo)
-    del x, w, codes
-    acc = np.zeros((1 << shift) * _W)
+    start = np.zeros((n_codes >> shift) + 2, np.int64)
+    _partition(np.ascontiguousarray(x, dtype=np.int64), np.ascontiguousarray(w, dtype=np.float64),
+               np.ascontiguousarray(codes, dtype=np.int64), lo_a, shift, start, pk, pw, plo)
+    acc = np.zeros(min(1 << shift, n_codes) * _W)  # local codes are < 2 ** shift and < n_codes
+    out = np.zeros(W)
     for b in range(start.size - 1):
-        for g in range(W // _W):
-            _accumulate(acc, out, px, pw, pc, tabf, plo, Bf, kk, int(start[b]), int(start[b + 1]), W, g)
+        if start[b + 1] > start[b]:
+            for g in range(W // _W):
+                _accumulate(acc, out, pk, pw, plo, tabf, Bf, kk, int(start[b]), int(start[b + 1]), W, g,
+                            shift)
     return out[:M]

@@ -346,7 +346,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     conf_level = float(conf_level)
     T = check_duration(duration)
     n = T.size
-    d = check_event(event, n)
+    d = check_event(event, n, codes=True)
     w = check_weights(weights, n)
     codes, n_codes = check_cluster_unordered(cluster, n)
     start = None if entry is None else check_entry(entry, T)
