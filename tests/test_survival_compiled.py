@@ -115,3 +115,27 @@ def test_compiled_path_does_not_depend_on_row_order(compiled: list[int]) -> None
     e = d.iloc[perm]
     b = kaplan_meier(e["dur"], e["event"], weights=e["w"], cluster=e["cl"]).at([10.0, 40.0])["se"]
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-12)
+
+
+def test_curves_own_what_they_keep_and_never_write_into_the_inputs() -> None:
+    """The checks read float64 durations without a copy (read-only); the curves keep their own
+    weights and cluster codes, so changing the caller's arrays after the fit changes nothing."""
+    d = _data(seed=4)
+    T = d["dur"].to_numpy(dtype=np.float64).copy()
+    E = d["event"].to_numpy().copy()
+    C = d["cause"].to_numpy().copy()
+    w = d["w"].to_numpy(dtype=np.float64).copy()
+    cl = d["cl"].to_numpy(dtype=np.int64) - d["cl"].min()  # labels from 0: coded without an offset
+    before = (T.copy(), w.copy(), cl.copy())
+    km = kaplan_meier(T, E, weights=w, cluster=cl)
+    aj = aalen_johansen(T, C, weights=w, cluster=cl)
+    for a, b in zip((T, w, cl), before):
+        np.testing.assert_array_equal(a, b)
+    T[:] = 1.0
+    w[:] = 7.0
+    cl[:] = 0
+    fresh = kaplan_meier(d["dur"], d["event"], weights=d["w"], cluster=d["cl"])
+    fresh_aj = aalen_johansen(d["dur"], d["cause"], weights=d["w"], cluster=d["cl"])
+    pd.testing.assert_frame_equal(km.table, fresh.table)  # built lazily, after the change
+    pd.testing.assert_frame_equal(km.at([10.0, 40.0]), fresh.at([10.0, 40.0]))
+    pd.testing.assert_frame_equal(aj.cif(1, [10.0, 40.0]), fresh_aj.cif(1, [10.0, 40.0]))

@@ -258,9 +258,13 @@ def check_length(arr: np.ndarray, n: int, name: str) -> None:
         )
 
 
-def _float_readonly(arr: np.ndarray) -> np.ndarray:
-    """The values as float64 without a copy where they already are; such a view is read-only,
-    so that no later step can write into the caller's data."""
+def _as_float(arr: np.ndarray, copy: bool) -> np.ndarray:
+    """The values as float64; with ``copy=False`` without a copy where they already are, and
+    then as a read-only view, so that no later step can write into the caller's data. Only for
+    callers that do not keep the array (a result that keeps it must own a copy, or a change to
+    the caller's data afterwards would change it)."""
+    if copy:
+        return arr.astype(np.float64)
     out = np.asarray(arr, dtype=np.float64)
     if out is arr or np.may_share_memory(out, arr):
         out = out.view()
@@ -275,15 +279,16 @@ def _all_between(arr: np.ndarray, low: float, high: float, low_open: bool = Fals
     return bool((lo > low if low_open else lo >= low) and hi < high)
 
 
-def check_duration(duration: Any, name: str = "duration") -> np.ndarray:
-    """Durations as float64; NaN, infinite, zero or negative values raise a :class:`DataError`."""
+def check_duration(duration: Any, name: str = "duration", copy: bool = True) -> np.ndarray:
+    """Durations as float64; NaN, infinite, zero or negative values raise a :class:`DataError`.
+    ``copy=False``: a read-only view of float64 input (for callers that do not keep it)."""
     arr = as_1d(duration, name)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
         raise DataError(f"Column '{name}': durations must be numbers (days, weeks, ...); "
                         f"got dtype {arr.dtype}. Compute them from dates first, e.g. "
                         "(df['exit'] - df['start']).dt.days.", column=name, rule="numeric")
     try:
-        arr = _float_readonly(arr)
+        arr = _as_float(arr, copy)
     except (TypeError, ValueError):
         raise DataError(f"Column '{name}': durations must be numbers; some values are not.",
                         column=name, rule="numeric") from None
@@ -333,7 +338,7 @@ def check_weights(weights: Any, n: int, name: str = "weights") -> np.ndarray:
     arr = as_1d(weights, name)
     check_length(arr, n, name)
     try:
-        arr = _float_readonly(arr)
+        arr = _as_float(arr, copy=True)  # the curves keep their weights
     except (TypeError, ValueError):
         raise DataError(f"Column '{name}': weights must be numbers.", column=name,
                         rule="numeric") from None
@@ -435,8 +440,8 @@ def check_cluster_unordered(cluster: Any, n: int, name: str = "cluster") -> tupl
     check_length(arr, n, name)
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
-        if hi - lo <= 4 * n + 1024:
-            return (arr - lo if lo else arr).astype(np.int64, copy=False), hi - lo + 1
+        if hi - lo <= 4 * n + 1024:  # a new array either way: the curves keep the codes
+            return (arr - lo if lo else arr.astype(np.int64)), hi - lo + 1
     codes, uniques = pd.factorize(pd.Series(arr), sort=False)
     bad = codes < 0
     if bad.any():

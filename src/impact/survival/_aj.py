@@ -438,7 +438,7 @@ def aalen_johansen(duration: Any, cause: Any, weights: Any = None, cluster: Any 
     0  52.0    0.2639  0.0212
     """
     conf_level = float(conf_level)
-    T = check_duration(duration)
+    T = check_duration(duration, copy=False)  # not kept: only the time index is
     n = T.size
     code, declared = cause_codes(cause, n, causes)
     w = check_weights(weights, n)

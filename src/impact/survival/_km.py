@@ -344,7 +344,7 @@ def kaplan_meier(duration: Any, event: Any, weights: Any = None, cluster: Any = 
     True
     """
     conf_level = float(conf_level)
-    T = check_duration(duration)
+    T = check_duration(duration, copy=False)  # not kept: only the time index is
     n = T.size
     d = check_event(event, n, codes=True)
     w = check_weights(weights, n)
