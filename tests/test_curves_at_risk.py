@@ -188,3 +188,68 @@ def test_ipcw_curves_number_at_risk_is_the_rows_still_followed():
     pub = curves_published(eff.curves, NONE_WITHHELD)
     for arm, x_ in pub.groupby("arm"):
         assert (_count(d, d["entering"] == (arm == "treated"), x_["time"]) >= MIN_AT_RISK).all()
+
+
+def _count_persons(data, mask, times, person="person"):
+    """Hand count: persons with any row still followed at t (a person's longest row)."""
+    longest = data.loc[mask].groupby(person)["duration"].max().to_numpy(float)
+    return np.array([(longest >= t).sum() for t in times])
+
+
+@pytest.fixture(scope="module")
+def reused():
+    """The risk-set design's shape: 60 participants, 60 control rows from 20 persons, each a
+    control in three sets (periods) with different follow-up."""
+    rng = np.random.default_rng(5)
+    t = pd.DataFrame({"duration": np.ceil(rng.exponential(60, 60)), "event": rng.integers(0, 3, 60),
+                      "participant": 1, "person": np.arange(60), "subclass": np.arange(60)})
+    c = pd.DataFrame({"duration": np.ceil(rng.exponential(80, 60)), "event": rng.integers(0, 3, 60),
+                      "participant": 0, "person": 100 + np.arange(60) % 20, "subclass": np.arange(60)})
+    d = pd.concat([t, c], ignore_index=True)
+    d["weights"] = 1.0
+    d["gender"] = np.where(d["person"] % 2 == 0, "female", "male")
+    return d
+
+
+def test_numbers_at_risk_count_persons_not_set_memberships(reused):
+    """With persons=, a control in three sets is one person at risk while its longest row is
+    followed (estimate_effects and effect_curve), not three; without it, rows (the old count)."""
+    eff = estimate_effects(reused, treatment="participant", by="gender", horizons=(30,), subdistribution=False,
+                           persons="person")
+    rows = estimate_effects(reused, treatment="participant", by="gender", horizons=(30,), subdistribution=False)
+    for (sub, arm), x_ in eff.curves.groupby(["subgroup", "arm"]):
+        mask = (reused["participant"] == (arm == "treated")) & ((reused["gender"] == sub) | (sub == "all"))
+        assert x_["n_at_risk"].tolist() == _count_persons(reused, mask, x_["time"]).tolist()
+        r = rows.curves.query("subgroup == @sub and arm == @arm")
+        assert r["n_at_risk"].tolist() == _count(reused, mask, r["time"]).tolist()
+    first = eff.curves.query("subgroup == 'all' and arm == 'control' and time == 0")["n_at_risk"].item()
+    assert first == 20   # 20 persons, 60 rows
+    cur = effect_curve(reused, treatment="participant", by=None, persons="person", times=[1.0, 10.0, 40.0])
+    mask = reused["participant"] == 0
+    assert cur.table["n_at_risk_control"].tolist() == _count_persons(reused, mask, [1.0, 10.0, 40.0]).tolist()
+    # the published curves of the control arm end where fewer than 20 persons remain
+    pub = curves_published(eff.curves, NONE_WITHHELD)
+    ctrl = pub.query("subgroup == 'all' and arm == 'control'")
+    assert ctrl.empty or (_count_persons(reused, mask, ctrl["time"]) >= MIN_AT_RISK).all()
+
+
+def test_ipcw_numbers_at_risk_count_persons(reused):
+    from impact.effects import censoring_weights, ipcw_effects
+    d = reused.assign(censored=(np.arange(len(reused)) % 7 == 0) & (reused["participant"] == 0),
+                      x=np.arange(len(reused)) % 2)
+    d["censored"] = d["censored"].astype(int)
+    d["event"] = np.where(d["censored"] == 1, 0, d["event"])
+    cw = censoring_weights(d, covariates=["x"], truncate=None, treatment="participant")
+    eff = ipcw_effects(d, cw, by=None, horizons=[30], treatment="participant", persons="person")
+    for arm, x_ in eff.curves.groupby("arm"):
+        mask = d["participant"] == (arm == "treated")
+        assert x_["n_at_risk"].tolist() == _count_persons(d, mask, x_["time"]).tolist()
+
+
+def test_missing_person_identifiers_are_named(reused):
+    from impact._errors import DataError
+    bad = reused.assign(person=reused["person"].astype(float))
+    bad.loc[[3, 70], "person"] = np.nan
+    with pytest.raises(DataError, match=r"person.*must not be missing.*3"):
+        estimate_effects(bad, treatment="participant", by=None, horizons=(30,), subdistribution=False,
+                         persons="person")

@@ -265,3 +265,20 @@ def test_design_tables_withhold_small_groups_like_the_report(tmp_path):
     write_design_tables(sv, tmp_path / "sv" if (tmp_path / "sv").mkdir() is None else tmp_path)
     t = pd.read_csv(tmp_path / "sv" / "cause_shares.csv")
     assert label("estimate", "sv") in t.columns and "estimate" not in t.columns
+
+
+def test_curves_count_persons_at_risk_not_set_memberships(ev, bundled):
+    """A control serves in several sets: the curves' numbers at risk (which cut the published
+    curves) count each person once, while any of its rows is followed (hand count)."""
+    a = ev.analysed
+    pid = bundled.extract.columns.id
+    assert a.loc[a["entering"] == 0, pid].duplicated().any()   # the case at hand
+    curves = ev.effects.curves
+    for arm, x_ in curves[curves["subgroup"] == "all"].groupby("arm"):
+        rows = a[a["entering"] == int(arm == "treated")]
+        longest = rows.groupby(pid)["duration"].max().to_numpy(float)
+        times = x_["time"].to_numpy()[::25]
+        got = x_["n_at_risk"].to_numpy()[::25]
+        assert got.tolist() == [int((longest >= t).sum()) for t in times], arm
+    ctrl0 = curves.query("subgroup == 'all' and arm == 'control' and time == 0")["n_at_risk"].item()
+    assert ctrl0 == a.loc[a["entering"] == 0, pid].nunique() < (a["entering"] == 0).sum()

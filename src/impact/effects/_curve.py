@@ -29,7 +29,7 @@ from scipy import stats
 from impact._errors import ParameterError
 from impact._validation import (Constraint, InstanceOf, Interval, check_columns, check_random_state,
                                 validate_params)
-from impact.effects._effects import n_at_risk
+from impact.effects._effects import n_at_risk, person_codes
 from impact.outcomes import CENSORED, EVENT
 
 __all__ = ["EffectCurveResult", "effect_curve"]
@@ -139,12 +139,14 @@ class _Times(Constraint):
                   "event": ["column"], "treatment": ["column"], "by": ["column", None],
                   "weights": ["column", None], "cluster": ["column", None], "times": [_Times(), None],
                   "conf_level": [Interval(Real, 0, 1, closed="neither")], "n_boot": [Interval(Integral, 100, None)],
-                  "max_points": [Interval(Integral, 10, None)], "random_state": ["random_state"]})
+                  "max_points": [Interval(Integral, 10, None)], "random_state": ["random_state"],
+                  "persons": ["column", None]})
 def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "event", *,
                  treatment: str = "participant", by: str | None = "gender", weights: str | None = "weights",
                  cluster: str | None = "subclass", times: Sequence[float] | None = None,
                  conf_level: float = 0.95, n_boot: int = 2000, max_points: int = 400,
-                 random_state: int | np.random.Generator | None = 0) -> EffectCurveResult:
+                 random_state: int | np.random.Generator | None = 0,
+                 persons: str | None = None) -> EffectCurveResult:
     """The difference in the share in work or studies over days since start, with bands.
 
     Parameters
@@ -168,6 +170,9 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
         Multiplier draws for the band's critical value.
     max_points : int
         Largest default grid.
+    persons : str or None
+        Column of person identifiers where a person can be in several rows (the risk-set
+        design): ``n_at_risk_*`` then count persons, not rows. Default: each row a person.
     random_state : int, Generator or None
         Seed of the multiplier draws.
 
@@ -203,6 +208,7 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
     t = data[treatment].to_numpy() == 1
     w = data[w_col].to_numpy(float) if w_col else np.ones(len(data))
     cl = data[c_col].to_numpy() if c_col else np.arange(len(data))
+    pcodes = person_codes(data, persons)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), bool))]
     if by:
         from impact.data import require_subgroup_levels
@@ -233,7 +239,8 @@ def effect_curve(data: pd.DataFrame, duration: str = "duration", event: str = "e
         np.add.at(S, codes, infl)
         se = np.sqrt((S ** 2).sum(axis=0))
         d = est["treated"] - est["control"]
-        at_risk = {arm: n_at_risk(dur[m], grid) for arm, (_, m) in arms.items()}
+        at_risk = {arm: n_at_risk(dur[m], grid, None if pcodes is None else pcodes[m])
+                   for arm, (_, m) in arms.items()}
         ok = se > 0
         if ok.any():
             xi = rng.standard_normal((n_boot, S.shape[0]))

@@ -230,6 +230,7 @@ _PARAMS: dict[str, list[Any]] = {
     "outcome": ["column", None],
     "vcov": [Options(["auto", "HC1", "HC3", "AI2016"])],
     "missing": [Options(["error", "drop"])],
+    "persons": ["column", None],
 }
 
 
@@ -275,7 +276,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
                      progress: bool = False, adjust: Sequence[str] | str | None = None,
                      subdistribution: bool = True, outcome: str | None = None,
                      vcov: Literal["auto", "HC1", "HC3", "AI2016"] = "auto",
-                     missing: Literal["error", "drop"] = "error") -> EffectsResult:
+                     missing: Literal["error", "drop"] = "error", persons: str | None = None) -> EffectsResult:
     """Estimate effects on time to work or studies (or on a numeric outcome), for all and by subgroup.
 
     Parameters
@@ -303,6 +304,12 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         per row.
     conf_level : float
         Confidence level of the intervals.
+    persons : str or None
+        Column of person identifiers, where one person can be in several rows (in the risk-set
+        design a control is in one matched set per period it serves). The numbers at risk of
+        ``curves`` (which cut the published curves, :func:`impact.publish.curves_published`)
+        then count persons, not rows: a person is at risk at day ``t`` while any of its rows is.
+        Default: each row a person. The identifiers are only counted; they are in no output.
     se_method : {"influence", "bootstrap"}
         ``"influence"`` (default): infinitesimal-jackknife standard errors summed within matched
         sets for shares and restricted means, the models' cluster-robust sandwich for the
@@ -447,6 +454,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
     # row its own (its position in the data)
     codes = (pd.factorize(data[c_col], sort=False)[0].astype(np.int64, copy=False) if c_col
              else np.arange(len(data), dtype=np.int64))
+    pcodes = person_codes(data, persons)
     # the subgroups' rows of the columns the estimates read only (not every column of the data)
     used = list(dict.fromkeys([duration, event, treatment, *([w_col] if w_col else []),
                                *([c_col] if c_col else []), *adjust_cols]))
@@ -457,7 +465,7 @@ def estimate_effects(data: Any, duration: str = "duration", event: str = "event"
         designs[name] = X
         r, c, inf = _subgroup_effects(sub, name, duration, event, treatment, w_col, c_col, horizons, z, notes,
                                       X=X, subdistribution=subdistribution, sandwich=sandwich,
-                                      codes=codes[mask])
+                                      codes=codes[mask], persons=None if pcodes is None else pcodes[mask])
         rows += r
         curves.append(c)
         infl.update(inf)
@@ -785,10 +793,11 @@ def _model_frame(dur: np.ndarray, ev1: np.ndarray, t: np.ndarray, w: np.ndarray,
 def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, treatment: str,
                       w_col: str | None, c_col: str | None, horizons: tuple[float, ...], z: float,
                       notes: list[str], X: np.ndarray | None = None, subdistribution: bool = True,
-                      sandwich: str = SE_SANDWICH, codes: np.ndarray | None = None
-                      ) -> tuple[list[Row], pd.DataFrame, Influence]:
+                      sandwich: str = SE_SANDWICH, codes: np.ndarray | None = None,
+                      persons: np.ndarray | None = None) -> tuple[list[Row], pd.DataFrame, Influence]:
     """The effect rows of one subgroup. ``codes``: the rows' matched sets as integer codes >= 0
-    shared by all subgroups (by default factorised from ``c_col`` here, or one per row)."""
+    shared by all subgroups (by default factorised from ``c_col`` here, or one per row);
+    ``persons``: the rows' persons as integer codes (None: each row a person)."""
     from impact.survival import AFT, CoxPH, aalen_johansen, fine_gray
 
     dur = sub[duration].to_numpy(float)
@@ -821,7 +830,7 @@ def _subgroup_effects(sub: pd.DataFrame, name: str, duration: str, event: str, t
         aj = aalen_johansen(dur[m], cause[m], weights=w[m], cluster=cl[m] if c_col else None, causes=[1, 2])
         grid = np.unique(np.r_[0.0, dur[m][cause[m] == 1]])
         both = aj.cif(1, np.r_[grid, hs])            # the curve and the shares: one variance pass
-        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm, n_at_risk=n_at_risk(dur[m], grid)))
+        curves_out.append(both.iloc[:grid.size].assign(subgroup=name, arm=arm, n_at_risk=n_at_risk(dur[m], grid, None if persons is None else persons[m])))
         arms[arm] = dict(mask=m, cl=cl[m], last=float(dur[m].max()),
                          share=both["estimate"].to_numpy()[grid.size:], share_infl=aj.influence(1, hs),
                          rmst=np.asarray(hs) - aj.rmtl(1, hs)["estimate"].to_numpy(),
@@ -897,11 +906,33 @@ def _codes_cov(influences: list[np.ndarray], clusters: list[np.ndarray], general
     return sums.T @ sums
 
 
-def n_at_risk(durations: np.ndarray, times: np.ndarray) -> np.ndarray:
+def n_at_risk(durations: np.ndarray, times: np.ndarray, persons: np.ndarray | None = None) -> np.ndarray:
     """The people still under observation just before each time (duration ``>= t``), unweighted,
     as lifelines' ``event_table`` ``at_risk``: what the publication cuts a curve on
-    (:func:`impact.publish.curves_published`)."""
+    (:func:`impact.publish.curves_published`). ``persons``: integer person codes of the rows (one
+    person in several rows is at risk while its longest row is); None: each row a person."""
+    if persons is not None and durations.size:
+        durations = last_exit(durations, persons)
     return (durations.size - np.searchsorted(np.sort(durations), times, side="left")).astype(np.int64)
+
+
+def last_exit(stops: np.ndarray, persons: np.ndarray) -> np.ndarray:
+    """Each person's longest follow-up among its rows (one value per person that has rows)."""
+    top = np.full(int(persons.max()) + 1, -np.inf)
+    np.maximum.at(top, persons, stops)
+    return top[np.isfinite(top)]
+
+
+def person_codes(data: pd.DataFrame, persons: str | None) -> np.ndarray | None:
+    """The ``persons`` column as integer codes (None without it); missing identifiers raise."""
+    if persons is None:
+        return None
+    check_columns(data, [persons], role="person identifier")
+    col = data[persons]
+    if col.isna().any():
+        raise data_error(persons, "person identifiers must not be missing", col.isna().to_numpy(),
+                         "Give every row its person's identifier, or pass persons=None.")
+    return pd.factorize(col, sort=False)[0].astype(np.int64, copy=False)
 
 
 def _cluster_se(influence: np.ndarray, clusters: np.ndarray, own: bool = False) -> float:

@@ -38,7 +38,8 @@ from scipy import stats
 from impact._errors import ParameterError, data_error
 from impact._validation import InstanceOf, Interval, check_columns, validate_params
 from impact.effects._effects import (SE_INFLUENCE, SE_SANDWICH, SUMMARY_COLUMNS, EffectsResult, _cluster_se,
-                                     _difference_tests, _groups, _Horizons, _p, _survival_heterogeneity)
+                                     _difference_tests, _groups, _Horizons, _p, _survival_heterogeneity,
+                                     n_at_risk, person_codes)
 from impact.outcomes import CENSORED, EVENT
 
 __all__ = ["CensoringWeights", "censoring_weights", "ipcw_effects", "aalen_johansen_entry"]
@@ -393,6 +394,7 @@ _EFFECT_PARAMS: dict[str, list[Any]] = {
     "censoring": [InstanceOf(CensoringWeights, "a CensoringWeights (the result of censoring_weights)")],
     "duration": ["column"], "event": ["column"], "treatment": ["column"], "by": ["column", None],
     "horizons": [_Horizons()], "cluster": ["column", None], "conf_level": [Interval(Real, 0, 1, closed="neither")],
+    "persons": ["column", None],
 }
 
 
@@ -400,7 +402,7 @@ _EFFECT_PARAMS: dict[str, list[Any]] = {
 def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: str = "duration",
                  event: str = "event", treatment: str = "entering", by: str | None = "gender",
                  horizons: Sequence[float] = (90, 180, 365), cluster: str | None = "subclass",
-                 conf_level: float = 0.95) -> EffectsResult:
+                 conf_level: float = 0.95, persons: str | None = None) -> EffectsResult:
     """Shares in work or studies and the hazard ratio, weighted by :func:`censoring_weights`.
 
     ``data`` must be the rows the weights were made from (same order); ``event`` may be recoded
@@ -409,7 +411,9 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
     ``share_diff`` at each horizon (weighted Aalen-Johansen on the pieces, influence-function
     standard errors summed within matched sets) and ``hazard_ratio`` (Cox model with delayed
     entry and case weights, Efron ties, cluster-robust sandwich); with two levels, their
-    difference (``"female - male"``).
+    difference (``"female - male"``). ``persons``: the column of person identifiers, where a
+    person is in several rows (one matched set per period it serves): the curves' numbers at
+    risk then count persons (see :func:`impact.estimate_effects`).
 
     Returns
     -------
@@ -445,6 +449,10 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
     t_row = data[treatment].to_numpy() == 1
     t = t_row[row]
     cl = (data[cluster].to_numpy() if cluster else np.arange(len(data)))[row]
+    # persons at risk: a row's pieces run from 0 to its end, so a person is at risk while its
+    # longest row is (person_of: each piece's person code)
+    pcodes = person_codes(data, persons)
+    person_of = None if pcodes is None else pcodes[row]
     notes: list[str] = list(censoring.notes)
     layout = _groups(data, [by] if by else [], treatment, notes)
     rows: list[dict[str, Any]] = []
@@ -476,9 +484,12 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
             hi_ = np.exp(np.log(np.maximum(cest, 1e-300)) + z * np.where(cest > 0, cse / np.maximum(cest, 1e-300), 0))
             # the (unweighted) rows under observation just before each time: pieces with start < t <= stop
             # (a row's pieces do not overlap); at day 0 the rows that enter at 0
-            sa, sb = np.sort(a[sel]), np.sort(b[sel])
-            at_risk = np.searchsorted(sa, grid, side="left") - np.searchsorted(sb, grid, side="left")
-            at_risk[grid <= 0] = np.searchsorted(sa, 0.0, side="right") - np.searchsorted(sb, 0.0, side="left")
+            if person_of is None:
+                sa, sb = np.sort(a[sel]), np.sort(b[sel])
+                at_risk = np.searchsorted(sa, grid, side="left") - np.searchsorted(sb, grid, side="left")
+                at_risk[grid <= 0] = np.searchsorted(sa, 0.0, side="right") - np.searchsorted(sb, 0.0, side="left")
+            else:
+                at_risk = n_at_risk(b[sel], grid, person_of[sel])
             curves.append(pd.DataFrame({"time": grid, "estimate": cest, "se": cse,
                                         "ci_low": np.where(cest > 0, lo_, 0.0), "ci_high": np.minimum(hi_, 1.0),
                                         "beyond_follow_up": grid > b[sel].max(), "subgroup": name, "arm": label,

@@ -612,7 +612,8 @@ def _evaluate_extract(extract: RegisterExtract, *, estimand: str, covariates: Se
         bar.start("effects")
         kw: dict[str, Any] = dict(horizons=horizons, conf_level=conf_level, random_state=seed)
         boot_jobs = {"n_jobs": n_jobs} if se_method == "bootstrap" and parts["censoring"] is None else {}
-        effects = effects_of(analysed, gender, parts["censoring"], se_method=se_method, n_boot=n_boot, **kw,
+        effects = effects_of(analysed, gender, parts["censoring"], persons=extract.columns.id,
+                             se_method=se_method, n_boot=n_boot, **kw,
                              **boot_jobs)
         bar.done()
         bar.start("naive comparison")
@@ -715,7 +716,7 @@ def _beyond_first_exit(bar: Progress, extract: RegisterExtract, analysed: pd.Dat
     if extra["curve"]:
         bar.start("effect curve")
         out["effect_curve"] = curve_of(analysed, treatment=TREATMENT, gender=gender, conf_level=conf_level,
-                                       seed=seed)
+                                       seed=seed, persons=extract.columns.id)
         bar.done()
     if extra["aiptw"]:
         bar.start("doubly robust shares")

@@ -186,10 +186,13 @@ def outcome_summary(effects: EffectsResult, outcome_effects: Mapping[str, Effect
     return out[["outcome", *[c for c in out.columns if c != "outcome"]]]
 
 
-def curve_of(analysed: pd.DataFrame, *, treatment: str, gender: str, conf_level: float, seed: int) -> Any:
-    """The difference in cumulative incidence over days, with pointwise intervals and a simultaneous band."""
+def curve_of(analysed: pd.DataFrame, *, treatment: str, gender: str, conf_level: float, seed: int,
+             persons: str | None = None) -> Any:
+    """The difference in cumulative incidence over days, with pointwise intervals and a simultaneous band
+    (``persons``: numbers at risk count persons, not set memberships)."""
     return effect_curve(analysed, duration="duration", event="event", treatment=treatment, by=gender,
-                        weights="weights", cluster="subclass", conf_level=conf_level, random_state=seed)
+                        weights="weights", cluster="subclass", conf_level=conf_level, random_state=seed,
+                        persons=persons)
 
 
 def _groups(analysed: pd.DataFrame, gender: str) -> list[tuple[str, pd.DataFrame]]:

@@ -340,10 +340,11 @@ def with_notes(matching: Any, notes: Sequence[str]) -> Any:
 
 
 def effects_of(analysed: pd.DataFrame, gender: str, censoring: CensoringWeights | None = None,
-               **kw: Any) -> EffectsResult:
-    """The effect table: weighted for the censoring at own entry when ``censoring`` is given."""
+               persons: str | None = None, **kw: Any) -> EffectsResult:
+    """The effect table: weighted for the censoring at own entry when ``censoring`` is given;
+    ``persons``: the person column (the curves' numbers at risk count persons, not set memberships)."""
     if censoring is None:
-        return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", **kw)
+        return estimate_effects(analysed, treatment=TREATMENT, by=gender, cluster="subclass", persons=persons, **kw)
     from impact._validation import check_params, constraints_of
     # the same check (and message) as the unweighted path, named after evaluate ([outcomes] horizons)
     check_params("evaluate", {k: v for k, v in constraints_of(estimate_effects).items()
@@ -352,4 +353,4 @@ def effects_of(analysed: pd.DataFrame, gender: str, censoring: CensoringWeights 
         raise ParameterError("se_method='bootstrap' is not available with the censoring weights of join_vs_never; "
                              "pass ipcw=False ([design] ipcw = false) or se_method='influence'.")
     return ipcw_effects(analysed, censoring, treatment=TREATMENT, by=gender, horizons=kw.get("horizons", (90, 180, 365)),
-                        conf_level=kw.get("conf_level", 0.95), cluster="subclass")
+                        conf_level=kw.get("conf_level", 0.95), cluster="subclass", persons=persons)
