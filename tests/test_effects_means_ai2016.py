@@ -204,3 +204,26 @@ def test_estimate_effects_warns_of_scarce_controls_unless_adjusted():
         warnings.simplefilter("error", ImpactWarning)
         adj = impact.estimate_effects(m2, outcome="y", by="gender", adjust=["x1", "x2"])
     assert not any("2:1 matching needs" in n for n in adj.notes)
+
+
+def test_ai2016_adjust_recomputes_the_two_level_heterogeneity_rows(matched):
+    """With two levels the joint test of equal effects is the difference's Wald test: after the
+    adjustment it must be the adjusted difference's (z^2, p), and the level rows carry the adjusted SEs."""
+    df, m = matched
+    base = impact.estimate_effects(m, outcome="y", by="gender")
+    adj = ai2016_adjust(base, m)
+    h = adj.heterogeneity.query("estimand == 'mean_diff' and by == 'gender'").set_index("kind", append=True)
+    t = adj.table.query("estimand == 'mean_diff'").set_index("subgroup")
+    lv = adj.heterogeneity.query("estimand == 'mean_diff' and kind == 'level'").set_index("subgroup")
+    for g in ("female", "male"):
+        assert lv.at[g, "se"] == pytest.approx(t.at[g, "se"], rel=1e-12)
+        assert lv.at[g, "p_value"] == pytest.approx(t.at[g, "p_value"], rel=1e-12)
+    joint = adj.heterogeneity.query("estimand == 'mean_diff' and kind == 'joint test'").iloc[0]
+    zd = t.at["female - male", "estimate"] / t.at["female - male", "se"]
+    assert joint["statistic"] == pytest.approx(zd ** 2, rel=1e-9)
+    assert joint["p_value"] == pytest.approx(t.at["female - male", "p_value"], rel=1e-9)
+    assert "Abadie-Imbens" in joint["covariance"]
+    # the sandwich's own joint test was the sandwich difference's: the adjustment changed it
+    b0 = base.heterogeneity.query("estimand == 'mean_diff' and kind == 'joint test'").iloc[0]
+    assert b0["statistic"] != pytest.approx(joint["statistic"], rel=1e-6)
+    assert len(h) == 3 and list(adj.heterogeneity.columns) == list(base.heterogeneity.columns)

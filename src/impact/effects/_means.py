@@ -364,8 +364,10 @@ def ai2016_adjust(result: Any, match: Any, n_neighbours: int = 2) -> Any:
     should be exact-matching strata (``exact=[by]``), as the gender groups of ``evaluate`` are;
     other subgroups get the term conditional on the exact strata only (noted).
 
-    Returns a new result (``dataclasses.replace``); ``mean_treated``, ``mean_control`` and the
-    heterogeneity table are unchanged.
+    Returns a new result (``dataclasses.replace``); ``mean_treated`` and ``mean_control`` are
+    unchanged. In the heterogeneity table the rows of a two-level ``by`` are recomputed from the
+    adjusted variances (the covariance of the two levels from the adjusted variance of their
+    difference); with more levels, or crossed ``by`` columns, it keeps the sandwich's tests (noted).
     """
     import dataclasses
 
@@ -448,8 +450,48 @@ def ai2016_adjust(result: Any, match: Any, n_neighbours: int = 2) -> Any:
     if kept:
         notes.append("Abadie-Imbens (2016) adjustment not positive for " + ", ".join(kept)
                      + ": the sandwich SE is kept there.")
+    het = _ai2016_heterogeneity(result, table, pairs, float(result.conf_level), notes)
     settings["se_ai2016"] = True
-    return dataclasses.replace(result, table=table, notes=tuple(dict.fromkeys(notes)), settings=settings)
+    return dataclasses.replace(result, table=table, notes=tuple(dict.fromkeys(notes)), settings=settings,
+                               heterogeneity=het)
+
+
+def _ai2016_heterogeneity(result: Any, table: pd.DataFrame, pairs: dict[str, tuple[str, str]],
+                          conf_level: float, notes: list[str]) -> pd.DataFrame:
+    """The heterogeneity rows of a two-level ``by`` from the adjusted mean differences: the level
+    rows' SEs and p-values, and the joint test with ``V = [[v_a, c], [c, v_b]]``,
+    ``c = (v_a + v_b - v_{a-b}) / 2`` (all adjusted), which for two levels is the difference's test."""
+    from impact.effects._heterogeneity import heterogeneity_rows
+
+    het = result.heterogeneity
+    by = result.settings.get("by")
+    if het is None or het.empty or "estimand" not in het.columns:
+        return het
+    md = het["estimand"] == "mean_diff"
+    if not md.any():
+        return het
+    rows = table[table["estimand"] == "mean_diff"].set_index("subgroup")
+    done = False
+    if isinstance(by, str) and len(pairs) == 1:
+        name, (a, b) = next(iter(pairs.items()))
+        adjusted = all(str(rows.at[g, "se_method"]).endswith(SE_AI2016) for g in (a, b, name))
+        mine = md & (het["by"] == by) & (het["kind"].isin(["level", "joint test"]))
+        if adjusted and mine.sum() == 3:
+            va, vb, vd = (float(rows.at[g, "se"]) ** 2 for g in (a, b, name))
+            c = (va + vb - vd) / 2.0
+            cov = str(het.loc[mine, "covariance"].iloc[0]) + " + the Abadie-Imbens (2016) term"
+            new = heterogeneity_rows(by, "mean_diff", np.nan, [a, b],
+                                     np.array([rows.at[a, "estimate"], rows.at[b, "estimate"]], float),
+                                     np.sqrt([va, vb]), np.array([rows.at[a, "p_value"], rows.at[b, "p_value"]], float),
+                                     np.array([[va, c], [c, vb]]), 1 - conf_level, cov)
+            keep = het[~mine]
+            pos = int(np.flatnonzero(mine.to_numpy())[0])
+            het = pd.concat([keep.iloc[:pos], pd.DataFrame(new)[het.columns], keep.iloc[pos:]], ignore_index=True)
+            done = True
+    if not done:
+        notes.append("Abadie-Imbens (2016) adjustment: the heterogeneity tests of the mean differences keep the "
+                     "sandwich covariance (they are recomputed only for a 'by' column with two levels).")
+    return het
 
 
 # ---------------------------------------------------------------------------------------------
