@@ -213,10 +213,18 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     differs[pcode_all[has[ecode[has] != first[pcode_all[has]]]]] = True
     if differs.any():
         raise data_error(entry, "a person's entry period must be the same on all its rows", differs[pcode_all])
-    at_risk = ent_na | (ent >= per).to_numpy(dtype=bool)
+    if ent.dtype == per.dtype and ent.dtype.kind == "M":
+        # numpy dates: compared as numpy compares them (NaT never equal or after), which is what
+        # pandas gives, without the missing-value mask pandas caches on each column's array
+        ent_v, per_v = ent.to_numpy(), per.to_numpy()
+        at_risk = ent_na | (ent_v >= per_v)
+        enters = ent_v == per_v
+        del ent_v, per_v
+    else:
+        at_risk = ent_na | (ent >= per).to_numpy(dtype=bool)
+        enters = (ent == per).to_numpy(dtype=bool)
     if eligible is not None:
         at_risk &= panel[eligible].fillna(False).to_numpy(dtype=bool)
-    enters = (ent == per).to_numpy(dtype=bool)
     entered = np.unique(pcode_all[has])
     starting = np.unique(pcode_all[enters & at_risk])
     lost_codes = np.setdiff1d(entered, starting, assume_unique=True)
@@ -264,8 +272,11 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                                     pcode_all if every else pcode_all[design.positions], n_per, n_jobs)
     else:
         alloc = method_for(spec)(design)
+    # the tie key's codes are not needed past the allocation (assemble does not rank): let go
+    design = replace(design, rank_fn=_released_rank)
     del pcode_all, tcode_all
     fields = assemble(design, alloc, method="riskset")
+    del design, alloc          # the result holds what it needs; the strata, counts, masks go
     md = fields["matched_data"]
     md["index_date"] = md[period]
     if estimand == "join_vs_never":
@@ -426,6 +437,10 @@ def _match_period(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
     """One period's greedy matching (a joblib task): positions within the period's rows."""
     return greedy_nearest(score, treated, strata, _rank_from_key(key), ratio=ratio, replace=False,
                           caliper=caliper, m_order=m_order, rng=np.random.default_rng(0))
+
+
+def _released_rank(pos: np.ndarray) -> np.ndarray:
+    raise AssertionError("match_riskset: the tie key was released after the allocation")
 
 
 def _tie_key(pcode: np.ndarray, tcode: np.ndarray, n_per: int, rows: np.ndarray | None = None) -> np.ndarray:
