@@ -214,7 +214,8 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
             tie_key: np.ndarray | None = None, block: np.ndarray | None = None,
             group: np.ndarray | None = None, settings: Mapping[str, Any] | None = None,
             tie_rank: Callable[[np.ndarray], np.ndarray] | None = None,
-            counter: FlowCounter | None = None, narrow_strata: bool = False) -> Design:
+            counter: FlowCounter | None = None, narrow_strata: bool = False,
+            fitted: Propensity | None = None) -> Design:
     """Check the data and build the :class:`Design` every method starts from.
 
     ``origin`` (row positions of ``data`` in the caller's frame), ``flow`` (steps before this
@@ -225,7 +226,9 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     (instead of the key itself, which then need not be held); ``counter``: the
     :class:`FlowCounter` of ``data``'s rows by treatment and subgroup, when the caller has one
     (used when every row is a complete case); ``narrow_strata``: the exact strata as int32 codes
-    from the start (when they fit), not int64.
+    from the start (when they fit), not int64; ``fitted``: the :class:`Propensity` that
+    ``fit_propensity`` would make of ``spec.distance`` (an array of scores), made by the caller
+    without a copy of the scores (used when every row is a complete case).
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     exact_cols = list(spec.exact)
@@ -294,6 +297,10 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     if spec.method in ("cem", "exact") and (isinstance(distance, str) and distance == "glm"):
         prop = None
         score = np.full(len(work), np.nan)
+    elif fitted is not None and work is data:
+        prop = fitted
+        score = prop.score
+        notes.extend(prop.notes)
     else:
         prop = fit_propensity(work, t.astype(np.int8), covariates, distance, spec.link,
                               seed=spec.distance_seed)
@@ -472,11 +479,10 @@ def assemble(design: Design, alloc: Allocation, *, method: str | None = None) ->
                      "and reasons are in result.unmatched.")
     work, pos_of, score, sub = design.work, design.positions, design.score, alloc.subclass
     if len(pairs.treated):
-        labels = work.index.to_numpy()
         pair_df = pd.DataFrame({
             "subclass": alloc.pair_set,
-            "treated": labels[pairs.treated],
-            "control": labels[pairs.control],
+            "treated": _labels_at(work.index, pairs.treated),
+            "control": _labels_at(work.index, pairs.control),
             "treated_pos": pos_of[pairs.treated],
             "control_pos": pos_of[pairs.control],
             "round": pairs.round + 1,
@@ -505,6 +511,16 @@ def assemble(design: Design, alloc: Allocation, *, method: str | None = None) ->
                 subclass=sub, distance=score, discarded=discarded, matched_pairs=pair_df,
                 flow=flow, sample_sizes=sizes, propensity=design.propensity, settings=design.settings,
                 notes=tuple(dict.fromkeys(notes)), matched_data=md, unmatched=unmatched)
+
+
+def _labels_at(index: pd.Index, pos: np.ndarray) -> np.ndarray:
+    """``index.to_numpy()[pos]``; a RangeIndex by arithmetic (``to_numpy`` would build, and cache
+    on the caller's index, an int64 array of every label: 8 bytes a row for the data's lifetime)."""
+    if isinstance(index, pd.RangeIndex):
+        out = np.asarray(pos, dtype=np.int64) * index.step
+        out += index.start
+        return out
+    return index.to_numpy()[pos]
 
 
 # -- tie-break key and weights as MatchIt makes them -----------------------------------------------

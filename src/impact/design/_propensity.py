@@ -95,6 +95,8 @@ _FLOAT_EPS = float(np.finfo(float).eps)
 _RANK_TOL = 1e-11
 #: bytes of one block of design rows gathered at a time (bounds the memory beyond X itself)
 _BLOCK_BYTES = 1 << 21
+#: rows per chunk of the passes over the fitted probabilities (counts of extreme values)
+_SCORE_CHUNK = 1 << 20
 
 
 def _narrow_dtype(v: np.ndarray) -> np.dtype:
@@ -730,7 +732,7 @@ def _distinct_linear(X: np.ndarray | _Packed, order: np.ndarray | None, beta: np
 def _count_extreme(prob: np.ndarray) -> int:
     """How many fitted probabilities are within R's ``10 eps`` of 0 or 1 (a chunk at a time)."""
     out = 0
-    step = 1 << 20
+    step = _SCORE_CHUNK
     for a in range(0, len(prob), step):
         pb = prob[a:a + step]
         out += int(np.count_nonzero((pb < _R_GLM_EPS) | (pb > 1 - _R_GLM_EPS)))

@@ -34,7 +34,7 @@ from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._nearest import greedy_nearest
 from impact.design._pairs import Pairs
-from impact.design._propensity import Propensity, _Columns, _fit_glm
+from impact.design._propensity import Propensity, _Columns, _fit_glm, _user_score
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -251,13 +251,17 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     # the flow counts by period (the default): from the period codes, not a second factorization
     counter = None if subgroup is not None else _period_counter(
         rs[TREATMENT].to_numpy(dtype=bool), tcode_all if whole else tcode_all[rows], per_levels)
+    # the engine's distance of the lean score, as fit_propensity makes it of an array, without
+    # a copy of the scores (its checks run on the same values)
+    fitted = None if lean is None else _user_score(lean.score, "logit", "user-supplied score (array)")
     design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
                      func="match_riskset", origin=rows, tie_rank=tie_rank, counter=counter, narrow_strata=True,
+                     fitted=fitted,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
                                         is_period=subgroup is None, counter=counter),
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
-    del counter, seq, rows
+    del counter, seq, rows, fitted
     if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
         if len(design.score) == len(lean.score):    # the design's copy of the same values: keep one
             lean = replace(lean, score=design.score, probability=design.score)
@@ -265,8 +269,10 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                          settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
         if design.strata is not None and len(design.strata) and int(design.strata.max()) < 2**31:
-            # held through the per-period matching and the flow (bincounts, masks): 4 bytes a row
-            design = replace(design, strata=design.strata.astype(np.int32, copy=False))
+            # held through the per-period matching and the flow (bincounts, masks): 2 or 4
+            # bytes a row (the codes are >= 0: no missing values in the exact columns)
+            narrow = np.int16 if int(design.strata.max()) < 2**14 else np.int32   # room for code + 1
+            design = replace(design, strata=design.strata.astype(narrow, copy=False))
         every = whole and len(design.positions) == len(tcode_all)   # positions 0..n-1: no gathers
         alloc = _allocate_by_period(design, tcode_all if every else tcode_all[design.positions],
                                     pcode_all if every else pcode_all[design.positions], n_per, n_jobs)
@@ -465,6 +471,10 @@ def _code_rank(pcode: np.ndarray, tcode: np.ndarray, n_per: int, rows: np.ndarra
     return rank
 
 
+#: rows per chunk of the per-row passes of :class:`_PeriodCounter` and :func:`_stable_order_by`
+_CHUNK_ROWS = 1 << 20
+
+
 class _PeriodCounter(FlowCounter):
     """The :class:`FlowCounter` of the risk sets by period, from the period codes (sorted, as
     ``pd.factorize(sort=True)`` numbers them) rather than a factorization of the period column:
@@ -478,10 +488,12 @@ class _PeriodCounter(FlowCounter):
         # the levels as pandas boxes them (Timestamp, Period, Python int): FlowCounter's labels
         self.labels = [str(u) for u in pd.Index(levels)[present]] if n_lv else []
         self.k = len(self.labels) + 1
-        dt = np.int16 if 2 * self.k < 2**15 else np.int32 if 2 * self.k < 2**31 else np.intp
+        # one byte a row for up to 63 periods (FlowCounter's int16 otherwise): the counts are the same
+        dt = (np.int8 if 2 * self.k <= 2**7 else np.int16 if 2 * self.k < 2**15 else
+              np.int32 if 2 * self.k < 2**31 else np.intp)
         lut = (remap + 1).astype(dt)
         code = np.empty(len(codes), dtype=dt)
-        step = 1 << 20
+        step = _CHUNK_ROWS
         for a in range(0, len(codes), step):
             blk = code[a:a + step]
             np.multiply(treated[a:a + step], self.k, out=blk, casting="unsafe")
@@ -499,7 +511,7 @@ def _stable_order_by(code: np.ndarray, counts: np.ndarray) -> np.ndarray:
     n = len(code)
     order = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
     nxt = np.r_[0, np.cumsum(counts)][:-1].astype(np.int64)   # where each code's next row goes
-    step = 1 << 20
+    step = _CHUNK_ROWS
     k = len(counts)
     for a in range(0, n, step):
         c = code[a:a + step]
