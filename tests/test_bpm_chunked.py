@@ -211,3 +211,34 @@ def test_strata_as_int32_codes_equal_the_int64_codes():
         narrow, lab_n = E._strata(df, cols, narrow=True)
         assert wide.dtype == np.int64 and narrow.dtype == np.int32 and lab == lab_n
         np.testing.assert_array_equal(narrow, wide)
+
+
+def test_compressed_packed_fit_names_separation_and_rank_as_the_matrix_fit():
+    """Few distinct rows (the fit on distinct (row, outcome) pairs with counts, which keeps only
+    those rows of the sorted copy): the separation warning names the same columns and counts,
+    and a constant column is named, as on the float64 matrix."""
+    rng = np.random.default_rng(11)
+    n = 5000
+    df = pd.DataFrame({"age": rng.integers(20, 25, n).astype(np.int16),
+                       "edu": rng.choice(["low", "mid", "high"], n)})
+    t = (rng.random(n) < 0.2).astype(np.int8)
+    sep = df.assign(cut=np.where(t == 1, 1, rng.integers(0, 1, n)).astype(np.int8))   # cut = 1 only if treated
+    cov = ["age", "edu", "cut"]
+    X, names = expand_covariates(sep, cov)
+    with pytest.warns(Warning) as want:
+        prob, _, coef, _, notes = _fit_glm(X.copy(), names, t, cov)
+    C, names_c = _columns(sep, cov)
+    with pytest.warns(Warning) as got:
+        prob_c, _, coef_c, _, notes_c = _fit_glm(C, names_c, t, cov)
+    assert [str(w.message) for w in got] == [str(w.message) for w in want] and "'cut'" in notes_c[0]
+    assert notes_c == notes
+    np.testing.assert_array_equal(prob_c, prob)
+    pd.testing.assert_frame_equal(coef_c, coef)
+    const = df.assign(one=np.int8(3))
+    C, names_c = _columns(const, ["age", "edu", "one"])
+    X, names = expand_covariates(const, ["age", "edu", "one"])
+    with pytest.raises(Exception) as e_c:
+        _fit_glm(C, names_c, t, ["age", "edu", "one"])
+    with pytest.raises(Exception) as e_m:
+        _fit_glm(X.copy(), names, t, ["age", "edu", "one"])
+    assert str(e_c.value) == str(e_m.value) and "'one'" in str(e_c.value)

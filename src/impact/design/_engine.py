@@ -34,7 +34,8 @@ from impact.design._stack import external_stacklevel
 
 __all__ = ["Spec", "Design", "Allocation", "make_spec", "prepare", "assemble", "make_rank_fn",
            "weights_from_pairs", "weights_from_subclass", "pair_allocation", "strata_allocation",
-           "warn_short_supply", "active_subset"]
+           "warn_short_supply", "active_subset", "count_chunked", "positions_chunked", "bincount_chunked",
+           "counter_state", "isna_values"]
 
 RESERVED = ("distance", "weights", "subclass")
 ESTIMANDS = {"nearest": ("ATT", "ATC"), "optimal": ("ATT", "ATC"), "cem": ("ATT", "ATC", "ATE"),
@@ -688,13 +689,13 @@ def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> 
     bad = np.zeros(len(data), dtype=bool)
     hit = []
     for c in dict.fromkeys(columns):
-        m = data[c].isna().to_numpy()
+        m = isna_values(data[c])
         if m.any():
             bad |= m
             hit.append(c)
         del m
     if bad.any() and missing == "error":
-        masks = {c: data[c].isna().to_numpy() for c in hit}      # made again for the message only
+        masks = {c: isna_values(data[c]) for c in hit}      # made again for the message only
         parts = [f"'{c}' ({format_positions(np.flatnonzero(m))})" for c, m in masks.items()]
         first = hit[0]
         raise DataError(
@@ -704,6 +705,14 @@ def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> 
             column=first, rule="no missing values in matching columns",
             positions=np.flatnonzero(bad)[:5].tolist())
     return ~bad
+
+
+def isna_values(values: pd.Series) -> np.ndarray:
+    """``values.isna().to_numpy()``; numpy dates and durations by ``np.isnat`` (pandas caches the
+    mask of a datetime column on its array: a byte a row for the frame's lifetime)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "mM":
+        return np.isnat(values.to_numpy())
+    return values.isna().to_numpy()
 
 
 def _check_constant(data: pd.DataFrame, covariates: Sequence[str]) -> None:

@@ -233,6 +233,16 @@ class _Packed:
             blk[:, j0:j0 + tab.shape[1]] = tab[codes[a:b]]
         return blk
 
+    def fill_rows(self, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` as float64, written into ``out[: len(idx)]`` (returned): the values
+        ``self.take(idx).fill(0, len(idx), out)`` writes, without the copy."""
+        blk = out[: len(idx)]
+        for j0, arr in self.runs:
+            blk[:, j0:j0 + arr.shape[1]] = arr[idx]
+        for j0, codes, tab in self.coded:
+            blk[:, j0:j0 + tab.shape[1]] = tab[codes[idx]]
+        return blk
+
     def take(self, idx: np.ndarray) -> _Packed:
         return _Packed([(j0, arr[idx]) for j0, arr in self.runs], len(idx), self.p,
                        [(j0, codes[idx], tab) for j0, codes, tab in self.coded])
@@ -560,12 +570,21 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
     new[1:] |= ts[1:] != ts[:-1]                # distinct (design row, treatment) pairs
     n_d = int(np.count_nonzero(new))
     m: np.ndarray | None = None
+    sel: np.ndarray | None = None               # packed, compressed: D's rows of the distinct design rows
     if 2 * n_d <= n:
         # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
         at = np.flatnonzero(new)
         m = np.diff(np.r_[at, n]).astype(np.float64)
-        blocks = _Blocks(D.take(at) if isinstance(D, _Packed) else D[at if rows is None else rows[at]], None)
+        if isinstance(D, _Packed):
+            # every distinct design row is among these rows (new marks a superset of new_x): the
+            # fit, the score and the checks read them only, so the full sorted copy goes
+            D = D.take(at)
+            sel = np.flatnonzero(new_x[at])
+            blocks = _Blocks(D, None)
+        else:
+            blocks = _Blocks(D[at if rows is None else rows[at]], None)
         ts = ts[at]
+        del at
     else:
         blocks = _Blocks(D, rows)
     del new
@@ -612,7 +631,7 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev) or it == 24:
             break                               # H is the X'WX of the last step (R's SEs)
         H, g = hessian(Hf, gf)
-    del mu
+    del mu, m, blocks                           # the Newton steps' rows and counts
     cov = _solve_spd(H, np.eye(p + 1))
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
@@ -623,11 +642,13 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         # time (the distinct-row index of each row counted on the way: no n-long index array)
         size = max(256, _BLOCK_BYTES // (8 * max(p, 1)))
         lin, prob = (np.empty(n) if linear else None), np.empty(n)
-        if 2 * int(np.count_nonzero(new_x)) > n:
+        if sel is None and 2 * int(np.count_nonzero(new_x)) > n:
             # mostly distinct rows: streamed, a block at a time, straight into the data's order
             _scores_streamed(D, beta, new_x, size, order, prob, lin)
         else:
-            lin_u = _distinct_linear_columns(D, beta, new_x, size)
+            # few distinct rows: each evaluated once (the rows sel of the compressed copy, or the
+            # first of each run), then mapped to its rows
+            lin_u = _values_at(D, np.flatnonzero(new_x) if sel is None else sel, beta, size)
             p_u = np.negative(lin_u, out=None if linear else lin_u)   # 1 / (1 + exp(-lin)), in place
             np.exp(p_u, out=p_u)
             p_u += 1.0
@@ -661,8 +682,8 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         del inv
     n_extreme = _count_extreme(prob)
     if separated or n_extreme:
-        culprits = _columns_of(_separating_columns(D, names, t if rows is not None else t[order]),
-                               covariates)
+        t_of_d = ts if sel is not None else t if rows is not None else t[order]   # the outcomes of D's rows
+        culprits = _columns_of(_separating_columns(D, names, t_of_d), covariates)
         msg = _separation_message(culprits, n_extreme)
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
@@ -792,11 +813,19 @@ def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size
             b = min(a + step, len(first))
             lin_all[a:b] = lin_all[first[a:b]]
         return lin_all[: len(first)]
-    Xf = X.take(first)
-    lin_u = np.empty(len(first))
-    for a in range(0, len(first), size):
-        b = min(a + size, len(first))
-        lin_u[a:b] = Xf.fill(a, b, buf) @ beta[1:] + beta[0]
+    return _values_at(X, first, beta, size, buf)
+
+
+def _values_at(X: _Packed, idx: np.ndarray, beta: np.ndarray, size: int, buf: np.ndarray | None = None
+               ) -> np.ndarray:
+    """``beta0 + x'beta`` of the rows ``idx`` of ``X``, ``size`` rows at a time (the values of
+    ``X.take(idx)`` block by block, gathered into one float64 buffer: no copy of the rows)."""
+    if buf is None:
+        buf = np.empty((min(size, max(len(idx), 1)), X.p))
+    lin_u = np.empty(len(idx))
+    for a in range(0, len(idx), size):
+        b = min(a + size, len(idx))
+        lin_u[a:b] = X.fill_rows(idx[a:b], buf) @ beta[1:] + beta[0]
     return lin_u
 
 

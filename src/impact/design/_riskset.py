@@ -24,6 +24,7 @@ from impact.design._engine import (
     assemble,
     bincount_chunked,
     counter_state,
+    isna_values,
     make_spec,
     pair_allocation,
     prepare,
@@ -183,28 +184,28 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         raise DataError("match_riskset needs unique index labels on the panel (one per person and "
                         "period); use panel = panel.reset_index(drop=True).", rule="unique index")
     for col in (id, period):
-        na = panel[col].isna().to_numpy()
+        na = isna_values(panel[col])
         if na.any():
             raise data_error(col, f"'{col}' must not be missing", na)
     # persons and periods as integer codes, in sorted order: every check and key below is
     # arithmetic on them (no grouping of rows, no set operations on the ids)
     pcode_all, id_levels = _sorted_codes(panel[id])
+    if len(pcode_all) and int(pcode_all.max()) < 2**31:
+        pcode_all = pcode_all.astype(np.int32)      # held to the end (the tie key): 4 bytes a row
     tcode_all, per_levels = pd.factorize(panel[period], sort=True)
     n_per = max(len(per_levels), 1)
-    key_all = pcode_all.astype(np.int64) * n_per + tcode_all
-    skey = np.sort(key_all)
+    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
+        tcode_all = tcode_all.astype(np.int16)
+    skey = _tie_key(pcode_all, tcode_all, n_per)
+    skey.sort()                        # in place: one int64 array for the duplicate check
     if len(skey) > 1 and bool((skey[1:] == skey[:-1]).any()):
         dup = panel.duplicated([id, period], keep=False).to_numpy()
         raise data_error(period, "one row per person and period", dup,
                          f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
-    del skey, key_all         # ranks come from the codes later (_code_rank): no key is held
-    if len(pcode_all) and int(pcode_all.max()) < 2**31:
-        pcode_all = pcode_all.astype(np.int32)      # held to the end (the tie key): 4 bytes a row
-    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
-        tcode_all = tcode_all.astype(np.int16)
+    del skey                  # ranks come from the codes later (_code_rank): no key is held
     per = panel[period]
     ent = panel[entry]
-    ent_na = ent.isna().to_numpy()
+    ent_na = isna_values(ent)
     ecode, _ = pd.factorize(ent, sort=True)
     has = np.flatnonzero(~ent_na)
     first = np.full(int(pcode_all.max()) + 1 if len(pcode_all) else 0, -1, dtype=np.int64)
@@ -229,6 +230,7 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     starting = np.unique(pcode_all[enters & at_risk])
     lost_codes = np.setdiff1d(entered, starting, assume_unique=True)
     lost = np.asarray(id_levels)[lost_codes]
+    del id_levels, lost_codes
     whole = bool(at_risk.all())
     # every row at risk (risk sets built as such): the columns are shared, not copied
     rs = pd.DataFrame(dict(panel.items()), copy=False) if whole else panel.loc[at_risk].copy()
@@ -489,10 +491,10 @@ class _PeriodCounter(FlowCounter):
         self.labels = [str(u) for u in pd.Index(levels)[present]] if n_lv else []
         self.k = len(self.labels) + 1
         # one byte a row for up to 63 periods (FlowCounter's int16 otherwise): the counts are the same
-        dt = (np.int8 if 2 * self.k <= 2**7 else np.int16 if 2 * self.k < 2**15 else
-              np.int32 if 2 * self.k < 2**31 else np.intp)
+        dt = np.dtype(np.int8 if 2 * self.k <= 2**7 else np.int16 if 2 * self.k < 2**15 else
+                      np.int32 if 2 * self.k < 2**31 else np.intp)
         lut = (remap + 1).astype(dt)
-        code = np.empty(len(codes), dtype=dt)
+        code: np.ndarray = np.empty(len(codes), dtype=dt)
         step = _CHUNK_ROWS
         for a in range(0, len(codes), step):
             blk = code[a:a + step]
@@ -554,7 +556,7 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, pcode: np.ndarr
     fpos = np.flatnonzero(focal)
     n_treated = np.bincount(code[fpos], minlength=len(counts))
     matched_periods = np.flatnonzero((n_treated > 0) & (counts > n_treated))
-    chunks = [order[cut[k]:cut[k + 1]] for k in matched_periods]
+    chunks = [order[cut[k]:cut[k + 1]] for k in matched_periods]     # views: hold the order
     del order
     score = design.score if every else design.score[idx]
     m_order = design.m_order or "largest"
@@ -563,6 +565,7 @@ def _allocate_by_period(design: Design, period_code: np.ndarray, pcode: np.ndarr
              for r in chunks)
     parts = Parallel(n_jobs=n_jobs)(tasks)
     local = [p.take(r.astype(np.int64)) for p, r in zip(parts, chunks)]   # positions as int64
+    del parts, chunks                               # the order goes (4 bytes a row)
     pairs = Pairs.concat(local)
     no_cand = [p.no_candidate for p in local if p.no_candidate is not None and len(p.no_candidate)]
     pairs = replace(pairs, no_candidate=np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64))
