@@ -834,7 +834,7 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str], *, narrow: bool = Fal
         del cc
         if space <= max(4 * len(codes), 1 << 16):
             # renumber the observed combinations in place (no sort, no second code array)
-            first = np.flatnonzero(np.bincount(codes, minlength=space))
+            first = np.flatnonzero(bincount_chunked(codes, space))   # no intp copy of the codes
             remap = np.zeros(space, dtype=codes.dtype)
             remap[first] = np.arange(len(first))
             np.take(remap, codes, out=codes, mode="clip")   # codes < space: "clip" is not buffered

@@ -187,6 +187,7 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         na = isna_values(panel[col])
         if na.any():
             raise data_error(col, f"'{col}' must not be missing", na)
+    del na
     # persons and periods as integer codes, in sorted order: every check and key below is
     # arithmetic on them (no grouping of rows, no set operations on the ids)
     pcode_all, id_levels = _sorted_codes(panel[id])
