@@ -34,7 +34,8 @@ from impact.design._stack import external_stacklevel
 
 __all__ = ["Spec", "Design", "Allocation", "make_spec", "prepare", "assemble", "make_rank_fn",
            "weights_from_pairs", "weights_from_subclass", "pair_allocation", "strata_allocation",
-           "warn_short_supply", "active_subset"]
+           "warn_short_supply", "active_subset", "count_chunked", "positions_chunked", "bincount_chunked",
+           "counter_state", "isna_values"]
 
 RESERVED = ("distance", "weights", "subclass")
 ESTIMANDS = {"nearest": ("ATT", "ATC"), "optimal": ("ATT", "ATC"), "cem": ("ATT", "ATC", "ATE"),
@@ -201,17 +202,34 @@ def _rank_from_key(key: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     return rank
 
 
+def _rank_of_subset(rank_fn: Callable[[np.ndarray], np.ndarray], keep: np.ndarray
+                    ) -> Callable[[np.ndarray], np.ndarray]:
+    """``rank_fn`` of the rows ``keep`` (positions among them in, ranks out)."""
+    def rank(pos: np.ndarray) -> np.ndarray:
+        return rank_fn(keep[pos])
+    return rank
+
+
 def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec: Spec, *,
             func: str = "match", origin: np.ndarray | None = None, flow: Flow | None = None,
             tie_key: np.ndarray | None = None, block: np.ndarray | None = None,
-            group: np.ndarray | None = None, settings: Mapping[str, Any] | None = None) -> Design:
+            group: np.ndarray | None = None, settings: Mapping[str, Any] | None = None,
+            tie_rank: Callable[[np.ndarray], np.ndarray] | None = None,
+            counter: FlowCounter | None = None, narrow_strata: bool = False,
+            fitted: Propensity | None = None) -> Design:
     """Check the data and build the :class:`Design` every method starts from.
 
     ``origin`` (row positions of ``data`` in the caller's frame), ``flow`` (steps before this
     one), ``tie_key`` (a unique sortable tie key per row, instead of ``spec.id`` or the hash),
     ``block`` and ``group`` (see :func:`impact.design._nearest.greedy_nearest`) and ``settings``
     (merged into the result's) let a verb such as :func:`match_riskset` run the same engine on
-    data it derived.
+    data it derived. ``tie_rank``: the rank function of such a tie key over the rows of ``data``
+    (instead of the key itself, which then need not be held); ``counter``: the
+    :class:`FlowCounter` of ``data``'s rows by treatment and subgroup, when the caller has one
+    (used when every row is a complete case); ``narrow_strata``: the exact strata as int32 codes
+    from the start (when they fit), not int64; ``fitted``: the :class:`Propensity` that
+    ``fit_propensity`` would make of ``spec.distance`` (an array of scores), made by the caller
+    without a copy of the scores (used when every row is a complete case).
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     exact_cols = list(spec.exact)
@@ -263,6 +281,9 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
         block = None if block is None else block[complete]
         group = None if group is None else group[complete]
         tie_key = None if tie_key is None else tie_key[complete]
+        if tie_rank is not None:
+            tie_rank = _rank_of_subset(tie_rank, np.flatnonzero(complete))
+        counter = None
     else:
         work = data
     if isinstance(distance, (np.ndarray, pd.Series, list)) and not complete.all():
@@ -277,13 +298,18 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     if spec.method in ("cem", "exact") and (isinstance(distance, str) and distance == "glm"):
         prop = None
         score = np.full(len(work), np.nan)
+    elif fitted is not None and work is data:
+        prop = fitted
+        score = prop.score
+        notes.extend(prop.notes)
     else:
         prop = fit_propensity(work, t.astype(np.int8), covariates, distance, spec.link,
                               seed=spec.distance_seed)
         score = prop.score if prop.kind != "mahalanobis" else np.full(len(work), np.nan)
         notes.extend(prop.notes)
     dist_text = "none (strata of the covariates)" if prop is None else prop.description
-    counter = FlowCounter(t, None if subgroup is None else work[subgroup])
+    if counter is None:
+        counter = FlowCounter(t, None if subgroup is None else work[subgroup])
 
     # -- common support -------------------------------------------------------------------------------
     discarded = np.zeros(len(work), dtype=bool)
@@ -308,11 +334,12 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     width: float | None = None
     if spec.caliper is not None:
         if spec.std_caliper:
-            sd = float(np.std(score[~discarded], ddof=1))
+            some = bool(discarded.any())            # none discarded: the score itself, not a copy
+            sd = float(np.std(score[~discarded] if some else score, ddof=1))
             width = spec.caliper * sd
             notes.append(f"caliper={spec.caliper} is in standard deviations of the distance (SD over all "
-                         f"{int((~discarded).sum())} units, n-1 denominator, as MatchIt): width "
-                         f"{width:.6g} on the score scale.")
+                         f"{len(discarded) - int(np.count_nonzero(discarded))} units, n-1 denominator, as "
+                         f"MatchIt): width {width:.6g} on the score scale.")
         else:
             width = float(spec.caliper)
     cov_width: dict[str, float] = {}
@@ -333,7 +360,9 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
             cov_width[c] = float(v)
 
     # -- tie key, defaults said once ------------------------------------------------------------------
-    if tie_key is not None:
+    if tie_rank is not None:
+        rank_fn = tie_rank
+    elif tie_key is not None:
         rank_fn = _rank_from_key(tie_key)
     else:
         rank_fn = make_rank_fn(work, spec.id, list(dict.fromkeys([treatment, *covariates, *exact_cols])))
@@ -350,7 +379,7 @@ def prepare(data: pd.DataFrame, treatment: str, covariates: Sequence[str], spec:
     if spec.estimand == "ATT" and spec.method != "ipw":
         notes.append("estimand='ATT': controls are matched to treated units; treated weights are 1.")
 
-    strata, strata_labels = _strata(work, exact_cols)
+    strata, strata_labels = _strata(work, exact_cols, narrow=narrow_strata)
     sett: dict[str, Any] = dict(method=spec.method, estimand=spec.estimand, ratio=spec.ratio,
                                 replace=spec.replace, caliper=spec.caliper_given,
                                 std_caliper=spec.std_caliper, caliper_width=width,
@@ -402,9 +431,8 @@ def strata_allocation(design: Design, codes: np.ndarray, notes: Sequence[str], r
 
 def warn_short_supply(design: Design) -> None:
     """Warn when some treated units cannot get all their matches (pair methods)."""
-    _warn_short_supply(design.focal & design.active, ~design.focal & design.active, design.strata,
-                       design.strata_labels, list(design.spec.exact), design.spec.ratio,
-                       design.spec.replace)
+    _warn_short_supply(design.focal, design.discarded, design.strata, design.strata_labels,
+                       list(design.spec.exact), design.spec.ratio, design.spec.replace)
 
 
 def active_subset(design: Design) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], np.ndarray | None]:
@@ -428,7 +456,9 @@ def assemble(design: Design, alloc: Allocation, *, method: str | None = None) ->
     flow = design.flow if alloc.flow is None else alloc.flow
     spec = design.spec
     width, cov_width = design.width, design.covariate_width
-    if (w[focal] > 0).sum() == 0 or (w[~focal] > 0).sum() == 0:
+    n_pos = count_chunked(lambda a, b: w[a:b] > 0, len(w))
+    n_pos_focal = count_chunked(lambda a, b: focal[a:b] & (w[a:b] > 0), len(w))
+    if n_pos_focal == 0 or n_pos - n_pos_focal == 0:
         why = (f" within the caliper (width {width:.4g} on the score scale)" if width is not None else
                " within the calipers" if cov_width else "")
         raise EstimationError(
@@ -450,11 +480,10 @@ def assemble(design: Design, alloc: Allocation, *, method: str | None = None) ->
                      "and reasons are in result.unmatched.")
     work, pos_of, score, sub = design.work, design.positions, design.score, alloc.subclass
     if len(pairs.treated):
-        labels = work.index.to_numpy()
         pair_df = pd.DataFrame({
             "subclass": alloc.pair_set,
-            "treated": labels[pairs.treated],
-            "control": labels[pairs.control],
+            "treated": _labels_at(work.index, pairs.treated),
+            "control": _labels_at(work.index, pairs.control),
             "treated_pos": pos_of[pairs.treated],
             "control_pos": pos_of[pairs.control],
             "round": pairs.round + 1,
@@ -483,6 +512,16 @@ def assemble(design: Design, alloc: Allocation, *, method: str | None = None) ->
                 subclass=sub, distance=score, discarded=discarded, matched_pairs=pair_df,
                 flow=flow, sample_sizes=sizes, propensity=design.propensity, settings=design.settings,
                 notes=tuple(dict.fromkeys(notes)), matched_data=md, unmatched=unmatched)
+
+
+def _labels_at(index: pd.Index, pos: np.ndarray) -> np.ndarray:
+    """``index.to_numpy()[pos]``; a RangeIndex by arithmetic (``to_numpy`` would build, and cache
+    on the caller's index, an int64 array of every label: 8 bytes a row for the data's lifetime)."""
+    if isinstance(index, pd.RangeIndex):
+        out = np.asarray(pos, dtype=np.int64) * index.step
+        out += index.start
+        return out
+    return index.to_numpy()[pos]
 
 
 # -- tie-break key and weights as MatchIt makes them -----------------------------------------------
@@ -592,10 +631,10 @@ def _subclass_from_pairs(n: int, pairs: Pairs, rank_fn: Callable[[np.ndarray], n
         return np.empty(0, dtype=np.int64), sub
     ut = np.unique(pairs.treated)
     r = rank_fn(ut)
-    set_of = np.empty(n, dtype=np.int64)
-    set_of[ut[np.argsort(r, kind="stable")]] = np.arange(1, len(ut) + 1)
-    pair_set = set_of[pairs.treated]
-    sub[ut] = set_of[ut]
+    set_num = np.empty(len(ut), dtype=np.int64)      # the set number of ut[i] (no n-long table)
+    set_num[np.argsort(r, kind="stable")] = np.arange(1, len(ut) + 1)
+    pair_set = set_num[np.searchsorted(ut, pairs.treated)]
+    sub[ut] = set_num
     cu, first, cc = np.unique(pairs.control, return_index=True, return_counts=True)
     once = cc == 1                # a control in one set only gets that set's number
     sub[cu[once]] = pair_set[first[once]]
@@ -604,18 +643,61 @@ def _subclass_from_pairs(n: int, pairs: Pairs, rank_fn: Callable[[np.ndarray], n
 
 
 
+# -- counts a chunk of rows at a time ----------------------------------------------------------------
+#: rows per chunk of the counting helpers below (their scratch: a chunk, never n rows)
+_COUNT_CHUNK = 1 << 20
+
+
+def count_chunked(mask_of: Callable[[int, int], np.ndarray], n: int) -> int:
+    """``np.count_nonzero`` of the mask whose rows ``a:b`` are ``mask_of(a, b)``."""
+    return sum(int(np.count_nonzero(mask_of(a, min(a + _COUNT_CHUNK, n)))) for a in range(0, n, _COUNT_CHUNK))
+
+
+def positions_chunked(mask_of: Callable[[int, int], np.ndarray], n: int) -> np.ndarray:
+    """``np.flatnonzero`` of the mask whose rows ``a:b`` are ``mask_of(a, b)`` (int64, sorted)."""
+    parts = [np.flatnonzero(mask_of(a, min(a + _COUNT_CHUNK, n))) + a for a in range(0, n, _COUNT_CHUNK)]
+    return np.concatenate(parts).astype(np.int64, copy=False) if parts else np.empty(0, dtype=np.int64)
+
+
+def bincount_chunked(codes: np.ndarray, k: int, mask_of: Callable[[int, int], np.ndarray] | None = None
+                     ) -> np.ndarray:
+    """``np.bincount(codes[mask], minlength=k)`` for codes in ``[0, k)`` (``mask`` rows ``a:b``: ``mask_of(a, b)``, None
+    for every row), a chunk at a time: ``np.bincount`` converts its input to an intp copy (8
+    bytes a row for int16 or int32 codes)."""
+    out = np.zeros(k, dtype=np.intp)
+    n = len(codes)
+    for a in range(0, n, _COUNT_CHUNK):
+        b = min(a + _COUNT_CHUNK, n)
+        c = codes[a:b] if mask_of is None else codes[a:b][mask_of(a, b)]
+        out += np.bincount(c, minlength=k)             # codes < k
+    return out
+
+
+def counter_state(counter: FlowCounter, mask: np.ndarray | None = None) -> np.ndarray:
+    """``counter.of_mask(mask)``, counted a chunk of rows at a time."""
+    k2 = 2 * counter.k
+    if mask is None or bool(mask.all()):
+        return bincount_chunked(counter.code, k2).reshape(2, counter.k)
+    return bincount_chunked(counter.code, k2, lambda a, b: mask[a:b]).reshape(2, counter.k)
+
+
 # -- checks ------------------------------------------------------------------------------------------
 def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> np.ndarray:
     """Boolean mask of complete rows; raise naming every column with missing values unless drop."""
-    # column by column: ``data[columns].isna()`` would copy every matching column at once
-    # (60-70 bytes per row at national scale)
-    masks = {c: data[c].isna().to_numpy() for c in dict.fromkeys(columns)}
+    # column by column, one mask at a time: ``data[columns].isna()`` would copy every matching
+    # column at once (60-70 bytes per row at national scale), a dict of masks a byte per column
     bad = np.zeros(len(data), dtype=bool)
-    for m in masks.values():
-        bad |= m
+    hit = []
+    for c in dict.fromkeys(columns):
+        m = isna_values(data[c])
+        if m.any():
+            bad |= m
+            hit.append(c)
+        del m
     if bad.any() and missing == "error":
-        parts = [f"'{c}' ({format_positions(np.flatnonzero(m))})" for c, m in masks.items() if m.any()]
-        first = next(c for c, m in masks.items() if m.any())
+        masks = {c: isna_values(data[c]) for c in hit}      # made again for the message only
+        parts = [f"'{c}' ({format_positions(np.flatnonzero(m))})" for c, m in masks.items()]
+        first = hit[0]
         raise DataError(
             f"Missing values in the matching columns: {'; '.join(parts)}; {int(bad.sum())} rows in "
             "all. Pass missing='drop' to match on complete cases (the dropped rows are counted in "
@@ -623,6 +705,14 @@ def _check_missing(data: pd.DataFrame, columns: Sequence[str], missing: str) -> 
             column=first, rule="no missing values in matching columns",
             positions=np.flatnonzero(bad)[:5].tolist())
     return ~bad
+
+
+def isna_values(values: pd.Series) -> np.ndarray:
+    """``values.isna().to_numpy()``; numpy dates and durations by ``np.isnat`` (pandas caches the
+    mask of a datetime column on its array: a byte a row for the frame's lifetime)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "mM":
+        return np.isnat(values.to_numpy())
+    return values.isna().to_numpy()
 
 
 def _check_constant(data: pd.DataFrame, covariates: Sequence[str]) -> None:
@@ -656,26 +746,29 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, step: tuple[str, str] | Non
     taken by units that chose before them). Strata and weighting designs keep one step.
     """
     n = len(focal)
-    before = counter.of_mask(active)
+    before = counter_state(counter, active)
     after = counter.of_positions(kept_pos)
     empty = pd.DataFrame({"position": np.empty(0, dtype=np.int64), "reason": pd.Series(dtype=object)})
     if step is not None:     # strata and weighting designs: one step
         return counter.add(flow, step[0], step[1], before, after), empty, {}
     f_name, o_name = ("treated", "control") if estimand != "ATC" else ("control", "treated unit")
     fi = 1 if estimand != "ATC" else 0            # row of the focal group in a state
+    # the unmatched focal units as positions (sorted), found a chunk of rows at a time: no
+    # n-long masks beyond the one of the kept rows
     kept = np.zeros(n, dtype=bool)
     kept[kept_pos] = True
-    unm = focal & active & ~kept
-    no_stratum = np.zeros(n, dtype=bool)
-    if strata is not None and unm.any():
+    unm = positions_chunked(lambda a, b: focal[a:b] & active[a:b] & ~kept[a:b], n)
+    del kept
+    no_stratum = unm[:0]
+    if strata is not None and len(unm):
         k = int(strata.max()) + 1
-        n_other = np.bincount(strata[~focal & active], minlength=k)
-        no_stratum = unm & (n_other == 0)[strata]
-    no_cal = np.zeros(n, dtype=bool)
+        n_other = bincount_chunked(strata, k, lambda a, b: ~focal[a:b] & active[a:b])
+        no_stratum = unm[(n_other == 0)[strata[unm]]]
+    rest = unm[~np.isin(unm, no_stratum, assume_unique=True)] if len(no_stratum) else unm
+    no_cal = unm[:0]
     if pairs.no_candidate is not None and len(pairs.no_candidate):
-        no_cal[pairs.no_candidate] = True
-        no_cal &= unm & ~no_stratum
-    used = unm & ~no_stratum & ~no_cal
+        no_cal = rest[np.isin(rest, pairs.no_candidate)]
+    used = rest[~np.isin(rest, no_cal, assume_unique=True)] if len(no_cal) else rest
     texts = {
         "exact": REASON_EXACT.format(other=o_name),
         "caliper": REASON_CALIPER.format(other=o_name),
@@ -685,9 +778,8 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, step: tuple[str, str] | Non
     }
     rows, reasons = [], {}
     state = before
-    for name, mask, key in (("exact stratum", no_stratum, "exact"), ("caliper", no_cal, "caliper")):
-        if mask.any():
-            pos = np.flatnonzero(mask)
+    for name, pos, key in (("exact stratum", no_stratum, "exact"), ("caliper", no_cal, "caliper")):
+        if len(pos):
             nxt = state.copy()
             nxt[fi] -= counter.of_positions(pos)[fi]
             flow = counter.add(flow, name, texts[key], state, nxt)
@@ -700,10 +792,9 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, step: tuple[str, str] | Non
         flow = counter.add(flow, "controls not selected" if estimand != "ATC" else "treated not selected",
                            f"not chosen by any {f_name} unit", state, nxt)
         state = nxt
-    if used.any():
-        pos = np.flatnonzero(used)
-        rows.append(pd.DataFrame({"position": pos, "reason": texts["used"]}))
-        reasons[texts["used"]] = len(pos)
+    if len(used):
+        rows.append(pd.DataFrame({"position": used, "reason": texts["used"]}))
+        reasons[texts["used"]] = len(used)
         reason = texts["used"]
     else:
         reason = f"every remaining {f_name} unit matched"
@@ -714,11 +805,15 @@ def _match_flow(flow: Flow, counter: FlowCounter, *, step: tuple[str, str] | Non
 
 
 
-def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
+def _strata(work: pd.DataFrame, exact_cols: Sequence[str], *, narrow: bool = False
+            ) -> tuple[np.ndarray | None, list[str]]:
+    """The exact strata codes (int64; with ``narrow``, int32 from the start when the rows fit)
+    and their labels."""
     if not exact_cols:
         return None, []
+    dtype = np.dtype(np.int32 if narrow and len(work) < 2**31 else np.int64)
     if len(exact_cols) == 1:
-        one, uniques = _sorted_factorize(work[exact_cols[0]], use_na_sentinel=True)
+        one, uniques = _sorted_factorize(work[exact_cols[0]], use_na_sentinel=True, dtype=dtype)
         return one, [str(u) for u in uniques]
     # combined codes, column by column, without materialising any group's rows: after each step
     # the codes number the observed combinations so far in sorted (lexicographic) order, as
@@ -726,40 +821,43 @@ def _strata(work: pd.DataFrame, exact_cols: Sequence[str]) -> tuple[np.ndarray |
     codes: np.ndarray | None = None
     keys: list[tuple[Any, ...]] = [()]
     for c in exact_cols:
-        cc, uniques = _sorted_factorize(work[c], use_na_sentinel=False)
+        cc, uniques = _sorted_factorize(work[c], use_na_sentinel=False, dtype=dtype)
         nu = max(len(uniques), 1)
+        space = len(keys) * nu
         if codes is None:                   # the first column's codes are the combined codes
             codes = cc
         else:
+            if space > np.iinfo(codes.dtype).max:
+                codes = codes.astype(np.int64)       # the combinations would overflow int32
             codes *= nu
             codes += cc
         del cc
-        space = len(keys) * nu
         if space <= max(4 * len(codes), 1 << 16):
             # renumber the observed combinations in place (no sort, no second code array)
-            first = np.flatnonzero(np.bincount(codes, minlength=space))
-            remap = np.zeros(space, dtype=np.int64)
+            first = np.flatnonzero(bincount_chunked(codes, space))   # no intp copy of the codes
+            remap = np.zeros(space, dtype=codes.dtype)
             remap[first] = np.arange(len(first))
             np.take(remap, codes, out=codes, mode="clip")   # codes < space: "clip" is not buffered
         else:
             combined, first = pd.factorize(codes, sort=True)
-            codes = combined.astype(np.int64, copy=False)
+            codes = combined.astype(dtype, copy=False)
         levels = list(uniques)
         keys = [keys[int(v) // nu] + (levels[int(v) % nu],) for v in np.asarray(first).tolist()]
     assert codes is not None                # exact_cols is not empty
     labels = [", ".join(map(str, k)) for k in keys]
-    return codes, labels
+    return codes.astype(dtype, copy=False), labels
 
 
-def _sorted_factorize(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.ndarray, Any]:
-    """``pd.factorize(values, sort=True, use_na_sentinel=...)`` as int64 codes, with one code array
+def _sorted_factorize(values: pd.Series, *, use_na_sentinel: bool, dtype: np.dtype | None = None
+                      ) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True, use_na_sentinel=...)`` as int64 (or ``dtype``) codes, with one code array
     per row instead of three: the rows are factorized in order of appearance, the few distinct
     values are sorted by pandas' own rule (``pd.factorize(uniques, sort=True)``: the same order,
     missing last), and the codes are renumbered in place through that small table."""
-    codes, uniques = _factorize_chunked(values, use_na_sentinel=use_na_sentinel)
+    codes, uniques = _factorize_chunked(values, use_na_sentinel=use_na_sentinel, dtype=dtype)
     rank, sorted_uniques = pd.factorize(uniques, sort=True, use_na_sentinel=use_na_sentinel)
     if len(rank) and not bool((rank == np.arange(len(rank))).all()):
-        lut = rank.astype(np.int64, copy=False)
+        lut = rank.astype(codes.dtype, copy=False)
         if use_na_sentinel:
             neg = codes < 0
             np.take(lut, codes, out=codes, mode="wrap")      # -1 reads lut[-1]: reset below
@@ -773,17 +871,19 @@ def _sorted_factorize(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.n
 _CHUNK = 1 << 18
 
 
-def _factorize_chunked(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.ndarray, Any]:
+def _factorize_chunked(values: pd.Series, *, use_na_sentinel: bool, dtype: np.dtype | None = None
+                       ) -> tuple[np.ndarray, Any]:
     """``pd.factorize(values, use_na_sentinel=...)`` (codes as int64, in order of appearance), a
     chunk of rows at a time: ``pd.factorize`` sizes its hash table for every row (17 to 33 bytes a
     row at its peak); by chunks the peak is the int64 codes plus one chunk's table. Columns with
     missing values in an object column (None and NaN are one level, named as pandas names it)
     take pandas' own path."""
     n = len(values)
+    dtype = np.dtype(np.int64) if dtype is None else dtype
     if n <= _CHUNK or (values.dtype == object and bool(values.isna().to_numpy().any())):
         codes, uniques = pd.factorize(values, use_na_sentinel=use_na_sentinel)
-        return codes.astype(np.int64, copy=False), uniques
-    out = np.empty(n, dtype=np.int64)
+        return codes.astype(dtype, copy=False), uniques
+    out = np.empty(n, dtype=dtype)
     seen: pd.Index | None = None
     for a in range(0, n, _CHUNK):
         cc, uu = pd.factorize(values.iloc[a:a + _CHUNK], use_na_sentinel=use_na_sentinel)
@@ -798,9 +898,9 @@ def _factorize_chunked(values: pd.Series, *, use_na_sentinel: bool) -> tuple[np.
                 seen = seen.append(uu[new] if isinstance(uu, pd.Index) else pd.Index(uu)[new])
         block = out[a:a + _CHUNK]
         if use_na_sentinel:
-            np.take(np.r_[glob, -1], cc, out=block, mode="wrap")    # cc = -1 reads the -1 at the end
+            np.take(np.r_[glob, -1].astype(dtype), cc, out=block, mode="wrap")    # cc = -1 reads the -1 at the end
         else:
-            np.take(glob, cc, out=block, mode="clip")
+            np.take(glob.astype(dtype), cc, out=block, mode="clip")
     assert seen is not None
     if isinstance(values.dtype, pd.CategoricalDtype):
         seen = pd.CategoricalIndex(seen, categories=values.cat.categories, ordered=values.cat.ordered)
@@ -822,18 +922,21 @@ def _renumber_subclasses(codes: np.ndarray, kept: np.ndarray, rank_fn: Callable[
     return out
 
 
-def _warn_short_supply(focal: np.ndarray, other: np.ndarray, strata: np.ndarray | None,
+def _warn_short_supply(focal: np.ndarray, discarded: np.ndarray, strata: np.ndarray | None,
                        labels: list[str], exact_cols: list[str], ratio: int, replace: bool) -> None:
+    """The supply warnings; the focal and other (not discarded) units counted a chunk of rows at
+    a time (per stratum by :func:`bincount_chunked`): no n-long masks or codes."""
     if strata is None:
-        nf, no = int(focal.sum()), int(other.sum())
+        nf = count_chunked(lambda a, b: focal[a:b] & ~discarded[a:b], len(focal))
+        no = count_chunked(lambda a, b: ~focal[a:b] & ~discarded[a:b], len(focal))
         if not replace and no < nf * ratio:
             warnings.warn(f"Fewer candidates ({no}) than treated units x ratio ({nf} x {ratio}); not "
                           "every treated unit can get all its matches without replacement.",
                           ImpactWarning, stacklevel=external_stacklevel())
         return
     k = int(strata.max()) + 1
-    nfs = np.bincount(strata[focal], minlength=k)
-    nos = np.bincount(strata[other], minlength=k)
+    nfs = bincount_chunked(strata, k, lambda a, b: focal[a:b] & ~discarded[a:b])
+    nos = bincount_chunked(strata, k, lambda a, b: ~focal[a:b] & ~discarded[a:b])
     empty = (nfs > 0) & (nos == 0)
     if empty.any():
         lv = [labels[i] for i in np.flatnonzero(empty)]

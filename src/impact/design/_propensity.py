@@ -95,6 +95,8 @@ _FLOAT_EPS = float(np.finfo(float).eps)
 _RANK_TOL = 1e-11
 #: bytes of one block of design rows gathered at a time (bounds the memory beyond X itself)
 _BLOCK_BYTES = 1 << 21
+#: rows per chunk of the passes over the fitted probabilities (counts of extreme values)
+_SCORE_CHUNK = 1 << 20
 
 
 def _narrow_dtype(v: np.ndarray) -> np.dtype:
@@ -155,50 +157,68 @@ class _Columns:
         return out
 
     def take(self, idx: np.ndarray) -> _Packed:
-        """The rows ``idx`` as a :class:`_Packed` design (gathered a chunk of rows at a time)."""
-        # the dtype of each design column, then runs of neighbouring columns of one dtype
-        dts: list[np.dtype] = []
+        """The rows ``idx`` as a :class:`_Packed` design (gathered a chunk of rows at a time): the
+        numeric columns in runs of one narrow dtype, each categorical as its level codes (a byte
+        for up to 127 levels) with its table of dummy rows, not as its dummy columns."""
+        # the dtype of each numeric design column, then runs of neighbouring columns of one dtype;
+        # a categorical's columns stay apart (None)
+        dts: list[np.dtype | None] = []
         for v, tab in self.parts:
             if tab is None:
                 dts.append(_narrow_dtype(v))
             else:
-                dts.extend([_narrow_dtype(tab.ravel())] * tab.shape[1])
+                dts.extend([None] * tab.shape[1])
         runs: list[tuple[int, np.ndarray]] = []
         j = 0
         while j < self.p:
+            dt = dts[j]
+            if dt is None:
+                j += 1
+                continue
             k = j
-            while k < self.p and dts[k] == dts[j]:
+            while k < self.p and dts[k] == dt:
                 k += 1
-            runs.append((j, np.empty((len(idx), k - j), dtype=dts[j])))
+            runs.append((j, np.empty((len(idx), k - j), dtype=dt)))
             j = k
-        col_run = [(r, j - j0) for r, (j0, arr) in enumerate(runs) for j in range(j0, j0 + arr.shape[1])]
+        col_run = {j: (r, j - j0) for r, (j0, arr) in enumerate(runs) for j in range(j0, j0 + arr.shape[1])}
+        coded: list[tuple[int, np.ndarray, np.ndarray]] = []
+        j = 0
+        for v, tab in self.parts:
+            if tab is None:
+                j += 1
+            elif tab.shape[1]:
+                dt = _narrow_dtype(np.array([0, len(tab) - 1]))
+                coded.append((j, np.empty(len(idx), dtype=dt), np.ascontiguousarray(tab, dtype=np.float64)))
+                j += tab.shape[1]
         step = 1 << 16
         for a in range(0, len(idx), step):
             rows = idx[a:a + step]
             j = 0
+            c = 0
             for v, tab in self.parts:
-                vals = v[rows]
                 if tab is None:
-                    r, c = col_run[j]
-                    runs[r][1][a:a + len(rows), c] = vals
-                    j += 1
-                    continue
-                blk = tab[vals]
-                for c in range(tab.shape[1]):
                     r, cc = col_run[j]
-                    runs[r][1][a:a + len(rows), cc] = blk[:, c]
+                    runs[r][1][a:a + len(rows), cc] = v[rows]
                     j += 1
-        return _Packed(runs, len(idx), self.p)
+                elif tab.shape[1]:
+                    coded[c][1][a:a + len(rows)] = v[rows]
+                    c += 1
+                    j += tab.shape[1]
+        return _Packed(runs, len(idx), self.p, coded)
 
 
 class _Packed:
     """A design matrix in runs of neighbouring columns of one narrow dtype, each run an ``n x w``
-    C-ordered array (int8 for dummies, int16 for days, ...: a byte or two per value, against 8
-    for the float matrix). :meth:`fill` writes a block of rows as float64, exactly the values of
+    C-ordered array (int8 for 0/1 columns, int16 for days, ...: a byte or two per value, against 8
+    for the float matrix), and categoricals as ``(first column, codes, table)``: the level code
+    of each row (a byte) and one float64 dummy row per level (``table[codes]`` are the
+    categorical's columns). :meth:`fill` writes a block of rows as float64, exactly the values of
     the float matrix, so every pass of the fit computes what it computes on the matrix."""
 
-    def __init__(self, runs: list[tuple[int, np.ndarray]], n: int, p: int) -> None:
+    def __init__(self, runs: list[tuple[int, np.ndarray]], n: int, p: int,
+                 coded: list[tuple[int, np.ndarray, np.ndarray]] | None = None) -> None:
         self.runs, self.n, self.p = runs, n, p
+        self.coded = coded or []
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -209,20 +229,37 @@ class _Packed:
         blk = out[: b - a]
         for j0, arr in self.runs:
             blk[:, j0:j0 + arr.shape[1]] = arr[a:b]
+        for j0, codes, tab in self.coded:
+            blk[:, j0:j0 + tab.shape[1]] = tab[codes[a:b]]
+        return blk
+
+    def fill_rows(self, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` as float64, written into ``out[: len(idx)]`` (returned): the values
+        ``self.take(idx).fill(0, len(idx), out)`` writes, without the copy."""
+        blk = out[: len(idx)]
+        for j0, arr in self.runs:
+            blk[:, j0:j0 + arr.shape[1]] = arr[idx]
+        for j0, codes, tab in self.coded:
+            blk[:, j0:j0 + tab.shape[1]] = tab[codes[idx]]
         return blk
 
     def take(self, idx: np.ndarray) -> _Packed:
-        return _Packed([(j0, arr[idx]) for j0, arr in self.runs], len(idx), self.p)
+        return _Packed([(j0, arr[idx]) for j0, arr in self.runs], len(idx), self.p,
+                       [(j0, codes[idx], tab) for j0, codes, tab in self.coded])
 
     def column(self, j: int) -> np.ndarray:
         """Column ``j`` as float64 (for the rare checks that need one whole column)."""
         for j0, arr in self.runs:
             if j0 <= j < j0 + arr.shape[1]:
                 return arr[:, j - j0].astype(np.float64)
+        for j0, codes, tab in self.coded:
+            if j0 <= j < j0 + tab.shape[1]:
+                return tab[:, j - j0][codes]
         raise IndexError(j)
 
     def new_rows(self) -> np.ndarray:
-        """``new[i]``: row ``i`` differs from row ``i - 1`` (row 0 is new), a chunk at a time."""
+        """``new[i]``: row ``i`` differs from row ``i - 1`` (row 0 is new), a chunk at a time
+        (distinct levels of a categorical have distinct dummy rows: their codes are compared)."""
         new = np.zeros(self.n, dtype=bool)
         if not self.n:
             return new
@@ -232,6 +269,8 @@ class _Packed:
             b = min(a + step, self.n)
             for _, arr in self.runs:
                 new[a:b] |= np.any(arr[a:b] != arr[a - 1:b - 1], axis=1)
+            for _, codes, _ in self.coded:
+                new[a:b] |= codes[a:b] != codes[a - 1:b - 1]
         return new
 
 
@@ -493,9 +532,11 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
 
     ``X`` may also be a :class:`_Columns` (the design column by column, as
     :func:`impact.design._riskset.match_riskset` builds it at national scale): the fit then keeps
-    a sorted copy of the columns in their narrowest exact dtypes (a byte or two per value) and
-    writes each block as float64 when a pass reads it, the same numbers without the
-    ``n x p`` float matrix. ``linear=False``: the linear predictor is not returned (None).
+    a sorted copy of the columns in their narrowest exact dtypes (a byte or two per value, a
+    categorical as its level codes) and writes each block as float64 when a pass reads it, the
+    same numbers without the ``n x p`` float matrix; it then lets go of ``X``'s columns
+    (``X.parts`` is emptied). The score is streamed from the sorted copy into the data's order a
+    block at a time. ``linear=False``: the linear predictor is not returned (None).
     """
     from scipy.special import ndtr
 
@@ -507,6 +548,7 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         if n < 2**31:
             order = order.astype(np.int32)      # held through the fit: half the bytes
         D = X.take(order)                       # sorted, packed: the passes read it in order
+        X.parts = []                            # the caller's columns: not held through the fit
         del X
         rows = None
         new_x = D.new_rows()
@@ -523,17 +565,26 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         new_x = _new_rows(D, rows)              # distinct design rows (for the score)
     terms = ["Intercept", *names]
     notes: list[str] = []
-    ts = t[order].astype(np.int8)               # the outcome in canonical order (0/1)
+    ts = t.take(order).astype(np.int8, copy=False)   # the outcome in canonical order (0/1)
     new = new_x.copy()
     new[1:] |= ts[1:] != ts[:-1]                # distinct (design row, treatment) pairs
     n_d = int(np.count_nonzero(new))
     m: np.ndarray | None = None
+    sel: np.ndarray | None = None               # packed, compressed: D's rows of the distinct design rows
     if 2 * n_d <= n:
         # few distinct (row, outcome) pairs: fit on them, each counted as often as it occurs
         at = np.flatnonzero(new)
         m = np.diff(np.r_[at, n]).astype(np.float64)
-        blocks = _Blocks(D.take(at) if isinstance(D, _Packed) else D[at if rows is None else rows[at]], None)
+        if isinstance(D, _Packed):
+            # every distinct design row is among these rows (new marks a superset of new_x): the
+            # fit, the score and the checks read them only, so the full sorted copy goes
+            D = D.take(at)
+            sel = np.flatnonzero(new_x[at])
+            blocks = _Blocks(D, None)
+        else:
+            blocks = _Blocks(D[at if rows is None else rows[at]], None)
         ts = ts[at]
+        del at
     else:
         blocks = _Blocks(D, rows)
     del new
@@ -580,7 +631,7 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         if abs(dev_old - dev) <= 1e-9 + 1e-8 * abs(dev) or it == 24:
             break                               # H is the X'WX of the last step (R's SEs)
         H, g = hessian(Hf, gf)
-    del mu
+    del mu, m, blocks                           # the Newton steps' rows and counts
     cov = _solve_spd(H, np.eye(p + 1))
     bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
 
@@ -589,23 +640,31 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
     if isinstance(D, _Packed):
         # sorted, packed: the distinct rows' values, then back to the data's order a chunk at a
         # time (the distinct-row index of each row counted on the way: no n-long index array)
-        lin_u = _distinct_linear_columns(D, beta, new_x, max(256, _BLOCK_BYTES // (8 * max(p, 1))))
-        p_u = np.negative(lin_u, out=None if linear else lin_u)   # 1 / (1 + exp(-lin)), in place
-        np.exp(p_u, out=p_u)
-        p_u += 1.0
-        np.divide(1.0, p_u, out=p_u)
+        size = max(256, _BLOCK_BYTES // (8 * max(p, 1)))
         lin, prob = (np.empty(n) if linear else None), np.empty(n)
-        step = 1 << 20
-        base = -1
-        for a in range(0, n, step):
-            o = order[a:a + step]
-            iv = np.cumsum(new_x[a:a + step], dtype=np.int64)
-            iv += base
-            base = int(iv[-1])
-            prob[o] = p_u[iv]
-            if lin is not None:
-                lin[o] = lin_u[iv]
-        del new_x, lin_u, p_u
+        if sel is None and 2 * int(np.count_nonzero(new_x)) > n:
+            # mostly distinct rows: streamed, a block at a time, straight into the data's order
+            _scores_streamed(D, beta, new_x, size, order, prob, lin)
+        else:
+            # few distinct rows: each evaluated once (the rows sel of the compressed copy, or the
+            # first of each run), then mapped to its rows
+            lin_u = _values_at(D, np.flatnonzero(new_x) if sel is None else sel, beta, size)
+            p_u = np.negative(lin_u, out=None if linear else lin_u)   # 1 / (1 + exp(-lin)), in place
+            np.exp(p_u, out=p_u)
+            p_u += 1.0
+            np.divide(1.0, p_u, out=p_u)
+            step = 1 << 20
+            base = -1
+            for a in range(0, n, step):
+                o = order[a:a + step]
+                iv = np.cumsum(new_x[a:a + step], dtype=np.int64)
+                iv += base
+                base = int(iv[-1])
+                prob[o] = p_u[iv]
+                if lin is not None:
+                    lin[o] = lin_u[iv]
+            del lin_u, p_u
+        del new_x
     else:
         lin_u, inv = _distinct_linear(D, rows, beta, new_x)
         del new_x
@@ -621,11 +680,11 @@ def _fit_glm(X: np.ndarray | _Columns, names: list[str], t: np.ndarray, covariat
         else:
             lin, prob = (lin_u[inv] if linear else None), p_u[inv]
         del inv
-    extreme = (prob < _R_GLM_EPS) | (prob > 1 - _R_GLM_EPS)
-    if separated or extreme.any():
-        culprits = _columns_of(_separating_columns(D, names, t if rows is not None else t[order]),
-                               covariates)
-        msg = _separation_message(culprits, int(extreme.sum()))
+    n_extreme = _count_extreme(prob)
+    if separated or n_extreme:
+        t_of_d = ts if sel is not None else t if rows is not None else t[order]   # the outcomes of D's rows
+        culprits = _columns_of(_separating_columns(D, names, t_of_d), covariates)
+        msg = _separation_message(culprits, n_extreme)
         warnings.warn(msg, ImpactWarning, stacklevel=external_stacklevel())
         notes.append(msg)
     zval = beta / bse
@@ -691,6 +750,49 @@ def _distinct_linear(X: np.ndarray | _Packed, order: np.ndarray | None, beta: np
     return lin_u, inv
 
 
+def _count_extreme(prob: np.ndarray) -> int:
+    """How many fitted probabilities are within R's ``10 eps`` of 0 or 1 (a chunk at a time)."""
+    out = 0
+    step = _SCORE_CHUNK
+    for a in range(0, len(prob), step):
+        pb = prob[a:a + step]
+        out += int(np.count_nonzero((pb < _R_GLM_EPS) | (pb > 1 - _R_GLM_EPS)))
+    return out
+
+
+def _scores_streamed(X: _Packed, beta: np.ndarray, new: np.ndarray, size: int, order: np.ndarray,
+                     prob: np.ndarray, lin: np.ndarray | None) -> None:
+    """``prob[order[i]]`` (and ``lin[order[i]]``) for every sorted packed row ``i`` (``new`` marks
+    the first of each distinct row): each block's ``x'beta`` as :func:`_distinct_linear_columns`
+    computes it (the same blocks, the same rounding), every row given the value of the first row
+    of its distinct row (carried over block ends), so identical rows get bit-identical scores;
+    then ``1 / (1 + exp(-lin))`` as the fit's score. No n-long array beyond ``prob`` and ``lin``."""
+    n = X.n
+    buf = np.empty((min(size, max(n, 1)), X.p))
+    lb = np.empty(min(size, max(n, 1)))
+    carry = 0.0
+    for a in range(0, n, size):
+        b = min(a + size, n)
+        lblk = lb[: b - a]
+        np.matmul(X.fill(a, b, buf), beta[1:], out=lblk)
+        lblk += beta[0]
+        nb = new[a:b]
+        gi = np.cumsum(nb, dtype=np.int64)        # 1 + the distinct row within the block, 0: carried
+        firsts = np.empty(int(gi[-1]) + 1)
+        firsts[0] = carry
+        firsts[1:] = lblk[nb]
+        v = firsts[gi]
+        carry = float(v[-1])
+        o = order[a:b]
+        if lin is not None:
+            lin[o] = v
+        np.negative(v, out=v)
+        np.exp(v, out=v)
+        v += 1.0
+        np.divide(1.0, v, out=v)
+        prob[o] = v
+
+
 def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size: int) -> np.ndarray:
     """``beta0 + x'beta`` per distinct row of sorted packed rows (``new`` marks the first of
     each): the same blocks, and so the same rounding, as :func:`_distinct_linear` on the sorted
@@ -711,11 +813,19 @@ def _distinct_linear_columns(X: _Packed, beta: np.ndarray, new: np.ndarray, size
             b = min(a + step, len(first))
             lin_all[a:b] = lin_all[first[a:b]]
         return lin_all[: len(first)]
-    Xf = X.take(first)
-    lin_u = np.empty(len(first))
-    for a in range(0, len(first), size):
-        b = min(a + size, len(first))
-        lin_u[a:b] = Xf.fill(a, b, buf) @ beta[1:] + beta[0]
+    return _values_at(X, first, beta, size, buf)
+
+
+def _values_at(X: _Packed, idx: np.ndarray, beta: np.ndarray, size: int, buf: np.ndarray | None = None
+               ) -> np.ndarray:
+    """``beta0 + x'beta`` of the rows ``idx`` of ``X``, ``size`` rows at a time (the values of
+    ``X.take(idx)`` block by block, gathered into one float64 buffer: no copy of the rows)."""
+    if buf is None:
+        buf = np.empty((min(size, max(len(idx), 1)), X.p))
+    lin_u = np.empty(len(idx))
+    for a in range(0, len(idx), size):
+        b = min(a + size, len(idx))
+        lin_u[a:b] = X.fill_rows(idx[a:b], buf) @ beta[1:] + beta[0]
     return lin_u
 
 

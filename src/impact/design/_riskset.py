@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from numbers import Integral
 from typing import Any, Literal
@@ -22,6 +22,9 @@ from impact.design._engine import (
     _rank_from_key,
     active_subset,
     assemble,
+    bincount_chunked,
+    counter_state,
+    isna_values,
     make_spec,
     pair_allocation,
     prepare,
@@ -32,7 +35,7 @@ from impact.design._match import CALIPER, COLUMNS, DATA
 from impact.design._methods import method_for
 from impact.design._nearest import greedy_nearest
 from impact.design._pairs import Pairs
-from impact.design._propensity import Propensity, _Columns, _fit_glm
+from impact.design._propensity import Propensity, _Columns, _fit_glm, _user_score
 from impact.design._result import MatchResult
 
 __all__ = ["match_riskset"]
@@ -181,28 +184,29 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
         raise DataError("match_riskset needs unique index labels on the panel (one per person and "
                         "period); use panel = panel.reset_index(drop=True).", rule="unique index")
     for col in (id, period):
-        na = panel[col].isna().to_numpy()
+        na = isna_values(panel[col])
         if na.any():
             raise data_error(col, f"'{col}' must not be missing", na)
+    del na
     # persons and periods as integer codes, in sorted order: every check and key below is
     # arithmetic on them (no grouping of rows, no set operations on the ids)
     pcode_all, id_levels = _sorted_codes(panel[id])
+    if len(pcode_all) and int(pcode_all.max()) < 2**31:
+        pcode_all = pcode_all.astype(np.int32)      # held to the end (the tie key): 4 bytes a row
     tcode_all, per_levels = pd.factorize(panel[period], sort=True)
     n_per = max(len(per_levels), 1)
-    key_all = pcode_all.astype(np.int64) * n_per + tcode_all
-    skey = np.sort(key_all)
+    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
+        tcode_all = tcode_all.astype(np.int16)
+    skey = _tie_key(pcode_all, tcode_all, n_per)
+    skey.sort()                        # in place: one int64 array for the duplicate check
     if len(skey) > 1 and bool((skey[1:] == skey[:-1]).any()):
         dup = panel.duplicated([id, period], keep=False).to_numpy()
         raise data_error(period, "one row per person and period", dup,
                          f"Check panel[panel.duplicated(['{id}', '{period}'], keep=False)].")
-    del skey, key_all         # made again after the score (see below): not held while it is fitted
-    if len(pcode_all) and int(pcode_all.max()) < 2**31:
-        pcode_all = pcode_all.astype(np.int32)
-    if n_per < 2**15:                  # the key holds the order; the codes alone need 2 bytes
-        tcode_all = tcode_all.astype(np.int16)
+    del skey                  # ranks come from the codes later (_code_rank): no key is held
     per = panel[period]
     ent = panel[entry]
-    ent_na = ent.isna().to_numpy()
+    ent_na = isna_values(ent)
     ecode, _ = pd.factorize(ent, sort=True)
     has = np.flatnonzero(~ent_na)
     first = np.full(int(pcode_all.max()) + 1 if len(pcode_all) else 0, -1, dtype=np.int64)
@@ -211,40 +215,56 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
     differs[pcode_all[has[ecode[has] != first[pcode_all[has]]]]] = True
     if differs.any():
         raise data_error(entry, "a person's entry period must be the same on all its rows", differs[pcode_all])
-    at_risk = ent_na | (ent >= per).to_numpy(dtype=bool)
+    if ent.dtype == per.dtype and ent.dtype.kind == "M":
+        # numpy dates: compared as numpy compares them (NaT never equal or after), which is what
+        # pandas gives, without the missing-value mask pandas caches on each column's array
+        ent_v, per_v = ent.to_numpy(), per.to_numpy()
+        at_risk = ent_na | (ent_v >= per_v)
+        enters = ent_v == per_v
+        del ent_v, per_v
+    else:
+        at_risk = ent_na | (ent >= per).to_numpy(dtype=bool)
+        enters = (ent == per).to_numpy(dtype=bool)
     if eligible is not None:
         at_risk &= panel[eligible].fillna(False).to_numpy(dtype=bool)
-    enters = (ent == per).to_numpy(dtype=bool)
     entered = np.unique(pcode_all[has])
     starting = np.unique(pcode_all[enters & at_risk])
     lost_codes = np.setdiff1d(entered, starting, assume_unique=True)
     lost = np.asarray(id_levels)[lost_codes]
+    del id_levels, lost_codes
     whole = bool(at_risk.all())
     # every row at risk (risk sets built as such): the columns are shared, not copied
     rs = pd.DataFrame(dict(panel.items()), copy=False) if whole else panel.loc[at_risk].copy()
-    rs[TREATMENT] = enters[at_risk].astype(np.int8)
-    pcode = pcode_all if whole else pcode_all[at_risk]
-    tcode = tcode_all if whole else tcode_all[at_risk]
-    seq = dict(block=tcode, group=pcode.astype(np.int64)) if reuse == "never" else {}
-    del ecode, has, first, differs, ent_na
+    rs[TREATMENT] = (enters if whole else enters[at_risk]).astype(np.int8)
+    del ecode, has, first, differs, ent_na, enters
     by = subgroup or period
     spec = make_spec("match_riskset", method="nearest", distance=distance, link=link, caliper=caliper,
                      exact=[period, *exact_cols], ratio=ratio, replace=False, missing=missing,
                      subgroup=by, random_state=random_state)
     lean = _lean_propensity(rs, list(covariates), [period, *exact_cols], distance, link) if _LEAN else None
     rows = np.flatnonzero(at_risk)     # made after the score: not held while the design matrix is
-    # tie-break key: person id then period, as one sortable int
-    key_all = pcode_all.astype(np.int64)
-    key_all *= n_per
-    key_all += tcode_all
-    key = key_all if whole else key_all[at_risk]
-    del pcode_all, pcode
+    del at_risk
+    seq = {}
+    if reuse == "never":
+        seq = dict(block=tcode_all if whole else tcode_all[rows],
+                   group=(pcode_all if whole else pcode_all[rows]).astype(np.int64))
+    # tie-break key: person id then period, as one sortable int (pcode * n_per + tcode), formed
+    # for the rows being ranked only (the codes are held, not an n-long int64 key)
+    tie_rank = _code_rank(pcode_all, tcode_all, n_per, None if whole else rows)
+    # the flow counts by period (the default): from the period codes, not a second factorization
+    counter = None if subgroup is not None else _period_counter(
+        rs[TREATMENT].to_numpy(dtype=bool), tcode_all if whole else tcode_all[rows], per_levels)
+    # the engine's distance of the lean score, as fit_propensity makes it of an array, without
+    # a copy of the scores (its checks run on the same values)
+    fitted = None if lean is None else _user_score(lean.score, "logit", "user-supplied score (array)")
     design = prepare(rs, TREATMENT, list(covariates), spec if lean is None else replace(spec, distance=lean.score),
-                     func="match_riskset", origin=rows, tie_key=key,
+                     func="match_riskset", origin=rows, tie_rank=tie_rank, counter=counter, narrow_strata=True,
+                     fitted=fitted,
                      flow=_at_risk_step(panel, rs, lost, id=id, entry=entry, column=by,
-                                        is_period=subgroup is None),
+                                        is_period=subgroup is None, counter=counter),
                      settings={"method": "riskset", "estimand_riskset": estimand, "reuse": reuse,
                                "period": period, "entry": entry, "id": id}, **seq)
+    del counter, seq, rows, fitted
     if lean is not None:       # the score was fitted here (see _lean_propensity): the design says so
         if len(design.score) == len(lean.score):    # the design's copy of the same values: keep one
             lean = replace(lean, score=design.score, probability=design.score)
@@ -252,14 +272,20 @@ def match_riskset(data: pd.DataFrame, *, id: str, period: str, entry: str,
                          settings={**design.settings, "distance_text": lean.description})
     if reuse == "across_periods" and _per_period(design):
         if design.strata is not None and len(design.strata) and int(design.strata.max()) < 2**31:
-            # held through the per-period matching and the flow (bincounts, masks): 4 bytes a row
-            design = replace(design, strata=design.strata.astype(np.int32))
+            # held through the per-period matching and the flow (bincounts, masks): 2 or 4
+            # bytes a row (the codes are >= 0: no missing values in the exact columns)
+            narrow = np.int16 if int(design.strata.max()) < 2**14 else np.int32   # room for code + 1
+            design = replace(design, strata=design.strata.astype(narrow, copy=False))
         every = whole and len(design.positions) == len(tcode_all)   # positions 0..n-1: no gathers
         alloc = _allocate_by_period(design, tcode_all if every else tcode_all[design.positions],
-                                    key_all if every else key_all[design.positions], n_jobs)
+                                    pcode_all if every else pcode_all[design.positions], n_per, n_jobs)
     else:
         alloc = method_for(spec)(design)
+    # the tie key's codes are not needed past the allocation (assemble does not rank): let go
+    design = replace(design, rank_fn=_released_rank)
+    del pcode_all, tcode_all
     fields = assemble(design, alloc, method="riskset")
+    del design, alloc          # the result holds what it needs; the strata, counts, masks go
     md = fields["matched_data"]
     md["index_date"] = md[period]
     if estimand == "join_vs_never":
@@ -341,6 +367,27 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
     t = rs[TREATMENT].to_numpy(dtype=np.int8)
     if t.all() or not t.any():
         return None
+    got = _design_columns(rs, covariates, exact_cols)
+    if got is None:
+        return None
+    # the fit lets go of the columns once it has its sorted copy (X.parts emptied): nothing here
+    # keeps a reference to them (they were made in _design_columns)
+    X = _Columns(got[0], len(rs))
+    all_names = got[1]
+    del got
+    prob, _, coef, llf, notes = _fit_glm(X, all_names, t, covariates, linear=False)
+    del X
+    desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
+            "of treatment on " + ", ".join(covariates)
+            + "; categorical covariates in treatment coding with the first sorted level as reference")
+    return Propensity("glm", prob, prob, coef, llf, desc, tuple(notes))
+
+
+def _design_columns(rs: pd.DataFrame, covariates: list[str], exact_cols: list[str]
+                    ) -> tuple[list[tuple[np.ndarray, np.ndarray | None]], list[str]] | None:
+    """The parts of the :class:`impact.design._propensity._Columns` design of ``covariates`` and
+    their column names, or None when the engine's path must run (see :func:`_lean_propensity`).
+    A function of its own so that no local variable outlives it holding a column."""
     # the source of each covariate's columns: ("num", values), ("cat", codes, dummies of the
     # distinct values) or ("other", the engine's own conversion, for other dtypes)
     sources: list[tuple[str, np.ndarray, np.ndarray, list[str]]] = []
@@ -351,8 +398,8 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
             codes, uniques = pd.factorize(s)
             if len(codes) and int(codes.min()) < 0:
                 return None
-            if len(uniques) < 2**15:                   # held until the matrix is written: keep it small
-                codes = codes.astype(np.int16)
+            if len(uniques) < 2**15:                   # held until the fit's sorted copy is made: keep it small
+                codes = codes.astype(np.int8 if len(uniques) < 2**7 else np.int16)
             Xu, names = expand_covariates(pd.DataFrame({c: uniques}), [c])
             sources.append(("cat", codes, Xu, names))
         elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf":
@@ -381,13 +428,7 @@ def _lean_propensity(rs: pd.DataFrame, covariates: list[str], exact_cols: list[s
             parts.append((v, None))
         else:                                           # an "other" column converted by the engine's rule
             parts.extend((v[:, j], None) for j in range(v.shape[1]))
-    del sources
-    prob, _, coef, llf, notes = _fit_glm(_Columns(parts, len(rs)), all_names, t, covariates, linear=False)
-    del parts
-    desc = ("propensity score from a logistic regression (binomial, logit link, fitted as R's glm) "
-            "of treatment on " + ", ".join(covariates)
-            + "; categorical covariates in treatment coding with the first sorted level as reference")
-    return Propensity("glm", prob, prob, coef, llf, desc, tuple(notes))
+    return parts, all_names
 
 
 def _per_period(design: Design) -> bool:
@@ -407,59 +448,148 @@ def _match_period(score: np.ndarray, treated: np.ndarray, strata: np.ndarray | N
                           caliper=caliper, m_order=m_order, rng=np.random.default_rng(0))
 
 
-def _allocate_by_period(design: Design, period_code: np.ndarray, tie: np.ndarray, n_jobs: int) -> Allocation:
+def _released_rank(pos: np.ndarray) -> np.ndarray:
+    raise AssertionError("match_riskset: the tie key was released after the allocation")
+
+
+def _tie_key(pcode: np.ndarray, tcode: np.ndarray, n_per: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The tie key ``person code * n_per + period code`` of ``rows`` (every row for None), int64."""
+    key = (pcode if rows is None else pcode[rows]).astype(np.int64)
+    key *= n_per
+    key += tcode if rows is None else tcode[rows]
+    return key
+
+
+def _code_rank(pcode: np.ndarray, tcode: np.ndarray, n_per: int, rows: np.ndarray | None
+               ) -> Callable[[np.ndarray], np.ndarray]:
+    """``rank(positions)``: the order of the tie key (:func:`_tie_key`) of the matching frame's
+    rows at ``positions`` (``rows``: their positions in the codes, None for the same), as
+    :func:`impact.design._engine._rank_from_key` ranks the key."""
+    def rank(pos: np.ndarray) -> np.ndarray:
+        key = _tie_key(pcode, tcode, n_per, pos if rows is None else rows[pos])
+        o = np.argsort(key, kind="stable")
+        r = np.empty(len(pos), dtype=np.int64)
+        r[o] = np.arange(len(pos))
+        return r
+    return rank
+
+
+#: rows per chunk of the per-row passes of :class:`_PeriodCounter` and :func:`_stable_order_by`
+_CHUNK_ROWS = 1 << 20
+
+
+class _PeriodCounter(FlowCounter):
+    """The :class:`FlowCounter` of the risk sets by period, from the period codes (sorted, as
+    ``pd.factorize(sort=True)`` numbers them) rather than a factorization of the period column:
+    the same states and labels (the periods present, as ``str``), one int16 code a row made a
+    chunk at a time."""
+
+    def __init__(self, treated: np.ndarray, codes: np.ndarray, levels: Any) -> None:
+        n_lv = len(levels)
+        present = bincount_chunked(codes, n_lv) > 0 if n_lv else np.zeros(0, dtype=bool)
+        remap = np.cumsum(present) - 1          # observed levels renumbered 0.. in their order
+        # the levels as pandas boxes them (Timestamp, Period, Python int): FlowCounter's labels
+        self.labels = [str(u) for u in pd.Index(levels)[present]] if n_lv else []
+        self.k = len(self.labels) + 1
+        # one byte a row for up to 63 periods (FlowCounter's int16 otherwise): the counts are the same
+        dt = np.dtype(np.int8 if 2 * self.k <= 2**7 else np.int16 if 2 * self.k < 2**15 else
+                      np.int32 if 2 * self.k < 2**31 else np.intp)
+        lut = (remap + 1).astype(dt)
+        code: np.ndarray = np.empty(len(codes), dtype=dt)
+        step = _CHUNK_ROWS
+        for a in range(0, len(codes), step):
+            blk = code[a:a + step]
+            np.multiply(treated[a:a + step], self.k, out=blk, casting="unsafe")
+            blk += lut[codes[a:a + step]]
+        self.code = code
+
+
+def _period_counter(treated: np.ndarray, codes: np.ndarray, levels: Any) -> FlowCounter:
+    return _PeriodCounter(treated, codes, levels)
+
+
+def _stable_order_by(code: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.argsort(code, kind="stable")`` as int32 (int64 from 2**31 rows), by one counting pass
+    a chunk of rows at a time: no n-long int64 scratch. ``counts``: ``np.bincount(code)``."""
+    n = len(code)
+    order = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    nxt = np.r_[0, np.cumsum(counts)][:-1].astype(np.int64)   # where each code's next row goes
+    step = _CHUNK_ROWS
+    k = len(counts)
+    for a in range(0, n, step):
+        c = code[a:a + step]
+        o = np.argsort(c, kind="stable")
+        cc = np.bincount(c, minlength=k)
+        start = np.r_[0, np.cumsum(cc)][:-1]             # the chunk's first row of each code, sorted
+        sc = c[o]
+        dest = nxt[sc] + (np.arange(len(c)) - start[sc])
+        order[dest] = o + a
+        nxt += cc
+    return order
+
+
+def _allocate_by_period(design: Design, period_code: np.ndarray, pcode: np.ndarray, n_per: int,
+                        n_jobs: int) -> Allocation:
     """``method="nearest"`` (see :func:`impact.design._nearest.allocate`), one period at a time.
 
     The exact strata include the period, so a period's matches depend on its own rows only: the
     greedy rule run on each period alone gives the pairs it gives on all periods at once (the
     order in which treated units choose is the same within a period, and the tie key orders the
     same rows the same way). Each period is a joblib task; periods without participants are
-    skipped. The rows are grouped by period with one stable sort of the period codes.
+    skipped. The rows are grouped by period with one stable counting sort of the period codes;
+    each task's tie key (:func:`_tie_key` of ``pcode`` and ``period_code``, the design's rows)
+    is formed for its rows only.
     """
     from joblib import Parallel, delayed
 
     warn_short_supply(design)
     spec = design.spec
-    every = bool(design.active.all())               # every row active: views, no gathered copies
+    every = not bool(design.discarded.any())        # every row active: views, no gathered copies
     idx, _, strata = (None, None, design.strata) if every else active_subset(design)
     code = period_code if every else period_code[idx]
+    pc = pcode if every else pcode[idx]
     if len(code) and code.dtype != np.int16 and int(code.max()) < 2**15:
         code = code.astype(np.int16)
-    order = np.argsort(code, kind="stable")        # rows of each period together, in row order
-    if len(order) < 2**31:
-        order = order.astype(np.int32)             # held by the tasks' chunks: half the bytes
-    counts = np.bincount(code, minlength=int(code.max()) + 1 if len(code) else 0)
+    counts = bincount_chunked(code, int(code.max()) + 1 if len(code) else 0)
+    order = _stable_order_by(code, counts)          # rows of each period together, in row order
     cut = np.r_[0, np.cumsum(counts)]
     focal = design.focal if every else design.focal[idx]
-    n_treated = np.bincount(code[focal], minlength=len(counts))
-    chunks = [order[cut[k]:cut[k + 1]] for k in np.flatnonzero((n_treated > 0) & (counts > n_treated))]
-    del order, code
+    fpos = np.flatnonzero(focal)
+    n_treated = np.bincount(code[fpos], minlength=len(counts))
+    matched_periods = np.flatnonzero((n_treated > 0) & (counts > n_treated))
+    chunks = [order[cut[k]:cut[k + 1]] for k in matched_periods]     # views: hold the order
+    del order
     score = design.score if every else design.score[idx]
-    tie_a = tie if every else tie[idx]
     m_order = design.m_order or "largest"
-    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r], tie_a[r],
-                                    spec.ratio, design.width, m_order) for r in chunks)
+    tasks = (delayed(_match_period)(score[r], focal[r], None if strata is None else strata[r],
+                                    _tie_key(pc, code, n_per, r), spec.ratio, design.width, m_order)
+             for r in chunks)
     parts = Parallel(n_jobs=n_jobs)(tasks)
     local = [p.take(r.astype(np.int64)) for p, r in zip(parts, chunks)]   # positions as int64
+    del parts, chunks                               # the order goes (4 bytes a row)
     pairs = Pairs.concat(local)
     no_cand = [p.no_candidate for p in local if p.no_candidate is not None and len(p.no_candidate)]
     pairs = replace(pairs, no_candidate=np.concatenate(no_cand) if no_cand else np.empty(0, dtype=np.int64))
-    no_control = focal.copy()                       # periods with participants but no candidate
-    for r in chunks:
-        no_control[r] = False
-    if no_control.any():
-        pairs = replace(pairs, no_candidate=np.concatenate([pairs.no_candidate, np.flatnonzero(no_control)]))
+    # participants of periods with no candidate (no task): sorted positions, as np.flatnonzero
+    has_task = np.zeros(len(counts), dtype=bool)
+    has_task[matched_periods] = True
+    no_control = fpos[~has_task[code[fpos]]]
+    del code, pc
+    if len(no_control):
+        pairs = replace(pairs, no_candidate=np.concatenate([pairs.no_candidate, no_control]))
     return pair_allocation(design, pairs if idx is None or len(idx) == design.n else pairs.take(idx))
 
 
 def _at_risk_step(panel: pd.DataFrame, rs: pd.DataFrame, lost: np.ndarray, *, id: str, entry: str,
-                  column: str, is_period: bool) -> Flow:
+                  column: str, is_period: bool, counter: FlowCounter | None = None) -> Flow:
     """First flow step: participants with no risk-set row at their own entry period leave here.
 
     Its rows are those of the risk sets (person-periods), plus, before the step, one row per
-    participant who is not in the risk set of its own entry period."""
-    counter = FlowCounter(rs[TREATMENT].to_numpy(dtype=bool), rs[column])
-    cout = counter.counts(counter.of_mask())
+    participant who is not in the risk set of its own entry period. ``counter``: the risk sets'
+    counter by ``column``, when made already."""
+    if counter is None:
+        counter = FlowCounter(rs[TREATMENT].to_numpy(dtype=bool), rs[column])
+    cout = counter.counts(counter_state(counter))
     cin = dict(cout)
     if len(lost):
         labels = {v: str(v) for v in pd.unique(rs[column])}
