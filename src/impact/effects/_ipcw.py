@@ -449,10 +449,11 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
     t_row = data[treatment].to_numpy() == 1
     t = t_row[row]
     cl = (data[cluster].to_numpy() if cluster else np.arange(len(data)))[row]
-    # persons at risk: a row's pieces run from 0 to its end, so a person is at risk while its
-    # longest row is (person_of: each piece's person code)
+    # at risk at t: a row's pieces run from 0 to its end without overlap, so a row is at risk while
+    # its last piece has not ended, and a person while its longest row is (each piece's person
+    # code; without persons every row its own)
     pcodes = person_codes(data, persons)
-    person_of = None if pcodes is None else pcodes[row]
+    person_of = row if pcodes is None else pcodes[row]
     notes: list[str] = list(censoring.notes)
     layout = _groups(data, [by] if by else [], treatment, notes)
     rows: list[dict[str, Any]] = []
@@ -482,14 +483,8 @@ def ipcw_effects(data: pd.DataFrame, censoring: CensoringWeights, *, duration: s
             cse = np.interp(grid, grid[at], sse)
             lo_ = np.exp(np.log(np.maximum(cest, 1e-300)) - z * np.where(cest > 0, cse / np.maximum(cest, 1e-300), 0))
             hi_ = np.exp(np.log(np.maximum(cest, 1e-300)) + z * np.where(cest > 0, cse / np.maximum(cest, 1e-300), 0))
-            # the (unweighted) rows under observation just before each time: pieces with start < t <= stop
-            # (a row's pieces do not overlap); at day 0 the rows that enter at 0
-            if person_of is None:
-                sa, sb = np.sort(a[sel]), np.sort(b[sel])
-                at_risk = np.searchsorted(sa, grid, side="left") - np.searchsorted(sb, grid, side="left")
-                at_risk[grid <= 0] = np.searchsorted(sa, 0.0, side="right") - np.searchsorted(sb, 0.0, side="left")
-            else:
-                at_risk = n_at_risk(b[sel], grid, person_of[sel])
+            # the (unweighted) persons under observation just before each time
+            at_risk = n_at_risk(b[sel], grid, person_of[sel])
             curves.append(pd.DataFrame({"time": grid, "estimate": cest, "se": cse,
                                         "ci_low": np.where(cest > 0, lo_, 0.0), "ci_high": np.minimum(hi_, 1.0),
                                         "beyond_follow_up": grid > b[sel].max(), "subgroup": name, "arm": label,

@@ -460,11 +460,11 @@ def var_at(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, n_codes: int,
     :data:`COMPILED_ROWS` rows with clusters, one compiled cache-local pass for all the times;
     rows alone (``codes=None``) without entry: one bincount of the squared weights by key.
     """
-    out = np.empty(len(tabs))
     if codes is not None and x.size >= COMPILED_ROWS and tabs:
         from impact.survival._kernels import clustered_square_sums
 
         return clustered_square_sums(x, w, codes, n_codes, tabs, lo, Bs, ks)
+    out = np.empty(len(tabs))
     if codes is None and lo is None:
         size = tabs[0].size if tabs else 0
         w2 = np.bincount(x, weights=w * w, minlength=size)[:size]
